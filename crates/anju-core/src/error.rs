@@ -1,0 +1,13 @@
+//! Error policy of anju.
+//!
+//! - The core and the storage return typed errors (`thiserror`), one enum per
+//!   concern: [`crate::plan::PlanErrors`] for plan files,
+//!   [`crate::input::InputErrors`] for figures, [`crate::period::PeriodError`],
+//!   [`crate::num::NumberError`]. Their `Display` is Chinese, for the user, and
+//!   names the place: file, line, field.
+//! - Bad input is never a panic: library crates deny `unwrap`, `expect` and
+//!   `panic!` (workspace lints); tests may use them.
+//! - Input errors are collected, not returned at the first one: a user fixes
+//!   the whole file in one go.
+//! - `anyhow` is used only at the edges (the `anju` binary), which turn errors
+//!   into a non-zero exit code and a message on standard error.

@@ -1,0 +1,423 @@
+//! Exact numbers. Values are entered and stored as [`Decimal`]s, exactly as
+//! written; every decision (met or not, the lag against the threshold, the order
+//! of a ranking) is taken on [`Exact`] rationals, so no status can flip on
+//! rounding noise. Rounding happens only when a number is shown, in one place:
+//! [`Exact::round`] (half away from zero, 四舍五入, as Excel's `ROUND`).
+//!
+//! `Exact` computes on `i128` and moves to arbitrary precision on overflow, so
+//! it never loses a digit and never panics.
+
+use std::cmp::Ordering;
+use std::str::FromStr;
+
+use num_bigint::BigInt;
+use num_integer::Integer;
+use num_traits::{Signed, ToPrimitive, Zero};
+use rust_decimal::Decimal;
+
+/// An exact rational number, always reduced, denominator positive.
+#[derive(Clone, Debug)]
+pub enum Exact {
+    /// The fast path: numerator and denominator fit in `i128`.
+    Small(i128, i128),
+    /// Arbitrary precision, used only after an `i128` overflow.
+    Big(BigInt, BigInt),
+}
+
+fn gcd_i128(mut a: i128, mut b: i128) -> i128 {
+    a = a.abs();
+    b = b.abs();
+    while b != 0 {
+        let r = a % b;
+        a = b;
+        b = r;
+    }
+    a
+}
+
+/// Reduces `n/d` on `i128`; `None` when a value cannot be represented (the
+/// caller then goes to `BigInt`).
+fn small(n: i128, d: i128) -> Option<Exact> {
+    if d == 0 || n == i128::MIN || d == i128::MIN {
+        return None;
+    }
+    let g = gcd_i128(n, d);
+    let (mut n, mut d) = (n / g, d / g);
+    if d < 0 {
+        n = -n;
+        d = -d;
+    }
+    Some(Exact::Small(n, d))
+}
+
+fn big(n: BigInt, d: BigInt) -> Exact {
+    let g = n.gcd(&d);
+    let (mut n, mut d) = if g.is_zero() {
+        (n, d)
+    } else {
+        (n / &g, d / &g)
+    };
+    if d.is_negative() {
+        n = -n;
+        d = -d;
+    }
+    // Come back to the fast path when the value fits again.
+    match (n.to_i128(), d.to_i128()) {
+        (Some(a), Some(b)) if a != i128::MIN => Exact::Small(a, b),
+        _ => Exact::Big(n, d),
+    }
+}
+
+impl Exact {
+    /// Zero.
+    pub const ZERO: Exact = Exact::Small(0, 1);
+    /// One.
+    pub const ONE: Exact = Exact::Small(1, 1);
+
+    /// An integer.
+    pub fn int(v: i64) -> Exact {
+        Exact::Small(i128::from(v), 1)
+    }
+
+    /// `n / d` for integers; `None` when `d` is zero.
+    pub fn fraction(n: i64, d: i64) -> Option<Exact> {
+        small(i128::from(n), i128::from(d))
+    }
+
+    /// The exact value of a decimal.
+    pub fn from_decimal(d: Decimal) -> Exact {
+        let den = 10i128.pow(d.scale());
+        small(d.mantissa(), den).unwrap_or(Exact::ZERO)
+    }
+
+    fn parts_big(&self) -> (BigInt, BigInt) {
+        match self {
+            Exact::Small(n, d) => (BigInt::from(*n), BigInt::from(*d)),
+            Exact::Big(n, d) => (n.clone(), d.clone()),
+        }
+    }
+
+    /// `self + other`.
+    pub fn add(&self, other: &Exact) -> Exact {
+        if let (Exact::Small(a, b), Exact::Small(c, d)) = (self, other) {
+            let r = (|| {
+                small(
+                    a.checked_mul(*d)?.checked_add(c.checked_mul(*b)?)?,
+                    b.checked_mul(*d)?,
+                )
+            })();
+            if let Some(r) = r {
+                return r;
+            }
+        }
+        let ((a, b), (c, d)) = (self.parts_big(), other.parts_big());
+        big(a * &d + c * &b, b * d)
+    }
+
+    /// `-self`.
+    pub fn neg(&self) -> Exact {
+        match self {
+            Exact::Small(n, d) => match n.checked_neg() {
+                Some(m) => Exact::Small(m, *d),
+                None => big(-BigInt::from(*n), BigInt::from(*d)),
+            },
+            Exact::Big(n, d) => big(-n.clone(), d.clone()),
+        }
+    }
+
+    /// `self − other`.
+    pub fn sub(&self, other: &Exact) -> Exact {
+        self.add(&other.neg())
+    }
+
+    /// `self × other`.
+    pub fn mul(&self, other: &Exact) -> Exact {
+        if let (Exact::Small(a, b), Exact::Small(c, d)) = (self, other) {
+            let r = (|| small(a.checked_mul(*c)?, b.checked_mul(*d)?))();
+            if let Some(r) = r {
+                return r;
+            }
+        }
+        let ((a, b), (c, d)) = (self.parts_big(), other.parts_big());
+        big(a * c, b * d)
+    }
+
+    /// `self ÷ other`; `None` when `other` is zero.
+    pub fn div(&self, other: &Exact) -> Option<Exact> {
+        if other.is_zero() {
+            return None;
+        }
+        if let (Exact::Small(a, b), Exact::Small(c, d)) = (self, other) {
+            let r = (|| small(a.checked_mul(*d)?, b.checked_mul(*c)?))();
+            if let Some(r) = r {
+                return Some(r);
+            }
+        }
+        let ((a, b), (c, d)) = (self.parts_big(), other.parts_big());
+        Some(big(a * d, b * c))
+    }
+
+    /// Whether this is zero.
+    pub fn is_zero(&self) -> bool {
+        match self {
+            Exact::Small(n, _) => *n == 0,
+            Exact::Big(n, _) => n.is_zero(),
+        }
+    }
+
+    /// Whether this is below zero.
+    pub fn is_negative(&self) -> bool {
+        match self {
+            Exact::Small(n, _) => *n < 0,
+            Exact::Big(n, _) => n.is_negative(),
+        }
+    }
+
+    /// Rounds to `dp` decimal places, half away from zero (四舍五入).
+    /// `None` only when the result does not fit a `Decimal` (|x| ≥ 7.9·10²⁸).
+    pub fn round(&self, dp: u32) -> Option<Decimal> {
+        let dp = dp.min(20);
+        if let Exact::Small(n, d) = self {
+            if let Some(scaled) = n.checked_mul(10i128.pow(dp)) {
+                let (q, r) = (scaled / d, scaled % d);
+                let q = if r.unsigned_abs() * 2 >= d.unsigned_abs() {
+                    q + scaled.signum()
+                } else {
+                    q
+                };
+                return Decimal::try_from_i128_with_scale(q, dp)
+                    .ok()
+                    .map(|v| v.normalize());
+            }
+        }
+        let (n, d) = self.parts_big();
+        let scaled = n * BigInt::from(10u8).pow(dp);
+        let (q, r) = scaled.div_rem(&d);
+        let twice = r.abs() * 2u8;
+        let q = if twice >= d {
+            if scaled.is_negative() { q - 1 } else { q + 1 }
+        } else {
+            q
+        };
+        let m = q.to_i128()?;
+        Decimal::try_from_i128_with_scale(m, dp)
+            .ok()
+            .map(|v| v.normalize())
+    }
+
+    /// The value as a decimal when it has a finite decimal expansion of at most
+    /// 20 places, else rounded to 20 places.
+    pub fn to_decimal_lossless(&self) -> Option<Decimal> {
+        self.round(20)
+    }
+}
+
+impl PartialEq for Exact {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Exact {}
+
+impl PartialOrd for Exact {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Exact {
+    fn cmp(&self, other: &Self) -> Ordering {
+        if let (Exact::Small(a, b), Exact::Small(c, d)) = (self, other) {
+            if let (Some(l), Some(r)) = (a.checked_mul(*d), c.checked_mul(*b)) {
+                return l.cmp(&r);
+            }
+        }
+        let ((a, b), (c, d)) = (self.parts_big(), other.parts_big());
+        (a * d).cmp(&(c * b))
+    }
+}
+
+impl From<Decimal> for Exact {
+    fn from(d: Decimal) -> Self {
+        Exact::from_decimal(d)
+    }
+}
+
+/// Limits on a figure as entered, so that sums of millions of figures stay exact
+/// in a `Decimal` (28 significant digits).
+pub const MAX_DECIMALS: u32 = 6;
+/// Largest magnitude accepted for one figure (exclusive): 10¹⁵.
+pub const MAX_MAGNITUDE: i128 = 1_000_000_000_000_000;
+
+/// Why a figure was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NumberError {
+    #[error("不是有效的数字“{0}”")]
+    Invalid(String),
+    #[error("小数位数超过 {MAX_DECIMALS} 位“{0}”")]
+    TooManyDecimals(String),
+    #[error("数值过大“{0}”(绝对值须小于 10 的 15 次方)")]
+    TooLarge(String),
+}
+
+/// Parses a figure as people write it in a spreadsheet: optional sign, digits
+/// with optional thousands separators (`1,234.5`), an optional trailing `%`
+/// when `allow_percent` (the `%` is dropped: the value is already in percent).
+pub fn parse_figure(raw: &str, allow_percent: bool) -> Result<Decimal, NumberError> {
+    let s = raw.trim();
+    let s = if allow_percent {
+        s.strip_suffix('%')
+            .or_else(|| s.strip_suffix('％'))
+            .unwrap_or(s)
+            .trim_end()
+    } else {
+        s
+    };
+    let bad = || NumberError::Invalid(raw.trim().to_string());
+    if s.is_empty() {
+        return Err(bad());
+    }
+    // Fast path: [-]digits[.digits], up to 18 digits.
+    let bytes = s.as_bytes();
+    let (neg, body) = match bytes[0] {
+        b'-' => (true, &bytes[1..]),
+        b'+' => (false, &bytes[1..]),
+        _ => (false, bytes),
+    };
+    let mut mant: i64 = 0;
+    let mut digits = 0u32;
+    let mut scale = 0u32;
+    let mut seen_dot = false;
+    let mut simple = !body.is_empty();
+    for &b in body {
+        match b {
+            b'0'..=b'9' => {
+                if digits >= 18 {
+                    simple = false;
+                    break;
+                }
+                mant = mant * 10 + i64::from(b - b'0');
+                digits += 1;
+                if seen_dot {
+                    scale += 1;
+                }
+            }
+            b'.' if !seen_dot => seen_dot = true,
+            _ => {
+                simple = false;
+                break;
+            }
+        }
+    }
+    let value = if simple && digits > 0 {
+        if scale > MAX_DECIMALS {
+            return Err(NumberError::TooManyDecimals(raw.trim().to_string()));
+        }
+        let m = if neg { -mant } else { mant };
+        Decimal::try_new(m, scale).map_err(|_| bad())?
+    } else {
+        let cleaned: String = if s.contains(',') {
+            // Thousands separators only between groups of three digits.
+            let int_part = s.split('.').next().unwrap_or("");
+            let groups: Vec<&str> = int_part.trim_start_matches(['-', '+']).split(',').collect();
+            let ok = groups.len() > 1
+                && !groups[0].is_empty()
+                && groups[0].len() <= 3
+                && groups[1..].iter().all(|g| g.len() == 3);
+            if !ok {
+                return Err(bad());
+            }
+            s.replace(',', "")
+        } else {
+            s.to_string()
+        };
+        if cleaned.contains(['e', 'E']) || cleaned.starts_with('.') || cleaned.ends_with('.') {
+            return Err(bad());
+        }
+        let d = Decimal::from_str_exact(&cleaned).map_err(|_| bad())?;
+        if d.scale() > MAX_DECIMALS {
+            return Err(NumberError::TooManyDecimals(raw.trim().to_string()));
+        }
+        d
+    };
+    if value.mantissa().abs() >= MAX_MAGNITUDE * 10i128.pow(value.scale()) {
+        return Err(NumberError::TooLarge(raw.trim().to_string()));
+    }
+    Ok(value)
+}
+
+/// Parses a decimal written in a plan file (no limits on places, no `%`).
+pub fn parse_plan_decimal(s: &str) -> Option<Decimal> {
+    let s = s.trim();
+    if s.is_empty() || s.contains(['e', 'E', ',']) {
+        return None;
+    }
+    Decimal::from_str(s)
+        .ok()
+        .filter(|d| d.to_string().trim_start_matches('-').len() <= 30)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn exact_arithmetic_has_no_rounding_noise() {
+        // 0.1 + 0.2 == 0.3 exactly, unlike binary floating point.
+        let a = Exact::from(d("0.1")).add(&Exact::from(d("0.2")));
+        assert_eq!(a, Exact::from(d("0.3")));
+        // (1/12)·12 == 1
+        let t = Exact::fraction(1, 12).unwrap();
+        assert_eq!(t.mul(&Exact::int(12)), Exact::ONE);
+    }
+
+    #[test]
+    fn overflow_moves_to_big_and_back() {
+        let huge = Exact::from(d("79228162514264337593543950335"));
+        let sq = huge.mul(&huge);
+        assert!(matches!(sq, Exact::Big(..)));
+        let back = sq.div(&huge).unwrap();
+        assert_eq!(back, huge);
+        assert!(matches!(back, Exact::Small(..)));
+        assert!(sq > huge);
+    }
+
+    #[test]
+    fn rounding_is_half_away_from_zero() {
+        assert_eq!(Exact::fraction(5, 1000).unwrap().round(2), Some(d("0.01")));
+        assert_eq!(
+            Exact::fraction(-5, 1000).unwrap().round(2),
+            Some(d("-0.01"))
+        );
+        assert_eq!(Exact::fraction(1, 3).unwrap().round(4), Some(d("0.3333")));
+        assert_eq!(Exact::fraction(2, 3).unwrap().round(0), Some(d("1")));
+    }
+
+    #[test]
+    fn figures_parse_as_written() {
+        assert_eq!(parse_figure("2.22", false), Ok(d("2.22")));
+        assert_eq!(parse_figure(" 79% ", true), Ok(d("79")));
+        assert_eq!(parse_figure("1,234.5", false), Ok(d("1234.5")));
+        assert!(parse_figure("79%", false).is_err());
+        assert!(parse_figure("1,23", false).is_err());
+        assert!(parse_figure("abc", false).is_err());
+        assert!(parse_figure("1e5", false).is_err());
+        assert!(matches!(
+            parse_figure("0.1234567", false),
+            Err(NumberError::TooManyDecimals(_))
+        ));
+        assert!(matches!(
+            parse_figure("1000000000000000", false),
+            Err(NumberError::TooLarge(_))
+        ));
+        assert_eq!(
+            parse_figure("999999999999999.999999", false),
+            Ok(d("999999999999999.999999"))
+        );
+        assert_eq!(parse_figure("-3", false), Ok(d("-3")));
+    }
+}

@@ -1,0 +1,362 @@
+//! The plan (实施方案) as data: its indicators with kinds and yearly targets,
+//! tasks with lead and co-units, safeguards, settings and org units. Built only
+//! through [`load`] from a plan file, so a `Plan` is always consistent: every
+//! unit a task names exists, every code is unique, every target parses.
+
+mod file;
+pub mod org;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use rust_decimal::Decimal;
+
+pub use file::{PlanError, PlanErrors, load};
+pub use org::{Level, OrgId, OrgTree, OrgUnit, ResolveError};
+
+use crate::num::Exact;
+use crate::period::YearMonth;
+
+/// An indicator's code: its 序号 in the plan's target table (1–15 for Haining).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct IndicatorCode(pub u16);
+
+impl fmt::Display for IndicatorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// How an indicator's value behaves over time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// 累计 — a running total since before the plan.
+    Cumulative,
+    /// 存量 — a level at a point in time.
+    Stock,
+    /// 本年累计 — a count within one calendar year, reported year-to-date.
+    Flow,
+    /// 比率 — numerator / denominator × multiplier.
+    Ratio,
+    /// 节点目标 — reach a value by a deadline; no yearly targets.
+    Milestone,
+}
+
+impl Kind {
+    /// Whether a higher level's actual is the sum of its children's.
+    pub fn sums(self) -> bool {
+        !matches!(self, Kind::Ratio)
+    }
+    /// The Chinese word.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Cumulative => "累计值",
+            Kind::Stock => "存量值",
+            Kind::Flow => "本年累计值",
+            Kind::Ratio => "比率",
+            Kind::Milestone => "节点目标",
+        }
+    }
+    /// The name used in plan files and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Cumulative => "cumulative",
+            Kind::Stock => "stock",
+            Kind::Flow => "flow",
+            Kind::Ratio => "ratio",
+            Kind::Milestone => "milestone",
+        }
+    }
+}
+
+/// How an actual is compared with its target. Higher is better for every
+/// indicator of the plan, so only `>=` and `>` exist.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum Comparator {
+    /// At least the target (the default).
+    #[serde(rename = ">=")]
+    AtLeast,
+    /// Strictly above the target (the seed's `>1.48`).
+    #[serde(rename = ">")]
+    Above,
+}
+
+impl Comparator {
+    /// The symbol.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Comparator::AtLeast => ">=",
+            Comparator::Above => ">",
+        }
+    }
+    /// The symbol as people read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Comparator::AtLeast => "≥",
+            Comparator::Above => ">",
+        }
+    }
+}
+
+/// A target: a value and how the actual must compare with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// The value, in the indicator's display unit.
+    pub value: Decimal,
+    /// `>=` or `>`.
+    pub comparator: Comparator,
+}
+
+impl Target {
+    /// Whether `actual` meets this target.
+    pub fn is_met_by(&self, actual: &Exact) -> bool {
+        let t = Exact::from(self.value);
+        match self.comparator {
+            Comparator::AtLeast => *actual >= t,
+            Comparator::Above => *actual > t,
+        }
+    }
+
+    /// Parses `2.99`, `>=2.99`, `≥2.99`, `>1.48`; `None` for `/` (no value).
+    pub fn parse(s: &str) -> Result<Option<Target>, String> {
+        let s = s.trim();
+        if s == "/" || s == "/" || s == "-" || s.is_empty() {
+            return Ok(None);
+        }
+        let (comparator, rest) =
+            if let Some(r) = s.strip_prefix(">=").or_else(|| s.strip_prefix('≥')) {
+                (Comparator::AtLeast, r)
+            } else if let Some(r) = s.strip_prefix('>').or_else(|| s.strip_prefix('>')) {
+                (Comparator::Above, r)
+            } else if s.starts_with(['<', '≤', '=']) {
+                return Err(format!(
+                    "不支持的比较符“{s}”:本系统的指标均为越高越好,只支持 >= 与 >"
+                ));
+            } else {
+                (Comparator::AtLeast, s)
+            };
+        let rest = rest.trim().trim_end_matches(['%', '%']);
+        match crate::num::parse_plan_decimal(rest) {
+            Some(value) => Ok(Some(Target { value, comparator })),
+            None => Err(format!("无法识别的目标值“{s}”")),
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.comparator {
+            Comparator::AtLeast => write!(f, "≥{}", self.value.normalize()),
+            Comparator::Above => write!(f, ">{}", self.value.normalize()),
+        }
+    }
+}
+
+/// A deadline target: reach `target` by the end of `deadline`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Milestone {
+    /// The last month in which the target may be met.
+    pub deadline: YearMonth,
+    /// The value to reach.
+    pub target: Target,
+}
+
+/// One indicator (指标) of the plan.
+#[derive(Clone, Debug)]
+pub struct Indicator {
+    /// 序号.
+    pub code: IndicatorCode,
+    /// 领域: 住房保障 …
+    pub domain: String,
+    /// The name without its unit.
+    pub name: String,
+    /// Display unit: 万套, %, 平方米 …
+    pub unit: String,
+    /// How it behaves over time.
+    pub kind: Kind,
+    /// Ratio only: value = numerator / denominator × multiplier.
+    pub multiplier: Option<Decimal>,
+    /// Ratio only: what the numerator counts.
+    pub numerator: Option<String>,
+    /// Ratio only: what the denominator counts.
+    pub denominator: Option<String>,
+    /// Decimal places shown.
+    pub decimals: u32,
+    /// Codes of the tasks it measures.
+    pub tasks: Vec<u16>,
+    /// The value in the baseline year (2022 现状值); `None` where the plan has "/".
+    pub baseline: Option<Decimal>,
+    /// Yearly targets of the reporting root; a year mapped to `None` is "/".
+    pub targets: BTreeMap<i32, Option<Target>>,
+    /// Milestone kind only.
+    pub milestone: Option<Milestone>,
+    /// The plan's own words where the table has text instead of figures.
+    pub seed_text: Option<String>,
+    /// Known inconsistencies and remarks, kept visible.
+    pub notes: Vec<String>,
+}
+
+impl Indicator {
+    /// `name(unit)`, as the plan's table writes it.
+    pub fn title(&self) -> String {
+        format!("{}({})", self.name, self.unit)
+    }
+}
+
+/// A dated or valued goal attached to a task (the text's further targets).
+#[derive(Clone, Debug)]
+pub struct Goal {
+    /// What is to be achieved.
+    pub name: String,
+    /// The value to reach, if the text names one.
+    pub target: Option<Target>,
+    /// Its unit.
+    pub unit: Option<String>,
+    /// By when, if the text says.
+    pub deadline: Option<YearMonth>,
+    /// A related indicator.
+    pub indicator: Option<IndicatorCode>,
+    /// The plan's words.
+    pub source: String,
+}
+
+/// A key task (重点任务).
+#[derive(Clone, Debug)]
+pub struct Task {
+    /// 1–13.
+    pub code: u16,
+    /// The section (一)…(四) it belongs to.
+    pub section: u16,
+    /// Its title.
+    pub name: String,
+    /// 牵头单位.
+    pub lead: OrgId,
+    /// 责任单位 other than the lead.
+    pub co_units: Vec<OrgId>,
+    /// Whether every town implements it (以下均需镇(街道)落实).
+    pub towns_implement: bool,
+    /// Indicators that measure it.
+    pub indicators: Vec<IndicatorCode>,
+    /// The full text.
+    pub text: String,
+    /// Further dated targets from the text.
+    pub goals: Vec<Goal>,
+}
+
+/// A section grouping tasks, or a safeguard measure (保障措施).
+#[derive(Clone, Debug)]
+pub struct Section {
+    /// 1–4.
+    pub code: u16,
+    /// Its title.
+    pub name: String,
+    /// Its text.
+    pub text: String,
+}
+
+/// A domain (领域) with its main goal.
+#[derive(Clone, Debug)]
+pub struct Domain {
+    /// 住房保障 …
+    pub name: String,
+    /// The main goal (主要目标) text.
+    pub goal: String,
+}
+
+/// Plan settings.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// A lag at or below this is `lagging`, above it `severe` (default 0.10).
+    pub lagging_threshold: Decimal,
+    /// Figures for a month are due by this day of the next month.
+    pub report_deadline_day: u8,
+}
+
+/// What the plan is.
+#[derive(Clone, Debug)]
+pub struct Meta {
+    /// A short identifier.
+    pub id: String,
+    /// The title.
+    pub name: String,
+    /// The brand (安居潮城).
+    pub brand: Option<String>,
+    /// Who issued it.
+    pub issuer: Option<String>,
+    /// When (YYYY-MM-DD as written).
+    pub issued: Option<String>,
+    /// The year of the 现状值.
+    pub baseline_year: i32,
+    /// First target year.
+    pub first_year: i32,
+    /// Last target year.
+    pub last_year: i32,
+}
+
+/// A whole plan.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// What it is.
+    pub meta: Meta,
+    /// Thresholds and deadlines.
+    pub settings: Settings,
+    /// 指导思想 and 总体目标, as written.
+    pub text: BTreeMap<String, String>,
+    /// 领域.
+    pub domains: Vec<Domain>,
+    /// 指标, in code order.
+    pub indicators: Vec<Indicator>,
+    /// Sections of the key tasks.
+    pub sections: Vec<Section>,
+    /// 重点任务.
+    pub tasks: Vec<Task>,
+    /// 保障措施.
+    pub safeguards: Vec<Section>,
+    /// Every org unit and department.
+    pub orgs: OrgTree,
+    /// The unit whose subtree is evaluated (海宁市).
+    pub reporting_root: OrgId,
+    /// The reporting tree: `reporting_root` and every unit below it, parents first.
+    pub reporting: Vec<OrgId>,
+    /// Where the task force sits.
+    pub taskforce_unit: Option<OrgId>,
+}
+
+impl Plan {
+    /// The position of an indicator in `indicators`.
+    pub fn indicator_index(&self, code: IndicatorCode) -> Option<usize> {
+        self.indicators.iter().position(|i| i.code == code)
+    }
+
+    /// Finds an indicator by code (`6`) or by name (`住宅小区专业物业服务覆盖率`,
+    /// with or without its unit).
+    pub fn find_indicator(&self, s: &str) -> Option<usize> {
+        let s = s.trim();
+        if let Ok(code) = s.parse::<u16>() {
+            return self.indicator_index(IndicatorCode(code));
+        }
+        let n = org::normalize_name(s);
+        self.indicators
+            .iter()
+            .position(|i| org::normalize_name(&i.name) == n || org::normalize_name(&i.title()) == n)
+    }
+
+    /// The lead unit of an indicator: the lead of the first task it measures.
+    pub fn indicator_lead(&self, ix: usize) -> Option<OrgId> {
+        let code = *self.indicators.get(ix)?.tasks.first()?;
+        self.tasks.iter().find(|t| t.code == code).map(|t| t.lead)
+    }
+
+    /// The unit a value named `org` belongs to in the reporting tree: the unit
+    /// itself, or for a department the unit it belongs to.
+    pub fn reporting_unit(&self, org: OrgId) -> Option<OrgId> {
+        let u = self.orgs.get(org);
+        let geo = if u.level == Level::Department {
+            u.parent?
+        } else {
+            org
+        };
+        self.orgs.is_within(geo, self.reporting_root).then_some(geo)
+    }
+}

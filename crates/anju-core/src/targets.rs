@@ -1,0 +1,271 @@
+//! Targets in force for every unit of the reporting tree: the plan's own
+//! targets for the reporting root, and the decomposition (分解下达) to lower
+//! units, with the check that a decomposition adds up. Owns which target a unit
+//! has in a year and where it came from; knows nothing of actual values.
+
+use rust_decimal::Decimal;
+
+use crate::input::{InputError, InputErrors, TargetRow};
+use crate::plan::{Kind, Level, OrgId, Plan, Target};
+use crate::validate::Warning;
+
+/// Where a unit's target comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetOrigin {
+    /// The plan file (the reporting root's targets).
+    Plan,
+    /// A decomposition file.
+    Decomposed,
+    /// A ratio's target applies to every unit below the one that has it.
+    Inherited(OrgId),
+}
+
+/// A target with its origin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    /// The target.
+    pub target: Target,
+    /// Where it comes from.
+    pub origin: TargetOrigin,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Slot {
+    Unset,
+    NoValue,
+    Set(Target, bool),
+}
+
+/// Targets and baselines of every indicator × unit × year, from the baseline
+/// year to the last plan year.
+#[derive(Clone, Debug)]
+pub struct TargetBook {
+    base_year: i32,
+    first_year: i32,
+    n_years: usize,
+    n_orgs: usize,
+    slots: Vec<Slot>,
+}
+
+impl TargetBook {
+    /// The plan's own targets and baselines, for its reporting root.
+    pub fn from_plan(plan: &Plan) -> TargetBook {
+        let base_year = plan.meta.baseline_year;
+        let n_years = usize::try_from(plan.meta.last_year - base_year + 1).unwrap_or(1);
+        let n_orgs = plan.orgs.len();
+        let mut book = TargetBook {
+            base_year,
+            first_year: plan.meta.first_year,
+            n_years,
+            n_orgs,
+            slots: vec![Slot::Unset; plan.indicators.len() * n_orgs * n_years],
+        };
+        let root = plan.reporting_root;
+        for (i, ind) in plan.indicators.iter().enumerate() {
+            if let Some(s) = book.slot_ix(i, root, base_year) {
+                book.slots[s] = match ind.baseline {
+                    Some(v) if ind.kind != Kind::Milestone => Slot::Set(
+                        Target {
+                            value: v,
+                            comparator: crate::plan::Comparator::AtLeast,
+                        },
+                        false,
+                    ),
+                    _ => Slot::NoValue,
+                };
+            }
+            for (&y, t) in &ind.targets {
+                if let Some(s) = book.slot_ix(i, root, y) {
+                    book.slots[s] = t.map_or(Slot::NoValue, |t| Slot::Set(t, false));
+                }
+            }
+            if let Some(m) = ind.milestone {
+                if let Some(s) = book.slot_ix(i, root, m.deadline.year()) {
+                    book.slots[s] = Slot::Set(m.target, false);
+                }
+            }
+        }
+        book
+    }
+
+    fn slot_ix(&self, ind: usize, org: OrgId, year: i32) -> Option<usize> {
+        let y = usize::try_from(year - self.base_year)
+            .ok()
+            .filter(|&y| y < self.n_years)?;
+        Some((ind * self.n_orgs + org.ix()) * self.n_years + y)
+    }
+
+    fn slot(&self, ind: usize, org: OrgId, year: i32) -> Slot {
+        self.slot_ix(ind, org, year)
+            .map_or(Slot::Unset, |s| self.slots[s])
+    }
+
+    /// Applies a decomposition. Bad rows (a second target for the same cell, a
+    /// target for the reporting root, which the plan fixes) are errors; sums
+    /// that do not add up are warnings.
+    pub fn decompose(
+        &mut self,
+        plan: &Plan,
+        file: &str,
+        rows: &[TargetRow],
+    ) -> Result<Vec<Warning>, InputErrors> {
+        let mut errors = Vec::new();
+        let mut first_line = vec![0u32; self.slots.len()];
+        for r in rows {
+            let ind = usize::from(r.indicator);
+            let err = |message: String| InputError {
+                file: file.into(),
+                line: u64::from(r.source.line),
+                field: Some("org_unit".into()),
+                message,
+            };
+            if r.org == plan.reporting_root {
+                errors.push(err(format!(
+                    "{}的目标由计划文件规定,不能在分解文件中改写",
+                    plan.orgs.get(r.org).name
+                )));
+                continue;
+            }
+            let kind = plan.indicators[ind].kind;
+            let year = match (kind, plan.indicators[ind].milestone) {
+                (Kind::Milestone, Some(m)) if r.year != plan.meta.baseline_year => {
+                    m.deadline.year()
+                }
+                _ => r.year,
+            };
+            let Some(s) = self.slot_ix(ind, r.org, year) else {
+                continue;
+            };
+            if first_line[s] != 0 {
+                errors.push(err(format!(
+                    "与第 {} 行重复:同一指标、单位、年份只能有一个目标",
+                    first_line[s]
+                )));
+                continue;
+            }
+            first_line[s] = r.source.line;
+            self.slots[s] = r.target.map_or(Slot::NoValue, |t| Slot::Set(t, true));
+        }
+        if !errors.is_empty() {
+            return Err(InputErrors(errors));
+        }
+        Ok(self.check_sums(plan))
+    }
+
+    /// For every indicator that adds up, each unit's decomposed children must
+    /// add up to its own target.
+    pub fn check_sums(&self, plan: &Plan) -> Vec<Warning> {
+        let mut out = Vec::new();
+        for (i, ind) in plan.indicators.iter().enumerate() {
+            if !ind.kind.sums() {
+                continue;
+            }
+            let years: Vec<i32> = match ind.milestone {
+                Some(m) => vec![m.deadline.year()],
+                None => (self.base_year..self.base_year + self.n_years as i32).collect(),
+            };
+            for &id in &plan.reporting {
+                let kids = &plan.orgs.get(id).children;
+                if kids.is_empty() {
+                    continue;
+                }
+                for &y in &years {
+                    let Slot::Set(t, _) = self.slot(i, id, y) else {
+                        continue;
+                    };
+                    let mut sum = Decimal::ZERO;
+                    let mut set = 0usize;
+                    for &c in kids {
+                        if let Slot::Set(ct, _) = self.slot(i, c, y) {
+                            sum += ct.value;
+                            set += 1;
+                        }
+                    }
+                    let what = if y == self.base_year {
+                        "现状值"
+                    } else {
+                        "目标"
+                    };
+                    let unit = &plan.orgs.get(id).name;
+                    let message = if set == 0 {
+                        continue;
+                    } else if set < kids.len() {
+                        format!("{unit}{y}年{what}只分解到 {set}/{} 个下级单位", kids.len())
+                    } else if sum != t.value {
+                        format!(
+                            "{unit}{y}年下级{what}之和 {} 与本级{what} {} 不一致(相差 {})",
+                            sum.normalize(),
+                            t.value.normalize(),
+                            (sum - t.value).normalize()
+                        )
+                    } else {
+                        continue;
+                    };
+                    out.push(Warning {
+                        indicator: ind.code,
+                        org: Some(id),
+                        period: Some(y.to_string()),
+                        source: None,
+                        message,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// The target of a unit for a year, or `None` (no target: not decomposed,
+    /// "/" in the plan, or outside the plan's years). A milestone's target holds
+    /// in every year from the first plan year on.
+    pub fn target(&self, plan: &Plan, ind: usize, org: OrgId, year: i32) -> Option<Resolved> {
+        let indicator = &plan.indicators[ind];
+        let year = match (indicator.kind, indicator.milestone) {
+            (Kind::Milestone, Some(m)) if year >= self.first_year => m.deadline.year(),
+            (Kind::Milestone, _) => return None,
+            _ if year < self.first_year => return None,
+            _ => year,
+        };
+        match self.slot(ind, org, year) {
+            Slot::Set(target, decomposed) => {
+                let origin = if decomposed {
+                    TargetOrigin::Decomposed
+                } else {
+                    TargetOrigin::Plan
+                };
+                Some(Resolved { target, origin })
+            }
+            Slot::NoValue => None,
+            Slot::Unset if indicator.kind == Kind::Ratio => {
+                let mut up = plan.orgs.get(org).parent;
+                while let Some(p) = up {
+                    if !plan.orgs.is_within(p, plan.reporting_root)
+                        || plan.orgs.get(p).level == Level::Department
+                    {
+                        return None;
+                    }
+                    match self.slot(ind, p, year) {
+                        Slot::Set(target, _) => {
+                            return Some(Resolved {
+                                target,
+                                origin: TargetOrigin::Inherited(p),
+                            });
+                        }
+                        Slot::NoValue => return None,
+                        Slot::Unset => up = plan.orgs.get(p).parent,
+                    }
+                }
+                None
+            }
+            Slot::Unset => None,
+        }
+    }
+
+    /// A unit's baseline (现状值): the plan's for the reporting root, a
+    /// decomposition's for others. Never inherited: a baseline is a fact.
+    pub fn baseline(&self, ind: usize, org: OrgId) -> Option<Decimal> {
+        match self.slot(ind, org, self.base_year) {
+            Slot::Set(t, _) => Some(t.value),
+            _ => None,
+        }
+    }
+}

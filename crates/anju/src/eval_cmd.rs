@@ -1,0 +1,390 @@
+//! `anju eval`: read the plan, the figures and the decompositions, evaluate as
+//! of a month, print JSON, a table or CSV. Bad input: every bad line on
+//! standard error, nothing on standard output, exit code 1.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use anju_core::engine::{self, Evaluation};
+use anju_core::input::{self, InputError, InputErrors};
+use anju_core::period::YearMonth;
+use anju_core::plan::Plan;
+use anju_core::targets::TargetBook;
+use anju_core::validate::{self, Warning};
+use anju_core::values::ValueSet;
+use anju_core::view::RowView;
+use clap::{Args, ValueEnum};
+
+use crate::Reported;
+use crate::table::{Table, status_colour};
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// 数据文件(CSV,可多次给出):indicator,org_unit,period,value,numerator,denominator。
+    #[arg(long = "data", required = true)]
+    data: Vec<PathBuf>,
+    /// 计划文件(默认:内置计划)。
+    #[arg(long, env = "ANJU_PLAN")]
+    plan: Option<PathBuf>,
+    /// 目标分解文件(CSV,可多次给出):indicator,org_unit,year,target。
+    #[arg(long = "targets")]
+    targets: Vec<PathBuf>,
+    /// 评估截至的月份:YYYY-MM 或 YYYY年M月。
+    #[arg(long = "as-of", value_parser = parse_as_of)]
+    as_of: YearMonth,
+    /// 输出格式。
+    #[arg(long, value_enum, default_value_t = EvalFormat::Json)]
+    format: EvalFormat,
+    /// 读取数据所用的线程数(默认:CPU 核数)。
+    #[arg(long)]
+    threads: Option<usize>,
+    /// 在标准错误上列出的数据提醒条数上限(0 为不列出)。
+    #[arg(long, default_value_t = 20)]
+    max_warnings: usize,
+}
+
+fn parse_as_of(s: &str) -> Result<YearMonth, String> {
+    YearMonth::parse(s).map_err(|e| e.to_string())
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum EvalFormat {
+    Json,
+    Table,
+    Csv,
+}
+
+/// A progress bar on standard error, only on a terminal and for big inputs.
+struct Progress {
+    done: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    bar: Option<(indicatif::ProgressBar, std::thread::JoinHandle<()>)>,
+}
+
+impl Progress {
+    fn new(total: u64) -> Progress {
+        let done = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let show = std::io::stderr().is_terminal() && total >= 32 << 20;
+        let bar = show.then(|| {
+            let bar = indicatif::ProgressBar::new(total);
+            let style = indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:40}] {bytes}/{total_bytes} {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            bar.set_style(style.progress_chars("=> "));
+            bar.set_message("读取数据");
+            let (b, d, s) = (bar.clone(), done.clone(), stop.clone());
+            let handle = std::thread::spawn(move || {
+                while !s.load(Ordering::Relaxed) {
+                    b.set_position(d.load(Ordering::Relaxed));
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            });
+            (bar, handle)
+        });
+        Progress { done, stop, bar }
+    }
+    fn phase(&self, msg: &'static str) {
+        if let Some((b, _)) = &self.bar {
+            b.set_message(msg);
+        }
+    }
+    fn finish(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some((b, h)) = self.bar {
+            let _ = h.join();
+            b.finish_and_clear();
+        }
+    }
+}
+
+fn report_errors(errors: &[InputError]) -> anyhow::Error {
+    for e in errors {
+        eprintln!("{e}");
+    }
+    eprintln!("输入有 {} 处错误,未输出评估结果。", errors.len());
+    anyhow::Error::new(Reported)
+}
+
+pub fn run(args: EvalArgs) -> anyhow::Result<()> {
+    let plan = crate::load_plan(args.plan.as_ref())?;
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let sizes: u64 = args
+        .data
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let progress = Progress::new(sizes);
+
+    // Figures.
+    let mut files = Vec::new();
+    let mut observations = Vec::new();
+    let mut errors: Vec<InputError> = Vec::new();
+    for (i, path) in args.data.iter().enumerate() {
+        let name = path.display().to_string();
+        files.push(name.clone());
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                errors.push(InputError {
+                    file: name,
+                    line: 0,
+                    field: None,
+                    message: format!("无法读取文件:{e}"),
+                });
+                continue;
+            }
+        };
+        let index = u16::try_from(i).map_err(|_| anyhow::anyhow!("数据文件过多"))?;
+        match input::read_values(&plan, &name, index, &bytes, threads, Some(&progress.done)) {
+            Ok(obs) => {
+                if observations.is_empty() {
+                    observations = obs;
+                } else {
+                    observations.extend(obs);
+                }
+            }
+            Err(InputErrors(e)) => errors.extend(e),
+        }
+    }
+    if !errors.is_empty() {
+        progress.finish();
+        return Err(report_errors(&errors));
+    }
+    progress.phase("整理数据");
+    let values = match ValueSet::build(&plan, observations, &files) {
+        Ok(v) => v,
+        Err(InputErrors(e)) => {
+            progress.finish();
+            return Err(report_errors(&e));
+        }
+    };
+
+    // Targets.
+    let mut book = TargetBook::from_plan(&plan);
+    let mut warnings: Vec<Warning> = Vec::new();
+    for path in &args.targets {
+        let name = path.display().to_string();
+        let bytes =
+            std::fs::read(path).map_err(|e| anyhow::anyhow!("无法读取目标分解文件 {name}:{e}"))?;
+        let rows = input::read_targets(&plan, &name, &bytes)
+            .map_err(|InputErrors(e)| report_errors(&e))?;
+        let w = book
+            .decompose(&plan, &name, &rows)
+            .map_err(|InputErrors(e)| report_errors(&e))?;
+        warnings.extend(w);
+    }
+
+    progress.phase("评估");
+    warnings.extend(validate::check_values(&plan, &values, args.as_of));
+    let eval = engine::evaluate(&plan, &values, &book, args.as_of);
+    drop(values);
+    progress.phase("输出");
+    let stdout = std::io::stdout();
+    let colour = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+    match args.format {
+        EvalFormat::Json => write_json(&mut out, &plan, &eval)?,
+        EvalFormat::Csv => write_csv(&mut out, &plan, &eval)?,
+        EvalFormat::Table => write_table(&mut out, &plan, &eval, colour)?,
+    }
+    out.flush()?;
+    progress.finish();
+    print_warnings(&plan, &files, &warnings, args.max_warnings);
+    Ok(())
+}
+
+fn print_warnings(plan: &Plan, files: &[String], warnings: &[Warning], max: usize) {
+    if warnings.is_empty() {
+        return;
+    }
+    eprintln!("数据提醒 {} 条(不影响评估结果):", warnings.len());
+    for w in warnings.iter().take(max) {
+        eprintln!("  {}", w.describe(plan, files));
+    }
+    if warnings.len() > max {
+        eprintln!(
+            "  ……另有 {} 条未列出(用 --max-warnings 调整)",
+            warnings.len() - max
+        );
+    }
+}
+
+fn write_json(out: &mut impl Write, plan: &Plan, eval: &Evaluation) -> anyhow::Result<()> {
+    out.write_all(b"[")?;
+    for (i, r) in eval.rows.iter().enumerate() {
+        out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        serde_json::to_writer(&mut *out, &RowView::new(plan, eval, r))?;
+    }
+    out.write_all(b"\n]\n")?;
+    Ok(())
+}
+
+fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+fn num(v: &Option<anju_core::view::Num>) -> String {
+    v.map(|n| n.0.normalize().to_string()).unwrap_or_default()
+}
+
+const CSV_HEADER: [&str; 22] = [
+    "indicator",
+    "indicator_name",
+    "unit",
+    "org_unit",
+    "as_of",
+    "actual",
+    "numerator",
+    "denominator",
+    "actual_source",
+    "target",
+    "comparator",
+    "target_origin",
+    "start",
+    "start_origin",
+    "expected",
+    "completion",
+    "lag",
+    "status",
+    "status_label",
+    "rank",
+    "reason",
+    "warnings",
+];
+
+fn write_csv(out: &mut impl Write, plan: &Plan, eval: &Evaluation) -> anyhow::Result<()> {
+    // A BOM, so that Excel and WPS open the Chinese text as UTF-8.
+    out.write_all(b"\xEF\xBB\xBF")?;
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(CSV_HEADER)?;
+    for r in &eval.rows {
+        let v = RowView::new(plan, eval, r);
+        w.write_record([
+            v.indicator.to_string(),
+            v.indicator_name,
+            v.unit,
+            v.org_unit,
+            v.as_of,
+            num(&v.actual),
+            num(&v.numerator),
+            num(&v.denominator),
+            opt(v.actual_source),
+            num(&v.target),
+            opt(v.comparator),
+            opt(v.target_origin),
+            num(&v.start),
+            opt(v.start_origin),
+            num(&v.expected),
+            num(&v.completion),
+            num(&v.lag),
+            v.status.to_string(),
+            v.status_label.to_string(),
+            opt(v.rank),
+            v.reason,
+            v.warnings.join(";"),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn write_table(
+    out: &mut impl Write,
+    plan: &Plan,
+    eval: &Evaluation,
+    colour: bool,
+) -> anyhow::Result<()> {
+    let rows_per = plan.reporting.len();
+    for (ix, chunk) in eval.rows.chunks(rows_per.max(1)).enumerate() {
+        let ind = &plan.indicators[ix];
+        writeln!(
+            out,
+            "【{}】{}  {}  截至{}年{}月",
+            ind.code,
+            ind.title(),
+            ind.kind.label(),
+            eval.as_of.year(),
+            eval.as_of.month()
+        )?;
+        let mut t = Table::new(
+            [
+                "单位",
+                "实际值",
+                "目标",
+                "起点",
+                "序时应达",
+                "完成进度",
+                "状态",
+                "排名",
+                "说明",
+            ]
+            .map(String::from)
+            .to_vec(),
+        );
+        for r in chunk {
+            let v = RowView::new(plan, eval, r);
+            let depth = depth(plan, r.org);
+            let target = match (v.comparator, &v.target) {
+                (Some(">"), Some(t)) => format!(">{}", t.0.normalize()),
+                (_, t) => num(t),
+            };
+            let completion = v
+                .completion
+                .map(|p| {
+                    format!(
+                        "{}%",
+                        (p.0 * rust_decimal::Decimal::ONE_HUNDRED).normalize()
+                    )
+                })
+                .unwrap_or_default();
+            let rank = match (v.rank, v.rank_of) {
+                (Some(r), Some(n)) => format!("{r}/{n}"),
+                _ => String::new(),
+            };
+            let mut reason = v.reason;
+            if !v.warnings.is_empty() {
+                reason = format!("{reason};提醒:{}", v.warnings.join(";"));
+            }
+            t.push_coloured(
+                vec![
+                    format!("{}{}", "  ".repeat(depth), v.org_unit),
+                    num(&v.actual),
+                    target,
+                    num(&v.start),
+                    num(&v.expected),
+                    completion,
+                    v.status_label.to_string(),
+                    rank,
+                    reason,
+                ],
+                status_colour(r.status.light()),
+            );
+        }
+        t.write(out, colour)?;
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+fn depth(plan: &Plan, org: anju_core::plan::OrgId) -> usize {
+    let mut d = 0;
+    let mut cur = org;
+    while cur != plan.reporting_root {
+        match plan.orgs.get(cur).parent {
+            Some(p) => {
+                cur = p;
+                d += 1;
+            }
+            None => break,
+        }
+    }
+    d
+}
