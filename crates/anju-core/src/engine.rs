@@ -203,7 +203,7 @@ struct NodeVal<'a> {
 }
 
 fn agg_of(o: &Observation) -> Agg {
-    match o.amount {
+    match o.amount() {
         Amount::Value(v) => Agg::Sum(v),
         Amount::Ratio { num, den } => Agg::Ratio(num, den),
     }
@@ -337,15 +337,62 @@ fn pct(x: &Exact) -> String {
 
 /// Evaluates every indicator for every unit of the reporting tree as of `as_of`.
 pub fn evaluate(plan: &Plan, values: &ValueSet, book: &TargetBook, as_of: YearMonth) -> Evaluation {
+    evaluate_on(plan, values, book, as_of, 1)
+}
+
+/// [`evaluate`], with the indicators shared out over `threads` threads.
+pub fn evaluate_on(
+    plan: &Plan,
+    values: &ValueSet,
+    book: &TargetBook,
+    as_of: YearMonth,
+    threads: usize,
+) -> Evaluation {
+    let n = plan.indicators.len();
+    let threads = if plan.reporting.len() < 1000 {
+        1
+    } else {
+        threads.clamp(1, n.max(1))
+    };
+    let range = |k: usize| (n * k / threads)..(n * (k + 1) / threads);
+    let rows = if threads == 1 {
+        evaluate_indicators(plan, values, book, as_of, 0..n)
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|k| s.spawn(move || evaluate_indicators(plan, values, book, as_of, range(k))))
+                .collect();
+            let mut rows = Vec::with_capacity(n * plan.reporting.len());
+            for (k, h) in handles.into_iter().enumerate() {
+                match h.join() {
+                    Ok(mut r) => rows.append(&mut r),
+                    // Never expected; recompute on this thread rather than lose rows.
+                    Err(_) => rows.extend(evaluate_indicators(plan, values, book, as_of, range(k))),
+                }
+            }
+            rows
+        })
+    };
+    Evaluation { as_of, rows }
+}
+
+fn evaluate_indicators(
+    plan: &Plan,
+    values: &ValueSet,
+    book: &TargetBook,
+    as_of: YearMonth,
+    indicators: std::ops::Range<usize>,
+) -> Vec<Row> {
     let y = as_of.year();
     let m = as_of.month();
     let t = Exact::fraction(i64::from(m), 12).unwrap_or(Exact::ONE);
     let threshold = Exact::from(plan.settings.lagging_threshold);
     let n_orgs = plan.orgs.len();
-    let mut rows = Vec::with_capacity(plan.indicators.len() * plan.reporting.len());
+    let mut rows = Vec::with_capacity(indicators.len() * plan.reporting.len());
     let mut now: Vec<Option<NodeVal>> = vec![None; n_orgs];
     let mut dec: Vec<Option<NodeVal>> = vec![None; n_orgs];
-    for (ix, ind) in plan.indicators.iter().enumerate() {
+    for ix in indicators {
+        let ind = &plan.indicators[ix];
         now.fill(None);
         dec.fill(None);
         roll_up(plan, ind, |o| values.latest(ix, o, as_of), false, &mut now);
@@ -372,7 +419,7 @@ pub fn evaluate(plan: &Plan, values: &ValueSet, book: &TargetBook, as_of: YearMo
         }
         rank(plan, &mut rows[first_row..]);
     }
-    Evaluation { as_of, rows }
+    rows
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -396,7 +443,7 @@ fn evaluate_one(
         let origin = match v.own {
             Some(o) => ActualOrigin::Own {
                 period: o.period,
-                source: o.source,
+                source: o.source(),
             },
             None => ActualOrigin::Aggregate {
                 reported: v.reported,

@@ -39,19 +39,76 @@ pub enum Amount {
     },
 }
 
-/// One reported figure, resolved against the plan.
+/// One reported figure, resolved against the plan. Kept compact (32 bytes): a
+/// file of ten million figures is held in memory at once. Amounts are kept as
+/// millionths (the six decimals a figure may have), exactly.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Observation {
     /// Index into `plan.indicators`.
     pub indicator: u16,
+    file: u16,
     /// The unit in the reporting tree the figure is for.
     pub org: OrgId,
     /// The period it covers.
     pub period: Period,
+    line: u32,
+    /// The value, or the numerator, in millionths.
+    a: i64,
+    /// The denominator in millionths; 0 for a plain value.
+    b: i64,
+}
+
+/// Decimals an observation keeps.
+const SCALE: u32 = crate::num::MAX_DECIMALS;
+
+impl Observation {
+    /// A figure; `None` when an amount exceeds the limits of
+    /// [`crate::num::parse_figure`] (|x| < 10¹², at most 6 decimals) or a
+    /// denominator is zero.
+    pub fn new(
+        indicator: u16,
+        org: OrgId,
+        period: Period,
+        amount: Amount,
+        source: Source,
+    ) -> Option<Observation> {
+        let pack = |d: Decimal| {
+            let k = SCALE.checked_sub(d.scale())?;
+            i64::try_from(d.mantissa().checked_mul(10i128.pow(k))?).ok()
+        };
+        let (a, b) = match amount {
+            Amount::Value(v) => (pack(v)?, 0),
+            Amount::Ratio { num, den } => (pack(num)?, pack(den).filter(|&d| d != 0)?),
+        };
+        Some(Observation {
+            indicator,
+            file: source.file,
+            org,
+            period,
+            line: source.line,
+            a,
+            b,
+        })
+    }
     /// The figure.
-    pub amount: Amount,
+    pub fn amount(&self) -> Amount {
+        let a = Decimal::new(self.a, SCALE);
+        if self.b == 0 {
+            Amount::Value(a)
+        } else {
+            Amount::Ratio {
+                num: a,
+                den: Decimal::new(self.b, SCALE),
+            }
+        }
+    }
     /// Where it came from.
-    pub source: Source,
+    pub fn source(&self) -> Source {
+        Source {
+            file: self.file,
+            line: self.line,
+        }
+    }
 }
 
 /// One bad row (or a bad file).
@@ -210,155 +267,145 @@ where
     T: Send,
     P: FnMut(&[&str], Source) -> RowResult<T>,
 {
-    let whole = |message: String, field: Option<String>| {
+    let whole = |message: String| {
         InputErrors(vec![InputError {
             file: file.into(),
             line: 0,
-            field,
+            field: None,
             message,
         }])
     };
-    let text = decode(bytes).map_err(|m| whole(m, None))?;
-    let text: &str = &text;
-    let first_end = text.find('\n').map_or(text.len(), |i| i + 1);
-    let header_line = &text[..first_end];
-    let delimiter = if header_line.contains('\t') && !header_line.contains(',') {
-        b'\t'
-    } else {
-        b','
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        return match read_utf8(file, rest, columns, threads, progress, &make) {
+            Some(r) => r,
+            None => Err(whole("文件以 UTF-8 标记开头,但内容不是有效的 UTF-8".into())),
+        };
+    }
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        let text = decode(bytes).map_err(whole)?;
+        return read_utf8(file, text.as_bytes(), columns, threads, progress, &make)
+            .unwrap_or_else(|| Err(whole("文件不是有效的 UTF-16 文本".into())));
+    }
+    if let Some(r) = read_utf8(file, bytes, columns, threads, progress, &make) {
+        return r;
+    }
+    // Not UTF-8: GB18030 (GBK), as Excel and WPS save CSV on Chinese Windows.
+    let text = encoding_rs::GB18030
+        .decode_without_bom_handling_and_without_replacement(bytes)
+        .ok_or_else(|| whole("文件既不是 UTF-8 也不是 GB18030/GBK 编码的文本".into()))?;
+    read_utf8(file, text.as_bytes(), columns, threads, progress, &make)
+        .unwrap_or_else(|| Err(whole("文件编码无法识别".into())))
+}
+
+/// [`read_table`] on bytes that should be UTF-8; `None` when they are not
+/// (each thread checks its own part, so the check runs in parallel too).
+fn read_utf8<T, P>(
+    file: &str,
+    bytes: &[u8],
+    columns: &[Column],
+    threads: usize,
+    progress: Option<&AtomicU64>,
+    make: &(impl Fn() -> P + Sync),
+) -> Option<Result<Vec<T>, InputErrors>>
+where
+    T: Send,
+    P: FnMut(&[&str], Source) -> RowResult<T>,
+{
+    let first_end = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |i| i + 1);
+    let header_line = std::str::from_utf8(&bytes[..first_end]).ok()?;
+    let (index, delimiter) = match parse_header(file, header_line, columns) {
+        Ok(h) => h,
+        Err(e) => return Some(Err(e)),
     };
-    let mut hr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(header_line.as_bytes());
-    let mut header = csv::StringRecord::new();
-    if !hr.read_record(&mut header).unwrap_or(false) {
-        return Err(whole("文件为空,缺少表头行".into(), None));
-    }
-    let columns = &columns[..columns.len().min(MAX_COLUMNS)];
-    let mut index: Vec<Option<usize>> = Vec::with_capacity(columns.len());
-    let mut missing = Vec::new();
-    for c in columns {
-        let pos = header
-            .iter()
-            .position(|h| c.aliases.iter().any(|a| header_key(a) == header_key(h)));
-        if pos.is_none() && c.required {
-            missing.push(c.name);
-        }
-        index.push(pos);
-    }
-    if !missing.is_empty() {
-        let expected: Vec<&str> = columns.iter().map(|c| c.name).collect();
-        return Err(InputErrors(vec![InputError {
-            file: file.into(),
-            line: 1,
-            field: None,
-            message: format!(
-                "表头缺少列:{}(应有 {})",
-                missing.join("、"),
-                expected.join(",")
-            ),
-        }]));
-    }
-    let body = &text[first_end..];
+    let body = &bytes[first_end..];
     // Split into chunks at line ends; one chunk when the text has quotes.
-    let threads = if body.contains('"') || body.len() < (1 << 20) {
+    let quoted = body.contains(&b'"');
+    let threads = if quoted || body.len() < (1 << 20) {
         1
     } else {
         threads.clamp(1, 64)
     };
-    let mut chunks = Vec::with_capacity(threads);
-    let mut start = 0;
-    let mut line = 2u64; // the body starts on line 2
-    for k in 1..=threads {
-        let mut end = if k == threads {
-            body.len()
-        } else {
-            (body.len() * k / threads).max(start)
-        };
-        if k < threads {
-            end = body.as_bytes()[end..]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(body.len(), |i| end + i + 1);
-        }
-        let piece = &body[start..end];
-        chunks.push((piece, line));
-        line += bytecount(piece.as_bytes());
-        start = end;
-    }
-    let run = |(piece, first_line): (&str, u64)| -> (Vec<T>, Vec<InputError>) {
+    let chunks = split_lines(body, threads, 2);
+    let run = |(piece, first_line): (&[u8], u64)| -> Option<(Vec<T>, Vec<InputError>)> {
+        let piece = std::str::from_utf8(piece).ok()?;
         let mut parse = make();
-        let mut out = Vec::new();
+        // Size the output once: rows ≈ bytes / the mean length of the first lines.
+        let sample = &piece.as_bytes()[..piece.len().min(1 << 16)];
+        let per_row = sample.len() / (bytecount(sample) as usize).max(1);
+        let mut out = Vec::with_capacity(piece.len() / per_row.max(1) + 16);
         let mut errors = Vec::new();
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(delimiter)
-            .from_reader(piece.as_bytes());
-        let mut rec = csv::ByteRecord::new();
         let mut done = 0u64;
-        loop {
-            match rdr.read_byte_record(&mut rec) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => {
-                    let l = e.position().map_or(0, |p| p.line()) + first_line - 1;
-                    errors.push(InputError {
-                        file: file.into(),
-                        line: l,
-                        field: None,
-                        message: format!("CSV 格式错误:{e}"),
-                    });
-                    break;
-                }
-            }
-            let pos = rec.position().map_or(0, |p| p.line());
-            let l = first_line + pos - 1;
+        let mut report = |at: u64| {
             if let Some(p) = progress {
-                let b = rec.position().map_or(0, |p| p.byte());
-                if b - done >= 1 << 20 {
-                    p.fetch_add(b - done, Ordering::Relaxed);
-                    done = b;
+                if at - done >= 1 << 20 {
+                    p.fetch_add(at - done, Ordering::Relaxed);
+                    done = at;
                 }
             }
-            let mut buf = [""; MAX_COLUMNS];
-            let mut all_empty = true;
-            for (slot, ix) in buf.iter_mut().zip(&index) {
-                let f = ix
-                    .and_then(|i| rec.get(i))
-                    .and_then(|b| std::str::from_utf8(b).ok())
-                    .unwrap_or("")
-                    .trim();
-                all_empty &= f.is_empty();
-                *slot = f;
+        };
+        if quoted {
+            // The general path: quotes, and line breaks inside quoted cells.
+            let mut rdr = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .delimiter(delimiter)
+                .from_reader(piece.as_bytes());
+            let mut rec = csv::ByteRecord::new();
+            loop {
+                match rdr.read_byte_record(&mut rec) {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => {
+                        let l = e.position().map_or(0, |p| p.line()) + first_line - 1;
+                        let message = format!("CSV 格式错误:{e}");
+                        errors.push(InputError {
+                            file: file.into(),
+                            line: l,
+                            field: None,
+                            message,
+                        });
+                        break;
+                    }
+                }
+                let pos = rec.position().map_or((1, 0), |p| (p.line(), p.byte()));
+                report(pos.1);
+                let mut raw = [""; MAX_RAW];
+                for (slot, f) in raw.iter_mut().zip(rec.iter()) {
+                    *slot = std::str::from_utf8(f).unwrap_or("");
+                }
+                let n = rec.len().min(MAX_RAW);
+                process(
+                    file,
+                    &raw[..n],
+                    &index,
+                    first_line + pos.0 - 1,
+                    &mut parse,
+                    &mut out,
+                    &mut errors,
+                );
             }
-            let fields = &buf[..index.len()];
-            if all_empty {
-                continue;
-            }
-            let source = Source {
-                file: 0,
-                line: u32::try_from(l).unwrap_or(u32::MAX),
-            };
-            match parse(fields, source) {
-                Ok(Some(v)) => out.push(v),
-                Ok(None) => {}
-                Err(list) => errors.extend(list.into_iter().map(|(field, message)| InputError {
-                    file: file.into(),
-                    line: l,
-                    field: Some(field.to_string()),
-                    message,
-                })),
-            }
+        } else {
+            parse_plain(
+                file,
+                piece,
+                first_line,
+                &index,
+                delimiter,
+                &mut parse,
+                &mut out,
+                &mut errors,
+                Some(&mut report),
+            );
         }
         if let Some(p) = progress {
-            p.fetch_add(piece.len() as u64 - done, Ordering::Relaxed);
+            p.fetch_add((piece.len() as u64).saturating_sub(done), Ordering::Relaxed);
         }
-        (out, errors)
+        Some((out, errors))
     };
-    let results: Vec<(Vec<T>, Vec<InputError>)> = if chunks.len() == 1 {
+    let results: Vec<Option<(Vec<T>, Vec<InputError>)>> = if chunks.len() == 1 {
         chunks.into_iter().map(run).collect()
     } else {
         std::thread::scope(|s| {
@@ -376,22 +423,193 @@ where
                             field: None,
                             message: "读取时发生内部错误".into(),
                         };
-                        (Vec::new(), vec![e])
+                        Some((Vec::new(), vec![e]))
                     })
                 })
                 .collect()
         })
     };
-    let mut out = Vec::with_capacity(results.iter().map(|r| r.0.len()).sum());
+    let mut out: Vec<T> = Vec::new();
     let mut errors = Vec::new();
-    for (o, e) in results {
-        out.extend(o);
+    for r in results {
+        let (mut o, e) = r?;
+        if out.is_empty() {
+            out = o;
+        } else {
+            out.append(&mut o);
+        }
         errors.extend(e);
     }
-    if errors.is_empty() {
+    Some(if errors.is_empty() {
         Ok(out)
     } else {
         Err(InputErrors(errors))
+    })
+}
+
+/// Finds `columns` in a header line; also says the delimiter (tab or comma).
+fn parse_header(
+    file: &str,
+    header_line: &str,
+    columns: &[Column],
+) -> Result<(Vec<Option<usize>>, u8), InputErrors> {
+    let delimiter = if header_line.contains('\t') && !header_line.contains(',') {
+        b'\t'
+    } else {
+        b','
+    };
+    let mut hr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(header_line.as_bytes());
+    let mut header = csv::StringRecord::new();
+    if !hr.read_record(&mut header).unwrap_or(false) {
+        let e = InputError {
+            file: file.into(),
+            line: 0,
+            field: None,
+            message: "文件为空,缺少表头行".into(),
+        };
+        return Err(InputErrors(vec![e]));
+    }
+    let columns = &columns[..columns.len().min(MAX_COLUMNS)];
+    let mut index: Vec<Option<usize>> = Vec::with_capacity(columns.len());
+    let mut missing = Vec::new();
+    for c in columns {
+        let pos = header
+            .iter()
+            .position(|h| c.aliases.iter().any(|a| header_key(a) == header_key(h)));
+        if pos.is_none() && c.required {
+            missing.push(c.name);
+        }
+        index.push(pos);
+    }
+    if !missing.is_empty() {
+        let expected: Vec<&str> = columns.iter().map(|c| c.name).collect();
+        let message = format!(
+            "表头缺少列:{}(应有 {})",
+            missing.join("、"),
+            expected.join(",")
+        );
+        return Err(InputErrors(vec![InputError {
+            file: file.into(),
+            line: 1,
+            field: None,
+            message,
+        }]));
+    }
+    Ok((index, delimiter))
+}
+
+/// The fast path for text without quotes: a line is a row, a delimiter a cell
+/// boundary.
+#[allow(clippy::too_many_arguments)]
+fn parse_plain<T, P>(
+    file: &str,
+    piece: &str,
+    first_line: u64,
+    index: &[Option<usize>],
+    delimiter: u8,
+    parse: &mut P,
+    out: &mut Vec<T>,
+    errors: &mut Vec<InputError>,
+    mut report: Option<&mut dyn FnMut(u64)>,
+) where
+    P: FnMut(&[&str], Source) -> RowResult<T>,
+{
+    let mut l = first_line;
+    let mut at = 0u64;
+    for line in piece.split('\n') {
+        at += line.len() as u64 + 1;
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if !line.is_empty() {
+            // Cells by one pass over the bytes (a line is short; the delimiter is ASCII,
+            // so every cut is at a character boundary).
+            let mut raw = [""; MAX_RAW];
+            let mut n = 0;
+            let mut from = 0;
+            for (i, &c) in line.as_bytes().iter().enumerate() {
+                if c == delimiter {
+                    if n < MAX_RAW {
+                        raw[n] = line.get(from..i).unwrap_or("");
+                    }
+                    n += 1;
+                    from = i + 1;
+                }
+            }
+            if n < MAX_RAW {
+                raw[n] = line.get(from..).unwrap_or("");
+            }
+            n += 1;
+            process(file, &raw[..n.min(MAX_RAW)], index, l, parse, out, errors);
+            if let Some(r) = report.as_mut() {
+                r(at);
+            }
+        }
+        l += 1;
+    }
+}
+
+/// Most cells a row may have; cells beyond are ignored.
+const MAX_RAW: usize = 32;
+
+/// Trims white space, cheaply when there is none (the common case): only a
+/// cell whose first or last byte may belong to a white-space character goes
+/// through `str::trim`.
+pub(crate) fn trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
+        return s;
+    };
+    // Leading bytes of white space: ASCII controls and space, U+0085/U+00A0
+    // (C2), U+1680 (E1), U+2000–U+205F (E2), U+3000 (E3).
+    let maybe_first = first <= b' ' || matches!(first, 0xC2 | 0xE1 | 0xE2 | 0xE3);
+    // Last bytes of those characters.
+    let maybe_last = last <= b' ' || matches!(last, 0x80..=0x8A | 0x9F | 0xA0 | 0xA8 | 0xA9 | 0xAF);
+    if maybe_first || maybe_last {
+        s.trim()
+    } else {
+        s
+    }
+}
+
+/// Picks the wanted cells of a row, skips empty rows, and hands it to `parse`.
+#[allow(clippy::too_many_arguments)]
+fn process<T, P>(
+    file: &str,
+    raw: &[&str],
+    index: &[Option<usize>],
+    line: u64,
+    parse: &mut P,
+    out: &mut Vec<T>,
+    errors: &mut Vec<InputError>,
+) where
+    P: FnMut(&[&str], Source) -> RowResult<T>,
+{
+    let mut buf = [""; MAX_COLUMNS];
+    let mut all_empty = true;
+    for (slot, ix) in buf.iter_mut().zip(index) {
+        let f = trim(ix.and_then(|i| raw.get(i).copied()).unwrap_or(""));
+        all_empty &= f.is_empty();
+        *slot = f;
+    }
+    if all_empty {
+        return;
+    }
+    let source = Source {
+        file: 0,
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+    };
+    match parse(&buf[..index.len()], source) {
+        Ok(Some(v)) => out.push(v),
+        Ok(None) => {}
+        Err(list) => errors.extend(list.into_iter().map(|(field, message)| InputError {
+            file: file.into(),
+            line,
+            field: Some(field.to_string()),
+            message,
+        })),
     }
 }
 
@@ -407,6 +625,10 @@ struct OrgCache<'p> {
 }
 
 impl OrgCache<'_> {
+    fn new(plan: &Plan) -> OrgCache<'_> {
+        OrgCache { plan, last: None }
+    }
+
     fn get(&mut self, name: &str) -> Result<OrgId, String> {
         if let Some((n, id)) = &self.last {
             if n == name {
@@ -420,7 +642,14 @@ impl OrgCache<'_> {
             let root = &self.plan.orgs.get(self.plan.reporting_root).name;
             return Err(format!("“{}”不在本计划的填报范围({root}及其下级)内", name));
         };
-        self.last = Some((name.to_string(), unit));
+        match &mut self.last {
+            Some((n, id)) => {
+                n.clear();
+                n.push_str(name);
+                *id = unit;
+            }
+            None => self.last = Some((name.to_string(), unit)),
+        }
         Ok(unit)
     }
 }
@@ -436,48 +665,273 @@ pub fn read_values(
     progress: Option<&AtomicU64>,
 ) -> Result<Vec<Observation>, InputErrors> {
     read_table(file, bytes, &VALUE_COLUMNS, threads, progress, || {
-        let mut orgs = OrgCache { plan, last: None };
-        let mut last_ind: Option<(String, usize)> = None;
-        move |f: &[&str], mut source: Source| {
-            source.file = file_index;
-            let mut errs: Vec<(&'static str, String)> = Vec::new();
-            let ind = match &last_ind {
-                Some((s, i)) if s == f[0] => Some(*i),
-                _ => {
-                    let found = plan.find_indicator(f[0]);
-                    match found {
-                        Some(i) => last_ind = Some((f[0].to_string(), i)),
-                        None if f[0].is_empty() => errs.push(("indicator", "缺少指标".into())),
-                        None => errs.push(("indicator", format!("未知的指标“{}”", f[0]))),
-                    }
-                    found
-                }
-            };
-            let org = if f[1].is_empty() {
-                errs.push(("org_unit", "缺少单位".into()));
-                None
-            } else {
-                orgs.get(f[1]).map_err(|m| errs.push(("org_unit", m))).ok()
-            };
-            let period = Period::parse(f[2])
-                .map_err(|e| errs.push(("period", e.to_string())))
-                .ok();
-            let amount = ind.and_then(|i| amount_of(plan, i, f[3], f[4], f[5], &mut errs));
-            if !errs.is_empty() {
-                return Err(errs);
-            }
-            match (ind, org, period, amount) {
-                (Some(i), Some(org), Some(period), Some(amount)) => Ok(Some(Observation {
-                    indicator: i as u16,
-                    org,
-                    period,
-                    amount,
-                    source,
-                })),
-                _ => Err(vec![("indicator", "无法读取该行".into())]),
-            }
-        }
+        value_parser(plan, file_index)
     })
+}
+
+/// The parser of one values row.
+fn value_parser(
+    plan: &Plan,
+    file_index: u16,
+) -> impl FnMut(&[&str], Source) -> RowResult<Observation> + '_ {
+    let mut orgs = OrgCache::new(plan);
+    let mut last_ind: Option<(String, usize)> = None;
+    move |f: &[&str], mut source: Source| {
+        source.file = file_index;
+        let mut errs: Vec<(&'static str, String)> = Vec::new();
+        let ind = match &last_ind {
+            Some((s, i)) if s == f[0] => Some(*i),
+            _ => {
+                let found = plan.find_indicator(f[0]);
+                match found {
+                    Some(i) => last_ind = Some((f[0].to_string(), i)),
+                    None if f[0].is_empty() => errs.push(("indicator", "缺少指标".into())),
+                    None => errs.push(("indicator", format!("未知的指标“{}”", f[0]))),
+                }
+                found
+            }
+        };
+        let org = if f[1].is_empty() {
+            errs.push(("org_unit", "缺少单位".into()));
+            None
+        } else {
+            orgs.get(f[1]).map_err(|m| errs.push(("org_unit", m))).ok()
+        };
+        let period = Period::parse(f[2])
+            .map_err(|e| errs.push(("period", e.to_string())))
+            .ok();
+        let amount = ind.and_then(|i| amount_of(plan, i, f[3], f[4], f[5], &mut errs));
+        if !errs.is_empty() {
+            return Err(errs);
+        }
+        match (ind, org, period, amount) {
+            (Some(i), Some(org), Some(period), Some(amount)) => {
+                Observation::new(i as u16, org, period, amount, source)
+                    .map(Some)
+                    .ok_or_else(|| vec![("value", "数值超出可精确保存的范围".to_string())])
+            }
+            _ => Err(vec![("indicator", "无法读取该行".into())]),
+        }
+    }
+}
+
+/// Why a [`ValueStream`] cannot go on block by block: the caller reads the
+/// whole file and uses [`read_values`], which handles every case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NeedWhole {
+    /// The text is not UTF-8 (GB18030, UTF-16).
+    Encoding,
+    /// The text has quotes: a cell may hold a line break.
+    Quotes,
+}
+
+/// Reads a values file block by block, so a file of any size is read with a
+/// few reusable buffers; each block's lines are parsed on `threads` threads.
+/// Handles plain UTF-8 CSV (what `anju gen` and most exports write); for any
+/// other text it says [`NeedWhole`].
+pub struct ValueStream<'p> {
+    plan: &'p Plan,
+    file: String,
+    file_index: u16,
+    header: Option<(Vec<Option<usize>>, u8)>,
+    line: u64,
+    carry: Vec<u8>,
+    scratch: Vec<Vec<Observation>>,
+    first: bool,
+}
+
+impl<'p> ValueStream<'p> {
+    /// A stream for one file.
+    pub fn new(plan: &'p Plan, file: &str, file_index: u16) -> ValueStream<'p> {
+        ValueStream {
+            plan,
+            file: file.to_string(),
+            file_index,
+            header: None,
+            line: 1,
+            carry: Vec::new(),
+            scratch: Vec::new(),
+            first: true,
+        }
+    }
+
+    /// Parses the complete lines of `block` (with what was left of the last
+    /// one), appending to `out` and `errors`.
+    pub fn feed(
+        &mut self,
+        mut block: &[u8],
+        threads: usize,
+        out: &mut Vec<Observation>,
+        errors: &mut Vec<InputError>,
+    ) -> Result<(), NeedWhole> {
+        if self.first {
+            self.first = false;
+            if block.starts_with(b"\xFF\xFE") || block.starts_with(b"\xFE\xFF") {
+                return Err(NeedWhole::Encoding);
+            }
+            block = block.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(block);
+        }
+        let Some(last_nl) = block.iter().rposition(|&b| b == b'\n') else {
+            self.carry.extend_from_slice(block);
+            return Ok(());
+        };
+        let (complete, rest) = block.split_at(last_nl + 1);
+        let mut complete = complete;
+        if !self.carry.is_empty() {
+            let first_nl = complete
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(complete.len(), |i| i + 1);
+            let mut joined = std::mem::take(&mut self.carry);
+            joined.extend_from_slice(&complete[..first_nl]);
+            self.lines(&joined, 1, out, errors)?;
+            joined.clear();
+            self.carry = joined;
+            complete = &complete[first_nl..];
+        }
+        self.lines(complete, threads, out, errors)?;
+        self.carry.extend_from_slice(rest);
+        Ok(())
+    }
+
+    /// Parses what is left after the last block.
+    pub fn finish(
+        &mut self,
+        out: &mut Vec<Observation>,
+        errors: &mut Vec<InputError>,
+    ) -> Result<(), NeedWhole> {
+        let rest = std::mem::take(&mut self.carry);
+        self.lines(&rest, 1, out, errors)?;
+        if self.header.is_none() {
+            let e = InputError {
+                file: self.file.clone(),
+                line: 0,
+                field: None,
+                message: "文件为空,缺少表头行".into(),
+            };
+            errors.push(e);
+        }
+        Ok(())
+    }
+
+    /// Complete lines.
+    fn lines(
+        &mut self,
+        mut region: &[u8],
+        threads: usize,
+        out: &mut Vec<Observation>,
+        errors: &mut Vec<InputError>,
+    ) -> Result<(), NeedWhole> {
+        if region.is_empty() {
+            return Ok(());
+        }
+        if region.contains(&b'"') {
+            return Err(NeedWhole::Quotes);
+        }
+        if self.header.is_none() {
+            let end = region
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(region.len(), |i| i + 1);
+            let text = std::str::from_utf8(&region[..end]).map_err(|_| NeedWhole::Encoding)?;
+            match parse_header(&self.file, text, &VALUE_COLUMNS) {
+                Ok(h) => self.header = Some(h),
+                Err(InputErrors(e)) => {
+                    errors.extend(e);
+                    self.header = Some((Vec::new(), b','));
+                }
+            }
+            self.line += 1;
+            region = &region[end..];
+        }
+        let Some((index, delimiter)) = &self.header else {
+            return Ok(());
+        };
+        if index.is_empty() {
+            return Ok(()); // a bad header, already reported
+        }
+        let threads = if region.len() < (1 << 20) {
+            1
+        } else {
+            threads.clamp(1, 64)
+        };
+        let pieces = split_lines(region, threads, self.line);
+        self.line += bytecount(region) + u64::from(!region.ends_with(b"\n"));
+        if self.scratch.len() < pieces.len() {
+            self.scratch.resize_with(pieces.len(), Vec::new);
+        }
+        let (plan, file, file_index, delimiter) =
+            (self.plan, self.file.as_str(), self.file_index, *delimiter);
+        let run = |(piece, first_line): (&[u8], u64),
+                   buf: &mut Vec<Observation>|
+         -> Option<Vec<InputError>> {
+            let piece = std::str::from_utf8(piece).ok()?;
+            let mut parse = value_parser(plan, file_index);
+            let mut errors = Vec::new();
+            buf.clear();
+            parse_plain(
+                file,
+                piece,
+                first_line,
+                index,
+                delimiter,
+                &mut parse,
+                buf,
+                &mut errors,
+                None,
+            );
+            Some(errors)
+        };
+        let scratch = &mut self.scratch[..pieces.len()];
+        let results: Vec<Option<Vec<InputError>>> = if pieces.len() == 1 {
+            vec![run(pieces[0], &mut scratch[0])]
+        } else {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = pieces
+                    .iter()
+                    .zip(scratch.iter_mut())
+                    .map(|(&p, buf)| s.spawn(move || run(p, buf)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or(None))
+                    .collect()
+            })
+        };
+        for (r, buf) in results.into_iter().zip(self.scratch.iter()) {
+            errors.extend(r.ok_or(NeedWhole::Encoding)?);
+            out.extend_from_slice(buf);
+        }
+        Ok(())
+    }
+}
+
+/// Splits complete lines into `n` pieces at line ends, each with its first
+/// line number.
+fn split_lines(body: &[u8], n: usize, first_line: u64) -> Vec<(&[u8], u64)> {
+    let mut pieces = Vec::with_capacity(n);
+    let mut start = 0;
+    let mut line = first_line;
+    for k in 1..=n {
+        let mut end = if k == n {
+            body.len()
+        } else {
+            (body.len() * k / n).max(start)
+        };
+        if k < n {
+            end = body[end..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(body.len(), |i| end + i + 1);
+        }
+        let piece = &body[start..end];
+        pieces.push((piece, line));
+        if k < n {
+            line += bytecount(piece);
+        }
+        start = end;
+    }
+    pieces
 }
 
 fn amount_of(
@@ -617,9 +1071,14 @@ pub const TARGET_COLUMNS: [Column; 4] = [
 
 /// Reads a decomposition file (`indicator,org_unit,year,target`); a target may
 /// carry a comparator (`>17`) or be `/`.
-pub fn read_targets(plan: &Plan, file: &str, bytes: &[u8]) -> Result<Vec<TargetRow>, InputErrors> {
-    read_table(file, bytes, &TARGET_COLUMNS, 1, None, || {
-        let mut orgs = OrgCache { plan, last: None };
+pub fn read_targets(
+    plan: &Plan,
+    file: &str,
+    bytes: &[u8],
+    threads: usize,
+) -> Result<Vec<TargetRow>, InputErrors> {
+    read_table(file, bytes, &TARGET_COLUMNS, threads, None, || {
+        let mut orgs = OrgCache::new(plan);
         move |f: &[&str], source: Source| {
             let mut errs: Vec<(&'static str, String)> = Vec::new();
             let ind = plan.find_indicator(f[0]);

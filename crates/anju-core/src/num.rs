@@ -8,7 +8,6 @@
 //! it never loses a digit and never panics.
 
 use std::cmp::Ordering;
-use std::str::FromStr;
 
 use num_bigint::BigInt;
 use num_integer::Integer;
@@ -24,15 +23,28 @@ pub enum Exact {
     Big(BigInt, BigInt),
 }
 
-fn gcd_i128(mut a: i128, mut b: i128) -> i128 {
-    a = a.abs();
-    b = b.abs();
-    while b != 0 {
-        let r = a % b;
-        a = b;
-        b = r;
+/// Binary GCD (Stein): shifts and subtractions, no 128-bit division.
+fn gcd_i128(a: i128, b: i128) -> i128 {
+    let (mut a, mut b) = (a.unsigned_abs(), b.unsigned_abs());
+    if a == 0 {
+        return b as i128;
     }
-    a
+    if b == 0 {
+        return a as i128;
+    }
+    let shift = (a | b).trailing_zeros();
+    a >>= a.trailing_zeros();
+    loop {
+        b >>= b.trailing_zeros();
+        if a > b {
+            std::mem::swap(&mut a, &mut b);
+        }
+        b -= a;
+        if b == 0 {
+            break;
+        }
+    }
+    (a << shift) as i128
 }
 
 /// Reduces `n/d` on `i128`; `None` when a value cannot be represented (the
@@ -41,8 +53,12 @@ fn small(n: i128, d: i128) -> Option<Exact> {
     if d == 0 || n == i128::MIN || d == i128::MIN {
         return None;
     }
-    let g = gcd_i128(n, d);
-    let (mut n, mut d) = (n / g, d / g);
+    let (mut n, mut d) = if d == 1 || d == -1 {
+        (n, d)
+    } else {
+        let g = gcd_i128(n, d);
+        (n / g, d / g)
+    };
     if d < 0 {
         n = -n;
         d = -d;
@@ -246,8 +262,9 @@ impl From<Decimal> for Exact {
 /// Limits on a figure as entered, so that sums of millions of figures stay exact
 /// in a `Decimal` (28 significant digits).
 pub const MAX_DECIMALS: u32 = 6;
-/// Largest magnitude accepted for one figure (exclusive): 10¹⁵.
-pub const MAX_MAGNITUDE: i128 = 1_000_000_000_000_000;
+/// Largest magnitude accepted for one figure (exclusive): 10¹², a trillion in
+/// the display unit; with six decimals a figure fits in 64 bits.
+pub const MAX_MAGNITUDE: i128 = 1_000_000_000_000;
 
 /// Why a figure was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -256,7 +273,7 @@ pub enum NumberError {
     Invalid(String),
     #[error("小数位数超过 {MAX_DECIMALS} 位“{0}”")]
     TooManyDecimals(String),
-    #[error("数值过大“{0}”(绝对值须小于 10 的 15 次方)")]
+    #[error("数值过大“{0}”(绝对值须小于 10 的 12 次方)")]
     TooLarge(String),
 }
 
@@ -264,7 +281,7 @@ pub enum NumberError {
 /// with optional thousands separators (`1,234.5`), an optional trailing `%`
 /// when `allow_percent` (the `%` is dropped: the value is already in percent).
 pub fn parse_figure(raw: &str, allow_percent: bool) -> Result<Decimal, NumberError> {
-    let s = raw.trim();
+    let s = crate::input::trim(raw);
     let s = if allow_percent {
         s.strip_suffix('%')
             .or_else(|| s.strip_suffix('％'))
@@ -349,17 +366,16 @@ pub fn parse_figure(raw: &str, allow_percent: bool) -> Result<Decimal, NumberErr
 /// Parses a decimal written in a plan file (no limits on places, no `%`).
 pub fn parse_plan_decimal(s: &str) -> Option<Decimal> {
     let s = s.trim();
-    if s.is_empty() || s.contains(['e', 'E', ',']) {
+    if s.is_empty() || s.contains(['e', 'E', ',', '_']) || s.starts_with('.') || s.ends_with('.') {
         return None;
     }
-    Decimal::from_str(s)
-        .ok()
-        .filter(|d| d.to_string().trim_start_matches('-').len() <= 30)
+    Decimal::from_str_exact(s).ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::str::FromStr;
 
     fn d(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()
@@ -411,12 +427,12 @@ mod tests {
             Err(NumberError::TooManyDecimals(_))
         ));
         assert!(matches!(
-            parse_figure("1000000000000000", false),
+            parse_figure("1000000000000", false),
             Err(NumberError::TooLarge(_))
         ));
         assert_eq!(
-            parse_figure("999999999999999.999999", false),
-            Ok(d("999999999999999.999999"))
+            parse_figure("999999999999.999999", false),
+            Ok(d("999999999999.999999"))
         );
         assert_eq!(parse_figure("-3", false), Ok(d("-3")));
     }

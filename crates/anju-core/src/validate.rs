@@ -3,6 +3,8 @@
 //! (likely the wrong unit: 套 instead of 万套), a decomposition that does not add
 //! up. A warning never stops an evaluation; it is shown beside it.
 
+use rust_decimal::Decimal;
+
 use crate::input::{Amount, Observation, Source};
 use crate::num::Exact;
 use crate::period::{Period, YearMonth};
@@ -47,7 +49,7 @@ impl Warning {
 
 /// The value of a figure in the indicator's display unit.
 pub fn value_of(plan: &Plan, o: &Observation) -> Option<Exact> {
-    match o.amount {
+    match o.amount() {
         Amount::Value(v) => Some(Exact::from(v)),
         Amount::Ratio { num, den } => {
             let m = plan.indicators[usize::from(o.indicator)]
@@ -65,12 +67,75 @@ fn shown(x: &Exact, dp: u32) -> String {
         .unwrap_or_else(|| "?".into())
 }
 
-/// Checks every series up to `as_of` for falling totals and tenfold jumps.
-pub fn check_values(plan: &Plan, values: &ValueSet, as_of: YearMonth) -> Vec<Warning> {
+/// Whether `cur` after `prev` certainly raises no warning: it did not fall and
+/// stays within a tenfold band. Exact, on decimals, without building rationals.
+fn quick_ok(prev: &Amount, cur: &Amount) -> bool {
+    let (a, b) = match (prev, cur) {
+        (Amount::Value(p), Amount::Value(c)) => (*c, *p),
+        (Amount::Ratio { num: n0, den: d0 }, Amount::Ratio { num: n1, den: d1 }) => {
+            match (n1.checked_mul(*d0), n0.checked_mul(*d1)) {
+                (Some(a), Some(b)) => (a, b),
+                _ => return false,
+            }
+        }
+        _ => return false,
+    };
+    // a/b is cur/prev (up to a common positive factor).
+    let ten = |x: Decimal| x.checked_mul(Decimal::TEN);
+    a >= b
+        && (b.is_zero() || ten(b).is_some_and(|t| a <= t))
+        && (a.is_zero() || ten(a).is_some_and(|t| b < t))
+}
+
+/// Checks every series up to `as_of` for falling totals and tenfold jumps,
+/// on `threads` threads.
+pub fn check_values(
+    plan: &Plan,
+    values: &ValueSet,
+    as_of: YearMonth,
+    threads: usize,
+) -> Vec<Warning> {
     let bound = Period::upper_bound(as_of);
+    let all = values.all();
+    let threads = if all.len() < 100_000 {
+        1
+    } else {
+        threads.clamp(1, 64)
+    };
+    // Split at series boundaries.
+    let same = |x: &Observation, y: &Observation| (x.indicator, x.org) == (y.indicator, y.org);
+    let mut parts = Vec::with_capacity(threads);
+    let mut start = 0;
+    for k in 1..=threads {
+        let mut end = if k == threads {
+            all.len()
+        } else {
+            (all.len() * k / threads).max(start)
+        };
+        while end > start && end < all.len() && same(&all[end], &all[end - 1]) {
+            end += 1;
+        }
+        parts.push(&all[start..end]);
+        start = end;
+    }
+    if parts.len() == 1 {
+        return check_slice(plan, all, bound);
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|p| s.spawn(move || check_slice(plan, p, bound)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+fn check_slice(plan: &Plan, all: &[Observation], bound: Period) -> Vec<Warning> {
     let ten = Exact::int(10);
     let mut out = Vec::new();
-    let all = values.all();
     let mut i = 0;
     while i < all.len() {
         let (ind, org) = (all[i].indicator, all[i].org);
@@ -80,57 +145,61 @@ pub fn check_values(plan: &Plan, values: &ValueSet, as_of: YearMonth) -> Vec<War
         }
         let indicator = &plan.indicators[usize::from(ind)];
         let dp = indicator.decimals.max(2);
-        let mut prev: Option<(&Observation, Exact)> = None;
+        let mut prev: Option<&Observation> = None;
         for o in all[i..j].iter().take_while(|o| o.period <= bound) {
-            let Some(v) = value_of(plan, o) else { continue };
-            if let Some((p, pv)) = &prev {
-                let comparable = p.period.end() != o.period.end()
-                    && (indicator.kind != Kind::Flow || p.period.year() == o.period.year());
-                if comparable {
-                    let warn = |message: String| Warning {
-                        indicator: indicator.code,
-                        org: Some(org),
-                        period: Some(o.period.to_string()),
-                        source: Some(o.source),
-                        message,
-                    };
-                    if !pv.is_zero() && v > pv.mul(&ten) {
-                        let times = v.div(pv).map(|r| shown(&r, 1)).unwrap_or_default();
-                        out.push(warn(format!(
-                            "数值 {} 是上期({}){} 的 {times} 倍,可能单位有误(如{}填成了更小的单位)",
-                            shown(&v, dp),
-                            p.period,
-                            shown(pv, dp),
-                            indicator.unit
-                        )));
-                    } else if !v.is_zero() && v.mul(&ten) < *pv {
-                        out.push(warn(format!(
-                            "数值 {} 不到上期({}){} 的十分之一,可能单位有误",
-                            shown(&v, dp),
-                            p.period,
-                            shown(pv, dp)
-                        )));
-                    } else if v < *pv
-                        && matches!(
-                            indicator.kind,
-                            Kind::Flow | Kind::Cumulative | Kind::Milestone
-                        )
-                    {
-                        let what = if indicator.kind == Kind::Flow {
-                            "本年累计值"
-                        } else {
-                            "累计值"
-                        };
-                        out.push(warn(format!(
-                            "{what}从上期({}){} 降到 {}",
-                            p.period,
-                            shown(pv, dp),
-                            shown(&v, dp)
-                        )));
-                    }
-                }
+            let Some(p) = prev.replace(o) else { continue };
+            if quick_ok(&p.amount(), &o.amount()) {
+                continue;
             }
-            prev = Some((o, v));
+            let comparable = p.period.end() != o.period.end()
+                && (indicator.kind != Kind::Flow || p.period.year() == o.period.year());
+            let (Some(v), Some(pv)) = (value_of(plan, o), value_of(plan, p)) else {
+                continue;
+            };
+            if !comparable {
+                continue;
+            }
+            let warn = |message: String| Warning {
+                indicator: indicator.code,
+                org: Some(org),
+                period: Some(o.period.to_string()),
+                source: Some(o.source()),
+                message,
+            };
+            if !pv.is_zero() && v > pv.mul(&ten) {
+                let times = v.div(&pv).map(|r| shown(&r, 1)).unwrap_or_default();
+                out.push(warn(format!(
+                    "数值 {} 是上期({}){} 的 {times} 倍,可能单位有误(如{}填成了更小的单位)",
+                    shown(&v, dp),
+                    p.period,
+                    shown(&pv, dp),
+                    indicator.unit
+                )));
+            } else if !v.is_zero() && v.mul(&ten) < pv {
+                out.push(warn(format!(
+                    "数值 {} 不到上期({}){} 的十分之一,可能单位有误",
+                    shown(&v, dp),
+                    p.period,
+                    shown(&pv, dp)
+                )));
+            } else if v < pv
+                && matches!(
+                    indicator.kind,
+                    Kind::Flow | Kind::Cumulative | Kind::Milestone
+                )
+            {
+                let what = if indicator.kind == Kind::Flow {
+                    "本年累计值"
+                } else {
+                    "累计值"
+                };
+                out.push(warn(format!(
+                    "{what}从上期({}){} 降到 {}",
+                    p.period,
+                    shown(&pv, dp),
+                    shown(&v, dp)
+                )));
+            }
         }
         i = j;
     }

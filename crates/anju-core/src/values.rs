@@ -31,21 +31,21 @@ impl ValueSet {
         let key =
             |o: &Observation| ((series_key(n_ind, o) as u64) << 32) | u64::from(o.period.key());
         if !obs.is_sorted_by_key(key) {
-            obs.sort_by_key(|o| (key(o), o.source));
+            obs.sort_by_key(|o| (key(o), o.source()));
         }
         let name = |f: u16| files.get(usize::from(f)).cloned().unwrap_or_default();
         let mut errors = Vec::new();
         for w in obs.windows(2) {
             if key(&w[0]) == key(&w[1]) {
                 let (a, b) = (&w[0], &w[1]);
-                let place = if a.source.file == b.source.file {
-                    format!("第 {} 行", a.source.line)
+                let place = if a.source().file == b.source().file {
+                    format!("第 {} 行", a.source().line)
                 } else {
-                    format!("{} 第 {} 行", name(a.source.file), a.source.line)
+                    format!("{} 第 {} 行", name(a.source().file), a.source().line)
                 };
                 errors.push(InputError {
-                    file: name(b.source.file),
-                    line: u64::from(b.source.line),
+                    file: name(b.source().file),
+                    line: u64::from(b.source().line),
                     field: Some("period".into()),
                     message: format!(
                         "与{place}重复:同一指标 {}、单位“{}”、期间 {} 只能有一个数",

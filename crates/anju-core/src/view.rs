@@ -37,15 +37,15 @@ pub const SHARE_DECIMALS: u32 = 4;
 
 /// One evaluation row as shown.
 #[derive(Clone, Debug, Serialize)]
-pub struct RowView {
+pub struct RowView<'a> {
     /// 指标序号.
     pub indicator: u16,
     /// 指标名称.
-    pub indicator_name: String,
+    pub indicator_name: &'a str,
     /// Display unit.
-    pub unit: String,
+    pub unit: &'a str,
     /// 单位.
-    pub org_unit: String,
+    pub org_unit: &'a str,
     /// YYYY-MM.
     pub as_of: String,
     /// A, in the display unit (a ratio rounded to the indicator's decimals).
@@ -87,18 +87,18 @@ pub struct RowView {
     /// green yellow red none.
     pub light: &'static str,
     /// Why, in words.
-    pub reason: String,
+    pub reason: &'a str,
     /// Rank among siblings by completion.
     pub rank: Option<u32>,
     /// Siblings ranked.
     pub rank_of: Option<u32>,
     /// Remarks on the figures.
-    pub warnings: Vec<String>,
+    pub warnings: &'a [String],
 }
 
-impl RowView {
+impl<'a> RowView<'a> {
     /// The view of one row.
-    pub fn new(plan: &Plan, eval: &Evaluation, r: &Row) -> RowView {
+    pub fn new(plan: &'a Plan, eval: &Evaluation, r: &'a Row) -> RowView<'a> {
         let ind = &plan.indicators[r.indicator];
         let dp = ind.decimals;
         let (numerator, denominator) = match r.actual.as_ref().map(|a| a.amount) {
@@ -127,9 +127,9 @@ impl RowView {
         };
         RowView {
             indicator: ind.code.0,
-            indicator_name: ind.name.clone(),
-            unit: ind.unit.clone(),
-            org_unit: plan.orgs.get(r.org).name.clone(),
+            indicator_name: &ind.name,
+            unit: &ind.unit,
+            org_unit: &plan.orgs.get(r.org).name,
             as_of: eval.as_of.to_string(),
             actual,
             numerator,
@@ -158,10 +158,10 @@ impl RowView {
             status: r.status.as_str(),
             status_label: r.status.label(),
             light,
-            reason: r.reason.clone(),
+            reason: &r.reason,
             rank: r.rank,
             rank_of: r.rank_of,
-            warnings: r.warnings.clone(),
+            warnings: &r.warnings,
         }
     }
 }

@@ -2,14 +2,14 @@
 //! of a month, print JSON, a table or CSV. Bad input: every bad line on
 //! standard error, nothing on standard output, exit code 1.
 
-use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use anju_core::engine::{self, Evaluation};
-use anju_core::input::{self, InputError, InputErrors};
+use anju_core::input::{self, InputError, InputErrors, Observation, ValueStream};
 use anju_core::period::YearMonth;
 use anju_core::plan::Plan;
 use anju_core::targets::TargetBook;
@@ -102,6 +102,74 @@ impl Progress {
     }
 }
 
+/// Reads one values file block by block (a few reusable buffers, whatever its
+/// size); text the stream cannot take (GB18030, quotes) is read whole instead.
+#[allow(clippy::too_many_arguments)]
+fn read_file(
+    plan: &Plan,
+    path: &Path,
+    name: &str,
+    index: u16,
+    threads: usize,
+    done: &AtomicU64,
+    observations: &mut Vec<Observation>,
+    errors: &mut Vec<InputError>,
+) -> std::io::Result<()> {
+    const BLOCK: usize = 16 << 20;
+    let start = (observations.len(), errors.len());
+    let mut file = std::fs::File::open(path)?;
+    let mut stream = ValueStream::new(plan, name, index);
+    let size = file.metadata().map_or(0, |m| m.len());
+    let mut buf = vec![0u8; BLOCK.min(usize::try_from(size).unwrap_or(BLOCK).max(1 << 16))];
+    let mut read = 0u64;
+    let whole = loop {
+        let n = read_full(&mut file, &mut buf)?;
+        done.fetch_add(n as u64, Ordering::Relaxed);
+        read += n as u64;
+        let step = if n == 0 {
+            stream.finish(observations, errors)
+        } else {
+            let before = observations.len();
+            let r = stream.feed(&buf[..n], threads, observations, errors);
+            if read == n as u64 && (n as u64) < size {
+                // Size the list once from the first block, instead of doubling it.
+                let per_byte = (observations.len() - before) as f64 / n as f64;
+                observations.reserve(((size - n as u64) as f64 * per_byte * 1.02) as usize);
+            }
+            r
+        };
+        match step {
+            Err(_) => break true,
+            Ok(()) if n == 0 => break false,
+            Ok(()) => {}
+        }
+    };
+    if whole {
+        observations.truncate(start.0);
+        errors.truncate(start.1);
+        let bytes = std::fs::read(path)?;
+        match input::read_values(plan, name, index, &bytes, threads, None) {
+            Ok(mut obs) => observations.append(&mut obs),
+            Err(InputErrors(e)) => errors.extend(e),
+        }
+    }
+    Ok(())
+}
+
+/// Fills `buf` as far as the file allows; returns how much was read.
+fn read_full(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
 fn report_errors(errors: &[InputError]) -> anyhow::Error {
     for e in errors {
         eprintln!("{e}");
@@ -110,8 +178,23 @@ fn report_errors(errors: &[InputError]) -> anyhow::Error {
     anyhow::Error::new(Reported)
 }
 
+/// Phase timings on standard error when `ANJU_TIMINGS` is set (for
+/// docs/PERFORMANCE.md).
+struct Timings(Option<std::time::Instant>);
+
+impl Timings {
+    fn lap(&mut self, what: &str) {
+        if let Some(t) = &mut self.0 {
+            eprintln!("[timing] {what}: {:.3}s", t.elapsed().as_secs_f64());
+            *t = std::time::Instant::now();
+        }
+    }
+}
+
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
+    let mut timings = Timings(std::env::var_os("ANJU_TIMINGS").map(|_| std::time::Instant::now()));
     let plan = crate::load_plan(args.plan.as_ref())?;
+    timings.lap("plan");
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -130,34 +213,30 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     for (i, path) in args.data.iter().enumerate() {
         let name = path.display().to_string();
         files.push(name.clone());
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) => {
-                errors.push(InputError {
-                    file: name,
-                    line: 0,
-                    field: None,
-                    message: format!("无法读取文件:{e}"),
-                });
-                continue;
-            }
-        };
         let index = u16::try_from(i).map_err(|_| anyhow::anyhow!("数据文件过多"))?;
-        match input::read_values(&plan, &name, index, &bytes, threads, Some(&progress.done)) {
-            Ok(obs) => {
-                if observations.is_empty() {
-                    observations = obs;
-                } else {
-                    observations.extend(obs);
-                }
-            }
-            Err(InputErrors(e)) => errors.extend(e),
+        if let Err(e) = read_file(
+            &plan,
+            path,
+            &name,
+            index,
+            threads,
+            &progress.done,
+            &mut observations,
+            &mut errors,
+        ) {
+            errors.push(InputError {
+                file: name,
+                line: 0,
+                field: None,
+                message: format!("无法读取文件:{e}"),
+            });
         }
     }
     if !errors.is_empty() {
         progress.finish();
         return Err(report_errors(&errors));
     }
+    timings.lap("read+parse");
     progress.phase("整理数据");
     let values = match ValueSet::build(&plan, observations, &files) {
         Ok(v) => v,
@@ -167,6 +246,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         }
     };
 
+    timings.lap("group");
     // Targets.
     let mut book = TargetBook::from_plan(&plan);
     let mut warnings: Vec<Warning> = Vec::new();
@@ -174,7 +254,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         let name = path.display().to_string();
         let bytes =
             std::fs::read(path).map_err(|e| anyhow::anyhow!("无法读取目标分解文件 {name}:{e}"))?;
-        let rows = input::read_targets(&plan, &name, &bytes)
+        let rows = input::read_targets(&plan, &name, &bytes, threads)
             .map_err(|InputErrors(e)| report_errors(&e))?;
         let w = book
             .decompose(&plan, &name, &rows)
@@ -182,20 +262,24 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         warnings.extend(w);
     }
 
+    timings.lap("targets");
     progress.phase("评估");
-    warnings.extend(validate::check_values(&plan, &values, args.as_of));
-    let eval = engine::evaluate(&plan, &values, &book, args.as_of);
+    warnings.extend(validate::check_values(&plan, &values, args.as_of, threads));
+    timings.lap("validate");
+    let eval = engine::evaluate_on(&plan, &values, &book, args.as_of, threads);
+    timings.lap("evaluate");
     drop(values);
     progress.phase("输出");
     let stdout = std::io::stdout();
     let colour = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
     match args.format {
-        EvalFormat::Json => write_json(&mut out, &plan, &eval)?,
+        EvalFormat::Json => write_json(&mut out, &plan, &eval, threads)?,
         EvalFormat::Csv => write_csv(&mut out, &plan, &eval)?,
         EvalFormat::Table => write_table(&mut out, &plan, &eval, colour)?,
     }
     out.flush()?;
+    timings.lap("output");
     progress.finish();
     print_warnings(&plan, &files, &warnings, args.max_warnings);
     Ok(())
@@ -217,11 +301,47 @@ fn print_warnings(plan: &Plan, files: &[String], warnings: &[Warning], max: usiz
     }
 }
 
-fn write_json(out: &mut impl Write, plan: &Plan, eval: &Evaluation) -> anyhow::Result<()> {
+/// The JSON array, one row a line; large results are serialised on `threads`
+/// threads, each into its own buffer, and written in order.
+fn write_json(
+    out: &mut impl Write,
+    plan: &Plan,
+    eval: &Evaluation,
+    threads: usize,
+) -> anyhow::Result<()> {
+    let rows = &eval.rows;
+    let threads = if rows.len() < 10_000 {
+        1
+    } else {
+        threads.clamp(1, 16)
+    };
+    let part = rows.len().div_ceil(threads).max(1);
+    let encode = |k: usize, chunk: &[anju_core::engine::Row]| -> serde_json::Result<Vec<u8>> {
+        let mut buf = Vec::with_capacity(chunk.len() * 400);
+        for (i, r) in chunk.iter().enumerate() {
+            buf.extend_from_slice(if k == 0 && i == 0 { b"\n" } else { b",\n" });
+            serde_json::to_writer(&mut buf, &RowView::new(plan, eval, r))?;
+        }
+        Ok(buf)
+    };
+    let parts: Vec<serde_json::Result<Vec<u8>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = rows
+            .chunks(part)
+            .enumerate()
+            .map(|(k, c)| s.spawn(move || encode(k, c)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(serde_json::Error::io(std::io::Error::other("编码线程失败")))
+                })
+            })
+            .collect()
+    });
     out.write_all(b"[")?;
-    for (i, r) in eval.rows.iter().enumerate() {
-        out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-        serde_json::to_writer(&mut *out, &RowView::new(plan, eval, r))?;
+    for p in parts {
+        out.write_all(&p?)?;
     }
     out.write_all(b"\n]\n")?;
     Ok(())
@@ -269,9 +389,9 @@ fn write_csv(out: &mut impl Write, plan: &Plan, eval: &Evaluation) -> anyhow::Re
         let v = RowView::new(plan, eval, r);
         w.write_record([
             v.indicator.to_string(),
-            v.indicator_name,
-            v.unit,
-            v.org_unit,
+            v.indicator_name.to_string(),
+            v.unit.to_string(),
+            v.org_unit.to_string(),
             v.as_of,
             num(&v.actual),
             num(&v.numerator),
@@ -288,7 +408,7 @@ fn write_csv(out: &mut impl Write, plan: &Plan, eval: &Evaluation) -> anyhow::Re
             v.status.to_string(),
             v.status_label.to_string(),
             opt(v.rank),
-            v.reason,
+            v.reason.to_string(),
             v.warnings.join(";"),
         ])?;
     }
@@ -349,7 +469,7 @@ fn write_table(
                 (Some(r), Some(n)) => format!("{r}/{n}"),
                 _ => String::new(),
             };
-            let mut reason = v.reason;
+            let mut reason = v.reason.to_string();
             if !v.warnings.is_empty() {
                 reason = format!("{reason};提醒:{}", v.warnings.join(";"));
             }

@@ -179,6 +179,10 @@ impl OrgTree {
     /// (`海宁市硖石街道`, `浙江省嘉兴市海宁市`) resolves too, and disambiguates
     /// names that occur twice.
     pub fn resolve(&self, name: &str) -> Result<OrgId, ResolveError> {
+        // Fast path: a name written exactly as listed.
+        if let Some(Entry::One(id)) = self.index.get(name) {
+            return Ok(*id);
+        }
         let n = normalize_name(name);
         match self.index.get(&n) {
             Some(Entry::One(id)) => return Ok(*id),
