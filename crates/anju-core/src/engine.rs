@@ -450,18 +450,16 @@ fn evaluate_one(
                 children: v.children,
             },
         };
-        if let (Some(_), Some(ca)) = (v.own, v.child_agg) {
-            if v.reported == v.children {
-                if let Some(cv) = agg_value(ind, ca) {
-                    if cv != value {
-                        warnings.push(format!(
-                            "本级填报值 {} 与下级汇总值 {} 不一致",
-                            f.v(&value),
-                            f.v(&cv)
-                        ));
-                    }
-                }
-            }
+        if let (Some(_), Some(ca)) = (v.own, v.child_agg)
+            && v.reported == v.children
+            && let Some(cv) = agg_value(ind, ca)
+            && cv != value
+        {
+            warnings.push(format!(
+                "本级填报值 {} 与下级汇总值 {} 不一致",
+                f.v(&value),
+                f.v(&cv)
+            ));
         }
         if v.own.is_none() && v.reported < v.children {
             warnings.push(format!(
@@ -488,7 +486,7 @@ fn evaluate_one(
         dec.and_then(|d| agg_value(ind, d.amount))
             .map(|v| (v, StartOrigin::PriorDecember))
             .or_else(|| {
-                (y - 1 >= plan.meta.first_year)
+                (y > plan.meta.first_year)
                     .then(|| book.target(plan, ix, org, y - 1))
                     .flatten()
                     .map(|r| (Exact::from(r.target.value), StartOrigin::PriorTarget))

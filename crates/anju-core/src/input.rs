@@ -339,11 +339,11 @@ where
         let mut errors = Vec::new();
         let mut done = 0u64;
         let mut report = |at: u64| {
-            if let Some(p) = progress {
-                if at - done >= 1 << 20 {
-                    p.fetch_add(at - done, Ordering::Relaxed);
-                    done = at;
-                }
+            if let Some(p) = progress
+                && at - done >= 1 << 20
+            {
+                p.fetch_add(at - done, Ordering::Relaxed);
+                done = at;
             }
         };
         if quoted {
@@ -518,9 +518,8 @@ fn parse_plain<T, P>(
 ) where
     P: FnMut(&[&str], Source) -> RowResult<T>,
 {
-    let mut l = first_line;
     let mut at = 0u64;
-    for line in piece.split('\n') {
+    for (l, line) in (first_line..).zip(piece.split('\n')) {
         at += line.len() as u64 + 1;
         let line = line.strip_suffix('\r').unwrap_or(line);
         if !line.is_empty() {
@@ -547,7 +546,6 @@ fn parse_plain<T, P>(
                 r(at);
             }
         }
-        l += 1;
     }
 }
 
@@ -630,10 +628,10 @@ impl OrgCache<'_> {
     }
 
     fn get(&mut self, name: &str) -> Result<OrgId, String> {
-        if let Some((n, id)) = &self.last {
-            if n == name {
-                return Ok(*id);
-            }
+        if let Some((n, id)) = &self.last
+            && n == name
+        {
+            return Ok(*id);
         }
         let id = self.plan.orgs.resolve(name).map_err(|e| match e {
             ResolveError::Unknown(_) | ResolveError::Ambiguous(_) => e.to_string(),
@@ -1100,10 +1098,11 @@ pub fn read_targets(
             let target = Target::parse(f[3])
                 .map_err(|m| errs.push(("target", m)))
                 .ok();
-            if let (Some(i), Some(Some(t))) = (ind, target) {
-                if plan.indicators[i].kind != Kind::Ratio && t.value.is_sign_negative() {
-                    errs.push(("target", "目标值不能为负数".into()));
-                }
+            if let (Some(i), Some(Some(t))) = (ind, target)
+                && plan.indicators[i].kind != Kind::Ratio
+                && t.value.is_sign_negative()
+            {
+                errs.push(("target", "目标值不能为负数".into()));
             }
             if !errs.is_empty() {
                 return Err(errs);

@@ -193,18 +193,18 @@ impl Exact {
     /// `None` only when the result does not fit a `Decimal` (|x| ≥ 7.9·10²⁸).
     pub fn round(&self, dp: u32) -> Option<Decimal> {
         let dp = dp.min(20);
-        if let Exact::Small(n, d) = self {
-            if let Some(scaled) = n.checked_mul(10i128.pow(dp)) {
-                let (q, r) = (scaled / d, scaled % d);
-                let q = if r.unsigned_abs() * 2 >= d.unsigned_abs() {
-                    q + scaled.signum()
-                } else {
-                    q
-                };
-                return Decimal::try_from_i128_with_scale(q, dp)
-                    .ok()
-                    .map(|v| v.normalize());
-            }
+        if let Exact::Small(n, d) = self
+            && let Some(scaled) = n.checked_mul(10i128.pow(dp))
+        {
+            let (q, r) = (scaled / d, scaled % d);
+            let q = if r.unsigned_abs() * 2 >= d.unsigned_abs() {
+                q + scaled.signum()
+            } else {
+                q
+            };
+            return Decimal::try_from_i128_with_scale(q, dp)
+                .ok()
+                .map(|v| v.normalize());
         }
         let (n, d) = self.parts_big();
         let scaled = n * BigInt::from(10u8).pow(dp);
@@ -243,10 +243,10 @@ impl PartialOrd for Exact {
 
 impl Ord for Exact {
     fn cmp(&self, other: &Self) -> Ordering {
-        if let (Exact::Small(a, b), Exact::Small(c, d)) = (self, other) {
-            if let (Some(l), Some(r)) = (a.checked_mul(*d), c.checked_mul(*b)) {
-                return l.cmp(&r);
-            }
+        if let (Exact::Small(a, b), Exact::Small(c, d)) = (self, other)
+            && let (Some(l), Some(r)) = (a.checked_mul(*d), c.checked_mul(*b))
+        {
+            return l.cmp(&r);
         }
         let ((a, b), (c, d)) = (self.parts_big(), other.parts_big());
         (a * d).cmp(&(c * b))

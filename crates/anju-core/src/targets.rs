@@ -79,10 +79,10 @@ impl TargetBook {
                     book.slots[s] = t.map_or(Slot::NoValue, |t| Slot::Set(t, false));
                 }
             }
-            if let Some(m) = ind.milestone {
-                if let Some(s) = book.slot_ix(i, root, m.deadline.year()) {
-                    book.slots[s] = Slot::Set(m.target, false);
-                }
+            if let Some(m) = ind.milestone
+                && let Some(s) = book.slot_ix(i, root, m.deadline.year())
+            {
+                book.slots[s] = Slot::Set(m.target, false);
             }
         }
         book

@@ -119,10 +119,10 @@ fn rerun_with_huge_pages() -> Option<ExitCode> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if matches!(cli.command, Command::Eval(_) | Command::Gen(_)) {
-        if let Some(code) = rerun_with_huge_pages() {
-            return code;
-        }
+    if matches!(cli.command, Command::Eval(_) | Command::Gen(_))
+        && let Some(code) = rerun_with_huge_pages()
+    {
+        return code;
     }
     let result = match cli.command {
         Command::Plan {

@@ -303,7 +303,7 @@ pub fn load(file: &str, src: &str) -> Result<Plan, PlanErrors> {
     };
     let plan = build(raw, &mut errs);
     if errs.list.is_empty() {
-        plan.ok_or_else(|| PlanErrors(errs.list))
+        plan.ok_or(PlanErrors(errs.list))
     } else {
         errs.list.sort_by_key(|e| e.line);
         Err(PlanErrors(errs.list))
@@ -354,17 +354,17 @@ fn build(raw: RawPlan, errs: &mut Errs) -> Option<Plan> {
         lagging_threshold: Decimal::new(10, 2),
         report_deadline_day: 5,
     };
-    if let Some(t) = &raw.settings.lagging_threshold {
-        if let Some(d) = decimal(errs, t, "settings.lagging_threshold") {
-            if d.is_sign_negative() || d > Decimal::ONE {
-                errs.at(
-                    t.span(),
-                    "settings.lagging_threshold",
-                    "须在 0 与 1 之间(0.10 即 10 个百分点)",
-                );
-            }
-            settings.lagging_threshold = d;
+    if let Some(t) = &raw.settings.lagging_threshold
+        && let Some(d) = decimal(errs, t, "settings.lagging_threshold")
+    {
+        if d.is_sign_negative() || d > Decimal::ONE {
+            errs.at(
+                t.span(),
+                "settings.lagging_threshold",
+                "须在 0 与 1 之间(0.10 即 10 个百分点)",
+            );
         }
+        settings.lagging_threshold = d;
     }
     if let Some(d) = &raw.settings.report_deadline_day {
         match u8::try_from(*d.get_ref()) {

@@ -121,7 +121,7 @@ impl Target {
     /// Parses `2.99`, `>=2.99`, `≥2.99`, `>1.48`; `None` for `/` (no value).
     pub fn parse(s: &str) -> Result<Option<Target>, String> {
         let s = s.trim();
-        if s == "/" || s == "/" || s == "-" || s.is_empty() {
+        if matches!(s, "/" | "\u{FF0F}" | "-" | "") {
             return Ok(None);
         }
         let (comparator, rest) =

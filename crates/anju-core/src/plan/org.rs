@@ -227,12 +227,12 @@ impl OrgTree {
         }
         for (i, _) in rest.char_indices().skip(1) {
             let (head, tail) = rest.split_at(i);
-            if let Some(Entry::One(h)) = self.index.get(head) {
-                if self.units[h.ix()].level != Level::Department && fits(*h) {
-                    if let Some(found) = self.resolve_qualified(tail, Some(*h)) {
-                        return Some(found);
-                    }
-                }
+            if let Some(Entry::One(h)) = self.index.get(head)
+                && self.units[h.ix()].level != Level::Department
+                && fits(*h)
+                && let Some(found) = self.resolve_qualified(tail, Some(*h))
+            {
+                return Some(found);
             }
         }
         None

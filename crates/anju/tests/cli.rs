@@ -1,0 +1,463 @@
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+//! The `anju` command as users and other tools call it: the JSON contracts,
+//! the plan against the issued document, input as people send it, and bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn anju(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_anju"))
+        .args(args)
+        .env("ANJU_NO_HUGEPAGES", "1")
+        .env_remove("ANJU_PLAN")
+        .output()
+        .expect("run anju")
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("anju-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn json(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+fn num(v: &Value) -> String {
+    // Numbers are written with their exact digits; compare them as written,
+    // without trailing zeros.
+    let s = v.to_string();
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+fn norm(s: &str) -> String {
+    let s = s.trim().trim_end_matches('%');
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+/// The seed's target table, read from the issued document itself.
+fn seed_table() -> Vec<(u16, String, Vec<String>)> {
+    let text = std::fs::read_to_string(repo().join("plans/source/haining-2023-2027.txt")).unwrap();
+    let mut rows = Vec::new();
+    let mut inside = false;
+    for line in text.lines() {
+        if line.starts_with("“住有宜居”工程五年目标表") {
+            inside = true;
+            continue;
+        }
+        if line.starts_with("三、重点任务") {
+            break;
+        }
+        if !inside || line.starts_with("领域") {
+            continue;
+        }
+        let mut cells: Vec<String> = line.split('|').map(|c| c.trim().to_string()).collect();
+        if cells[0].parse::<u16>().is_err() {
+            cells.remove(0); // the domain column
+        }
+        let code = cells[0].parse().unwrap();
+        rows.push((
+            code,
+            cells[1].clone(),
+            cells[2..].iter().take(6).cloned().collect(),
+        ));
+    }
+    rows
+}
+
+#[test]
+fn plan_show_json_carries_every_figure_of_the_seed_table() {
+    let plan = json(&anju(&["plan", "show", "--format", "json"]));
+    let indicators = plan["indicators"].as_array().unwrap();
+    let table = seed_table();
+    assert_eq!(table.len(), 15);
+    assert_eq!(indicators.len(), 15);
+    for (code, title, cells) in table {
+        let ind = indicators
+            .iter()
+            .find(|i| i["code"] == code)
+            .unwrap_or_else(|| panic!("indicator {code}"));
+        let shown = format!(
+            "{}({})",
+            ind["name"].as_str().unwrap(),
+            ind["unit"].as_str().unwrap()
+        );
+        assert_eq!(shown, title, "name and unit of {code}");
+        if code == 11 {
+            assert!(cells[0].contains("至2027年至少创建1个"));
+            assert_eq!(ind["kind"], "milestone");
+            assert_eq!(ind["milestone"]["deadline"], "2027-12");
+            assert_eq!(num(&ind["milestone"]["value"]), "1");
+            continue;
+        }
+        let baseline = if cells[0] == "/" {
+            "null".to_string()
+        } else {
+            norm(&cells[0])
+        };
+        assert_eq!(num(&ind["baseline"]), baseline, "baseline of {code}");
+        let targets = ind["targets"].as_array().unwrap();
+        assert_eq!(targets.len(), 5);
+        for (k, cell) in cells[1..6].iter().enumerate() {
+            let t = &targets[k];
+            assert_eq!(t["year"], 2023 + k as i64);
+            let (cmp, value) = match cell.strip_prefix('>') {
+                Some(v) => (">", v),
+                None => (">=", cell.as_str()),
+            };
+            assert_eq!(t["comparator"], cmp, "comparator of {code} in {}", 2023 + k);
+            assert_eq!(
+                num(&t["value"]),
+                norm(value),
+                "target of {code} in {}",
+                2023 + k
+            );
+        }
+    }
+}
+
+#[test]
+fn plan_show_json_carries_every_task_with_its_units_as_the_document_lists_them() {
+    let plan = json(&anju(&["plan", "show", "--format", "json"]));
+    let text = std::fs::read_to_string(repo().join("plans/source/haining-2023-2027.txt")).unwrap();
+    let tasks = plan["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 13);
+    for t in tasks {
+        let code = t["code"].as_u64().unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{code}.")) && l.contains("(责任单位:"))
+            .unwrap();
+        let units = line
+            .rsplit_once("(责任单位:")
+            .unwrap()
+            .1
+            .strip_suffix(')')
+            .unwrap();
+        let units = units.split(['。', ';']).next().unwrap();
+        let mut listed: Vec<String> = Vec::new();
+        let mut depth = 0;
+        let mut cur = String::new();
+        for c in units.chars() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            if c == '、' && depth == 0 {
+                listed.push(std::mem::take(&mut cur));
+            } else {
+                cur.push(c);
+            }
+        }
+        listed.push(cur);
+        listed.retain(|u| u != "各镇(街道)");
+        let mut ours = vec![t["lead"].as_str().unwrap().to_string()];
+        ours.extend(
+            t["co_units"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u.as_str().unwrap().to_string()),
+        );
+        assert_eq!(ours, listed, "units of task {code}");
+        assert_eq!(t["towns_implement"], true);
+    }
+    // 12 towns under 海宁市, and every department of 附件2 by its written name.
+    let orgs = plan["org_units"].as_array().unwrap();
+    let towns: Vec<&str> = orgs
+        .iter()
+        .filter(|o| o["parent"] == "海宁市" && o["level"] != "department")
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(towns.len(), 12);
+    let annex = text
+        .lines()
+        .skip_while(|l| *l != "市级有关单位名单")
+        .nth(1)
+        .unwrap();
+    let annex: Vec<&str> = annex.trim_end_matches('。').split('、').collect();
+    assert_eq!(annex.len(), 29);
+    for name in annex {
+        let found = orgs.iter().any(|o| {
+            o["level"] == "department"
+                && (o["name"] == name
+                    || o["full_name"] == name
+                    || o["aliases"].as_array().unwrap().iter().any(|a| a == name))
+        });
+        assert!(found, "附件2 unit {name}");
+    }
+}
+
+#[test]
+fn plan_check_names_file_line_and_field() {
+    let dir = tmp("plancheck");
+    let text = std::fs::read_to_string(repo().join("plans/haining-2023-2027.toml")).unwrap();
+    let bad = text
+        .replacen("kind = \"stock\"", "kind = \"stok\"", 1)
+        .replacen("lead = \"海宁公积金分中心\"", "lead = \"海宁公基金\"", 1);
+    let path = dir.join("bad.toml");
+    std::fs::write(&path, &bad).unwrap();
+    let out = anju(&["plan", "check", "--plan", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let kind_line = bad.lines().position(|l| l == "kind = \"stok\"").unwrap() + 1;
+    let lead_line = bad
+        .lines()
+        .position(|l| l == "lead = \"海宁公基金\"")
+        .unwrap()
+        + 1;
+    assert!(
+        err.contains(&format!(
+            "bad.toml:{kind_line}: indicator[code=3].kind: 未知的指标类型“stok”"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "bad.toml:{lead_line}: task[code=13].lead: 未知的单位“海宁公基金”"
+        )),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+    let ok = anju(&["plan", "check"]);
+    assert!(ok.status.success());
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("15 个指标,13 项重点任务"));
+}
+
+const SAMPLE: &str = "indicator,org_unit,period,value,numerator,denominator
+8,硖石街道,2023-12,5,,
+8,硖石街道,2024-06,7,,
+6,海洲街道,2024年6月,,45,50
+6,海昌街道,2024-06,,30,40
+15,海宁公积金分中心,2024-06,14.2,,
+2,市住房和城乡建设局,2024-06,3.0512,,
+";
+
+fn eval_file(name: &str, bytes: &[u8], extra: &[&str]) -> Output {
+    let dir = tmp(name);
+    let path = dir.join("values.csv");
+    std::fs::write(&path, bytes).unwrap();
+    let mut args = vec![
+        "eval",
+        "--data",
+        path.to_str().unwrap(),
+        "--as-of",
+        "2024-06",
+    ];
+    args.extend_from_slice(extra);
+    anju(&args)
+}
+
+fn row<'a>(rows: &'a [Value], code: u16, org: &str) -> &'a Value {
+    rows.iter()
+        .find(|r| r["indicator"] == code && r["org_unit"] == org)
+        .unwrap()
+}
+
+#[test]
+fn eval_json_has_one_row_per_indicator_and_unit_with_the_contract_fields() {
+    let out = eval_file("contract", SAMPLE.as_bytes(), &[]);
+    let rows = json(&out);
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 15 * 13);
+    let statuses = [
+        "achieved",
+        "on_track",
+        "lagging",
+        "severe",
+        "missed",
+        "pending",
+        "no_data",
+        "no_target",
+    ];
+    for r in rows {
+        for field in [
+            "indicator",
+            "org_unit",
+            "as_of",
+            "actual",
+            "target",
+            "expected",
+            "completion",
+            "status",
+            "reason",
+            "rank",
+        ] {
+            assert!(r.get(field).is_some(), "{field} in {r}");
+        }
+        assert!(statuses.contains(&r["status"].as_str().unwrap()));
+        assert_eq!(r["as_of"], "2024-06");
+    }
+    // 海宁市's 物业 coverage is Σnum/Σden = 75/90, not the mean of 90% and 75%.
+    let city6 = row(rows, 6, "海宁市");
+    assert_eq!(num(&city6["actual"]), "83.33");
+    assert_eq!(num(&city6["numerator"]), "75");
+    assert_eq!(num(&city6["denominator"]), "90");
+    // A department's figure is its city's; the alias 市住房和城乡建设局 resolves.
+    assert_eq!(num(&row(rows, 15, "海宁市")["actual"]), "14.2");
+    assert_eq!(num(&row(rows, 2, "海宁市")["actual"]), "3.0512");
+    // Towns inherit the city's rate target and are ranked among themselves.
+    assert_eq!(row(rows, 6, "海洲街道")["target_origin"], "inherited");
+    assert_eq!(row(rows, 6, "海洲街道")["rank"], 1);
+    assert_eq!(row(rows, 6, "海昌街道")["rank"], 2);
+    assert!(row(rows, 1, "海宁市")["status"] == "no_data");
+}
+
+#[test]
+fn gb18030_and_bom_inputs_read_the_same_as_utf8() {
+    let utf8 = json(&eval_file("utf8", SAMPLE.as_bytes(), &[]));
+    let (gbk, _, bad) = encoding_rs::GB18030.encode(SAMPLE);
+    assert!(!bad);
+    assert_ne!(gbk.as_ref(), SAMPLE.as_bytes());
+    let from_gbk = json(&eval_file("gbk", &gbk, &[]));
+    assert_eq!(utf8, from_gbk);
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(SAMPLE.replace('\n', "\r\n").as_bytes());
+    assert_eq!(utf8, json(&eval_file("bom", &bom, &[])));
+}
+
+#[test]
+fn every_bad_line_is_reported_and_nothing_is_printed() {
+    let text = "indicator,org_unit,period,value,numerator,denominator
+8,硖石街道,2024-06,7,,
+99,硖石街道,2024-06,7,,
+8,不存在镇,2024-13,7,,
+6,海洲街道,2024-06,,45,
+8,硖石街道,2024-06,abc,,
+8,嘉兴市,2024-06,1,,
+8,硖石街道,2024-06,8,,
+";
+    let out = eval_file("bad", text.as_bytes(), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "no result on stdout");
+    let err = String::from_utf8_lossy(&out.stderr);
+    for expected in [
+        ":3: indicator: 未知的指标“99”",
+        ":4: org_unit: 未知的单位“不存在镇”",
+        ":4: period: 无法识别的期间“2024-13”",
+        ":5: denominator: 有分子而缺少分母",
+        ":6: value: 不是有效的数字“abc”",
+        ":7: org_unit: “嘉兴市”不在本计划的填报范围",
+    ] {
+        assert!(err.contains(expected), "missing {expected} in\n{err}");
+    }
+    assert!(err.contains("输入有 6 处错误"), "{err}");
+    // A period given twice is named with both lines.
+    let dup = "indicator,org_unit,period,value,numerator,denominator\n8,硖石街道,2024-06,7,,\n8,硖石街道,2024年6月,8,,\n";
+    let out = eval_file("dup", dup.as_bytes(), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(":3: period: 与第 2 行重复"), "{err}");
+}
+
+#[test]
+fn table_and_csv_formats_are_for_people_and_spreadsheets() {
+    let out = eval_file("table", SAMPLE.as_bytes(), &["--format", "table"]);
+    assert!(out.status.success());
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert!(t.contains("【6】住宅小区专业物业服务覆盖率(%)"));
+    assert!(t.contains("单位") && t.contains("完成进度") && t.contains("状态"));
+    assert!(!t.contains('\x1b'), "no colour when not on a terminal");
+    let out = eval_file("csv", SAMPLE.as_bytes(), &["--format", "csv"]);
+    assert!(out.status.success());
+    assert!(
+        out.stdout
+            .starts_with(b"\xEF\xBB\xBFindicator,indicator_name,unit,org_unit,as_of,actual")
+    );
+    let lines = String::from_utf8_lossy(&out.stdout).lines().count();
+    assert_eq!(lines, 1 + 15 * 13);
+}
+
+#[test]
+fn gen_writes_a_province_that_eval_reads_with_decompositions_that_add_up() {
+    let dir = tmp("gen");
+    let out = anju(&[
+        "gen",
+        "--towns",
+        "30",
+        "--seed",
+        "7",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan = dir.join("plan.toml");
+    let check = anju(&["plan", "check", "--plan", plan.to_str().unwrap()]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let out = anju(&[
+        "eval",
+        "--plan",
+        plan.to_str().unwrap(),
+        "--targets",
+        dir.join("targets.csv").to_str().unwrap(),
+        "--data",
+        dir.join("values.csv").to_str().unwrap(),
+        "--as-of",
+        "2025-06",
+    ]);
+    let rows = json(&out);
+    let rows = rows.as_array().unwrap();
+    // 1 province, 1 city, 3 counties, 30 towns.
+    assert_eq!(rows.len(), 15 * 35);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains("不一致") && !err.contains("只分解到"),
+        "{err}"
+    );
+    let values = std::fs::read_to_string(dir.join("values.csv")).unwrap();
+    assert_eq!(values.lines().count(), 1 + 30 * 15 * 61);
+    // The province's figure is the sum of its towns'.
+    let town_sum: rust_decimal::Decimal = rows
+        .iter()
+        .filter(|r| r["indicator"] == 8 && r["org_unit"].as_str().unwrap().starts_with("样例镇"))
+        .map(|r| num(&r["actual"]).parse::<rust_decimal::Decimal>().unwrap())
+        .sum();
+    assert_eq!(
+        num(&row(rows, 8, "样例省")["actual"]),
+        town_sum.normalize().to_string()
+    );
+    // The same seed writes the same data.
+    let again = tmp("gen2");
+    anju(&[
+        "gen",
+        "--towns",
+        "30",
+        "--seed",
+        "7",
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::read(dir.join("values.csv")).unwrap(),
+        std::fs::read(again.join("values.csv")).unwrap()
+    );
+}
