@@ -280,6 +280,13 @@ pub enum NumberError {
 /// Parses a figure as people write it in a spreadsheet: optional sign, digits
 /// with optional thousands separators (`1,234.5`), an optional trailing `%`
 /// when `allow_percent` (the `%` is dropped: the value is already in percent).
+///
+/// ```
+/// use anju_core::num::parse_figure;
+/// assert_eq!(parse_figure("1,234.5", false).unwrap().to_string(), "1234.5");
+/// assert_eq!(parse_figure("79%", true).unwrap().to_string(), "79");
+/// assert!(parse_figure("0.1234567", false).is_err()); // more than 6 decimals
+/// ```
 pub fn parse_figure(raw: &str, allow_percent: bool) -> Result<Decimal, NumberError> {
     let s = crate::input::trim(raw);
     let s = if allow_percent {

@@ -134,6 +134,13 @@ impl Period {
     /// `202306`, `2023年6月`, `2023年06月份`; `2023/6/1` and `2023-06-01` (a date,
     /// as Excel turns a typed month into one: taken as its month); `2023-Q2`,
     /// `2023Q2`, `2023年第2季度`, `2023年二季度`; `2023`, `2023年`, `2023年度`.
+    ///
+    /// ```
+    /// use anju_core::period::Period;
+    /// assert_eq!(Period::parse("2023年6月").unwrap().to_string(), "2023-06");
+    /// assert_eq!(Period::parse("2023年第二季度").unwrap().to_string(), "2023-Q2");
+    /// assert!(Period::parse("2023-13").is_err());
+    /// ```
     pub fn parse(raw: &str) -> Result<Period, PeriodError> {
         let s = raw.trim();
         let err = || PeriodError(s.to_string());
