@@ -291,48 +291,59 @@ struct Fmt<'a> {
     ind: &'a Indicator,
 }
 
-impl Fmt<'_> {
+/// A number with its unit, written straight into the reason (no temporary
+/// strings: this runs for every row).
+struct Shown<'a> {
+    prefix: &'static str,
+    value: Option<Decimal>,
+    unit: &'a str,
+}
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.prefix)?;
+        match self.value {
+            Some(v) => std::fmt::Display::fmt(&v, f)?,
+            None => f.write_str("?")?,
+        }
+        f.write_str(self.unit)
+    }
+}
+
+impl<'a> Fmt<'a> {
     /// A value with its unit, at the indicator's decimals.
-    fn v(&self, x: &Exact) -> String {
-        let s = x
-            .round(self.ind.decimals)
-            .map(|d| d.to_string())
-            .unwrap_or_else(|| "?".into());
-        if self.ind.unit == "%" {
-            format!("{s}%")
-        } else {
-            format!("{s}{}", self.ind.unit)
+    fn v(&self, x: &Exact) -> Shown<'a> {
+        Shown {
+            prefix: "",
+            value: x.round(self.ind.decimals),
+            unit: &self.ind.unit,
         }
     }
-    /// A value shown with two more places than the indicator's (expected values).
-    fn e(&self, x: &Exact) -> String {
-        let s = x
-            .round(self.ind.decimals.max(2))
-            .map(|d| d.to_string())
-            .unwrap_or_else(|| "?".into());
-        if self.ind.unit == "%" {
-            format!("{s}%")
-        } else {
-            format!("{s}{}", self.ind.unit)
+    /// A value shown with at least two places (expected values).
+    fn e(&self, x: &Exact) -> Shown<'a> {
+        Shown {
+            prefix: "",
+            value: x.round(self.ind.decimals.max(2)),
+            unit: &self.ind.unit,
         }
     }
-    fn t(&self, t: &crate::plan::Target) -> String {
-        let s = t.value.normalize().to_string();
-        let u = if self.ind.unit == "%" {
-            "%"
-        } else {
-            self.ind.unit.as_str()
-        };
-        format!("{}{s}{u}", t.comparator.label())
+    /// A target with its comparator.
+    fn t(&self, t: &crate::plan::Target) -> Shown<'a> {
+        Shown {
+            prefix: t.comparator.label(),
+            value: Some(t.value.normalize()),
+            unit: &self.ind.unit,
+        }
     }
 }
 
 /// A share (0.5) as percent (50%).
-fn pct(x: &Exact) -> String {
-    x.mul(&Exact::int(100))
-        .round(2)
-        .map(|d| format!("{d}%"))
-        .unwrap_or_else(|| "?".into())
+fn pct(x: &Exact) -> Shown<'static> {
+    Shown {
+        prefix: "",
+        value: x.mul(&Exact::int(100)).round(2),
+        unit: "%",
+    }
 }
 
 /// Evaluates every indicator for every unit of the reporting tree as of `as_of`.
@@ -354,24 +365,46 @@ pub fn evaluate_on(
     } else {
         threads.clamp(1, n.max(1))
     };
-    let range = |k: usize| (n * k / threads)..(n * (k + 1) / threads);
     let rows = if threads == 1 {
         evaluate_indicators(plan, values, book, as_of, 0..n)
     } else {
-        std::thread::scope(|s| {
+        // Indicators differ in cost (ratios more): threads take the next one.
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let parts: Vec<Vec<(usize, Vec<Row>)>> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads)
-                .map(|k| s.spawn(move || evaluate_indicators(plan, values, book, as_of, range(k))))
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut done = Vec::new();
+                        loop {
+                            let ix = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            if ix >= n {
+                                break done;
+                            }
+                            done.push((
+                                ix,
+                                evaluate_indicators(plan, values, book, as_of, ix..ix + 1),
+                            ));
+                        }
+                    })
+                })
                 .collect();
-            let mut rows = Vec::with_capacity(n * plan.reporting.len());
-            for (k, h) in handles.into_iter().enumerate() {
-                match h.join() {
-                    Ok(mut r) => rows.append(&mut r),
-                    // Never expected; recompute on this thread rather than lose rows.
-                    Err(_) => rows.extend(evaluate_indicators(plan, values, book, as_of, range(k))),
-                }
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        let mut parts: Vec<(usize, Vec<Row>)> = parts.into_iter().flatten().collect();
+        parts.sort_by_key(|(ix, _)| *ix);
+        // Never expected: an indicator lost to a failed thread is done here.
+        let mut rows = Vec::with_capacity(n * plan.reporting.len());
+        let mut have = parts.into_iter().peekable();
+        for ix in 0..n {
+            match have.next_if(|(i, _)| *i == ix) {
+                Some((_, mut r)) => rows.append(&mut r),
+                None => rows.extend(evaluate_indicators(plan, values, book, as_of, ix..ix + 1)),
             }
-            rows
-        })
+        }
+        rows
     };
     Evaluation { as_of, rows }
 }

@@ -332,10 +332,7 @@ where
     let run = |(piece, first_line): (&[u8], u64)| -> Option<(Vec<T>, Vec<InputError>)> {
         let piece = std::str::from_utf8(piece).ok()?;
         let mut parse = make();
-        // Size the output once: rows ≈ bytes / the mean length of the first lines.
-        let sample = &piece.as_bytes()[..piece.len().min(1 << 16)];
-        let per_row = sample.len() / (bytecount(sample) as usize).max(1);
-        let mut out = Vec::with_capacity(piece.len() / per_row.max(1) + 16);
+        let mut out = Vec::with_capacity(estimate_rows(piece.as_bytes()));
         let mut errors = Vec::new();
         let mut done = 0u64;
         let mut report = |at: u64| {
@@ -734,7 +731,6 @@ pub struct ValueStream<'p> {
     header: Option<(Vec<Option<usize>>, u8)>,
     line: u64,
     carry: Vec<u8>,
-    scratch: Vec<Vec<Observation>>,
     first: bool,
 }
 
@@ -748,18 +744,17 @@ impl<'p> ValueStream<'p> {
             header: None,
             line: 1,
             carry: Vec::new(),
-            scratch: Vec::new(),
             first: true,
         }
     }
 
     /// Parses the complete lines of `block` (with what was left of the last
-    /// one), appending to `out` and `errors`.
+    /// one), adding a segment of figures per thread to `out`, and to `errors`.
     pub fn feed(
         &mut self,
         mut block: &[u8],
         threads: usize,
-        out: &mut Vec<Observation>,
+        out: &mut Vec<Vec<Observation>>,
         errors: &mut Vec<InputError>,
     ) -> Result<(), NeedWhole> {
         if self.first {
@@ -795,7 +790,7 @@ impl<'p> ValueStream<'p> {
     /// Parses what is left after the last block.
     pub fn finish(
         &mut self,
-        out: &mut Vec<Observation>,
+        out: &mut Vec<Vec<Observation>>,
         errors: &mut Vec<InputError>,
     ) -> Result<(), NeedWhole> {
         let rest = std::mem::take(&mut self.carry);
@@ -817,7 +812,7 @@ impl<'p> ValueStream<'p> {
         &mut self,
         mut region: &[u8],
         threads: usize,
-        out: &mut Vec<Observation>,
+        out: &mut Vec<Vec<Observation>>,
         errors: &mut Vec<InputError>,
     ) -> Result<(), NeedWhole> {
         if region.is_empty() {
@@ -845,8 +840,8 @@ impl<'p> ValueStream<'p> {
         let Some((index, delimiter)) = &self.header else {
             return Ok(());
         };
-        if index.is_empty() {
-            return Ok(()); // a bad header, already reported
+        if index.is_empty() || region.is_empty() {
+            return Ok(()); // nothing more, or a bad header already reported
         }
         let threads = if region.len() < (1 << 20) {
             1
@@ -855,53 +850,55 @@ impl<'p> ValueStream<'p> {
         };
         let pieces = split_lines(region, threads, self.line);
         self.line += bytecount(region) + u64::from(!region.ends_with(b"\n"));
-        if self.scratch.len() < pieces.len() {
-            self.scratch.resize_with(pieces.len(), Vec::new);
-        }
         let (plan, file, file_index, delimiter) =
             (self.plan, self.file.as_str(), self.file_index, *delimiter);
-        let run = |(piece, first_line): (&[u8], u64),
-                   buf: &mut Vec<Observation>|
-         -> Option<Vec<InputError>> {
-            let piece = std::str::from_utf8(piece).ok()?;
-            let mut parse = value_parser(plan, file_index);
-            let mut errors = Vec::new();
-            buf.clear();
-            parse_plain(
-                file,
-                piece,
-                first_line,
-                index,
-                delimiter,
-                &mut parse,
-                buf,
-                &mut errors,
-                None,
-            );
-            Some(errors)
-        };
-        let scratch = &mut self.scratch[..pieces.len()];
-        let results: Vec<Option<Vec<InputError>>> = if pieces.len() == 1 {
-            vec![run(pieces[0], &mut scratch[0])]
+        // Each thread fills a list of its own (so the memory is first touched on
+        // all cores), sized from the mean length of its first lines.
+        let run =
+            |(piece, first_line): (&[u8], u64)| -> Option<(Vec<Observation>, Vec<InputError>)> {
+                let piece = std::str::from_utf8(piece).ok()?;
+                let mut parse = value_parser(plan, file_index);
+                let mut errors = Vec::new();
+                let mut buf = Vec::with_capacity(estimate_rows(piece.as_bytes()));
+                parse_plain(
+                    file,
+                    piece,
+                    first_line,
+                    index,
+                    delimiter,
+                    &mut parse,
+                    &mut buf,
+                    &mut errors,
+                    None,
+                );
+                Some((buf, errors))
+            };
+        let results: Vec<Option<(Vec<Observation>, Vec<InputError>)>> = if pieces.len() == 1 {
+            vec![run(pieces[0])]
         } else {
             std::thread::scope(|s| {
-                let handles: Vec<_> = pieces
-                    .iter()
-                    .zip(scratch.iter_mut())
-                    .map(|(&p, buf)| s.spawn(move || run(p, buf)))
-                    .collect();
+                let handles: Vec<_> = pieces.iter().map(|&p| s.spawn(move || run(p))).collect();
                 handles
                     .into_iter()
                     .map(|h| h.join().unwrap_or(None))
                     .collect()
             })
         };
-        for (r, buf) in results.into_iter().zip(self.scratch.iter()) {
-            errors.extend(r.ok_or(NeedWhole::Encoding)?);
-            out.extend_from_slice(buf);
+        for r in results {
+            let (buf, e) = r.ok_or(NeedWhole::Encoding)?;
+            errors.extend(e);
+            out.push(buf);
         }
         Ok(())
     }
+}
+
+/// Rows in a piece of text, estimated from the mean length of its first lines
+/// (with a little to spare), to size a list once.
+fn estimate_rows(piece: &[u8]) -> usize {
+    let sample = &piece[..piece.len().min(1 << 16)];
+    let per_row = sample.len() / (bytecount(sample) as usize).max(1);
+    piece.len() / per_row.max(1) + piece.len() / per_row.max(1) / 32 + 16
 }
 
 /// Splits complete lines into `n` pieces at line ends, each with its first

@@ -14,7 +14,8 @@ use num_integer::Integer;
 use num_traits::{Signed, ToPrimitive, Zero};
 use rust_decimal::Decimal;
 
-/// An exact rational number, always reduced, denominator positive.
+/// An exact rational number with a positive denominator (reduced when its
+/// terms grow large).
 #[derive(Clone, Debug)]
 pub enum Exact {
     /// The fast path: numerator and denominator fit in `i128`.
@@ -49,19 +50,20 @@ fn gcd_i128(a: i128, b: i128) -> i128 {
 
 /// Reduces `n/d` on `i128`; `None` when a value cannot be represented (the
 /// caller then goes to `BigInt`).
+/// Above this, a fraction is reduced (kept small, products stay in `i128`).
+const REDUCE_ABOVE: u128 = 1 << 48;
+
 fn small(n: i128, d: i128) -> Option<Exact> {
     if d == 0 || n == i128::MIN || d == i128::MIN {
         return None;
     }
-    let (mut n, mut d) = if d == 1 || d == -1 {
-        (n, d)
-    } else {
+    let (mut n, mut d) = if d < 0 { (-n, -d) } else { (n, d) };
+    // Reducing costs a GCD; do it only when the terms grow. Every comparison
+    // is by cross-multiplication, so an unreduced fraction is just as exact.
+    if n.unsigned_abs() > REDUCE_ABOVE || d.unsigned_abs() > REDUCE_ABOVE {
         let g = gcd_i128(n, d);
-        (n / g, d / g)
-    };
-    if d < 0 {
-        n = -n;
-        d = -d;
+        n /= g;
+        d /= g;
     }
     Some(Exact::Small(n, d))
 }

@@ -96,41 +96,56 @@ pub fn check_values(
     threads: usize,
 ) -> Vec<Warning> {
     let bound = Period::upper_bound(as_of);
-    let all = values.all();
-    let threads = if all.len() < 100_000 {
-        1
-    } else {
-        threads.clamp(1, 64)
-    };
-    // Split at series boundaries.
     let same = |x: &Observation, y: &Observation| (x.indicator, x.org) == (y.indicator, y.org);
-    let mut parts = Vec::with_capacity(threads);
-    let mut start = 0;
-    for k in 1..=threads {
-        let mut end = if k == threads {
-            all.len()
-        } else {
-            (all.len() * k / threads).max(start)
-        };
-        while end > start && end < all.len() && same(&all[end], &all[end - 1]) {
-            end += 1;
+    // Work in parts cut at series boundaries: segments, and halves of big ones.
+    let mut parts: Vec<&[Observation]> = Vec::new();
+    let threads = threads.clamp(1, 64);
+    for seg in values.segments() {
+        let pieces = if seg.len() < 100_000 { 1 } else { threads };
+        let mut start = 0;
+        for k in 1..=pieces {
+            let mut end = if k == pieces {
+                seg.len()
+            } else {
+                (seg.len() * k / pieces).max(start)
+            };
+            while end > start && end < seg.len() && same(&seg[end], &seg[end - 1]) {
+                end += 1;
+            }
+            parts.push(&seg[start..end]);
+            start = end;
         }
-        parts.push(&all[start..end]);
-        start = end;
     }
-    if parts.len() == 1 {
-        return check_slice(plan, all, bound);
-    }
-    std::thread::scope(|s| {
-        let handles: Vec<_> = parts
+    if threads == 1 || parts.len() == 1 {
+        return parts
             .into_iter()
-            .map(|p| s.spawn(move || check_slice(plan, p, bound)))
+            .flat_map(|p| check_slice(plan, p, bound))
+            .collect();
+    }
+    // Threads take parts in turn; the warnings keep the input's order.
+    let per: Vec<Vec<(usize, Vec<Warning>)>> = std::thread::scope(|s| {
+        let parts = &parts;
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                s.spawn(move || {
+                    parts
+                        .iter()
+                        .enumerate()
+                        .skip(t)
+                        .step_by(threads)
+                        .map(|(i, p)| (i, check_slice(plan, p, bound)))
+                        .collect()
+                })
+            })
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
+            .map(|h| h.join().unwrap_or_default())
             .collect()
-    })
+    });
+    let mut all: Vec<(usize, Vec<Warning>)> = per.into_iter().flatten().collect();
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().flat_map(|(_, w)| w).collect()
 }
 
 fn check_slice(plan: &Plan, all: &[Observation], bound: Period) -> Vec<Warning> {

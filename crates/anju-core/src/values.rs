@@ -1,6 +1,11 @@
 //! The figures of an evaluation, grouped by series (one indicator of one unit)
 //! and ordered in time, so that "the latest value of year y at or before month
 //! m" is a binary search. Owns the check that no period is reported twice.
+//!
+//! Figures arrive in segments — one per piece of input each reader thread
+//! parsed — and stay there when the input was already in series order (as
+//! exports and `anju gen` write it): no copy into one big list, no sort.
+//! Otherwise they are gathered and sorted once.
 
 use crate::input::{InputError, InputErrors, Observation};
 use crate::period::{Period, YearMonth};
@@ -10,8 +15,9 @@ use crate::plan::{OrgId, Plan};
 #[derive(Clone, Debug, Default)]
 pub struct ValueSet {
     n_ind: usize,
-    obs: Vec<Observation>,
-    starts: Vec<u32>,
+    segments: Vec<Vec<Observation>>,
+    /// Per series: (segment, start, end).
+    index: Vec<(u32, u32, u32)>,
 }
 
 fn series_key(n_ind: usize, o: &Observation) -> usize {
@@ -23,35 +29,77 @@ impl ValueSet {
     /// error naming both lines (`files` names the inputs by their index).
     pub fn build(
         plan: &Plan,
-        mut obs: Vec<Observation>,
+        obs: Vec<Observation>,
+        files: &[String],
+    ) -> Result<ValueSet, InputErrors> {
+        ValueSet::from_segments(plan, vec![obs], files)
+    }
+
+    /// Groups figures given in segments (in input order).
+    pub fn from_segments(
+        plan: &Plan,
+        mut segments: Vec<Vec<Observation>>,
         files: &[String],
     ) -> Result<ValueSet, InputErrors> {
         let n_ind = plan.indicators.len();
-        let n_series = plan.orgs.len() * n_ind;
         let key =
             |o: &Observation| ((series_key(n_ind, o) as u64) << 32) | u64::from(o.period.key());
-        if !obs.is_sorted_by_key(key) {
-            obs.sort_by_key(|o| (key(o), o.source()));
+        let series = |o: &Observation| series_key(n_ind, o);
+        segments.retain(|s| !s.is_empty());
+        // A series cut by a segment boundary moves whole into the earlier segment
+        // (the pages moved are already in memory: a cheap copy).
+        let mut k = 1;
+        while k < segments.len() {
+            let (head, tail) = segments.split_at_mut(k);
+            let (prev, next) = (&mut head[k - 1], &mut tail[0]);
+            if let (Some(last), Some(first)) = (prev.last(), next.first())
+                && series(last) == series(first)
+            {
+                let s = series(first);
+                let run = next.iter().take_while(|o| series(o) == s).count();
+                prev.extend(next.drain(..run));
+            }
+            if segments[k].is_empty() {
+                segments.remove(k);
+            } else {
+                k += 1;
+            }
+        }
+        let in_order = segments.iter().all(|s| s.is_sorted_by_key(key))
+            && segments
+                .windows(2)
+                .all(|w| match (w[0].last(), w[1].first()) {
+                    (Some(a), Some(b)) => key(a) < key(b),
+                    _ => true,
+                });
+        if !in_order {
+            let mut all: Vec<Observation> = Vec::with_capacity(segments.iter().map(Vec::len).sum());
+            for mut s in segments.drain(..) {
+                all.append(&mut s);
+            }
+            all.sort_by_key(|o| (key(o), o.source()));
+            segments = vec![all];
         }
         let name = |f: u16| files.get(usize::from(f)).cloned().unwrap_or_default();
         let mut errors = Vec::new();
-        for w in obs.windows(2) {
+        for w in segments.iter().flat_map(|s| s.windows(2)) {
             if key(&w[0]) == key(&w[1]) {
-                let (a, b) = (&w[0], &w[1]);
-                let place = if a.source().file == b.source().file {
-                    format!("第 {} 行", a.source().line)
+                let (a, b) = (w[0].source(), w[1].source());
+                let place = if a.file == b.file {
+                    format!("第 {} 行", a.line)
                 } else {
-                    format!("{} 第 {} 行", name(a.source().file), a.source().line)
+                    format!("{} 第 {} 行", name(a.file), a.line)
                 };
+                let o = &w[1];
                 errors.push(InputError {
-                    file: name(b.source().file),
-                    line: u64::from(b.source().line),
+                    file: name(b.file),
+                    line: u64::from(b.line),
                     field: Some("period".into()),
                     message: format!(
                         "与{place}重复:同一指标 {}、单位“{}”、期间 {} 只能有一个数",
-                        plan.indicators[usize::from(b.indicator)].code,
-                        plan.orgs.get(b.org).name,
-                        b.period
+                        plan.indicators[usize::from(o.indicator)].code,
+                        plan.orgs.get(o.org).name,
+                        o.period
                     ),
                 });
             }
@@ -60,36 +108,48 @@ impl ValueSet {
             errors.sort_by(|x, y| (&x.file, x.line).cmp(&(&y.file, y.line)));
             return Err(InputErrors(errors));
         }
-        let mut starts = vec![0u32; n_series + 1];
-        for o in &obs {
-            starts[series_key(n_ind, o) + 1] += 1;
+        let mut index = vec![(0u32, 0u32, 0u32); plan.orgs.len() * n_ind];
+        for (k, seg) in segments.iter().enumerate() {
+            let mut i = 0;
+            while i < seg.len() {
+                let s = series(&seg[i]);
+                let mut j = i + 1;
+                while j < seg.len() && series(&seg[j]) == s {
+                    j += 1;
+                }
+                if let Some(slot) = index.get_mut(s) {
+                    *slot = (k as u32, i as u32, j as u32);
+                }
+                i = j;
+            }
         }
-        for i in 1..starts.len() {
-            starts[i] += starts[i - 1];
-        }
-        Ok(ValueSet { n_ind, obs, starts })
+        Ok(ValueSet {
+            n_ind,
+            segments,
+            index,
+        })
     }
 
     /// Number of figures.
     pub fn len(&self) -> usize {
-        self.obs.len()
+        self.segments.iter().map(Vec::len).sum()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.obs.is_empty()
+        self.segments.iter().all(Vec::is_empty)
     }
 
-    /// All figures, by series then period.
-    pub fn all(&self) -> &[Observation] {
-        &self.obs
+    /// All figures in segments; within a segment by series then period, and no
+    /// series spans two segments.
+    pub fn segments(&self) -> &[Vec<Observation>] {
+        &self.segments
     }
 
     /// The figures of one series, oldest first.
     pub fn series(&self, ind: usize, org: OrgId) -> &[Observation] {
-        let s = org.ix() * self.n_ind + ind;
-        match (self.starts.get(s), self.starts.get(s + 1)) {
-            (Some(&a), Some(&b)) => &self.obs[a as usize..b as usize],
+        match self.index.get(org.ix() * self.n_ind + ind) {
+            Some(&(k, a, b)) if b > a => &self.segments[k as usize][a as usize..b as usize],
             _ => &[],
         }
     }

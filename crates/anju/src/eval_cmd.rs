@@ -103,7 +103,8 @@ impl Progress {
 }
 
 /// Reads one values file block by block (a few reusable buffers, whatever its
-/// size); text the stream cannot take (GB18030, quotes) is read whole instead.
+/// size), adding its figures to `segments`; text the stream cannot take
+/// (GB18030, quotes) is read whole instead.
 #[allow(clippy::too_many_arguments)]
 fn read_file(
     plan: &Plan,
@@ -112,31 +113,22 @@ fn read_file(
     index: u16,
     threads: usize,
     done: &AtomicU64,
-    observations: &mut Vec<Observation>,
+    segments: &mut Vec<Vec<Observation>>,
     errors: &mut Vec<InputError>,
 ) -> std::io::Result<()> {
     const BLOCK: usize = 16 << 20;
-    let start = (observations.len(), errors.len());
+    let start = (segments.len(), errors.len());
     let mut file = std::fs::File::open(path)?;
-    let mut stream = ValueStream::new(plan, name, index);
     let size = file.metadata().map_or(0, |m| m.len());
+    let mut stream = ValueStream::new(plan, name, index);
     let mut buf = vec![0u8; BLOCK.min(usize::try_from(size).unwrap_or(BLOCK).max(1 << 16))];
-    let mut read = 0u64;
     let whole = loop {
         let n = read_full(&mut file, &mut buf)?;
         done.fetch_add(n as u64, Ordering::Relaxed);
-        read += n as u64;
         let step = if n == 0 {
-            stream.finish(observations, errors)
+            stream.finish(segments, errors)
         } else {
-            let before = observations.len();
-            let r = stream.feed(&buf[..n], threads, observations, errors);
-            if read == n as u64 && (n as u64) < size {
-                // Size the list once from the first block, instead of doubling it.
-                let per_byte = (observations.len() - before) as f64 / n as f64;
-                observations.reserve(((size - n as u64) as f64 * per_byte * 1.02) as usize);
-            }
-            r
+            stream.feed(&buf[..n], threads, segments, errors)
         };
         match step {
             Err(_) => break true,
@@ -145,11 +137,11 @@ fn read_file(
         }
     };
     if whole {
-        observations.truncate(start.0);
+        segments.truncate(start.0);
         errors.truncate(start.1);
         let bytes = std::fs::read(path)?;
         match input::read_values(plan, name, index, &bytes, threads, None) {
-            Ok(mut obs) => observations.append(&mut obs),
+            Ok(obs) => segments.push(obs),
             Err(InputErrors(e)) => errors.extend(e),
         }
     }
@@ -208,7 +200,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
 
     // Figures.
     let mut files = Vec::new();
-    let mut observations = Vec::new();
+    let mut segments: Vec<Vec<Observation>> = Vec::new();
     let mut errors: Vec<InputError> = Vec::new();
     for (i, path) in args.data.iter().enumerate() {
         let name = path.display().to_string();
@@ -221,7 +213,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             index,
             threads,
             &progress.done,
-            &mut observations,
+            &mut segments,
             &mut errors,
         ) {
             errors.push(InputError {
@@ -238,7 +230,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     }
     timings.lap("read+parse");
     progress.phase("整理数据");
-    let values = match ValueSet::build(&plan, observations, &files) {
+    let values = match ValueSet::from_segments(&plan, segments, &files) {
         Ok(v) => v,
         Err(InputErrors(e)) => {
             progress.finish();
