@@ -499,6 +499,72 @@ fn parse_header(
     Ok((index, delimiter))
 }
 
+/// Positions of delimiters and line ends in a text, found eight bytes at a
+/// time (both are ASCII, so every cut is at a character boundary).
+struct Cuts<'a> {
+    bytes: &'a [u8],
+    delimiter: u8,
+    base: usize,
+    next: usize,
+    mask: u64,
+}
+
+impl<'a> Cuts<'a> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+
+    fn new(bytes: &'a [u8], delimiter: u8) -> Cuts<'a> {
+        Cuts {
+            bytes,
+            delimiter,
+            base: 0,
+            next: 0,
+            mask: 0,
+        }
+    }
+
+    /// Bytes of `w` that may be a delimiter or a line end (a byte just above a
+    /// true match may be flagged too; `next` checks each).
+    fn candidates(&self, w: u64) -> u64 {
+        let x = w ^ (u64::from(self.delimiter) * Self::ONES);
+        let y = w ^ (u64::from(b'\n') * Self::ONES);
+        ((x.wrapping_sub(Self::ONES) & !x) | (y.wrapping_sub(Self::ONES) & !y)) & Self::HIGH
+    }
+}
+
+impl Iterator for Cuts<'_> {
+    type Item = usize;
+    fn next(&mut self) -> Option<usize> {
+        loop {
+            if self.mask != 0 {
+                let pos = self.base + (self.mask.trailing_zeros() / 8) as usize;
+                self.mask &= self.mask - 1;
+                let c = self.bytes[pos];
+                if c == self.delimiter || c == b'\n' {
+                    return Some(pos);
+                }
+                continue;
+            }
+            if let Some(word) = self.bytes.get(self.next..self.next + 8) {
+                let word = <[u8; 8]>::try_from(word).map_or(0, u64::from_le_bytes);
+                self.base = self.next;
+                self.next += 8;
+                self.mask = self.candidates(word);
+                continue;
+            }
+            while self.next < self.bytes.len() {
+                let pos = self.next;
+                self.next += 1;
+                let c = self.bytes[pos];
+                if c == self.delimiter || c == b'\n' {
+                    return Some(pos);
+                }
+            }
+            return None;
+        }
+    }
+}
+
 /// The fast path for text without quotes: a line is a row, a delimiter a cell
 /// boundary.
 #[allow(clippy::too_many_arguments)]
@@ -515,33 +581,45 @@ fn parse_plain<T, P>(
 ) where
     P: FnMut(&[&str], Source) -> RowResult<T>,
 {
-    let mut at = 0u64;
-    for (l, line) in (first_line..).zip(piece.split('\n')) {
-        at += line.len() as u64 + 1;
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        if !line.is_empty() {
-            // Cells by one pass over the bytes (a line is short; the delimiter is ASCII,
-            // so every cut is at a character boundary).
-            let mut raw = [""; MAX_RAW];
-            let mut n = 0;
-            let mut from = 0;
-            for (i, &c) in line.as_bytes().iter().enumerate() {
-                if c == delimiter {
-                    if n < MAX_RAW {
-                        raw[n] = line.get(from..i).unwrap_or("");
-                    }
-                    n += 1;
-                    from = i + 1;
+    let bytes = piece.as_bytes();
+    let mut raw = [""; MAX_RAW];
+    let mut n = 0usize;
+    let mut cell_start = 0usize;
+    let mut line_start = 0usize;
+    let mut line = first_line;
+    let ends = Cuts::new(bytes, delimiter)
+        .chain((!bytes.ends_with(b"\n") && !bytes.is_empty()).then_some(bytes.len()));
+    for pos in ends {
+        let at_line_end = pos == bytes.len() || bytes[pos] == b'\n';
+        // A line's last cell ends before a CR.
+        let cell_end = if at_line_end && pos > cell_start && bytes[pos - 1] == b'\r' {
+            pos - 1
+        } else {
+            pos
+        };
+        if n < MAX_RAW {
+            raw[n] = piece.get(cell_start..cell_end).unwrap_or("");
+        }
+        n += 1;
+        cell_start = pos + 1;
+        if at_line_end {
+            if cell_end > line_start {
+                process(
+                    file,
+                    &raw[..n.min(MAX_RAW)],
+                    index,
+                    line,
+                    parse,
+                    out,
+                    errors,
+                );
+                if let Some(r) = report.as_mut() {
+                    r(pos as u64 + 1);
                 }
             }
-            if n < MAX_RAW {
-                raw[n] = line.get(from..).unwrap_or("");
-            }
-            n += 1;
-            process(file, &raw[..n.min(MAX_RAW)], index, l, parse, out, errors);
-            if let Some(r) = report.as_mut() {
-                r(at);
-            }
+            n = 0;
+            line_start = pos + 1;
+            line += 1;
         }
     }
 }
@@ -1116,4 +1194,46 @@ pub fn read_targets(
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_find_exactly_the_delimiters_and_line_ends() {
+        // Bytes next to ',' (0x2C) and '\n' (0x0A) in value are the ones a
+        // word-at-a-time scan may flag by mistake: '-', '+', '\x0b', '\t'.
+        let alphabet = b",\n-+\x0b\t0123456789.aZ";
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for len in 0..200 {
+            let text: Vec<u8> = (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    alphabet[(state % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            let naive: Vec<usize> = text
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| **c == b',' || **c == b'\n')
+                .map(|(i, _)| i)
+                .collect();
+            assert_eq!(
+                Cuts::new(&text, b',').collect::<Vec<_>>(),
+                naive,
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn cells_are_trimmed_only_of_white_space() {
+        assert_eq!(trim(" 硖石街道 "), "硖石街道");
+        assert_eq!(trim("\u{3000}海宁市\u{3000}"), "海宁市");
+        assert_eq!(trim("硖石街道"), "硖石街道");
+        assert_eq!(trim("2.5\t"), "2.5");
+    }
 }
