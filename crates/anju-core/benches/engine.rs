@@ -16,18 +16,28 @@ use anju_core::values::ValueSet;
 use anju_core::{engine, view};
 
 fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, Duration, T) {
+    time_with(runs, || (), |()| f())
+}
+
+/// Times `f` on a fresh input from `setup` each run; `setup` is not timed.
+fn time_with<I, T>(
+    runs: usize,
+    mut setup: impl FnMut() -> I,
+    mut f: impl FnMut(I) -> T,
+) -> (Duration, Duration, T) {
     let mut times = Vec::with_capacity(runs);
     let mut last = None;
     for _ in 0..runs {
+        let input = setup();
         let t = Instant::now();
-        let r = f();
+        let r = f(input);
         times.push(t.elapsed());
         last = Some(r);
     }
     times.sort();
     let out = match last {
         Some(r) => r,
-        None => f(),
+        None => f(setup()),
     };
     (times[0], times[times.len() / 2], out)
 }

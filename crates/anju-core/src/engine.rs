@@ -11,7 +11,6 @@ use crate::num::Exact;
 use crate::period::{Period, YearMonth};
 use crate::plan::{Indicator, Kind, OrgId, Plan};
 use crate::targets::{Resolved, TargetBook, TargetOrigin};
-use crate::validate::Warning;
 use crate::values::ValueSet;
 
 /// The status of an indicator for a unit (亮灯).
@@ -49,17 +48,6 @@ pub enum Light {
 }
 
 impl Status {
-    /// All statuses, in the order of DESIGN.md.
-    pub const ALL: [Status; 8] = [
-        Status::Achieved,
-        Status::OnTrack,
-        Status::Lagging,
-        Status::Severe,
-        Status::Missed,
-        Status::Pending,
-        Status::NoData,
-        Status::NoTarget,
-    ];
     /// The name used in JSON and CSV.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -762,20 +750,4 @@ fn rank(plan: &Plan, rows: &mut [Row]) {
             rows[ranked[k]].rank_of = Some(n);
         }
     }
-}
-
-/// Warnings of an evaluation's rows, as data warnings.
-pub fn row_warnings(plan: &Plan, eval: &Evaluation) -> Vec<Warning> {
-    eval.rows
-        .iter()
-        .flat_map(|r| {
-            r.warnings.iter().map(|w| Warning {
-                indicator: plan.indicators[r.indicator].code,
-                org: Some(r.org),
-                period: Some(eval.as_of.to_string()),
-                source: None,
-                message: w.clone(),
-            })
-        })
-        .collect()
 }

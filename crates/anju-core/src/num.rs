@@ -222,12 +222,6 @@ impl Exact {
             .ok()
             .map(|v| v.normalize())
     }
-
-    /// The value as a decimal when it has a finite decimal expansion of at most
-    /// 20 places, else rounded to 20 places.
-    pub fn to_decimal_lossless(&self) -> Option<Decimal> {
-        self.round(20)
-    }
 }
 
 impl PartialEq for Exact {
