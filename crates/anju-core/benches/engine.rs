@@ -77,10 +77,29 @@ fn main() {
         });
         report(&format!("parse CSV ({t} thread)"), (b, m), rows);
     }
-    let obs = input::read_values(&plan, "values.csv", 0, &values, threads, None).expect("parse");
-    let (b, m, set) = time(runs, || {
-        ValueSet::build(&plan, obs.clone(), &["values.csv".into()]).expect("group")
+    let (b, m, segments) = time(runs, || {
+        // As `anju eval` reads a file: 16 MiB blocks, each parsed on all threads.
+        let mut stream = input::ValueStream::new(&plan, "values.csv", 0);
+        let (mut segments, mut errors) = (Vec::new(), Vec::new());
+        for block in values.chunks(16 << 20) {
+            stream
+                .feed(block, threads, &mut segments, &mut errors)
+                .expect("stream");
+        }
+        stream.finish(&mut segments, &mut errors).expect("stream");
+        segments
     });
+    report(
+        &format!("parse CSV in blocks ({threads} thr.)"),
+        (b, m),
+        rows,
+    );
+    let (b, m, set) = time_with(
+        runs,
+        || segments.clone(),
+        |s| ValueSet::from_segments(&plan, s, &["values.csv".into()]).expect("group"),
+    );
+    drop(segments);
     report("group by series", (b, m), rows);
     let (b, m, book) = time(runs, || {
         let rows = input::read_targets(&plan, "targets.csv", &targets, threads).expect("targets");

@@ -92,38 +92,8 @@ fn load_plan(path: Option<&PathBuf>) -> anyhow::Result<Plan> {
     })
 }
 
-/// Large inputs fault in hundreds of megabytes; on a virtual machine each 4 KiB
-/// page fault is expensive, and the default transparent-huge-page mode here is
-/// `madvise`. glibc asks for huge pages for its large allocations when started
-/// with `GLIBC_TUNABLES=glibc.malloc.hugetlb=1`, so the heavy commands start
-/// themselves once more with it (about 35 % faster at 10 million rows, see
-/// docs/PERFORMANCE.md). `ANJU_NO_HUGEPAGES=1` turns this off; where the
-/// tunable is unknown, glibc ignores it.
-fn rerun_with_huge_pages() -> Option<ExitCode> {
-    if !cfg!(all(target_os = "linux", target_env = "gnu"))
-        || std::env::var_os("GLIBC_TUNABLES").is_some()
-        || std::env::var_os("ANJU_NO_HUGEPAGES").is_some()
-    {
-        return None;
-    }
-    let exe = std::env::current_exe().ok()?;
-    let status = std::process::Command::new(exe)
-        .args(std::env::args_os().skip(1))
-        .env("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1")
-        .status()
-        .ok()?;
-    Some(ExitCode::from(
-        status.code().map_or(1, |c| u8::try_from(c).unwrap_or(1)),
-    ))
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if matches!(cli.command, Command::Eval(_) | Command::Gen(_))
-        && let Some(code) = rerun_with_huge_pages()
-    {
-        return code;
-    }
     let result = match cli.command {
         Command::Plan {
             command: PlanCommand::Show { plan, format },
