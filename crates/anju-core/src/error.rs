@@ -11,3 +11,19 @@
 //!   the whole file in one go.
 //! - `anyhow` is used only at the edges (the `anju` binary), which turn errors
 //!   into a non-zero exit code and a message on standard error.
+
+use std::fmt;
+
+/// Writes a list of errors one a line (the `Display` of every error list).
+pub(crate) fn write_lines<E: fmt::Display>(
+    f: &mut fmt::Formatter<'_>,
+    errors: &[E],
+) -> fmt::Result {
+    for (i, e) in errors.iter().enumerate() {
+        if i > 0 {
+            writeln!(f)?;
+        }
+        write!(f, "{e}")?;
+    }
+    Ok(())
+}

@@ -141,13 +141,7 @@ pub struct InputErrors(pub Vec<InputError>);
 
 impl fmt::Display for InputErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.0.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{e}")?;
-        }
-        Ok(())
+        crate::error::write_lines(f, &self.0)
     }
 }
 
@@ -190,34 +184,40 @@ pub struct Column {
     pub required: bool,
 }
 
+/// The indicator column, by code or name.
+const INDICATOR: Column = Column {
+    name: "indicator",
+    aliases: &[
+        "indicator",
+        "指标",
+        "指标代码",
+        "指标序号",
+        "指标编号",
+        "序号",
+    ],
+    required: true,
+};
+
+/// The unit column, by name or alias.
+const ORG_UNIT: Column = Column {
+    name: "org_unit",
+    aliases: &[
+        "org_unit",
+        "org",
+        "单位",
+        "地区",
+        "镇街",
+        "镇(街道)",
+        "填报单位",
+        "组织",
+    ],
+    required: true,
+};
+
 /// Columns of a values file.
 pub const VALUE_COLUMNS: [Column; 6] = [
-    Column {
-        name: "indicator",
-        aliases: &[
-            "indicator",
-            "指标",
-            "指标代码",
-            "指标序号",
-            "指标编号",
-            "序号",
-        ],
-        required: true,
-    },
-    Column {
-        name: "org_unit",
-        aliases: &[
-            "org_unit",
-            "org",
-            "单位",
-            "地区",
-            "镇街",
-            "镇(街道)",
-            "填报单位",
-            "组织",
-        ],
-        required: true,
-    },
+    INDICATOR,
+    ORG_UNIT,
     Column {
         name: "period",
         aliases: &["period", "期间", "月份", "时间", "报告期"],
@@ -1112,24 +1112,8 @@ pub struct TargetRow {
 
 /// Columns of a target decomposition file.
 pub const TARGET_COLUMNS: [Column; 4] = [
-    Column {
-        name: "indicator",
-        aliases: &["indicator", "指标", "指标代码", "指标序号", "序号"],
-        required: true,
-    },
-    Column {
-        name: "org_unit",
-        aliases: &[
-            "org_unit",
-            "org",
-            "单位",
-            "地区",
-            "镇街",
-            "镇(街道)",
-            "组织",
-        ],
-        required: true,
-    },
+    INDICATOR,
+    ORG_UNIT,
     Column {
         name: "year",
         aliases: &["year", "年份", "年度"],

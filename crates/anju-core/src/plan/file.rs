@@ -45,13 +45,7 @@ pub struct PlanErrors(pub Vec<PlanError>);
 
 impl fmt::Display for PlanErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.0.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{e}")?;
-        }
-        Ok(())
+        crate::error::write_lines(f, &self.0)
     }
 }
 
@@ -319,6 +313,13 @@ fn decimal(errs: &mut Errs, v: &Spanned<NumStr>, field: &str) -> Option<Decimal>
     d
 }
 
+/// A unit of the geographic tree (not a department) by name.
+fn geographic(orgs: &OrgTree, name: &str) -> Option<OrgId> {
+    orgs.resolve(name)
+        .ok()
+        .filter(|&id| orgs.get(id).level != Level::Department)
+}
+
 fn build(raw: RawPlan, errs: &mut Errs) -> Option<Plan> {
     let m = &raw.plan;
     let (by, fy, ly) = (
@@ -395,9 +396,9 @@ fn build(raw: RawPlan, errs: &mut Errs) -> Option<Plan> {
         };
         let parent = match &o.parent {
             None => None,
-            Some(p) => match orgs.resolve(p.get_ref()) {
-                Ok(id) if orgs.get(id).level != Level::Department => Some(id),
-                _ => {
+            Some(p) => match geographic(&orgs, p.get_ref()) {
+                Some(id) => Some(id),
+                None => {
                     errs.at(
                         p.span(),
                         format!("{field}.parent"),
@@ -432,9 +433,9 @@ fn build(raw: RawPlan, errs: &mut Errs) -> Option<Plan> {
             in_annex: true,
         });
     }
-    let root = match orgs.resolve(m.reporting_root.get_ref()) {
-        Ok(id) if orgs.get(id).level != Level::Department => Some(id),
-        _ => {
+    let root = match geographic(&orgs, m.reporting_root.get_ref()) {
+        Some(id) => Some(id),
+        None => {
             errs.at(
                 m.reporting_root.span(),
                 "plan.reporting_root",
@@ -451,9 +452,9 @@ fn build(raw: RawPlan, errs: &mut Errs) -> Option<Plan> {
         let field = format!("department[{}]", d.name.get_ref());
         let parent = match &d.parent {
             None => root,
-            Some(p) => match orgs.resolve(p.get_ref()) {
-                Ok(id) if orgs.get(id).level != Level::Department => Some(id),
-                _ => {
+            Some(p) => match geographic(&orgs, p.get_ref()) {
+                Some(id) => Some(id),
+                None => {
                     errs.at(
                         p.span(),
                         format!("{field}.parent"),
