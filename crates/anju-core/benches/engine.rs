@@ -106,6 +106,7 @@ fn main() {
         let mut book = TargetBook::from_plan(&plan);
         book.decompose(&plan, "targets.csv", &rows)
             .expect("decompose");
+        std::hint::black_box(book.check_sums(&plan));
         book
     });
     report("targets (read + check)", (b, m), rows);

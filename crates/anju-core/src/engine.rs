@@ -299,19 +299,46 @@ impl std::fmt::Display for Shown<'_> {
 }
 
 impl<'a> Fmt<'a> {
-    /// A value with its unit, at the indicator's decimals.
+    /// Places for an actual value: a ratio at the indicator's decimals; a sum of
+    /// figures exactly (figures have at most six places).
+    fn places(&self) -> u32 {
+        if self.ind.kind == Kind::Ratio {
+            self.ind.decimals
+        } else {
+            crate::num::MAX_DECIMALS
+        }
+    }
+    /// A value with its unit, as an actual value is shown.
     fn v(&self, x: &Exact) -> Shown<'a> {
         Shown {
             prefix: "",
-            value: x.round(self.ind.decimals),
+            value: x.round(self.places()),
             unit: &self.ind.unit,
         }
     }
-    /// A value shown with at least two places (expected values).
+    /// An actual value beside its target: with as many more places as it takes
+    /// for the shown figure not to seem to meet a target it misses (or the
+    /// reverse): 83.995% is not shown as 84% next to “≥84%”.
+    fn a(&self, x: &Exact, t: &crate::plan::Target) -> Shown<'a> {
+        let met = t.is_met_by(x);
+        let mut dp = self.places();
+        let mut shown = x.round(dp);
+        while dp < self.places() + 8 && shown.is_some_and(|v| t.is_met_by(&Exact::from(v)) != met) {
+            dp += 1;
+            shown = x.round(dp);
+        }
+        Shown {
+            prefix: "",
+            value: shown,
+            unit: &self.ind.unit,
+        }
+    }
+    /// An expected or start value: two more places than the indicator shows,
+    /// as in the JSON.
     fn e(&self, x: &Exact) -> Shown<'a> {
         Shown {
             prefix: "",
-            value: x.round(self.ind.decimals.max(2)),
+            value: x.round(self.ind.decimals.max(2) + 2),
             unit: &self.ind.unit,
         }
     }
@@ -569,7 +596,7 @@ fn evaluate_one(
             (Status::NoTarget, why)
         }
         (Some(a), Some(r)) => {
-            let (av, tt) = (f.v(&a.value), f.t(&r.target));
+            let (av, tt) = (f.a(&a.value, &r.target), f.t(&r.target));
             if achieved {
                 (
                     Status::Achieved,
@@ -611,7 +638,7 @@ fn evaluate_one(
                 if tv.as_ref().is_some_and(|tv| tv <= s) {
                     (
                         Status::Severe,
-                        format!("目标 {tt} 不高于起点值 {},实际值 {av} 却未达到目标", f.v(s)),
+                        format!("目标 {tt} 不高于起点值 {},实际值 {av} 却未达到目标", f.e(s)),
                     )
                 } else {
                     progress(f, a, &expected, t, &completion, &lag, threshold)

@@ -316,10 +316,11 @@ where
         .position(|&b| b == b'\n')
         .map_or(bytes.len(), |i| i + 1);
     let header_line = std::str::from_utf8(&bytes[..first_end]).ok()?;
-    let (index, delimiter) = match parse_header(file, header_line, columns) {
+    let header = match parse_header(file, header_line, columns) {
         Ok(h) => h,
         Err(e) => return Some(Err(e)),
     };
+    let delimiter = header.delimiter;
     let body = &bytes[first_end..];
     // Split into chunks at line ends; one chunk when the text has quotes.
     let quoted = body.contains(&b'"');
@@ -377,7 +378,7 @@ where
                 process(
                     file,
                     &raw[..n],
-                    &index,
+                    &header,
                     first_line + pos.0 - 1,
                     &mut parse,
                     &mut out,
@@ -389,8 +390,7 @@ where
                 file,
                 piece,
                 first_line,
-                &index,
-                delimiter,
+                &header,
                 &mut parse,
                 &mut out,
                 &mut errors,
@@ -444,12 +444,20 @@ where
     })
 }
 
+/// What a header line says: where each wanted column is, how many cells a row
+/// has, and the delimiter.
+#[derive(Clone, Debug)]
+struct Header {
+    /// Cell of each wanted column.
+    index: Vec<Option<usize>>,
+    /// Cells in the header.
+    width: usize,
+    /// Tab or comma.
+    delimiter: u8,
+}
+
 /// Finds `columns` in a header line; also says the delimiter (tab or comma).
-fn parse_header(
-    file: &str,
-    header_line: &str,
-    columns: &[Column],
-) -> Result<(Vec<Option<usize>>, u8), InputErrors> {
+fn parse_header(file: &str, header_line: &str, columns: &[Column]) -> Result<Header, InputErrors> {
     let delimiter = if header_line.contains('\t') && !header_line.contains(',') {
         b'\t'
     } else {
@@ -496,7 +504,28 @@ fn parse_header(
             message,
         }]));
     }
-    Ok((index, delimiter))
+    if let Some((c, pos)) = columns
+        .iter()
+        .zip(&index)
+        .find_map(|(c, p)| p.filter(|&p| p >= MAX_RAW).map(|p| (c, p)))
+    {
+        let message = format!(
+            "列 {} 在第 {} 列,超出了可读的前 {MAX_RAW} 列,请把它移到前面",
+            c.name,
+            pos + 1
+        );
+        return Err(InputErrors(vec![InputError {
+            file: file.into(),
+            line: 1,
+            field: None,
+            message,
+        }]));
+    }
+    Ok(Header {
+        index,
+        width: header.len(),
+        delimiter,
+    })
 }
 
 /// Positions of delimiters and line ends in a text, found eight bytes at a
@@ -572,8 +601,7 @@ fn parse_plain<T, P>(
     file: &str,
     piece: &str,
     first_line: u64,
-    index: &[Option<usize>],
-    delimiter: u8,
+    header: &Header,
     parse: &mut P,
     out: &mut Vec<T>,
     errors: &mut Vec<InputError>,
@@ -587,7 +615,7 @@ fn parse_plain<T, P>(
     let mut cell_start = 0usize;
     let mut line_start = 0usize;
     let mut line = first_line;
-    let ends = Cuts::new(bytes, delimiter)
+    let ends = Cuts::new(bytes, header.delimiter)
         .chain((!bytes.ends_with(b"\n") && !bytes.is_empty()).then_some(bytes.len()));
     for pos in ends {
         let at_line_end = pos == bytes.len() || bytes[pos] == b'\n';
@@ -607,7 +635,7 @@ fn parse_plain<T, P>(
                 process(
                     file,
                     &raw[..n.min(MAX_RAW)],
-                    index,
+                    header,
                     line,
                     parse,
                     out,
@@ -625,7 +653,7 @@ fn parse_plain<T, P>(
 }
 
 /// Most cells a row may have; cells beyond are ignored.
-const MAX_RAW: usize = 32;
+const MAX_RAW: usize = 64;
 
 /// Trims white space, cheaply when there is none (the common case): only a
 /// cell whose first or last byte may belong to a white-space character goes
@@ -652,7 +680,7 @@ pub(crate) fn trim(s: &str) -> &str {
 fn process<T, P>(
     file: &str,
     raw: &[&str],
-    index: &[Option<usize>],
+    header: &Header,
     line: u64,
     parse: &mut P,
     out: &mut Vec<T>,
@@ -660,6 +688,7 @@ fn process<T, P>(
 ) where
     P: FnMut(&[&str], Source) -> RowResult<T>,
 {
+    let index = &header.index;
     let mut buf = [""; MAX_COLUMNS];
     let mut all_empty = true;
     for (slot, ix) in buf.iter_mut().zip(index) {
@@ -667,7 +696,24 @@ fn process<T, P>(
         all_empty &= f.is_empty();
         *slot = f;
     }
-    if all_empty {
+    // More cells than the header has: most likely a number written with a
+    // thousands separator and no quotes (`1,234`), which would be misread.
+    let extra = raw.iter().skip(header.width).any(|c| !trim(c).is_empty());
+    if all_empty && !extra {
+        return;
+    }
+    if extra {
+        let message = format!(
+            "本行有 {} 列,多于表头的 {} 列(数字中的千分位逗号须加引号,如 \"1,234\")",
+            raw.len(),
+            header.width
+        );
+        errors.push(InputError {
+            file: file.into(),
+            line,
+            field: None,
+            message,
+        });
         return;
     }
     let source = Source {
@@ -806,7 +852,7 @@ pub struct ValueStream<'p> {
     plan: &'p Plan,
     file: String,
     file_index: u16,
-    header: Option<(Vec<Option<usize>>, u8)>,
+    header: Option<Header>,
     line: u64,
     carry: Vec<u8>,
     first: bool,
@@ -909,16 +955,20 @@ impl<'p> ValueStream<'p> {
                 Ok(h) => self.header = Some(h),
                 Err(InputErrors(e)) => {
                     errors.extend(e);
-                    self.header = Some((Vec::new(), b','));
+                    self.header = Some(Header {
+                        index: Vec::new(),
+                        width: 0,
+                        delimiter: b',',
+                    });
                 }
             }
             self.line += 1;
             region = &region[end..];
         }
-        let Some((index, delimiter)) = &self.header else {
+        let Some(header) = &self.header else {
             return Ok(());
         };
-        if index.is_empty() || region.is_empty() {
+        if header.index.is_empty() || region.is_empty() {
             return Ok(()); // nothing more, or a bad header already reported
         }
         let threads = if region.len() < (1 << 20) {
@@ -928,8 +978,7 @@ impl<'p> ValueStream<'p> {
         };
         let pieces = split_lines(region, threads, self.line);
         self.line += bytecount(region) + u64::from(!region.ends_with(b"\n"));
-        let (plan, file, file_index, delimiter) =
-            (self.plan, self.file.as_str(), self.file_index, *delimiter);
+        let (plan, file, file_index) = (self.plan, self.file.as_str(), self.file_index);
         // Each thread fills a list of its own (so the memory is first touched on
         // all cores), sized from the mean length of its first lines.
         let run =
@@ -942,8 +991,7 @@ impl<'p> ValueStream<'p> {
                     file,
                     piece,
                     first_line,
-                    index,
-                    delimiter,
+                    header,
                     &mut parse,
                     &mut buf,
                     &mut errors,
@@ -1075,10 +1123,8 @@ fn amount_of(
                 let v = figure("value", value, percent)?;
                 let mult = Exact::from(indicator.multiplier.unwrap_or(Decimal::ONE));
                 let computed = Exact::from(n).mul(&mult).div(&Exact::from(d))?;
-                let half_ulp = Exact::from(Decimal::new(5, v.scale() + 1));
-                let diff = computed.sub(&Exact::from(v));
-                let diff = if diff.is_negative() { diff.neg() } else { diff };
-                if diff > half_ulp {
+                // The rate must be the exact rate rounded (四舍五入) to the places it is written with.
+                if computed.round(v.scale()) != Some(v.normalize()) {
                     let shown = computed
                         .round(v.scale() + 2)
                         .map(|x| x.to_string())
@@ -1209,6 +1255,69 @@ mod tests {
                 Cuts::new(&text, b',').collect::<Vec<_>>(),
                 naive,
                 "{text:?}"
+            );
+        }
+    }
+
+    fn errors(text: &str) -> Vec<String> {
+        let plan = crate::builtin_plan().unwrap();
+        read_values(&plan, "v.csv", 0, text.as_bytes(), 1, None)
+            .unwrap_err()
+            .0
+            .iter()
+            .map(|e| e.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_row_wider_than_its_header_is_refused_not_misread() {
+        let e = errors("indicator,org_unit,period,value\n8,硖石街道,2024-06,1,234\n");
+        assert_eq!(e.len(), 1);
+        assert!(
+            e[0].starts_with("v.csv:2: 本行有 5 列,多于表头的 4 列"),
+            "{e:?}"
+        );
+        // Quoted, the same figure is one cell.
+        let plan = crate::builtin_plan().unwrap();
+        let ok = "indicator,org_unit,period,value,numerator,denominator\n8,硖石街道,2024-06,\"1,234\",,\n";
+        let obs = read_values(&plan, "v.csv", 0, ok.as_bytes(), 1, None).unwrap();
+        assert_eq!(obs[0].amount(), Amount::Value(Decimal::new(1234, 0)));
+        // Empty cells past the header are what spreadsheets write: fine.
+        let trailing =
+            "indicator,org_unit,period,value,numerator,denominator\n8,硖石街道,2024-06,1,,,,\n";
+        assert_eq!(
+            read_values(&plan, "v.csv", 0, trailing.as_bytes(), 1, None)
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_column_past_the_readable_width_is_refused_at_the_header() {
+        let mut header: Vec<String> = (0..70).map(|i| format!("x{i}")).collect();
+        header[66] = "indicator".into();
+        header[1] = "org_unit".into();
+        header[2] = "period".into();
+        header[3] = "value".into();
+        let e = errors(&format!("{}\n", header.join(",")));
+        assert!(
+            e[0].starts_with("v.csv:1: 列 indicator 在第 67 列"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn a_rate_given_with_its_numerator_must_be_their_rounded_rate() {
+        let head = "indicator,org_unit,period,value,numerator,denominator\n";
+        // 67/200 = 33.5%: written with no places it rounds (四舍五入) to 34.
+        assert!(errors(&format!("{head}6,硖石街道,2024-06,33,67,200\n"))[0].contains("不一致"));
+        let plan = crate::builtin_plan().unwrap();
+        for v in ["34", "33.5", "33.50"] {
+            let text = format!("{head}6,硖石街道,2024-06,{v},67,200\n");
+            assert!(
+                read_values(&plan, "v.csv", 0, text.as_bytes(), 1, None).is_ok(),
+                "{v}"
             );
         }
     }

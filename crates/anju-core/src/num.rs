@@ -360,13 +360,22 @@ pub fn parse_figure(raw: &str, allow_percent: bool) -> Result<Decimal, NumberErr
         }
         d
     };
-    if value.mantissa().abs() >= MAX_MAGNITUDE * 10i128.pow(value.scale()) {
-        return Err(NumberError::TooLarge(raw.trim().to_string()));
-    }
-    Ok(value)
+    check_limits(value, raw)
 }
 
-/// Parses a decimal written in a plan file (no limits on places, no `%`).
+/// Checks that a figure is within the limits every figure keeps (at most
+/// [`MAX_DECIMALS`] places, magnitude below 10¹²), so sums stay exact.
+pub fn check_limits(d: Decimal, written: &str) -> Result<Decimal, NumberError> {
+    if d.scale() > MAX_DECIMALS && d.normalize().scale() > MAX_DECIMALS {
+        return Err(NumberError::TooManyDecimals(written.trim().to_string()));
+    }
+    if d.mantissa().abs() >= MAX_MAGNITUDE * 10i128.pow(d.scale()) {
+        return Err(NumberError::TooLarge(written.trim().to_string()));
+    }
+    Ok(d)
+}
+
+/// Parses a decimal written in a plan file (no `%`).
 pub fn parse_plan_decimal(s: &str) -> Option<Decimal> {
     let s = s.trim();
     if s.is_empty() || s.contains(['e', 'E', ',', '_']) || s.starts_with('.') || s.ends_with('.') {

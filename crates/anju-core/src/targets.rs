@@ -40,6 +40,10 @@ enum Slot {
 /// year to the last plan year.
 #[derive(Clone, Debug)]
 pub struct TargetBook {
+    /// Where each decomposed cell was given: (file number from 1, line).
+    given: Vec<(u16, u32)>,
+    /// Decomposition files applied, in order.
+    files: Vec<String>,
     base_year: i32,
     first_year: i32,
     n_years: usize,
@@ -54,6 +58,8 @@ impl TargetBook {
         let n_years = usize::try_from(plan.meta.last_year - base_year + 1).unwrap_or(1);
         let n_orgs = plan.orgs.len();
         let mut book = TargetBook {
+            given: Vec::new(),
+            files: Vec::new(),
             base_year,
             first_year: plan.meta.first_year,
             n_years,
@@ -100,17 +106,23 @@ impl TargetBook {
             .map_or(Slot::Unset, |s| self.slots[s])
     }
 
-    /// Applies a decomposition. Bad rows (a second target for the same cell, a
-    /// target for the reporting root, which the plan fixes) are errors; sums
-    /// that do not add up are warnings.
+    /// Applies a decomposition file. A file is taken whole or not at all: a bad
+    /// row (a second target for a cell already given, in this file or an
+    /// earlier one; a target for the reporting root, which the plan fixes)
+    /// leaves the book as it was. Check the sums with [`TargetBook::check_sums`]
+    /// once every file is in.
     pub fn decompose(
         &mut self,
         plan: &Plan,
         file: &str,
         rows: &[TargetRow],
-    ) -> Result<Vec<Warning>, InputErrors> {
+    ) -> Result<(), InputErrors> {
+        if self.given.is_empty() {
+            self.given = vec![(0, 0); self.slots.len()];
+        }
+        let file_no = u16::try_from(self.files.len() + 1).unwrap_or(u16::MAX);
         let mut errors = Vec::new();
-        let mut first_line = vec![0u32; self.slots.len()];
+        let mut taken: Vec<(usize, &TargetRow)> = Vec::with_capacity(rows.len());
         for r in rows {
             let ind = usize::from(r.indicator);
             let err = |message: String| InputError {
@@ -120,14 +132,13 @@ impl TargetBook {
                 message,
             };
             if r.org == plan.reporting_root {
+                let name = &plan.orgs.get(r.org).name;
                 errors.push(err(format!(
-                    "{}的目标由计划文件规定,不能在分解文件中改写",
-                    plan.orgs.get(r.org).name
+                    "{name}的目标由计划文件规定,不能在分解文件中改写"
                 )));
                 continue;
             }
-            let kind = plan.indicators[ind].kind;
-            let year = match (kind, plan.indicators[ind].milestone) {
+            let year = match (plan.indicators[ind].kind, plan.indicators[ind].milestone) {
                 (Kind::Milestone, Some(m)) if r.year != plan.meta.baseline_year => {
                     m.deadline.year()
                 }
@@ -136,20 +147,39 @@ impl TargetBook {
             let Some(s) = self.slot_ix(ind, r.org, year) else {
                 continue;
             };
-            if first_line[s] != 0 {
-                errors.push(err(format!(
-                    "与第 {} 行重复:同一指标、单位、年份只能有一个目标",
-                    first_line[s]
-                )));
-                continue;
+            match self.given[s] {
+                (0, _) => self.given[s] = (file_no, r.source.line),
+                (f, line) => {
+                    let place = if f == file_no {
+                        format!("第 {line} 行")
+                    } else {
+                        format!(
+                            "{} 第 {line} 行",
+                            self.files
+                                .get(usize::from(f) - 1)
+                                .map_or("", String::as_str)
+                        )
+                    };
+                    errors.push(err(format!(
+                        "与{place}重复:同一指标、单位、年份只能有一个目标"
+                    )));
+                    continue;
+                }
             }
-            first_line[s] = r.source.line;
-            self.slots[s] = r.target.map_or(Slot::NoValue, |t| Slot::Set(t, true));
+            taken.push((s, r));
         }
         if !errors.is_empty() {
+            // Nothing of this file stays.
+            for (s, _) in &taken {
+                self.given[*s] = (0, 0);
+            }
             return Err(InputErrors(errors));
         }
-        Ok(self.check_sums(plan))
+        for (s, r) in taken {
+            self.slots[s] = r.target.map_or(Slot::NoValue, |t| Slot::Set(t, true));
+        }
+        self.files.push(file.to_string());
+        Ok(())
     }
 
     /// For every indicator that adds up, each unit's decomposed children must
@@ -173,14 +203,15 @@ impl TargetBook {
                     let Slot::Set(t, _) = self.slot(i, id, y) else {
                         continue;
                     };
-                    let mut sum = Decimal::ZERO;
+                    let mut sum = Some(Decimal::ZERO);
                     let mut set = 0usize;
                     for &c in kids {
                         if let Slot::Set(ct, _) = self.slot(i, c, y) {
-                            sum += ct.value;
+                            sum = sum.and_then(|s| s.checked_add(ct.value));
                             set += 1;
                         }
                     }
+                    let Some(sum) = sum else { continue };
                     let what = if y == self.base_year {
                         "现状值"
                     } else {
@@ -196,7 +227,8 @@ impl TargetBook {
                             "{unit}{y}年下级{what}之和 {} 与本级{what} {} 不一致(相差 {})",
                             sum.normalize(),
                             t.value.normalize(),
-                            (sum - t.value).normalize()
+                            sum.checked_sub(t.value)
+                                .map_or_else(|| "?".into(), |d| d.normalize().to_string())
                         )
                     } else {
                         continue;

@@ -482,9 +482,22 @@ fn towns_rank_by_completion_and_ties_share_a_rank() {
 #[test]
 fn a_decomposition_that_does_not_add_up_is_flagged() {
     let p = plan();
+    let targets = |text: &str| {
+        input::read_targets(
+            &p,
+            "t.csv",
+            format!("indicator,org_unit,year,target\n{text}").as_bytes(),
+            1,
+        )
+    };
     let mut book = TargetBook::from_plan(&p);
-    let rows = input::read_targets(&p, "t.csv", "indicator,org_unit,year,target\n1,一镇,2023,6\n1,二镇,2023,6\n1,三街道,2023,7\n1,一镇,2024,9\n".as_bytes(), 1).unwrap();
-    let w = book.decompose(&p, "t.csv", &rows).unwrap();
+    book.decompose(
+        &p,
+        "t.csv",
+        &targets("1,一镇,2023,6\n1,二镇,2023,6\n1,三街道,2023,7\n1,一镇,2024,9\n").unwrap(),
+    )
+    .unwrap();
+    let w = book.check_sums(&p);
     assert_eq!(w.len(), 2, "{w:?}");
     assert!(
         w.iter()
@@ -492,15 +505,70 @@ fn a_decomposition_that_does_not_add_up_is_flagged() {
     );
     assert!(w.iter().any(|w| w.message.contains("1/3")));
     // A target for the root itself is refused: the plan fixes it.
-    let rows = input::read_targets(
-        &p,
-        "t.csv",
-        "indicator,org_unit,year,target\n1,甲市,2023,21\n".as_bytes(),
-        1,
-    )
-    .unwrap();
-    let err = book.decompose(&p, "t.csv", &rows).unwrap_err();
+    let err = book
+        .decompose(&p, "t.csv", &targets("1,甲市,2023,21\n").unwrap())
+        .unwrap_err();
     assert_eq!(err.0[0].line, 2);
+    // A target too large to add up exactly is refused with its line.
+    let err = targets("1,一镇,2025,50000000000000000000000000000\n").unwrap_err();
+    assert_eq!(
+        (err.0[0].line, err.0[0].field.as_deref()),
+        (2, Some("target"))
+    );
+}
+
+#[test]
+fn several_decomposition_files_add_up_together_and_a_bad_one_changes_nothing() {
+    let p = plan();
+    let read = |text: &str| {
+        input::read_targets(
+            &p,
+            "x.csv",
+            format!("indicator,org_unit,year,target\n{text}").as_bytes(),
+            1,
+        )
+        .unwrap()
+    };
+    let mut book = TargetBook::from_plan(&p);
+    book.decompose(&p, "a.csv", &read("1,一镇,2023,6\n"))
+        .unwrap();
+    book.decompose(&p, "b.csv", &read("1,二镇,2023,6\n1,三街道,2023,8\n"))
+        .unwrap();
+    assert!(
+        book.check_sums(&p).is_empty(),
+        "complete once both files are in"
+    );
+    // The same cell again, in a third file: refused, naming the first.
+    let err = book
+        .decompose(&p, "c.csv", &read("1,二镇,2024,9\n1,二镇,2023,7\n"))
+        .unwrap_err();
+    assert_eq!(err.0.len(), 1);
+    assert!(err.0[0].message.contains("b.csv 第 2 行"), "{:?}", err.0);
+    // Nothing of c.csv stayed: its good row can be given again.
+    assert!(
+        book.target(&p, 0, p.orgs.resolve("二镇").unwrap(), 2024)
+            .is_none()
+    );
+    book.decompose(&p, "d.csv", &read("1,二镇,2024,9\n"))
+        .unwrap();
+}
+
+#[test]
+fn reasons_never_show_a_rounded_figure_that_seems_to_meet_the_target() {
+    // Stock in 万户 (4 places): a figure with 5 places is shown exactly.
+    let (p, e) = eval("2,甲市,2023-12,7.99996,,", "2023-12");
+    let r = row(&p, &e, 2, "甲市");
+    assert_eq!(r.status, Status::Missed);
+    assert!(r.reason.contains("7.99996万户"), "{}", r.reason);
+    // A rate of 59.996% against ≥60%: not “60%”.
+    let (p, e) = eval("4,甲市,2023-12,,14999,25000", "2023-12");
+    let r = row(&p, &e, 4, "甲市");
+    assert_eq!(r.status, Status::Missed);
+    assert!(
+        r.reason.contains("59.996%") && r.reason.contains("≥60%"),
+        "{}",
+        r.reason
+    );
 }
 
 #[test]

@@ -248,11 +248,11 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             std::fs::read(path).map_err(|e| anyhow::anyhow!("无法读取目标分解文件 {name}:{e}"))?;
         let rows = input::read_targets(&plan, &name, &bytes, threads)
             .map_err(|InputErrors(e)| report_errors(&e))?;
-        let w = book
-            .decompose(&plan, &name, &rows)
+        book.decompose(&plan, &name, &rows)
             .map_err(|InputErrors(e)| report_errors(&e))?;
-        warnings.extend(w);
     }
+    // Sums are checked once every decomposition file is in.
+    warnings.extend(book.check_sums(&plan));
 
     timings.lap("targets");
     progress.phase("评估");

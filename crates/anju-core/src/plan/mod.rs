@@ -138,7 +138,10 @@ impl Target {
             };
         let rest = rest.trim().trim_end_matches(['%', '%']);
         match crate::num::parse_plan_decimal(rest) {
-            Some(value) => Ok(Some(Target { value, comparator })),
+            Some(value) => match crate::num::check_limits(value, s) {
+                Ok(value) => Ok(Some(Target { value, comparator })),
+                Err(e) => Err(e.to_string()),
+            },
             None => Err(format!("无法识别的目标值“{s}”")),
         }
     }
