@@ -121,8 +121,7 @@ fn main() {
             let (b, m, bytes) = time(runs, || {
                 let mut out = Vec::new();
                 for r in &eval.rows {
-                    serde_json::to_writer(&mut out, &view::RowView::new(&plan, &eval, r))
-                        .expect("json");
+                    view::RowView::new(&plan, &eval, r).write_json(&mut out);
                 }
                 out.len()
             });

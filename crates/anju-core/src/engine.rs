@@ -375,13 +375,14 @@ pub fn evaluate_on(
     threads: usize,
 ) -> Evaluation {
     let n = plan.indicators.len();
+    let picks = Picks::new(plan, values, as_of);
     let threads = if plan.reporting.len() < 1000 {
         1
     } else {
         threads.clamp(1, n.max(1))
     };
     let rows = if threads == 1 {
-        evaluate_indicators(plan, values, book, as_of, 0..n)
+        evaluate_indicators(plan, &picks, book, as_of, 0..n)
     } else {
         // Indicators differ in cost (ratios more): threads take the next one.
         let next = std::sync::atomic::AtomicUsize::new(0);
@@ -397,7 +398,7 @@ pub fn evaluate_on(
                             }
                             done.push((
                                 ix,
-                                evaluate_indicators(plan, values, book, as_of, ix..ix + 1),
+                                evaluate_indicators(plan, &picks, book, as_of, ix..ix + 1),
                             ));
                         }
                     })
@@ -416,7 +417,7 @@ pub fn evaluate_on(
         for ix in 0..n {
             match have.next_if(|(i, _)| *i == ix) {
                 Some((_, mut r)) => rows.append(&mut r),
-                None => rows.extend(evaluate_indicators(plan, values, book, as_of, ix..ix + 1)),
+                None => rows.extend(evaluate_indicators(plan, &picks, book, as_of, ix..ix + 1)),
             }
         }
         rows
@@ -424,14 +425,37 @@ pub fn evaluate_on(
     Evaluation { as_of, rows }
 }
 
+/// For every indicator and unit, its own latest figure as of the month and its
+/// December figure of the year before, looked up once in the order the figures
+/// lie in memory (the evaluation then walks indicator by indicator).
+struct Picks {
+    n_orgs: usize,
+    now: Vec<Option<Observation>>,
+    dec: Vec<Option<Observation>>,
+}
+
+impl Picks {
+    fn new(plan: &Plan, values: &ValueSet, as_of: YearMonth) -> Picks {
+        let (n_orgs, n_ind) = (plan.orgs.len(), plan.indicators.len());
+        let mut now = vec![None; n_orgs * n_ind];
+        let mut dec = vec![None; n_orgs * n_ind];
+        for &org in &plan.reporting {
+            for ind in 0..n_ind {
+                now[ind * n_orgs + org.ix()] = values.latest(ind, org, as_of).copied();
+                dec[ind * n_orgs + org.ix()] = values.december(ind, org, as_of.year() - 1).copied();
+            }
+        }
+        Picks { n_orgs, now, dec }
+    }
+}
+
 fn evaluate_indicators(
     plan: &Plan,
-    values: &ValueSet,
+    picks: &Picks,
     book: &TargetBook,
     as_of: YearMonth,
     indicators: std::ops::Range<usize>,
 ) -> Vec<Row> {
-    let y = as_of.year();
     let m = as_of.month();
     let t = Exact::fraction(i64::from(m), 12).unwrap_or(Exact::ONE);
     let threshold = Exact::from(plan.settings.lagging_threshold);
@@ -443,10 +467,23 @@ fn evaluate_indicators(
         let ind = &plan.indicators[ix];
         now.fill(None);
         dec.fill(None);
-        roll_up(plan, ind, |o| values.latest(ix, o, as_of), false, &mut now);
+        let base = ix * picks.n_orgs;
+        roll_up(
+            plan,
+            ind,
+            |o| picks.now[base + o.ix()].as_ref(),
+            false,
+            &mut now,
+        );
         let needs_start = !matches!(ind.kind, Kind::Flow | Kind::Milestone);
         if needs_start {
-            roll_up(plan, ind, |o| values.december(ix, o, y - 1), true, &mut dec);
+            roll_up(
+                plan,
+                ind,
+                |o| picks.dec[base + o.ix()].as_ref(),
+                true,
+                &mut dec,
+            );
         }
         let f = Fmt { ind };
         let first_row = rows.len();

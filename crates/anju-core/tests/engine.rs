@@ -588,3 +588,35 @@ fn suspicious_figures_are_warned_about_with_their_line() {
     // Nothing after the as-of month is checked.
     assert!(validate::check_values(&p, &values, ym("2023-01"), 1).is_empty());
 }
+
+#[test]
+fn the_fast_json_writer_writes_what_serde_writes() {
+    // Rows of every kind: own and aggregated, ratios, warnings, every status.
+    let csv = "1,一镇,2023-06,5,,\n1,二镇,2023-06,5,,\n1,三街道,2023-06,5,,\n1,市住建局,2023-06,16,,\n\
+               4,一镇,2023-06,,80,100\n4,二镇,2023-06,,1,10\n4,三街道,2023-06,55,,\n5,甲市,2023-06,0,,\n\
+               2,甲市,2022-12,9,,\n2,甲市,2023-06,7.5,,\n3,甲市,2023-06,6,,\n6,甲市,2023-06,,1,20";
+    for as_of in ["2023-06", "2023-12", "2024-06"] {
+        let (p, e) = eval(csv, as_of);
+        for r in &e.rows {
+            let v = anju_core::view::RowView::new(&p, &e, r);
+            let mut fast = Vec::new();
+            v.write_json(&mut fast);
+            assert_eq!(
+                String::from_utf8(fast).unwrap(),
+                serde_json::to_string(&v).unwrap()
+            );
+        }
+    }
+    // Strings that need escaping.
+    let (p, e) = eval("", "2023-06");
+    let mut r = e.rows[0].clone();
+    r.reason = "引号\"、反斜杠\\、换行\n、制表\t、回车\r、\u{1}\u{1f}\u{8}\u{c}、\u{7f}".into();
+    r.warnings = vec!["a\"b".into(), "c\\d".into()];
+    let v = anju_core::view::RowView::new(&p, &e, &r);
+    let mut fast = Vec::new();
+    v.write_json(&mut fast);
+    assert_eq!(
+        String::from_utf8(fast).unwrap(),
+        serde_json::to_string(&v).unwrap()
+    );
+}

@@ -293,47 +293,62 @@ fn print_warnings(plan: &Plan, files: &[String], warnings: &[Warning], max: usiz
     }
 }
 
-/// The JSON array, one row a line; large results are serialised on `threads`
-/// threads, each into its own buffer, and written in order.
+/// The JSON array, one row a line. Rows are serialised in batches on
+/// `threads` threads, each into a buffer it reuses, and written in order: the
+/// memory stays small however many rows there are.
 fn write_json(
     out: &mut impl Write,
     plan: &Plan,
     eval: &Evaluation,
     threads: usize,
 ) -> anyhow::Result<()> {
+    const BATCH: usize = 8192;
     let rows = &eval.rows;
-    let threads = if rows.len() < 10_000 {
+    let threads = if rows.len() < 2 * BATCH {
         1
     } else {
         threads.clamp(1, 16)
     };
-    let part = rows.len().div_ceil(threads).max(1);
-    let encode = |k: usize, chunk: &[anju_core::engine::Row]| -> serde_json::Result<Vec<u8>> {
-        let mut buf = Vec::with_capacity(chunk.len() * 400);
-        for (i, r) in chunk.iter().enumerate() {
-            buf.extend_from_slice(if k == 0 && i == 0 { b"\n" } else { b",\n" });
-            serde_json::to_writer(&mut buf, &RowView::new(plan, eval, r))?;
+    let mut bufs: Vec<Vec<u8>> = vec![Vec::new(); threads];
+    let encode = |first: usize,
+                  batch: &[anju_core::engine::Row],
+                  buf: &mut Vec<u8>|
+     -> serde_json::Result<()> {
+        buf.clear();
+        for (i, r) in batch.iter().enumerate() {
+            buf.extend_from_slice(if first + i == 0 { b"\n" } else { b",\n" });
+            RowView::new(plan, eval, r).write_json(buf);
         }
-        Ok(buf)
+        Ok(())
     };
-    let parts: Vec<serde_json::Result<Vec<u8>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = rows
-            .chunks(part)
-            .enumerate()
-            .map(|(k, c)| s.spawn(move || encode(k, c)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(serde_json::Error::io(std::io::Error::other("编码线程失败")))
-                })
-            })
-            .collect()
-    });
     out.write_all(b"[")?;
-    for p in parts {
-        out.write_all(&p?)?;
+    for (round, chunk) in rows.chunks(BATCH * threads).enumerate() {
+        let start = round * BATCH * threads;
+        let batches: Vec<&[anju_core::engine::Row]> = chunk.chunks(BATCH).collect();
+        let results: Vec<serde_json::Result<()>> = if batches.len() == 1 {
+            vec![encode(start, batches[0], &mut bufs[0])]
+        } else {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = batches
+                    .iter()
+                    .zip(bufs.iter_mut())
+                    .enumerate()
+                    .map(|(k, (b, buf))| s.spawn(move || encode(start + k * BATCH, b, buf)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            Err(serde_json::Error::io(std::io::Error::other("编码线程失败")))
+                        })
+                    })
+                    .collect()
+            })
+        };
+        for (r, buf) in results.into_iter().zip(&bufs) {
+            r?;
+            out.write_all(buf)?;
+        }
     }
     out.write_all(b"\n]\n")?;
     Ok(())
