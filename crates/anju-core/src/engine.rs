@@ -152,8 +152,6 @@ pub struct Row {
     pub start: Option<(Exact, StartOrigin)>,
     /// E (序时目标值).
     pub expected: Option<Exact>,
-    /// t = m/12 (序时进度).
-    pub time_share: Exact,
     /// p (完成进度).
     pub completion: Option<Exact>,
     /// t − p.
@@ -175,6 +173,8 @@ pub struct Row {
 pub struct Evaluation {
     /// As of this month.
     pub as_of: YearMonth,
+    /// t = m/12 (序时进度), the same for every row.
+    pub time_share: Exact,
     /// One row per indicator × unit of the reporting tree, indicator-major,
     /// units parents first.
     pub rows: Vec<Row>,
@@ -201,10 +201,7 @@ fn agg_of(o: &Observation) -> Agg {
 pub fn agg_value(ind: &Indicator, a: Agg) -> Option<Exact> {
     match a {
         Agg::Sum(v) | Agg::Rate(v) => Some(Exact::from(v)),
-        Agg::Ratio(n, d) => {
-            let m = ind.multiplier.map(Exact::from).unwrap_or(Exact::ONE);
-            Exact::from(n).mul(&m).div(&Exact::from(d))
-        }
+        Agg::Ratio(n, d) => ind.rate(n, d),
     }
 }
 
@@ -422,7 +419,11 @@ pub fn evaluate_on(
         }
         rows
     };
-    Evaluation { as_of, rows }
+    Evaluation {
+        as_of,
+        time_share: Exact::fraction(i64::from(as_of.month()), 12).unwrap_or(Exact::ONE),
+        rows,
+    }
 }
 
 /// For every indicator and unit, its own latest figure as of the month and its
@@ -715,7 +716,6 @@ fn evaluate_one(
         target,
         start,
         expected,
-        time_share: t.clone(),
         completion,
         lag,
         status,

@@ -7,6 +7,9 @@
 //!   names the place: file, line, field.
 //! - Bad input is never a panic: library crates deny `unwrap`, `expect` and
 //!   `panic!` (workspace lints); tests may use them.
+//! - A few small parsers (`input::decode`, `plan::Target::parse`) return a
+//!   `String` message; their one caller always wraps it into one of the types
+//!   above with the file, line and field it belongs to.
 //! - Input errors are collected, not returned at the first one: a user fixes
 //!   the whole file in one go.
 //! - `anyhow` is used only at the edges (the `anju` binary), which turn errors

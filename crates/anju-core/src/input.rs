@@ -11,9 +11,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rust_decimal::Decimal;
 
-use crate::num::{Exact, parse_figure};
+use crate::num::parse_figure;
 use crate::period::Period;
-use crate::plan::{Kind, OrgId, Plan, ResolveError, Target};
+use crate::plan::{Kind, OrgId, Plan, Target};
 
 /// Where a figure came from: which input file, which line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -275,24 +275,15 @@ where
             message,
         }])
     };
-    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return match read_utf8(file, rest, columns, threads, progress, &make) {
-            Some(r) => r,
-            None => Err(whole("文件以 UTF-8 标记开头,但内容不是有效的 UTF-8".into())),
-        };
-    }
-    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
-        let text = decode(bytes).map_err(whole)?;
-        return read_utf8(file, text.as_bytes(), columns, threads, progress, &make)
-            .unwrap_or_else(|| Err(whole("文件不是有效的 UTF-16 文本".into())));
-    }
-    if let Some(r) = read_utf8(file, bytes, columns, threads, progress, &make) {
+    // Plain UTF-8 (the common case) is read in place; anything else is decoded first.
+    if !bytes.starts_with(b"\xEF\xBB\xBF")
+        && !bytes.starts_with(b"\xFF\xFE")
+        && !bytes.starts_with(b"\xFE\xFF")
+        && let Some(r) = read_utf8(file, bytes, columns, threads, progress, &make)
+    {
         return r;
     }
-    // Not UTF-8: GB18030 (GBK), as Excel and WPS save CSV on Chinese Windows.
-    let text = encoding_rs::GB18030
-        .decode_without_bom_handling_and_without_replacement(bytes)
-        .ok_or_else(|| whole("文件既不是 UTF-8 也不是 GB18030/GBK 编码的文本".into()))?;
+    let text = decode(bytes).map_err(whole)?;
     read_utf8(file, text.as_bytes(), columns, threads, progress, &make)
         .unwrap_or_else(|| Err(whole("文件编码无法识别".into())))
 }
@@ -754,9 +745,7 @@ impl OrgCache<'_> {
         {
             return Ok(*id);
         }
-        let id = self.plan.orgs.resolve(name).map_err(|e| match e {
-            ResolveError::Unknown(_) | ResolveError::Ambiguous(_) => e.to_string(),
-        })?;
+        let id = self.plan.orgs.resolve(name).map_err(|e| e.to_string())?;
         let Some(unit) = self.plan.reporting_unit(id) else {
             let root = &self.plan.orgs.get(self.plan.reporting_root).name;
             return Err(format!("“{}”不在本计划的填报范围({root}及其下级)内", name));
@@ -1121,8 +1110,7 @@ fn amount_of(
             }
             if !value.is_empty() {
                 let v = figure("value", value, percent)?;
-                let mult = Exact::from(indicator.multiplier.unwrap_or(Decimal::ONE));
-                let computed = Exact::from(n).mul(&mult).div(&Exact::from(d))?;
+                let computed = indicator.rate(n, d)?;
                 // The rate must be the exact rate rounded (四舍五入) to the places it is written with.
                 if computed.round(v.scale()) != Some(v.normalize()) {
                     let shown = computed

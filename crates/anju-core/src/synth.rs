@@ -290,15 +290,7 @@ pub fn plan_toml(spec: &Spec, base: &Plan) -> String {
                     .targets
                     .iter()
                     .map(|(y, t)| match t {
-                        Some(t) => format!(
-                            "{y} = \"{}{}\"",
-                            if t.comparator == Comparator::Above {
-                                ">"
-                            } else {
-                                ""
-                            },
-                            t.value
-                        ),
+                        Some(t) => format!("{y} = \"{}\"", t.as_written()),
                         None => format!("{y} = \"/\""),
                     })
                     .collect();

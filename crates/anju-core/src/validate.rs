@@ -1,7 +1,8 @@
 //! Validation warnings: figures that are allowed but probably wrong — a
 //! year-to-date or cumulative value that falls, a value ten times the last one
-//! (likely the wrong unit: 套 instead of 万套), a decomposition that does not add
-//! up. A warning never stops an evaluation; it is shown beside it.
+//! (likely the wrong unit: 套 instead of 万套). Owns the `Warning` type, which
+//! the decomposition check (`targets::TargetBook::check_sums`) shares. A
+//! warning never stops an evaluation; it is shown beside it.
 
 use rust_decimal::Decimal;
 
@@ -51,13 +52,7 @@ impl Warning {
 pub fn value_of(plan: &Plan, o: &Observation) -> Option<Exact> {
     match o.amount() {
         Amount::Value(v) => Some(Exact::from(v)),
-        Amount::Ratio { num, den } => {
-            let m = plan.indicators[usize::from(o.indicator)]
-                .multiplier
-                .map(Exact::from)
-                .unwrap_or(Exact::ONE);
-            Exact::from(num).mul(&m).div(&Exact::from(den))
-        }
+        Amount::Ratio { num, den } => plan.indicators[usize::from(o.indicator)].rate(num, den),
     }
 }
 
@@ -168,12 +163,12 @@ fn check_slice(plan: &Plan, all: &[Observation], bound: Period) -> Vec<Warning> 
             }
             let comparable = p.period.end() != o.period.end()
                 && (indicator.kind != Kind::Flow || p.period.year() == o.period.year());
-            let (Some(v), Some(pv)) = (value_of(plan, o), value_of(plan, p)) else {
-                continue;
-            };
             if !comparable {
                 continue;
             }
+            let (Some(v), Some(pv)) = (value_of(plan, o), value_of(plan, p)) else {
+                continue;
+            };
             let warn = |message: String| Warning {
                 indicator: indicator.code,
                 org: Some(org),

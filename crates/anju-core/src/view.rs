@@ -10,7 +10,7 @@ use serde::{Serialize, Serializer};
 
 use crate::engine::{ActualOrigin, Agg, Evaluation, Light, Row, StartOrigin};
 use crate::num::Exact;
-use crate::plan::{Comparator, Level, Plan};
+use crate::plan::{Level, Plan};
 use crate::targets::TargetOrigin;
 
 /// A decimal written as a JSON number with exactly its digits (as written:
@@ -152,7 +152,7 @@ impl<'a> RowView<'a> {
                 StartOrigin::Baseline => "baseline",
             }),
             expected: r.expected.as_ref().and_then(|e| num(e, dp.max(2) + 2)),
-            time_share: num(&r.time_share, SHARE_DECIMALS),
+            time_share: num(&eval.time_share, SHARE_DECIMALS),
             completion: r.completion.as_ref().and_then(|p| num(p, SHARE_DECIMALS)),
             lag: r.lag.as_ref().and_then(|l| num(l, SHARE_DECIMALS)),
             status: r.status.as_str(),
@@ -417,6 +417,8 @@ pub struct OrgView {
     pub aliases: Vec<String>,
     /// Whether the unit is evaluated (in the reporting tree).
     pub reporting: bool,
+    /// Departments: whether 附件2 lists it (the tasks name two it does not).
+    pub in_annex: Option<bool>,
 }
 
 /// A section or safeguard as shown.
@@ -437,6 +439,10 @@ pub struct PlanView {
     pub id: String,
     /// Title.
     pub name: String,
+    /// The brand (安居潮城).
+    pub brand: Option<String>,
+    /// Where the task force (专班办公室) sits.
+    pub taskforce_unit: Option<String>,
     /// Issuer.
     pub issuer: Option<String>,
     /// Issue date.
@@ -474,10 +480,6 @@ pub struct SettingsView {
     pub report_deadline_day: u8,
 }
 
-fn cmp(c: Comparator) -> &'static str {
-    c.symbol()
-}
-
 impl PlanView {
     /// The view of a plan.
     pub fn new(plan: &Plan) -> PlanView {
@@ -504,13 +506,13 @@ impl PlanView {
                     .map(|(&year, t)| TargetView {
                         year,
                         value: t.map(|t| Num(t.value)),
-                        comparator: t.map(|t| cmp(t.comparator)),
+                        comparator: t.map(|t| t.comparator.symbol()),
                     })
                     .collect(),
                 milestone: i.milestone.map(|m| MilestoneView {
                     deadline: m.deadline.to_string(),
                     value: Num(m.target.value),
-                    comparator: cmp(m.target.comparator),
+                    comparator: m.target.comparator.symbol(),
                 }),
                 tasks: i.tasks.clone(),
                 lead: plan.indicator_lead(ix).map(name),
@@ -535,7 +537,7 @@ impl PlanView {
                     .map(|g| GoalView {
                         name: g.name.clone(),
                         value: g.target.map(|t| Num(t.value)),
-                        comparator: g.target.map(|t| cmp(t.comparator)),
+                        comparator: g.target.map(|t| t.comparator.symbol()),
                         unit: g.unit.clone(),
                         deadline: g.deadline.map(|d| d.to_string()),
                         indicator: g.indicator.map(|c| c.0),
@@ -553,6 +555,8 @@ impl PlanView {
         PlanView {
             id: plan.meta.id.clone(),
             name: plan.meta.name.clone(),
+            brand: plan.meta.brand.clone(),
+            taskforce_unit: plan.taskforce_unit.map(name),
             issuer: plan.meta.issuer.clone(),
             issued: plan.meta.issued.clone(),
             baseline_year: plan.meta.baseline_year,
@@ -587,6 +591,7 @@ impl PlanView {
                     full_name: u.full_name.clone(),
                     aliases: u.aliases.clone(),
                     reporting: plan.reporting_unit(id) == Some(id),
+                    in_annex: (u.level == Level::Department).then_some(u.in_annex),
                 })
                 .collect(),
         }

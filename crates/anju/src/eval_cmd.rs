@@ -310,43 +310,27 @@ fn write_json(
         threads.clamp(1, 16)
     };
     let mut bufs: Vec<Vec<u8>> = vec![Vec::new(); threads];
-    let encode = |first: usize,
-                  batch: &[anju_core::engine::Row],
-                  buf: &mut Vec<u8>|
-     -> serde_json::Result<()> {
+    let encode = |first: usize, batch: &[anju_core::engine::Row], buf: &mut Vec<u8>| {
         buf.clear();
         for (i, r) in batch.iter().enumerate() {
             buf.extend_from_slice(if first + i == 0 { b"\n" } else { b",\n" });
             RowView::new(plan, eval, r).write_json(buf);
         }
-        Ok(())
     };
     out.write_all(b"[")?;
     for (round, chunk) in rows.chunks(BATCH * threads).enumerate() {
         let start = round * BATCH * threads;
         let batches: Vec<&[anju_core::engine::Row]> = chunk.chunks(BATCH).collect();
-        let results: Vec<serde_json::Result<()>> = if batches.len() == 1 {
-            vec![encode(start, batches[0], &mut bufs[0])]
+        if batches.len() == 1 {
+            encode(start, batches[0], &mut bufs[0]);
         } else {
             std::thread::scope(|s| {
-                let handles: Vec<_> = batches
-                    .iter()
-                    .zip(bufs.iter_mut())
-                    .enumerate()
-                    .map(|(k, (b, buf))| s.spawn(move || encode(start + k * BATCH, b, buf)))
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join().unwrap_or_else(|_| {
-                            Err(serde_json::Error::io(std::io::Error::other("编码线程失败")))
-                        })
-                    })
-                    .collect()
-            })
-        };
-        for (r, buf) in results.into_iter().zip(&bufs) {
-            r?;
+                for (k, (b, buf)) in batches.iter().zip(bufs.iter_mut()).enumerate() {
+                    s.spawn(move || encode(start + k * BATCH, b, buf));
+                }
+            });
+        }
+        for buf in &bufs[..batches.len()] {
             out.write_all(buf)?;
         }
     }

@@ -83,10 +83,7 @@ fn write_table(out: &mut impl Write, plan: &Plan) -> anyhow::Result<()> {
             row.extend(years.iter().skip(1).map(|_| String::new()));
         } else {
             row.extend(years.iter().map(|y| match i.targets.get(y) {
-                Some(Some(t)) => match t.comparator {
-                    anju_core::plan::Comparator::AtLeast => t.value.to_string(),
-                    anju_core::plan::Comparator::Above => format!(">{}", t.value),
-                },
+                Some(Some(t)) => t.as_written(),
                 _ => "/".into(),
             }));
         }

@@ -429,7 +429,6 @@ fn build(raw: RawPlan, errs: &mut Errs) -> Option<Plan> {
             level,
             parent,
             children: Vec::new(),
-            departments: Vec::new(),
             in_annex: true,
         });
     }
@@ -484,7 +483,6 @@ fn build(raw: RawPlan, errs: &mut Errs) -> Option<Plan> {
             level: Level::Department,
             parent,
             children: Vec::new(),
-            departments: Vec::new(),
             in_annex: d.in_annex,
         });
     }

@@ -1,7 +1,8 @@
 //! The plan (实施方案) as data: its indicators with kinds and yearly targets,
-//! tasks with lead and co-units, safeguards, settings and org units. Built only
-//! through [`load`] from a plan file, so a `Plan` is always consistent: every
-//! unit a task names exists, every code is unique, every target parses.
+//! tasks with lead and co-units, safeguards, settings and org units. [`load`]
+//! builds it from a plan file and checks it: every unit a task names exists,
+//! every code is unique, every target parses. Its fields are public to read;
+//! code that builds or changes a `Plan` by hand must keep those invariants.
 
 mod file;
 pub mod org;
@@ -18,7 +19,7 @@ use crate::num::Exact;
 use crate::period::YearMonth;
 
 /// An indicator's code: its 序号 in the plan's target table (1–15 for Haining).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct IndicatorCode(pub u16);
 
 impl fmt::Display for IndicatorCode {
@@ -28,8 +29,7 @@ impl fmt::Display for IndicatorCode {
 }
 
 /// How an indicator's value behaves over time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     /// 累计 — a running total since before the plan.
     Cumulative,
@@ -72,13 +72,11 @@ impl Kind {
 
 /// How an actual is compared with its target. Higher is better for every
 /// indicator of the plan, so only `>=` and `>` exist.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Comparator {
     /// At least the target (the default).
-    #[serde(rename = ">=")]
     AtLeast,
     /// Strictly above the target (the seed's `>1.48`).
-    #[serde(rename = ">")]
     Above,
 }
 
@@ -147,6 +145,16 @@ impl Target {
     }
 }
 
+impl Target {
+    /// As a plan or decomposition file writes it: `2.99`, `>1.48`.
+    pub fn as_written(&self) -> String {
+        match self.comparator {
+            Comparator::AtLeast => self.value.to_string(),
+            Comparator::Above => format!(">{}", self.value),
+        }
+    }
+}
+
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.comparator {
@@ -201,6 +209,13 @@ pub struct Indicator {
 }
 
 impl Indicator {
+    /// The rate of a ratio indicator: numerator × multiplier ÷ denominator
+    /// (`None` for a zero denominator).
+    pub fn rate(&self, num: Decimal, den: Decimal) -> Option<Exact> {
+        let m = self.multiplier.map(Exact::from).unwrap_or(Exact::ONE);
+        Exact::from(num).mul(&m).div(&Exact::from(den))
+    }
+
     /// `name(unit)`, as the plan's table writes it.
     pub fn title(&self) -> String {
         format!("{}({})", self.name, self.unit)

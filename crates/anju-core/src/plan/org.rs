@@ -16,7 +16,7 @@ impl OrgId {
 }
 
 /// What kind of unit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     /// 省
@@ -31,20 +31,6 @@ pub enum Level {
     Subdistrict,
     /// 部门 (a department of its parent unit)
     Department,
-}
-
-impl Level {
-    /// The Chinese word.
-    pub fn label(self) -> &'static str {
-        match self {
-            Level::Province => "省",
-            Level::City => "市",
-            Level::County => "县(市、区)",
-            Level::Town => "镇",
-            Level::Subdistrict => "街道",
-            Level::Department => "部门",
-        }
-    }
 }
 
 /// One org unit.
@@ -62,8 +48,6 @@ pub struct OrgUnit {
     pub parent: Option<OrgId>,
     /// Geographic children (departments are not listed here).
     pub children: Vec<OrgId>,
-    /// Departments of this unit.
-    pub departments: Vec<OrgId>,
     /// For departments: whether 附件2 lists it.
     pub in_annex: bool,
 }
@@ -113,12 +97,8 @@ impl OrgTree {
             .chain(unit.aliases.iter())
             .map(|n| normalize_name(n))
             .collect();
-        if let Some(p) = unit.parent {
-            if unit.level == Level::Department {
-                self.units[p.ix()].departments.push(id);
-            } else {
-                self.units[p.ix()].children.push(id);
-            }
+        if let Some(p) = unit.parent.filter(|_| unit.level != Level::Department) {
+            self.units[p.ix()].children.push(id);
         }
         self.units.push(unit);
         for n in names {
@@ -279,7 +259,6 @@ mod tests {
             level,
             parent,
             children: vec![],
-            departments: vec![],
             in_annex: true,
         }
     }
