@@ -74,7 +74,7 @@ impl Observation {
     ) -> Option<Observation> {
         let pack = |d: Decimal| {
             let k = SCALE.checked_sub(d.scale())?;
-            i64::try_from(d.mantissa().checked_mul(10i128.pow(k))?).ok()
+            i64::try_from(d.mantissa().checked_mul(crate::num::POW10[k as usize])?).ok()
         };
         let (a, b) = match amount {
             Amount::Value(v) => (pack(v)?, 0),
@@ -102,6 +102,12 @@ impl Observation {
             }
         }
     }
+    /// The figure as stored: value (or numerator) and denominator in
+    /// millionths, the denominator 0 for a plain value.
+    pub(crate) fn millionths(&self) -> (i64, i64) {
+        (self.a, self.b)
+    }
+
     /// Where it came from.
     pub fn source(&self) -> Source {
         Source {

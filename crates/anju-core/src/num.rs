@@ -255,6 +255,9 @@ impl From<Decimal> for Exact {
     }
 }
 
+/// 10⁰ … 10⁶: the powers a figure's places need.
+pub(crate) const POW10: [i128; 7] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000];
+
 /// Limits on a figure as entered, so that sums of millions of figures stay exact
 /// in a `Decimal` (28 significant digits).
 pub const MAX_DECIMALS: u32 = 6;
@@ -329,13 +332,18 @@ pub fn parse_figure(raw: &str, allow_percent: bool) -> Result<Decimal, NumberErr
             }
         }
     }
-    let value = if simple && digits > 0 {
+    if simple && digits > 0 {
         if scale > MAX_DECIMALS {
             return Err(NumberError::TooManyDecimals(raw.trim().to_string()));
         }
+        // |x| < 10¹² ⇔ mantissa < 10^(12 + scale); scale ≤ 6 keeps it in i64.
+        if i128::from(mant) >= MAX_MAGNITUDE * POW10[scale as usize] {
+            return Err(NumberError::TooLarge(raw.trim().to_string()));
+        }
         let m = if neg { -mant } else { mant };
-        Decimal::try_new(m, scale).map_err(|_| bad())?
-    } else {
+        return Decimal::try_new(m, scale).map_err(|_| bad());
+    }
+    let value = {
         let cleaned: String = if s.contains(',') {
             // Thousands separators only between groups of three digits.
             let int_part = s.split('.').next().unwrap_or("");

@@ -4,8 +4,6 @@
 //! the decomposition check (`targets::TargetBook::check_sums`) shares. A
 //! warning never stops an evaluation; it is shown beside it.
 
-use rust_decimal::Decimal;
-
 use crate::input::{Amount, Observation, Source};
 use crate::num::Exact;
 use crate::period::{Period, YearMonth};
@@ -64,22 +62,22 @@ fn shown(x: &Exact, dp: u32) -> String {
 
 /// Whether `cur` after `prev` certainly raises no warning: it did not fall and
 /// stays within a tenfold band. Exact, on decimals, without building rationals.
-fn quick_ok(prev: &Amount, cur: &Amount) -> bool {
-    let (a, b) = match (prev, cur) {
-        (Amount::Value(p), Amount::Value(c)) => (*c, *p),
-        (Amount::Ratio { num: n0, den: d0 }, Amount::Ratio { num: n1, den: d1 }) => {
-            match (n1.checked_mul(*d0), n0.checked_mul(*d1)) {
-                (Some(a), Some(b)) => (a, b),
-                _ => return false,
-            }
-        }
-        _ => return false,
+fn quick_ok(prev: &Observation, cur: &Observation) -> bool {
+    // On the stored millionths: integers, exact, no decimal arithmetic.
+    let ((p, pd), (c, cd)) = (prev.millionths(), cur.millionths());
+    let (a, b) = match (pd, cd) {
+        (0, 0) => (i128::from(c), i128::from(p)),
+        (0, _) | (_, 0) => return false,
+        _ => (
+            i128::from(c) * i128::from(pd),
+            i128::from(p) * i128::from(cd),
+        ),
     };
-    // a/b is cur/prev (up to a common positive factor).
-    let ten = |x: Decimal| x.checked_mul(Decimal::TEN);
+    // a/b is cur/prev (up to a common positive factor); values are never negative.
+    let ten = |x: i128| x.checked_mul(10);
     a >= b
-        && (b.is_zero() || ten(b).is_some_and(|t| a <= t))
-        && (a.is_zero() || ten(a).is_some_and(|t| b < t))
+        && (b == 0 || ten(b).is_some_and(|t| a <= t))
+        && (a == 0 || ten(a).is_some_and(|t| b < t))
 }
 
 /// Checks every series up to `as_of` for falling totals and tenfold jumps,
@@ -158,7 +156,7 @@ fn check_slice(plan: &Plan, all: &[Observation], bound: Period) -> Vec<Warning> 
         let mut prev: Option<&Observation> = None;
         for o in all[i..j].iter().take_while(|o| o.period <= bound) {
             let Some(p) = prev.replace(o) else { continue };
-            if quick_ok(&p.amount(), &o.amount()) {
+            if quick_ok(p, o) {
                 continue;
             }
             let comparable = p.period.end() != o.period.end()
