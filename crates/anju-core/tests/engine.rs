@@ -595,6 +595,15 @@ fn suspicious_figures_are_warned_about_with_their_line() {
     assert!(w.iter().any(|w| w.message.contains("本年累计值")));
     // Nothing after the as-of month is checked.
     assert!(validate::check_values(&p, &values, ym("2023-01"), 1).is_empty());
+    // Rates compare as rates: 10% → 30% → 0.5% (numerators and denominators
+    // that change together are no jump), and 3.1% → 31.5% is more than tenfold.
+    let csv = "indicator,org_unit,period,value,numerator,denominator\n4,甲市,2023-01,,10,100\n4,甲市,2023-02,,60,200\n4,甲市,2023-03,,1,200\n4,甲市,2023-04,,2,200\n\
+               4,一镇,2023-01,,31,1000\n4,一镇,2023-02,,63,200\n";
+    let obs = input::read_values(&p, "r.csv", 0, csv.as_bytes(), 1, None).unwrap();
+    let values = ValueSet::build(&p, obs, &["r.csv".into()]).unwrap();
+    let w = validate::check_values(&p, &values, ym("2023-12"), 1);
+    let lines: Vec<u32> = w.iter().map(|w| w.source.unwrap().line).collect();
+    assert_eq!(lines, vec![4, 7], "{w:?}");
 }
 
 #[test]
