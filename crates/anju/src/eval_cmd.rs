@@ -38,7 +38,7 @@ pub struct EvalArgs {
     /// 输出格式。
     #[arg(long, value_enum, default_value_t = EvalFormat::Json)]
     format: EvalFormat,
-    /// 读取数据所用的线程数(默认:CPU 核数)。
+    /// 使用的线程数(默认:CPU 核数)。
     #[arg(long)]
     threads: Option<usize>,
     /// 在标准错误上列出的数据提醒条数上限(0 为不列出)。
