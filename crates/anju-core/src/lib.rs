@@ -16,6 +16,7 @@ pub mod targets;
 pub mod validate;
 pub mod values;
 pub mod view;
+pub mod workflow;
 
 /// The built-in plan: Haining's 2023–2027 plan (`plans/haining-2023-2027.toml`).
 pub const BUILTIN_PLAN: &str = include_str!("../../../plans/haining-2023-2027.toml");

@@ -31,6 +31,12 @@ enum Command {
     Eval(eval_cmd::EvalArgs),
     /// 生成合成的省级规模数据(计划、分解目标与月度数据),用于测试与测速。
     Gen(gen_cmd::GenArgs),
+    /// 数据库迁移:创建或升级数据表。
+    Migrate {
+        /// 数据库地址:sqlite://文件 或 postgres://…
+        #[arg(long, env = "ANJU_DATABASE", default_value = "sqlite://anju.db")]
+        database: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -92,6 +98,27 @@ fn load_plan(path: Option<&PathBuf>) -> anyhow::Result<Plan> {
     })
 }
 
+/// `anju migrate`: applies the migrations the database lacks, and says which.
+fn migrate(database: &str) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let store = anju_store::Store::open(database).await?;
+        let applied = store.migrate().await?;
+        if applied.is_empty() {
+            println!("数据库({})已是最新结构,无需迁移", store.backend());
+        } else {
+            println!(
+                "数据库({})已完成迁移:{}",
+                store.backend(),
+                applied.join("、")
+            );
+        }
+        Ok(())
+    })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -103,6 +130,7 @@ fn main() -> ExitCode {
         } => plan_cmd::check(plan.as_ref()),
         Command::Eval(args) => eval_cmd::run(args),
         Command::Gen(args) => gen_cmd::run(args),
+        Command::Migrate { database } => migrate(&database),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -460,3 +460,23 @@ fn gen_writes_a_province_that_eval_reads_with_decompositions_that_add_up() {
         std::fs::read(again.join("values.csv")).unwrap()
     );
 }
+
+#[test]
+fn migrate_creates_the_schema_once() {
+    let dir = tmp("migrate");
+    let db = dir.join("anju.db");
+    let _ = std::fs::remove_file(&db);
+    let url = format!("sqlite://{}", db.display());
+    let first = anju(&["migrate", "--database", &url]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(String::from_utf8_lossy(&first.stdout).contains("已完成迁移:0001_values"));
+    let again = anju(&["migrate", "--database", &url]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("无需迁移"));
+    let bad = anju(&["migrate", "--database", "mysql://localhost/x"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("不支持的数据库地址"));
+}

@@ -1,0 +1,201 @@
+//! The reporting workflow (填报—审核): the states a reported figure goes
+//! through and the steps between them, and when a figure is late. Pure: the
+//! storage applies these rules, the clock is a parameter.
+//!
+//! A figure is never overwritten. Editing a draft, or correcting an approved
+//! figure, makes a new version; the version it replaces becomes `superseded`
+//! (a draft at once, an approved figure only when its correction is approved,
+//! so the evaluation always has an approved figure to use).
+
+use std::fmt;
+
+use crate::period::{Period, YearMonth};
+
+/// Where a version of a figure stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum State {
+    /// 草稿 — being filled in by its reporter.
+    Draft,
+    /// 已报送 — waiting for review.
+    Submitted,
+    /// 已审核 — counts in evaluation, airing and assessment.
+    Approved,
+    /// 已退回 — sent back with a reason.
+    Returned,
+    /// 已替代 — replaced by a later version; kept for the record.
+    Superseded,
+}
+
+/// A step a user takes on a version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Step {
+    /// 报送
+    Submit,
+    /// 审核通过
+    Approve,
+    /// 退回
+    Return,
+}
+
+/// A step that the version's state does not allow (HTTP 409).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}的数据不能{}", from.label(), step.label())]
+pub struct NotAllowed {
+    /// The version's state.
+    pub from: State,
+    /// The step asked for.
+    pub step: Step,
+}
+
+impl State {
+    /// All states.
+    pub const ALL: [State; 5] = [
+        State::Draft,
+        State::Submitted,
+        State::Approved,
+        State::Returned,
+        State::Superseded,
+    ];
+
+    /// The name stored and used in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Draft => "draft",
+            State::Submitted => "submitted",
+            State::Approved => "approved",
+            State::Returned => "returned",
+            State::Superseded => "superseded",
+        }
+    }
+
+    /// The state of a stored name.
+    pub fn parse(s: &str) -> Option<State> {
+        State::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// The Chinese word.
+    pub fn label(self) -> &'static str {
+        match self {
+            State::Draft => "草稿",
+            State::Submitted => "已报送",
+            State::Approved => "已审核",
+            State::Returned => "已退回",
+            State::Superseded => "已替代",
+        }
+    }
+
+    /// Whether a reporter may still change this version (by a new version).
+    pub fn is_editable(self) -> bool {
+        matches!(self, State::Draft | State::Returned)
+    }
+
+    /// The state after `step`.
+    pub fn after(self, step: Step) -> Result<State, NotAllowed> {
+        match (self, step) {
+            (State::Draft | State::Returned, Step::Submit) => Ok(State::Submitted),
+            (State::Submitted, Step::Approve) => Ok(State::Approved),
+            (State::Submitted, Step::Return) => Ok(State::Returned),
+            (from, step) => Err(NotAllowed { from, step }),
+        }
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Step {
+    /// The Chinese word.
+    pub fn label(self) -> &'static str {
+        match self {
+            Step::Submit => "报送",
+            Step::Approve => "审核通过",
+            Step::Return => "退回",
+        }
+    }
+}
+
+/// A calendar date (no time zone: China keeps one, +08:00, without DST).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    /// Year.
+    pub year: i32,
+    /// 1–12.
+    pub month: u32,
+    /// 1–31.
+    pub day: u32,
+}
+
+/// The last day on which figures for `period` are on time: the plan's
+/// `report_deadline_day` of the month after the period ends.
+pub fn deadline(period: Period, deadline_day: u8) -> Date {
+    let end: YearMonth = period.end();
+    let (year, month) = if end.month() == 12 {
+        (end.year() + 1, 1)
+    } else {
+        (end.year(), end.month() + 1)
+    };
+    Date {
+        year,
+        month,
+        day: u32::from(deadline_day),
+    }
+}
+
+/// Whether a figure for `period` submitted on `submitted` is late.
+pub fn is_late(period: Period, deadline_day: u8, submitted: Date) -> bool {
+    submitted > deadline(period, deadline_day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_workflow_allows_only_its_steps() {
+        assert_eq!(State::Draft.after(Step::Submit), Ok(State::Submitted));
+        assert_eq!(State::Returned.after(Step::Submit), Ok(State::Submitted));
+        assert_eq!(State::Submitted.after(Step::Approve), Ok(State::Approved));
+        assert_eq!(State::Submitted.after(Step::Return), Ok(State::Returned));
+        for s in State::ALL {
+            for step in [Step::Submit, Step::Approve, Step::Return] {
+                let allowed = matches!(
+                    (s, step),
+                    (State::Draft | State::Returned, Step::Submit)
+                        | (State::Submitted, Step::Approve | Step::Return)
+                );
+                assert_eq!(s.after(step).is_ok(), allowed, "{s} {step:?}");
+            }
+        }
+        let e = State::Approved.after(Step::Submit).unwrap_err();
+        assert_eq!(e.to_string(), "已审核的数据不能报送");
+        assert!(
+            State::ALL
+                .iter()
+                .all(|s| State::parse(s.as_str()) == Some(*s))
+        );
+    }
+
+    #[test]
+    fn a_figure_is_late_after_the_deadline_day_of_the_next_month() {
+        let june = Period::parse("2024-06").unwrap();
+        let d = |y, m, day| Date {
+            year: y,
+            month: m,
+            day,
+        };
+        assert_eq!(deadline(june, 5), d(2024, 7, 5));
+        assert!(!is_late(june, 5, d(2024, 7, 5)));
+        assert!(is_late(june, 5, d(2024, 7, 6)));
+        assert_eq!(
+            deadline(Period::parse("2024-12").unwrap(), 5),
+            d(2025, 1, 5)
+        );
+        assert_eq!(
+            deadline(Period::parse("2024-Q3").unwrap(), 10),
+            d(2024, 10, 10)
+        );
+    }
+}

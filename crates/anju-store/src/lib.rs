@@ -1,0 +1,190 @@
+//! anju-store: persistence of anju on SQLite (the embedded default) or
+//! PostgreSQL (several servers side by side), chosen once by the database URL.
+//! Owns the schema and its migrations per backend, and applies the reporting
+//! workflow of `anju_core::workflow` to stored figures. It decides no domain
+//! rule itself and reads no clock: the time of every change is a parameter.
+//!
+//! One SQL text serves both backends: queries are written with `?`
+//! placeholders, which become `$1, $2, …` for PostgreSQL. Decimals are stored
+//! as text, exactly, and added up in Rust, never in SQL.
+//!
+//! Error policy: [`StoreError`] says what went wrong in domain terms (not
+//! found, a step the state does not allow, bad input) or wraps the database
+//! error; the service maps them to 404 / 409 / 422 / 500.
+
+mod migrate;
+mod values;
+
+use std::str::FromStr;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+pub use values::{NewValue, Now, StoredValue, ValueFilter};
+
+/// What went wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The URL names no backend anju knows.
+    #[error("不支持的数据库地址“{0}”(应为 sqlite://文件 或 postgres://…)")]
+    BadUrl(String),
+    /// A figure that does not exist.
+    #[error("数据 {0} 不存在")]
+    NotFound(i64),
+    /// A step the state of a version does not allow (HTTP 409).
+    #[error("数据 {id}:{message}")]
+    Conflict {
+        /// The version.
+        id: i64,
+        /// Why, in Chinese.
+        message: String,
+    },
+    /// Input the store cannot take (HTTP 422).
+    #[error("{0}")]
+    Invalid(String),
+    /// The database itself.
+    #[error("数据库错误:{0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// The store: one pool of one backend.
+#[derive(Clone, Debug)]
+pub enum Store {
+    /// SQLite, in WAL mode.
+    Sqlite(SqlitePool),
+    /// PostgreSQL.
+    Postgres(PgPool),
+}
+
+/// Runs the same body on whichever pool the store has (the SQL is the same;
+/// the body is compiled once per backend).
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident, $pg:ident| $body:expr) => {
+        match $store {
+            $crate::Store::Sqlite($pool) => {
+                let $pg = false;
+                $body
+            }
+            $crate::Store::Postgres($pool) => {
+                let $pg = true;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// A query text for the backend: `?` placeholders as PostgreSQL writes them
+/// (`$1`, `$2`, …) when `pg`. Every text passed here is built from this
+/// crate's constants, never from input, which is what `AssertSqlSafe` asserts.
+pub(crate) fn sql(text: &str, pg: bool) -> sqlx::AssertSqlSafe<String> {
+    if !pg {
+        return sqlx::AssertSqlSafe(text.to_string());
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut n = 0;
+    for c in text.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    sqlx::AssertSqlSafe(out)
+}
+
+impl Store {
+    /// Connects to `sqlite://PATH` (created if missing) or `postgres://…`
+    /// and brings the schema up to date.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let path = std::env::temp_dir().join(format!("anju-doc-{}.db", std::process::id()));
+    /// # let _ = std::fs::remove_file(&path);
+    /// let store = anju_store::Store::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+    /// assert_eq!(store.backend(), "sqlite");
+    /// assert!(store.migrate().await.unwrap().is_empty(), "connect has migrated already");
+    /// # });
+    /// ```
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let store = Store::open(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Connects without migrating (`anju migrate` reports what it applies).
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        let store = if let Some(path) = url.strip_prefix("sqlite://") {
+            let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true);
+            Store::Sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .connect_with(options)
+                    .await?,
+            )
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Store::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(16)
+                    .connect(url)
+                    .await?,
+            )
+        } else {
+            return Err(StoreError::BadUrl(url.to_string()));
+        };
+        Ok(store)
+    }
+
+    /// Connects to PostgreSQL with every table in `schema` (created if
+    /// missing): one database can hold several independent stores (tests, or
+    /// several plans).
+    pub async fn connect_postgres_schema(url: &str, schema: &str) -> Result<Store, StoreError> {
+        if !schema
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            || schema.is_empty()
+        {
+            return Err(StoreError::Invalid(format!(
+                "模式名“{schema}”只能含字母、数字和下划线"
+            )));
+        }
+        let admin = PgPoolOptions::new().max_connections(1).connect(url).await?;
+        // `schema` is checked above to be letters, digits and underscores.
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE SCHEMA IF NOT EXISTS {schema}"
+        )))
+        .execute(&admin)
+        .await?;
+        admin.close().await;
+        let options = PgConnectOptions::from_str(url)?.options([("search_path", schema)]);
+        let store = Store::Postgres(
+            PgPoolOptions::new()
+                .max_connections(16)
+                .connect_with(options)
+                .await?,
+        );
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies the migrations this database lacks; returns their names.
+    pub async fn migrate(&self) -> Result<Vec<&'static str>, StoreError> {
+        migrate::run(self).await
+    }
+
+    /// Which backend: `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+}

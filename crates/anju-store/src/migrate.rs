@@ -1,0 +1,53 @@
+//! Migrations, embedded in the binary, one list per backend. Each runs in a
+//! transaction and is recorded in `anju_migrations`; on PostgreSQL an
+//! advisory lock keeps servers that start together from migrating twice.
+
+use crate::{Store, StoreError, on_pool, sql};
+
+/// (name, SQL) in order.
+type Migrations = &'static [(&'static str, &'static str)];
+
+const SQLITE: Migrations = &[(
+    "0001_values",
+    include_str!("../migrations/sqlite/0001_values.sql"),
+)];
+const POSTGRES: Migrations = &[(
+    "0001_values",
+    include_str!("../migrations/postgres/0001_values.sql"),
+)];
+
+/// A number for `pg_advisory_xact_lock`: "anju" in ASCII.
+const LOCK: i64 = 0x616e_6a75;
+
+pub(crate) async fn run(store: &Store) -> Result<Vec<&'static str>, StoreError> {
+    on_pool!(store, |pool, pg| {
+        let list = if pg { POSTGRES } else { SQLITE };
+        let mut tx = pool.begin().await?;
+        if pg {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(LOCK)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("CREATE TABLE IF NOT EXISTS anju_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)")
+            .execute(&mut *tx)
+            .await?;
+        let done: Vec<String> = sqlx::query_scalar("SELECT name FROM anju_migrations")
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut applied = Vec::new();
+        for (name, text) in list {
+            if done.iter().any(|d| d == name) {
+                continue;
+            }
+            sqlx::raw_sql(*text).execute(&mut *tx).await?;
+            sqlx::query(sql("INSERT INTO anju_migrations (name) VALUES (?)", pg))
+                .bind(*name)
+                .execute(&mut *tx)
+                .await?;
+            applied.push(*name);
+        }
+        tx.commit().await?;
+        Ok(applied)
+    })
+}

@@ -1,0 +1,436 @@
+//! Reported figures and their versions: drafts, the workflow steps, corrections
+//! of approved figures, and the approved figures evaluation uses. Every change
+//! is one transaction: a batch is stored whole or not at all.
+
+use std::str::FromStr;
+
+use anju_core::period::Period;
+use anju_core::workflow::{self, Date, State, Step};
+use rust_decimal::Decimal;
+use sqlx::Row;
+
+use crate::{Store, StoreError, on_pool, sql};
+
+/// The time of a change: its date (for deadlines) and its timestamp as stored
+/// (RFC 3339, +08:00). Given by the caller: the store reads no clock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Now {
+    /// The calendar date in China.
+    pub date: Date,
+    /// e.g. `2024-07-03T09:30:00+08:00`.
+    pub stamp: String,
+}
+
+/// A figure as a reporter enters it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewValue {
+    /// Indicator code (序号).
+    pub indicator: u16,
+    /// The unit's name as the plan writes it.
+    pub org_unit: String,
+    /// The period.
+    pub period: Period,
+    /// A plain value, or a rate.
+    pub value: Option<Decimal>,
+    /// Numerator of a ratio.
+    pub numerator: Option<Decimal>,
+    /// Denominator of a ratio.
+    pub denominator: Option<Decimal>,
+}
+
+/// One stored version of a figure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredValue {
+    /// Its id.
+    pub id: i64,
+    /// Indicator code.
+    pub indicator: u16,
+    /// Unit name.
+    pub org_unit: String,
+    /// Period as stored (`2024-06`, `2024-Q2`, `2024`).
+    pub period: String,
+    /// 1, 2, … per indicator, unit and period.
+    pub version: i64,
+    /// Plain value or rate.
+    pub value: Option<Decimal>,
+    /// Numerator.
+    pub numerator: Option<Decimal>,
+    /// Denominator.
+    pub denominator: Option<Decimal>,
+    /// Where it stands.
+    pub state: State,
+    /// Submitted after the deadline.
+    pub late: bool,
+    /// Why it was returned, or why it corrects an approved figure.
+    pub reason: Option<String>,
+    /// Who entered it.
+    pub created_by: String,
+    /// When.
+    pub created_at: String,
+    /// Who approved or returned it.
+    pub decided_by: Option<String>,
+    /// When.
+    pub decided_at: Option<String>,
+}
+
+/// Which figures to list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ValueFilter {
+    /// Only this state.
+    pub state: Option<State>,
+    /// Only this indicator.
+    pub indicator: Option<u16>,
+    /// Only this unit.
+    pub org_unit: Option<String>,
+    /// Only this period.
+    pub period: Option<Period>,
+}
+
+/// The columns of a stored value, in the order `stored` reads them.
+macro_rules! columns {
+    () => {
+        "id, indicator, org_unit, period, version, value, numerator, denominator, state, late, reason, created_by, created_at, decided_by, decided_at"
+    };
+}
+
+const BY_ID: &str = concat!("SELECT ", columns!(), " FROM value_versions WHERE id = ?");
+
+fn decimal(s: Option<String>) -> Result<Option<Decimal>, sqlx::Error> {
+    s.map(|t| Decimal::from_str(&t).map_err(|e| sqlx::Error::Decode(Box::new(e))))
+        .transpose()
+}
+
+/// A row as a stored value.
+fn stored<R>(r: &R) -> Result<StoredValue, sqlx::Error>
+where
+    R: Row,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let state: String = r.try_get("state")?;
+    let indicator: i64 = r.try_get("indicator")?;
+    Ok(StoredValue {
+        id: r.try_get("id")?,
+        indicator: u16::try_from(indicator).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        org_unit: r.try_get("org_unit")?,
+        period: r.try_get("period")?,
+        version: r.try_get("version")?,
+        value: decimal(r.try_get("value")?)?,
+        numerator: decimal(r.try_get("numerator")?)?,
+        denominator: decimal(r.try_get("denominator")?)?,
+        state: State::parse(&state)
+            .ok_or_else(|| sqlx::Error::Decode(format!("unknown state {state}").into()))?,
+        late: r.try_get::<i64, _>("late")? != 0,
+        reason: r.try_get("reason")?,
+        created_by: r.try_get("created_by")?,
+        created_at: r.try_get("created_at")?,
+        decided_by: r.try_get("decided_by")?,
+        decided_at: r.try_get("decided_at")?,
+    })
+}
+
+fn text(d: Option<Decimal>) -> Option<String> {
+    d.map(|d| d.to_string())
+}
+
+impl Store {
+    /// Stores figures as drafts of `user`. A figure whose latest version is a
+    /// draft or was returned gets a new version (the old one is superseded);
+    /// one waiting for review or approved cannot be changed here (an approved
+    /// figure is changed by [`Store::correct`]). All or nothing.
+    pub async fn put_drafts(
+        &self,
+        values: &[NewValue],
+        user: &str,
+        now: &Now,
+    ) -> Result<Vec<StoredValue>, StoreError> {
+        on_pool!(self, |pool, pg| {
+            let mut tx = pool.begin().await?;
+            let mut out = Vec::with_capacity(values.len());
+            for v in values {
+                let period = v.period.to_string();
+                let latest = sqlx::query(sql(
+                    "SELECT id, version, state FROM value_versions WHERE indicator = ? AND org_unit = ? AND period = ? ORDER BY version DESC LIMIT 1",
+                    pg,
+                ))
+                .bind(i64::from(v.indicator))
+                .bind(&v.org_unit)
+                .bind(&period)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let mut version = 1;
+                if let Some(row) = latest {
+                    let (id, last, state): (i64, i64, String) =
+                        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+                    match State::parse(&state) {
+                        Some(State::Draft | State::Returned) => {
+                            sqlx::query(sql(
+                                "UPDATE value_versions SET state = 'superseded' WHERE id = ?",
+                                pg,
+                            ))
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                        Some(State::Submitted) => {
+                            return Err(StoreError::Conflict {
+                                id,
+                                message: "已报送、待审核,审核前不能修改".into(),
+                            });
+                        }
+                        Some(State::Approved) => {
+                            return Err(StoreError::Conflict {
+                                id,
+                                message: "已审核;如需更改,请提交更正并说明理由".into(),
+                            });
+                        }
+                        Some(State::Superseded) | None => {}
+                    }
+                    version = last + 1;
+                }
+                let row = sqlx::query(sql(
+                    concat!(
+                        "INSERT INTO value_versions (indicator, org_unit, period, version, value, numerator, denominator, state, created_by, created_at) \
+                         VALUES (?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?) RETURNING ",
+                        columns!()
+                    ),
+                    pg,
+                ))
+                .bind(i64::from(v.indicator))
+                .bind(&v.org_unit)
+                .bind(&period)
+                .bind(version)
+                .bind(text(v.value))
+                .bind(text(v.numerator))
+                .bind(text(v.denominator))
+                .bind(user)
+                .bind(&now.stamp)
+                .fetch_one(&mut *tx)
+                .await?;
+                out.push(stored(&row)?);
+            }
+            tx.commit().await?;
+            Ok(out)
+        })
+    }
+
+    /// Takes a workflow step on versions: submit (marking late ones after the
+    /// plan's `deadline_day`), approve (superseding the approved version a
+    /// correction replaces) or return (with a reason). All or nothing: one
+    /// version the step does not fit fails the whole batch.
+    pub async fn step(
+        &self,
+        ids: &[i64],
+        step: Step,
+        user: &str,
+        now: &Now,
+        reason: Option<&str>,
+        deadline_day: u8,
+    ) -> Result<Vec<StoredValue>, StoreError> {
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        if step == Step::Return && reason.is_none() {
+            return Err(StoreError::Invalid("退回须说明理由".into()));
+        }
+        on_pool!(self, |pool, pg| {
+            let mut tx = pool.begin().await?;
+            let mut out = Vec::with_capacity(ids.len());
+            for &id in ids {
+                let row = sqlx::query(sql(BY_ID, pg))
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let v = stored(&row.ok_or(StoreError::NotFound(id))?)?;
+                let next = v.state.after(step).map_err(|e| StoreError::Conflict {
+                    id,
+                    message: e.to_string(),
+                })?;
+                match step {
+                    Step::Submit => {
+                        let period = Period::parse(&v.period)
+                            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                        // A correction is never late: the figure it corrects was on time or not.
+                        let late =
+                            v.reason.is_none() && workflow::is_late(period, deadline_day, now.date);
+                        sqlx::query(sql(
+                            "UPDATE value_versions SET state = ?, late = ? WHERE id = ?",
+                            pg,
+                        ))
+                        .bind(next.as_str())
+                        .bind(i64::from(late))
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    Step::Approve | Step::Return => {
+                        if step == Step::Approve {
+                            sqlx::query(sql(
+                                "UPDATE value_versions SET state = 'superseded' WHERE indicator = ? AND org_unit = ? AND period = ? AND state = 'approved'",
+                                pg,
+                            ))
+                            .bind(i64::from(v.indicator))
+                            .bind(&v.org_unit)
+                            .bind(&v.period)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                        let reason = if step == Step::Return {
+                            reason.map(str::to_string)
+                        } else {
+                            v.reason.clone()
+                        };
+                        sqlx::query(sql(
+                            "UPDATE value_versions SET state = ?, reason = ?, decided_by = ?, decided_at = ? WHERE id = ?",
+                            pg,
+                        ))
+                        .bind(next.as_str())
+                        .bind(reason)
+                        .bind(user)
+                        .bind(&now.stamp)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+                let row = sqlx::query(sql(BY_ID, pg))
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                out.push(stored(&row)?);
+            }
+            tx.commit().await?;
+            Ok(out)
+        })
+    }
+
+    /// Corrects an approved figure: a new version, waiting for review, with the
+    /// reason. The approved version keeps counting until the correction is
+    /// approved.
+    pub async fn correct(
+        &self,
+        id: i64,
+        new: &NewValue,
+        reason: &str,
+        user: &str,
+        now: &Now,
+    ) -> Result<StoredValue, StoreError> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(StoreError::Invalid("更正须说明理由".into()));
+        }
+        on_pool!(self, |pool, pg| {
+            let mut tx = pool.begin().await?;
+            let row = sqlx::query(sql(BY_ID, pg))
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let old = stored(&row.ok_or(StoreError::NotFound(id))?)?;
+            if old.state != State::Approved {
+                return Err(StoreError::Conflict {
+                    id,
+                    message: format!("{}的数据不能更正,只能修改", old.state.label()),
+                });
+            }
+            if (old.indicator, old.org_unit.as_str(), old.period.as_str())
+                != (
+                    new.indicator,
+                    new.org_unit.as_str(),
+                    new.period.to_string().as_str(),
+                )
+            {
+                return Err(StoreError::Invalid(
+                    "更正只能改数值,不能改指标、单位或期间".into(),
+                ));
+            }
+            let last: i64 = sqlx::query_scalar(sql(
+                "SELECT MAX(version) FROM value_versions WHERE indicator = ? AND org_unit = ? AND period = ?",
+                pg,
+            ))
+            .bind(i64::from(old.indicator))
+            .bind(&old.org_unit)
+            .bind(&old.period)
+            .fetch_one(&mut *tx)
+            .await?;
+            if last != old.version {
+                return Err(StoreError::Conflict {
+                    id,
+                    message: "已有一次待处理的更正".into(),
+                });
+            }
+            let row = sqlx::query(sql(
+                concat!(
+                    "INSERT INTO value_versions (indicator, org_unit, period, version, value, numerator, denominator, state, reason, created_by, created_at) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, 'submitted', ?, ?, ?) RETURNING ",
+                    columns!()
+                ),
+                pg,
+            ))
+            .bind(i64::from(old.indicator))
+            .bind(&old.org_unit)
+            .bind(&old.period)
+            .bind(last + 1)
+            .bind(text(new.value))
+            .bind(text(new.numerator))
+            .bind(text(new.denominator))
+            .bind(reason)
+            .bind(user)
+            .bind(&now.stamp)
+            .fetch_one(&mut *tx)
+            .await?;
+            let v = stored(&row)?;
+            tx.commit().await?;
+            Ok(v)
+        })
+    }
+
+    /// Versions matching `filter`, in the order they were stored.
+    pub async fn list(&self, filter: &ValueFilter) -> Result<Vec<StoredValue>, StoreError> {
+        let mut q = String::from(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM value_versions WHERE 1 = 1"
+        ));
+        if filter.state.is_some() {
+            q.push_str(" AND state = ?");
+        }
+        if filter.indicator.is_some() {
+            q.push_str(" AND indicator = ?");
+        }
+        if filter.org_unit.is_some() {
+            q.push_str(" AND org_unit = ?");
+        }
+        if filter.period.is_some() {
+            q.push_str(" AND period = ?");
+        }
+        q.push_str(" ORDER BY id");
+        on_pool!(self, |pool, pg| {
+            let mut query = sqlx::query(sql(&q, pg));
+            if let Some(s) = filter.state {
+                query = query.bind(s.as_str());
+            }
+            if let Some(i) = filter.indicator {
+                query = query.bind(i64::from(i));
+            }
+            if let Some(o) = &filter.org_unit {
+                query = query.bind(o.as_str());
+            }
+            if let Some(p) = filter.period {
+                query = query.bind(p.to_string());
+            }
+            let rows = query.fetch_all(pool).await?;
+            rows.iter()
+                .map(|r| stored(r).map_err(StoreError::from))
+                .collect()
+        })
+    }
+
+    /// The approved figures — what evaluation, airing and assessment use.
+    pub async fn approved(&self) -> Result<Vec<StoredValue>, StoreError> {
+        self.list(&ValueFilter {
+            state: Some(State::Approved),
+            ..ValueFilter::default()
+        })
+        .await
+    }
+}

@@ -1,0 +1,365 @@
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+//! One storage story, told on SQLite always and on PostgreSQL when
+//! `ANJU_TEST_PG_URL` is set (`.ci/run` sets it, and then an unreachable
+//! database fails the test instead of skipping it).
+
+use std::str::FromStr;
+
+use anju_core::period::Period;
+use anju_core::workflow::{Date, State, Step};
+use anju_store::{NewValue, Now, Store, StoreError, ValueFilter};
+use rust_decimal::Decimal;
+
+fn d(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+fn now(day: u32) -> Now {
+    Now {
+        date: Date {
+            year: 2024,
+            month: 7,
+            day,
+        },
+        stamp: format!("2024-07-{day:02}T09:00:00+08:00"),
+    }
+}
+
+fn value(indicator: u16, org: &str, period: &str, v: &str) -> NewValue {
+    NewValue {
+        indicator,
+        org_unit: org.into(),
+        period: Period::parse(period).unwrap(),
+        value: Some(d(v)),
+        numerator: None,
+        denominator: None,
+    }
+}
+
+fn ratio(indicator: u16, org: &str, period: &str, n: &str, den: &str) -> NewValue {
+    NewValue {
+        value: None,
+        numerator: Some(d(n)),
+        denominator: Some(d(den)),
+        ..value(indicator, org, period, "0")
+    }
+}
+
+async fn story(store: Store) {
+    // Migrations are applied once.
+    assert!(
+        store.migrate().await.unwrap().is_empty(),
+        "{}: already migrated",
+        store.backend()
+    );
+
+    // A town enters two figures as drafts, then changes one: a new version.
+    let first = store
+        .put_drafts(
+            &[
+                value(8, "硖石街道", "2024-06", "7"),
+                ratio(6, "硖石街道", "2024-06", "45", "50"),
+            ],
+            "xiashi",
+            &now(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        first
+            .iter()
+            .map(|v| (v.version, v.state))
+            .collect::<Vec<_>>(),
+        vec![(1, State::Draft), (1, State::Draft)]
+    );
+    let edited = store
+        .put_drafts(&[value(8, "硖石街道", "2024-06", "8")], "xiashi", &now(2))
+        .await
+        .unwrap();
+    assert_eq!((edited[0].version, edited[0].value), (2, Some(d("8"))));
+    let old = store
+        .list(&ValueFilter {
+            state: Some(State::Superseded),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(old.len(), 1, "the first draft is kept, superseded");
+    assert_eq!(old[0].value, Some(d("7")));
+
+    // Submitting on 3 July is on time; on 8 July (deadline: the 5th) it is late.
+    let on_time = store
+        .step(&[edited[0].id], Step::Submit, "xiashi", &now(3), None, 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        (on_time[0].state, on_time[0].late),
+        (State::Submitted, false)
+    );
+    let late = store
+        .step(&[first[1].id], Step::Submit, "xiashi", &now(8), None, 5)
+        .await
+        .unwrap();
+    assert!(late[0].late);
+
+    // A submitted figure cannot be edited.
+    let err = store
+        .put_drafts(&[value(8, "硖石街道", "2024-06", "9")], "xiashi", &now(3))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+
+    // The task force approves one and returns the other; a return needs a reason.
+    let err = store
+        .step(
+            &[first[1].id],
+            Step::Return,
+            "zhuanban",
+            &now(9),
+            Some("  "),
+            5,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)));
+    let approved = store
+        .step(&[edited[0].id], Step::Approve, "zhuanban", &now(9), None, 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        (approved[0].state, approved[0].decided_by.as_deref()),
+        (State::Approved, Some("zhuanban"))
+    );
+    let returned = store
+        .step(
+            &[first[1].id],
+            Step::Return,
+            "zhuanban",
+            &now(9),
+            Some("分母与上月不符"),
+            5,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (returned[0].state, returned[0].reason.as_deref()),
+        (State::Returned, Some("分母与上月不符"))
+    );
+
+    // A batch with one step that does not fit changes nothing.
+    let again = store
+        .put_drafts(
+            &[ratio(6, "硖石街道", "2024-06", "46", "50")],
+            "xiashi",
+            &now(10),
+        )
+        .await
+        .unwrap();
+    let submitted = store
+        .step(&[again[0].id], Step::Submit, "xiashi", &now(10), None, 5)
+        .await
+        .unwrap();
+    let err = store
+        .step(
+            &[submitted[0].id, edited[0].id],
+            Step::Approve,
+            "zhuanban",
+            &now(11),
+            None,
+            5,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict { id, .. } if id == edited[0].id),
+        "{err}"
+    );
+    let still = store
+        .list(&ValueFilter {
+            state: Some(State::Submitted),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        still.iter().map(|v| v.id).collect::<Vec<_>>(),
+        vec![submitted[0].id]
+    );
+    store
+        .step(
+            &[submitted[0].id],
+            Step::Approve,
+            "zhuanban",
+            &now(11),
+            None,
+            5,
+        )
+        .await
+        .unwrap();
+
+    // Correcting an approved figure: a new version, reviewed again; the approved
+    // one counts until then.
+    let correction = store
+        .correct(
+            edited[0].id,
+            &value(8, "硖石街道", "2024-06", "8.5"),
+            "漏报一台",
+            "xiashi",
+            &now(12),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (correction.version, correction.state),
+        (3, State::Submitted)
+    );
+    let counted = |vs: Vec<anju_store::StoredValue>| {
+        vs.into_iter()
+            .filter(|v| v.indicator == 8)
+            .map(|v| v.value)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(counted(store.approved().await.unwrap()), vec![Some(d("8"))]);
+    let err = store
+        .correct(
+            edited[0].id,
+            &value(8, "硖石街道", "2024-06", "9"),
+            "再改",
+            "xiashi",
+            &now(12),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict { .. }),
+        "one pending correction at a time: {err}"
+    );
+    let err = store
+        .correct(
+            edited[0].id,
+            &value(8, "硖石街道", "2024-06", "9"),
+            " ",
+            "xiashi",
+            &now(12),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)));
+    store
+        .step(
+            &[correction.id],
+            Step::Approve,
+            "zhuanban",
+            &now(13),
+            None,
+            5,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        counted(store.approved().await.unwrap()),
+        vec![Some(d("8.5"))]
+    );
+    let history = store
+        .list(&ValueFilter {
+            indicator: Some(8),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        history
+            .iter()
+            .map(|v| (v.version, v.state))
+            .collect::<Vec<_>>(),
+        vec![
+            (1, State::Superseded),
+            (2, State::Superseded),
+            (3, State::Approved)
+        ],
+        "nothing is lost"
+    );
+    assert_eq!(history[2].reason.as_deref(), Some("漏报一台"));
+
+    // Figures keep every digit, and filters work on every column.
+    let exact = store
+        .put_drafts(
+            &[ratio(
+                14,
+                "海宁市",
+                "2024-Q2",
+                "123456789012.123456",
+                "2567890.000001",
+            )],
+            "zhujian",
+            &now(14),
+        )
+        .await
+        .unwrap();
+    let back = store
+        .list(&ValueFilter {
+            org_unit: Some("海宁市".into()),
+            period: Some(Period::parse("2024-Q2").unwrap()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(back, exact);
+    assert_eq!(back[0].numerator, Some(d("123456789012.123456")));
+    assert_eq!(back[0].period, "2024-Q2");
+
+    // Unknown ids are named.
+    let err = store
+        .step(&[999_999], Step::Submit, "x", &now(15), None, 5)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(999_999)));
+}
+
+#[tokio::test]
+async fn the_story_on_sqlite() {
+    let dir = std::env::temp_dir().join(format!("anju-store-{}-{}", std::process::id(), line!()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("anju.db");
+    let _ = std::fs::remove_file(&path);
+    let store = Store::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    story(store).await;
+    // The file is a database that opens again, already migrated.
+    let again = Store::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    assert!(again.migrate().await.unwrap().is_empty());
+    assert_eq!(again.approved().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn the_story_on_postgres() {
+    let Ok(url) = std::env::var("ANJU_TEST_PG_URL") else {
+        eprintln!(
+            "ANJU_TEST_PG_URL is not set: the PostgreSQL story is not run here (.ci/run sets it)"
+        );
+        return;
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let schema = format!("anju_test_{}_{nanos}", std::process::id());
+    let store = Store::connect_postgres_schema(&url, &schema)
+        .await
+        .expect("PostgreSQL at ANJU_TEST_PG_URL");
+    story(store.clone()).await;
+    if let Store::Postgres(pool) = &store {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_database_url_is_refused() {
+    let err = Store::connect("mysql://localhost/x").await.unwrap_err();
+    assert!(matches!(err, StoreError::BadUrl(_)));
+}
