@@ -22,7 +22,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use values::{NewValue, Now, StoredValue, ValueFilter};
+pub use values::{NewValue, Now, StoredValue, ValueFilter, observations};
 
 /// What went wrong in the store.
 #[derive(Debug, thiserror::Error)]

@@ -434,3 +434,70 @@ impl Store {
         .await
     }
 }
+
+/// Approved figures as the engine's observations. Units and indicators are
+/// resolved against `plan`; a figure the plan does not know (a unit or
+/// indicator since removed from the plan) is an error naming its record. The
+/// `line` of each observation's source is its record id.
+pub fn observations(
+    plan: &anju_core::plan::Plan,
+    values: &[StoredValue],
+    file_index: u16,
+) -> Result<Vec<anju_core::input::Observation>, anju_core::input::InputErrors> {
+    use anju_core::input::{Amount, InputError, InputErrors, Observation, Source};
+    use anju_core::plan::IndicatorCode;
+    let mut out = Vec::with_capacity(values.len());
+    let mut errors = Vec::new();
+    for v in values {
+        let fail = |message: String| InputError {
+            file: "数据库".into(),
+            line: u64::try_from(v.id).unwrap_or(0),
+            field: None,
+            message,
+        };
+        let Some(ix) = plan.indicator_index(IndicatorCode(v.indicator)) else {
+            errors.push(fail(format!("计划中没有指标 {}", v.indicator)));
+            continue;
+        };
+        let org = match plan
+            .orgs
+            .resolve(&v.org_unit)
+            .ok()
+            .and_then(|o| plan.reporting_unit(o))
+        {
+            Some(o) => o,
+            None => {
+                errors.push(fail(format!("“{}”不在本计划的填报范围内", v.org_unit)));
+                continue;
+            }
+        };
+        let period = match Period::parse(&v.period) {
+            Ok(p) => p,
+            Err(e) => {
+                errors.push(fail(e.to_string()));
+                continue;
+            }
+        };
+        let amount = match (v.value, v.numerator, v.denominator) {
+            (_, Some(num), Some(den)) => Amount::Ratio { num, den },
+            (Some(x), _, _) => Amount::Value(x),
+            _ => {
+                errors.push(fail("记录没有数值".into()));
+                continue;
+            }
+        };
+        let source = Source {
+            file: file_index,
+            line: u32::try_from(v.id).unwrap_or(u32::MAX),
+        };
+        match Observation::new(ix as u16, org, period, amount, source) {
+            Some(o) => out.push(o),
+            None => errors.push(fail("数值超出可精确保存的范围".into())),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(InputErrors(errors))
+    }
+}

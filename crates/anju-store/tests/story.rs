@@ -363,3 +363,84 @@ async fn an_unknown_database_url_is_refused() {
     let err = Store::connect("mysql://localhost/x").await.unwrap_err();
     assert!(matches!(err, StoreError::BadUrl(_)));
 }
+
+#[tokio::test]
+async fn only_approved_figures_feed_the_evaluation() {
+    use anju_core::{engine, period::YearMonth, targets::TargetBook, values::ValueSet};
+    let dir = std::env::temp_dir().join(format!("anju-store-eval-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("eval.db");
+    let _ = std::fs::remove_file(&path);
+    let store = Store::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let drafts = store
+        .put_drafts(
+            &[
+                value(8, "硖石街道", "2024-06", "7"),
+                value(8, "海洲街道", "2024-06", "5"),
+            ],
+            "town",
+            &now(1),
+        )
+        .await
+        .unwrap();
+    let ids: Vec<i64> = drafts.iter().map(|v| v.id).collect();
+    store
+        .step(&ids, Step::Submit, "town", &now(2), None, 5)
+        .await
+        .unwrap();
+    store
+        .step(&ids[..1], Step::Approve, "zhuanban", &now(3), None, 5)
+        .await
+        .unwrap();
+
+    let plan = anju_core::builtin_plan().unwrap();
+    let obs = anju_store::observations(&plan, &store.approved().await.unwrap(), 0).unwrap();
+    assert_eq!(
+        obs.len(),
+        1,
+        "the submitted figure of 海洲街道 does not count yet"
+    );
+    assert_eq!(obs[0].source().line, u32::try_from(ids[0]).unwrap());
+    let values = ValueSet::build(&plan, obs, &["数据库".into()]).unwrap();
+    let e = engine::evaluate(
+        &plan,
+        &values,
+        &TargetBook::from_plan(&plan),
+        YearMonth::new(2024, 6).unwrap(),
+    );
+    let city = plan.orgs.resolve("海宁市").unwrap();
+    let row = e
+        .rows
+        .iter()
+        .find(|r| plan.indicators[r.indicator].code.0 == 8 && r.org == city)
+        .unwrap();
+    assert_eq!(
+        row.actual.as_ref().unwrap().value,
+        anju_core::num::Exact::int(7)
+    );
+
+    // A figure the plan does not know is named by its record.
+    let unknown = store
+        .put_drafts(&[value(8, "不存在镇", "2024-06", "1")], "x", &now(4))
+        .await
+        .unwrap();
+    store
+        .step(&[unknown[0].id], Step::Submit, "x", &now(4), None, 5)
+        .await
+        .unwrap();
+    store
+        .step(
+            &[unknown[0].id],
+            Step::Approve,
+            "zhuanban",
+            &now(4),
+            None,
+            5,
+        )
+        .await
+        .unwrap();
+    let err = anju_store::observations(&plan, &store.approved().await.unwrap(), 0).unwrap_err();
+    assert_eq!(err.0[0].line, u64::try_from(unknown[0].id).unwrap());
+}

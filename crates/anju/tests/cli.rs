@@ -11,6 +11,7 @@ fn anju(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_anju"))
         .args(args)
         .env_remove("ANJU_PLAN")
+        .env_remove("ANJU_DATABASE")
         .output()
         .expect("run anju")
 }
@@ -479,4 +480,63 @@ fn migrate_creates_the_schema_once() {
     let bad = anju(&["migrate", "--database", "mysql://localhost/x"]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("不支持的数据库地址"));
+}
+
+#[test]
+fn eval_reads_the_approved_figures_of_a_database() {
+    use anju_core::period::Period;
+    use anju_core::workflow::{Date, Step};
+    use anju_store::{NewValue, Now, Store};
+    let dir = tmp("evaldb");
+    let db = dir.join("anju.db");
+    let _ = std::fs::remove_file(&db);
+    let url = format!("sqlite://{}", db.display());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = Store::connect(&url).await.unwrap();
+        let now = Now {
+            date: Date {
+                year: 2024,
+                month: 7,
+                day: 1,
+            },
+            stamp: "2024-07-01T09:00:00+08:00".into(),
+        };
+        let v = |org: &str, x: i64| NewValue {
+            indicator: 8,
+            org_unit: org.into(),
+            period: Period::parse("2024-06").unwrap(),
+            value: Some(rust_decimal::Decimal::from(x)),
+            numerator: None,
+            denominator: None,
+        };
+        let drafts = store
+            .put_drafts(&[v("硖石街道", 7), v("海洲街道", 5)], "town", &now)
+            .await
+            .unwrap();
+        let ids: Vec<i64> = drafts.iter().map(|d| d.id).collect();
+        store
+            .step(&ids, Step::Submit, "town", &now, None, 5)
+            .await
+            .unwrap();
+        store
+            .step(&ids[..1], Step::Approve, "zhuanban", &now, None, 5)
+            .await
+            .unwrap();
+    });
+    let rows = json(&anju(&["eval", "--database", &url, "--as-of", "2024-06"]));
+    let rows = rows.as_array().unwrap();
+    assert_eq!(num(&row(rows, 8, "硖石街道")["actual"]), "7");
+    assert_eq!(
+        row(rows, 8, "海洲街道")["status"],
+        "no_data",
+        "submitted, not approved"
+    );
+    assert_eq!(num(&row(rows, 8, "海宁市")["actual"]), "7");
+    // Without --data or --database there is nothing to evaluate.
+    let none = anju(&["eval", "--as-of", "2024-06"]);
+    assert_eq!(none.status.code(), Some(2));
 }
