@@ -5,6 +5,7 @@
 //! its inputs (texts, bytes, the as-of month) as parameters. `cargo tree -p
 //! anju-core` proves it: no tokio, no database, no web framework.
 
+pub mod access;
 pub mod engine;
 pub mod error;
 pub mod input;

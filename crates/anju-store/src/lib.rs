@@ -13,6 +13,7 @@
 //! error; the service maps them to 404 / 409 / 422 / 500.
 
 mod migrate;
+mod users;
 mod values;
 
 use std::str::FromStr;
@@ -22,6 +23,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use users::{MIN_PASSWORD, UserRecord, hash_password, verify_password};
 pub use values::{NewValue, Now, StoredValue, ValueFilter, observations};
 
 /// What went wrong in the store.

@@ -7,14 +7,26 @@ use crate::{Store, StoreError, on_pool, sql};
 /// (name, SQL) in order.
 type Migrations = &'static [(&'static str, &'static str)];
 
-const SQLITE: Migrations = &[(
-    "0001_values",
-    include_str!("../migrations/sqlite/0001_values.sql"),
-)];
-const POSTGRES: Migrations = &[(
-    "0001_values",
-    include_str!("../migrations/postgres/0001_values.sql"),
-)];
+const SQLITE: Migrations = &[
+    (
+        "0001_values",
+        include_str!("../migrations/sqlite/0001_values.sql"),
+    ),
+    (
+        "0002_users",
+        include_str!("../migrations/sqlite/0002_users.sql"),
+    ),
+];
+const POSTGRES: Migrations = &[
+    (
+        "0001_values",
+        include_str!("../migrations/postgres/0001_values.sql"),
+    ),
+    (
+        "0002_users",
+        include_str!("../migrations/postgres/0002_users.sql"),
+    ),
+];
 
 /// A number for `pg_advisory_xact_lock`: "anju" in ASCII.
 const LOCK: i64 = 0x616e_6a75;

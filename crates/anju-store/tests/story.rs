@@ -314,6 +314,44 @@ async fn story(store: Store) {
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::NotFound(999_999)));
+
+    // Users: argon2id hashes, unique names.
+    use anju_core::access::Role;
+    let hash = anju_store::hash_password("correct horse").unwrap();
+    assert!(hash.starts_with("$argon2id$"));
+    let u = store
+        .create_user(
+            "xiashi",
+            Role::Town,
+            Some("硖石街道"),
+            &hash,
+            &now(16).stamp,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (u.role, u.org_unit.as_deref(), u.disabled),
+        (Role::Town, Some("硖石街道"), false)
+    );
+    let err = store
+        .create_user("xiashi", Role::Leader, None, &hash, &now(16).stamp)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+    let found = store.user("xiashi").await.unwrap().unwrap();
+    assert!(anju_store::verify_password(
+        "correct horse",
+        &found.password_hash
+    ));
+    assert!(!anju_store::verify_password(
+        "wrong horse",
+        &found.password_hash
+    ));
+    assert!(store.user("nobody").await.unwrap().is_none());
+    assert!(matches!(
+        anju_store::hash_password("short"),
+        Err(StoreError::Invalid(_))
+    ));
 }
 
 #[tokio::test]

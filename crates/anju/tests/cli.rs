@@ -474,7 +474,7 @@ fn migrate_creates_the_schema_once() {
         "{}",
         String::from_utf8_lossy(&first.stderr)
     );
-    assert!(String::from_utf8_lossy(&first.stdout).contains("已完成迁移:0001_values"));
+    assert!(String::from_utf8_lossy(&first.stdout).contains("已完成迁移:0001_values、0002_users"));
     let again = anju(&["migrate", "--database", &url]);
     assert!(String::from_utf8_lossy(&again.stdout).contains("无需迁移"));
     let bad = anju(&["migrate", "--database", "mysql://localhost/x"]);
@@ -539,4 +539,80 @@ fn eval_reads_the_approved_figures_of_a_database() {
     // Without --data or --database there is nothing to evaluate.
     let none = anju(&["eval", "--as-of", "2024-06"]);
     assert_eq!(none.status.code(), Some(2));
+}
+
+#[test]
+fn user_add_checks_the_unit_and_hashes_the_password_from_stdin() {
+    use std::io::Write as _;
+    let dir = tmp("useradd");
+    let db = dir.join("anju.db");
+    let _ = std::fs::remove_file(&db);
+    let url = format!("sqlite://{}", db.display());
+    let add = |args: &[&str], password: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_anju"))
+            .args(["user", "add"])
+            .args(args)
+            .args(["--password-stdin", "--database", &url])
+            .env_remove("ANJU_PLAN")
+            .env_remove("ANJU_DATABASE")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{password}\n").as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let ok = add(
+        &["xiashi", "--role", "town", "--org", "海宁市硖石街道"],
+        "correct horse",
+    );
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&ok.stdout).contains("已添加用户 xiashi(角色 town,单位 硖石街道)")
+    );
+    // A department user given a town, a short password, a taken name: refused.
+    let wrong = add(
+        &["fagai", "--role", "unit", "--org", "硖石街道"],
+        "correct horse",
+    );
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("角色 unit 的所属单位须为部门"));
+    let short = add(&["fagai", "--role", "unit", "--org", "市发改局"], "short");
+    assert!(String::from_utf8_lossy(&short.stderr).contains("密码至少 8 位"));
+    let taken = add(&["xiashi", "--role", "leader"], "correct horse");
+    assert_eq!(taken.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&taken.stderr).contains("已存在"));
+    // Stored with an argon2id hash and a China timestamp.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let user = rt.block_on(async {
+        anju_store::Store::connect(&url)
+            .await
+            .unwrap()
+            .user("xiashi")
+            .await
+            .unwrap()
+            .unwrap()
+    });
+    assert!(user.password_hash.starts_with("$argon2id$"));
+    assert!(anju_store::verify_password(
+        "correct horse",
+        &user.password_hash
+    ));
+    assert!(
+        user.created_at.ends_with("+08:00") && user.created_at.len() == 25,
+        "{}",
+        user.created_at
+    );
 }

@@ -1,0 +1,127 @@
+//! Users: name, role, unit and password hash. Passwords are hashed with
+//! argon2id (PHC strings, salt included); the hash is slow on purpose, so a
+//! server hashes off its async threads.
+
+use anju_core::access::Role;
+use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
+use sqlx::Row;
+
+use crate::{Store, StoreError, on_pool, sql};
+
+/// A stored user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserRecord {
+    /// Its id.
+    pub id: i64,
+    /// Login name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// The unit's name as the plan writes it.
+    pub org_unit: Option<String>,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// A disabled user cannot log in.
+    pub disabled: bool,
+    /// When it was created.
+    pub created_at: String,
+}
+
+/// The smallest password length accepted.
+pub const MIN_PASSWORD: usize = 8;
+
+/// Hashes a password with argon2id and a fresh salt.
+pub fn hash_password(password: &str) -> Result<String, StoreError> {
+    if password.chars().count() < MIN_PASSWORD {
+        return Err(StoreError::Invalid(format!("密码至少 {MIN_PASSWORD} 位")));
+    }
+    // A fresh random salt each time; the PHC string carries it and the parameters.
+    let hash: PasswordHash = Argon2::default()
+        .hash_password(password.as_bytes())
+        .map_err(|e| StoreError::Invalid(format!("无法计算密码摘要:{e}")))?;
+    Ok(hash.to_string())
+}
+
+/// Whether `password` matches a stored hash.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    Argon2::default()
+        .verify_password(password.as_bytes(), hash)
+        .is_ok()
+}
+
+impl Store {
+    /// Adds a user. A name already taken is a conflict.
+    pub async fn create_user(
+        &self,
+        name: &str,
+        role: Role,
+        org_unit: Option<&str>,
+        password_hash: &str,
+        now: &str,
+    ) -> Result<UserRecord, StoreError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().any(char::is_whitespace) {
+            return Err(StoreError::Invalid("用户名不能为空,也不能含空白".into()));
+        }
+        on_pool!(self, |pool, pg| {
+            let taken: Option<i64> =
+                sqlx::query_scalar(sql("SELECT id FROM users WHERE name = ?", pg))
+                    .bind(name)
+                    .fetch_optional(pool)
+                    .await?;
+            if let Some(id) = taken {
+                return Err(StoreError::Conflict {
+                    id,
+                    message: format!("用户名“{name}”已存在"),
+                });
+            }
+            let row = sqlx::query(sql(
+                "INSERT INTO users (name, role, org_unit, password_hash, created_at) VALUES (?, ?, ?, ?, ?) \
+                 RETURNING id, name, role, org_unit, password_hash, disabled, created_at",
+                pg,
+            ))
+            .bind(name)
+            .bind(role.as_str())
+            .bind(org_unit)
+            .bind(password_hash)
+            .bind(now)
+            .fetch_one(pool)
+            .await?;
+            Ok(user(&row)?)
+        })
+    }
+
+    /// A user by login name.
+    pub async fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
+        on_pool!(self, |pool, pg| {
+            let row = sqlx::query(sql(
+                "SELECT id, name, role, org_unit, password_hash, disabled, created_at FROM users WHERE name = ?",
+                pg,
+            ))
+            .bind(name.trim())
+            .fetch_optional(pool)
+            .await?;
+            Ok(row.map(|r| user(&r)).transpose()?)
+        })
+    }
+}
+
+fn user<R>(r: &R) -> Result<UserRecord, sqlx::Error>
+where
+    R: Row,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let role: String = r.try_get("role")?;
+    Ok(UserRecord {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        role: Role::parse(&role).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        org_unit: r.try_get("org_unit")?,
+        password_hash: r.try_get("password_hash")?,
+        disabled: r.try_get::<i64, _>("disabled")? != 0,
+        created_at: r.try_get("created_at")?,
+    })
+}
