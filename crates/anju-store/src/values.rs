@@ -131,6 +131,60 @@ where
     })
 }
 
+/// SQLite write transactions take the write lock at once, so that two writers
+/// queue (for the busy timeout) instead of both reading and one failing to
+/// upgrade its lock; the second then sees the first's result.
+const SQLITE_WRITE: &str = "BEGIN IMMEDIATE";
+
+/// Two requests adding a version of one figure at once: the second meets the
+/// unique version number and is told to try again (nothing is stored twice).
+fn unique_race(e: sqlx::Error) -> StoreError {
+    match e.as_database_error() {
+        Some(d) if d.is_unique_violation() => StoreError::Conflict {
+            id: 0,
+            message: "同一数据正被他人同时填报,请刷新后重试".into(),
+        },
+        _ => StoreError::Database(e),
+    }
+}
+
+/// Another server (or request) changed the version between our read and our
+/// write: the step is refused rather than applied twice.
+fn changed_meanwhile(id: i64, rows: u64) -> Result<(), StoreError> {
+    if rows == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict {
+            id,
+            message: "数据刚被他人处理,请刷新后重试".into(),
+        })
+    }
+}
+
+/// A figure has a value, or a numerator and a non-zero denominator; none is negative.
+fn check_amount(v: &NewValue) -> Result<(), StoreError> {
+    let bad = |m: &str| {
+        Err(StoreError::Invalid(format!(
+            "指标 {} {} {}:{m}",
+            v.indicator, v.org_unit, v.period
+        )))
+    };
+    match (v.value, v.numerator, v.denominator) {
+        (None, None, None) => return bad("缺少数值"),
+        (_, Some(_), None) | (_, None, Some(_)) => return bad("分子与分母须同时填写"),
+        (_, _, Some(d)) if d.is_zero() => return bad("分母不能为 0"),
+        _ => {}
+    }
+    if [v.value, v.numerator, v.denominator]
+        .iter()
+        .flatten()
+        .any(|d| d.is_sign_negative() && !d.is_zero())
+    {
+        return bad("不能为负数");
+    }
+    Ok(())
+}
+
 fn text(d: Option<Decimal>) -> Option<String> {
     d.map(|d| d.to_string())
 }
@@ -147,9 +201,14 @@ impl Store {
         now: &Now,
     ) -> Result<Vec<StoredValue>, StoreError> {
         on_pool!(self, |pool, pg| {
-            let mut tx = pool.begin().await?;
+            let mut tx = if pg {
+                pool.begin().await?
+            } else {
+                pool.begin_with(SQLITE_WRITE).await?
+            };
             let mut out = Vec::with_capacity(values.len());
             for v in values {
+                check_amount(v)?;
                 let period = v.period.to_string();
                 let latest = sqlx::query(sql(
                     "SELECT id, version, state FROM value_versions WHERE indicator = ? AND org_unit = ? AND period = ? ORDER BY version DESC LIMIT 1",
@@ -208,7 +267,8 @@ impl Store {
                 .bind(user)
                 .bind(&now.stamp)
                 .fetch_one(&mut *tx)
-                .await?;
+                .await
+                .map_err(unique_race)?;
                 out.push(stored(&row)?);
             }
             tx.commit().await?;
@@ -234,7 +294,11 @@ impl Store {
             return Err(StoreError::Invalid("退回须说明理由".into()));
         }
         on_pool!(self, |pool, pg| {
-            let mut tx = pool.begin().await?;
+            let mut tx = if pg {
+                pool.begin().await?
+            } else {
+                pool.begin_with(SQLITE_WRITE).await?
+            };
             let mut out = Vec::with_capacity(ids.len());
             for &id in ids {
                 let row = sqlx::query(sql(BY_ID, pg))
@@ -253,15 +317,17 @@ impl Store {
                         // A correction is never late: the figure it corrects was on time or not.
                         let late =
                             v.reason.is_none() && workflow::is_late(period, deadline_day, now.date);
-                        sqlx::query(sql(
-                            "UPDATE value_versions SET state = ?, late = ? WHERE id = ?",
+                        let done = sqlx::query(sql(
+                            "UPDATE value_versions SET state = ?, late = ? WHERE id = ? AND state = ?",
                             pg,
                         ))
                         .bind(next.as_str())
                         .bind(i64::from(late))
                         .bind(id)
+                        .bind(v.state.as_str())
                         .execute(&mut *tx)
                         .await?;
+                        changed_meanwhile(id, done.rows_affected())?;
                     }
                     Step::Approve | Step::Return => {
                         if step == Step::Approve {
@@ -280,8 +346,8 @@ impl Store {
                         } else {
                             v.reason.clone()
                         };
-                        sqlx::query(sql(
-                            "UPDATE value_versions SET state = ?, reason = ?, decided_by = ?, decided_at = ? WHERE id = ?",
+                        let done = sqlx::query(sql(
+                            "UPDATE value_versions SET state = ?, reason = ?, decided_by = ?, decided_at = ? WHERE id = ? AND state = ?",
                             pg,
                         ))
                         .bind(next.as_str())
@@ -289,8 +355,10 @@ impl Store {
                         .bind(user)
                         .bind(&now.stamp)
                         .bind(id)
+                        .bind(v.state.as_str())
                         .execute(&mut *tx)
                         .await?;
+                        changed_meanwhile(id, done.rows_affected())?;
                     }
                 }
                 let row = sqlx::query(sql(BY_ID, pg))
@@ -320,7 +388,11 @@ impl Store {
             return Err(StoreError::Invalid("更正须说明理由".into()));
         }
         on_pool!(self, |pool, pg| {
-            let mut tx = pool.begin().await?;
+            let mut tx = if pg {
+                pool.begin().await?
+            } else {
+                pool.begin_with(SQLITE_WRITE).await?
+            };
             let row = sqlx::query(sql(BY_ID, pg))
                 .bind(id)
                 .fetch_optional(&mut *tx)
@@ -377,7 +449,8 @@ impl Store {
             .bind(user)
             .bind(&now.stamp)
             .fetch_one(&mut *tx)
-            .await?;
+            .await
+            .map_err(unique_race)?;
             let v = stored(&row)?;
             tx.commit().await?;
             Ok(v)

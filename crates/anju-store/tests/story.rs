@@ -315,6 +315,54 @@ async fn story(store: Store) {
         .unwrap_err();
     assert!(matches!(err, StoreError::NotFound(999_999)));
 
+    // Two reviewers approving the same figure at once: one wins, one is told.
+    let race = store
+        .put_drafts(&[value(8, "马桥街道", "2024-06", "3")], "maqiao", &now(15))
+        .await
+        .unwrap();
+    store
+        .step(&[race[0].id], Step::Submit, "maqiao", &now(15), None, 5)
+        .await
+        .unwrap();
+    let (ids, at) = ([race[0].id], now(15));
+    let (a, b) = tokio::join!(
+        store.step(&ids, Step::Approve, "zhuanban", &at, None, 5),
+        store.step(&ids, Step::Approve, "leadunit", &at, None, 5),
+    );
+    assert_eq!(a.is_ok() as u8 + b.is_ok() as u8, 1, "{a:?} {b:?}");
+    assert!(
+        [a, b]
+            .into_iter()
+            .any(|r| matches!(r, Err(StoreError::Conflict { .. })))
+    );
+
+    // Figures the store cannot take are refused whole, naming the figure.
+    let mut no_den = ratio(6, "海洲街道", "2024-06", "1", "1");
+    no_den.denominator = None;
+    let mut zero = ratio(6, "海洲街道", "2024-06", "1", "0");
+    zero.value = None;
+    for bad in [no_den, zero, value(8, "海洲街道", "2024-06", "-1")] {
+        let err = store
+            .put_drafts(&[value(8, "海昌街道", "2024-06", "1"), bad], "x", &now(15))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Invalid(m) if m.contains("海洲街道")),
+            "{err}"
+        );
+    }
+    assert!(
+        store
+            .list(&ValueFilter {
+                org_unit: Some("海昌街道".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .is_empty(),
+        "all or nothing"
+    );
+
     // Users: argon2id hashes, unique names.
     use anju_core::access::Role;
     let hash = anju_store::hash_password("correct horse").unwrap();
@@ -369,7 +417,7 @@ async fn the_story_on_sqlite() {
         .await
         .unwrap();
     assert!(again.migrate().await.unwrap().is_empty());
-    assert_eq!(again.approved().await.unwrap().len(), 2);
+    assert_eq!(again.approved().await.unwrap().len(), 3);
 }
 
 #[tokio::test]
