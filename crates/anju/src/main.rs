@@ -31,6 +31,18 @@ enum Command {
     Eval(eval_cmd::EvalArgs),
     /// 生成合成的省级规模数据(计划、分解目标与月度数据),用于测试与测速。
     Gen(gen_cmd::GenArgs),
+    /// 启动服务(JSON 接口)。
+    Serve {
+        /// 监听地址。
+        #[arg(long, env = "ANJU_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// 数据库地址:sqlite://文件 或 postgres://…(首次启动时建表)。
+        #[arg(long, env = "ANJU_DATABASE", default_value = "sqlite://anju.db")]
+        database: String,
+        /// 计划文件(默认:内置计划)。
+        #[arg(long, env = "ANJU_PLAN")]
+        plan: Option<PathBuf>,
+    },
     /// 用户管理。
     User {
         #[command(subcommand)]
@@ -148,6 +160,32 @@ fn migrate(database: &str) -> anyhow::Result<()> {
     })
 }
 
+/// `anju serve`: loads the plan, opens (and migrates) the store, serves.
+fn serve(
+    listen: std::net::SocketAddr,
+    database: &str,
+    plan: Option<&PathBuf>,
+) -> anyhow::Result<()> {
+    let plan = std::sync::Arc::new(load_plan(plan)?);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let store = anju_store::Store::connect(database).await?;
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        let addr = listener.local_addr()?;
+        println!(
+            "anju 服务已启动:http://{addr}(数据库 {},计划 {})",
+            store.backend(),
+            plan.meta.id
+        );
+        use std::io::Write as _;
+        std::io::stdout().flush()?;
+        anju_server::serve(anju_server::AppState { plan, store }, listener).await?;
+        Ok(())
+    })
+}
+
 /// `anju user add`: checks the role against the unit in the plan, hashes the
 /// password read from standard input, stores the user.
 fn user_add(
@@ -228,6 +266,11 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval_cmd::run(args),
         Command::Gen(args) => gen_cmd::run(args),
         Command::Migrate { database } => migrate(&database),
+        Command::Serve {
+            listen,
+            database,
+            plan,
+        } => serve(listen, &database, plan.as_ref()),
         Command::User {
             command:
                 UserCommand::Add {

@@ -616,3 +616,45 @@ fn user_add_checks_the_unit_and_hashes_the_password_from_stdin() {
         user.created_at
     );
 }
+
+#[test]
+fn serve_answers_on_the_address_it_prints() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let dir = tmp("serve");
+    let db = dir.join("anju.db");
+    let _ = std::fs::remove_file(&db);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_anju"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &format!("sqlite://{}", db.display()),
+        ])
+        .env_remove("ANJU_PLAN")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let result = (|| {
+        let addr = line.split("http://").nth(1)?.split('(').next()?.to_string();
+        let mut conn = std::net::TcpStream::connect(&addr).ok()?;
+        conn.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .ok()?;
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).ok()?;
+        Some(answer)
+    })();
+    child.kill().unwrap();
+    let _ = child.wait();
+    let answer = result.unwrap_or_else(|| panic!("no answer; the server said: {line}"));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains("\"status\":\"ok\"") && answer.contains("\"backend\":\"sqlite\""),
+        "{answer}"
+    );
+    assert!(db.exists(), "the database is created on first start");
+}

@@ -1,0 +1,136 @@
+//! anju-server: the service. Owns the HTTP routes, the mapping of domain
+//! errors to HTTP answers and the shared state (the plan, the store). Every
+//! rule lives in `anju-core`, every query in `anju-store`; a handler parses
+//! its input, calls them, and presents the result.
+//!
+//! Error policy: every error is JSON `{"error":{"code":"…","message":"…"}}`
+//! with its HTTP status — 404 not found, 409 a step the state does not allow,
+//! 422 bad input naming the field, 500 only for the database itself (its
+//! details go to the log, not to the user). No input produces a panic.
+
+use std::sync::Arc;
+
+use anju_core::plan::Plan;
+use anju_store::{Store, StoreError};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+
+/// What every request can reach.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The plan in force.
+    pub plan: Arc<Plan>,
+    /// The store.
+    pub store: Store,
+}
+
+/// An error as the API answers it.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorInner<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorInner<'a> {
+    code: &'a str,
+    message: &'a str,
+}
+
+impl ApiError {
+    /// An error with its status, a stable code and a message in Chinese.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// No such route or resource.
+    pub fn not_found(what: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", what)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorInner {
+                code: self.code,
+                message: &self.message,
+            },
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        match e {
+            StoreError::NotFound(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+            }
+            StoreError::Conflict { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
+            }
+            StoreError::Invalid(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string())
+            }
+            StoreError::BadUrl(_) | StoreError::Database(_) => {
+                eprintln!("anju-server: {e}");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "服务器内部错误,请稍后重试",
+                )
+            }
+        }
+    }
+}
+
+/// The routes of the service.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/health", get(health))
+        .route("/api/v1/plan", get(plan))
+        .fallback(|| async { ApiError::not_found("没有这个地址") })
+        .with_state(state)
+}
+
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+    backend: &'static str,
+    plan: String,
+}
+
+/// `GET /api/v1/health`: the service answers, and on which backend and plan.
+async fn health(State(state): State<AppState>) -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        backend: state.store.backend(),
+        plan: state.plan.meta.id.clone(),
+    })
+}
+
+/// `GET /api/v1/plan`: the plan (public: the plan document is public), the
+/// same JSON as `anju plan show --format json`.
+async fn plan(State(state): State<AppState>) -> Json<anju_core::view::PlanView> {
+    Json(anju_core::view::PlanView::new(&state.plan))
+}
+
+/// Serves the router on a bound listener until the process is stopped.
+pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).await
+}
