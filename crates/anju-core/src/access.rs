@@ -161,14 +161,17 @@ impl Actor {
 
     /// Whether the user may report (enter and submit) a figure of `org` for
     /// `indicator`. Towns report their own town; departments the indicators of
-    /// their tasks, for any unit of the reporting tree; the task force
-    /// anything; leaders and admins nothing.
+    /// their tasks for the unit they belong to (海宁市), not a town's figures;
+    /// the task force anything; leaders and admins nothing.
     pub fn may_report(&self, plan: &Plan, indicator: usize, org: OrgId) -> bool {
         let in_tree = plan.reporting_unit(org) == Some(org);
         match self.role {
             Role::Taskforce => in_tree,
             Role::Town => self.org == Some(org),
-            Role::Unit | Role::LeadUnit => in_tree && self.works_on(plan, indicator, false),
+            Role::Unit | Role::LeadUnit => {
+                let own_unit = self.org.and_then(|d| plan.orgs.get(d).parent) == Some(org);
+                in_tree && own_unit && self.works_on(plan, indicator, false)
+            }
             Role::Leader | Role::Admin => false,
         }
     }
@@ -248,6 +251,10 @@ mod tests {
         assert!(
             !fund.may_report(&plan, ind(15), org("嘉兴市")),
             "outside the reporting tree"
+        );
+        assert!(
+            !fund.may_report(&plan, ind(15), org("硖石街道")),
+            "a town's figure is the town's to report"
         );
         // 市发改局 co-runs task 1 (indicators 1, 2).
         let ndrc = Actor {

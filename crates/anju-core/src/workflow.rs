@@ -2,10 +2,11 @@
 //! through and the steps between them, and when a figure is late. Pure: the
 //! storage applies these rules, the clock is a parameter.
 //!
-//! A figure is never overwritten. Editing a draft, or correcting an approved
-//! figure, makes a new version; the version it replaces becomes `superseded`
-//! (a draft at once, an approved figure only when its correction is approved,
-//! so the evaluation always has an approved figure to use).
+//! A figure is never overwritten. Editing a draft, re-entering a returned
+//! figure, or correcting an approved one makes a new version. A draft it
+//! replaces becomes `superseded`; a returned version stays `returned` (with who
+//! returned it and why); an approved figure becomes `superseded` only when its
+//! correction is approved, so the evaluation always has an approved figure.
 
 use std::fmt;
 
@@ -20,7 +21,7 @@ pub enum State {
     Submitted,
     /// 已审核 — counts in evaluation, airing and assessment.
     Approved,
-    /// 已退回 — sent back with a reason.
+    /// 已退回 — sent back with a reason; re-entered as a new version.
     Returned,
     /// 已替代 — replaced by a later version; kept for the record.
     Superseded,
@@ -84,15 +85,10 @@ impl State {
         }
     }
 
-    /// Whether a reporter may still change this version (by a new version).
-    pub fn is_editable(self) -> bool {
-        matches!(self, State::Draft | State::Returned)
-    }
-
     /// The state after `step`.
     pub fn after(self, step: Step) -> Result<State, NotAllowed> {
         match (self, step) {
-            (State::Draft | State::Returned, Step::Submit) => Ok(State::Submitted),
+            (State::Draft, Step::Submit) => Ok(State::Submitted),
             (State::Submitted, Step::Approve) => Ok(State::Approved),
             (State::Submitted, Step::Return) => Ok(State::Returned),
             (from, step) => Err(NotAllowed { from, step }),
@@ -115,6 +111,12 @@ impl Step {
             Step::Return => "退回",
         }
     }
+}
+
+/// Whether `reviewer` may approve or return a version `author` entered: no
+/// one reviews their own figures.
+pub fn may_review_version(author: &str, reviewer: &str) -> bool {
+    author != reviewer
 }
 
 /// A calendar date (no time zone: China keeps one, +08:00, without DST).
@@ -156,15 +158,17 @@ mod tests {
     #[test]
     fn the_workflow_allows_only_its_steps() {
         assert_eq!(State::Draft.after(Step::Submit), Ok(State::Submitted));
-        assert_eq!(State::Returned.after(Step::Submit), Ok(State::Submitted));
+        assert!(
+            State::Returned.after(Step::Submit).is_err(),
+            "a returned figure is entered again"
+        );
         assert_eq!(State::Submitted.after(Step::Approve), Ok(State::Approved));
         assert_eq!(State::Submitted.after(Step::Return), Ok(State::Returned));
         for s in State::ALL {
             for step in [Step::Submit, Step::Approve, Step::Return] {
                 let allowed = matches!(
                     (s, step),
-                    (State::Draft | State::Returned, Step::Submit)
-                        | (State::Submitted, Step::Approve | Step::Return)
+                    (State::Draft, Step::Submit) | (State::Submitted, Step::Approve | Step::Return)
                 );
                 assert_eq!(s.after(step).is_ok(), allowed, "{s} {step:?}");
             }

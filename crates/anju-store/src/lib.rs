@@ -23,7 +23,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use users::{MIN_PASSWORD, UserRecord, hash_password, verify_password};
+pub use users::{MAX_PASSWORD_BYTES, MIN_PASSWORD, UserRecord, hash_password, verify_password};
 pub use values::{NewValue, Now, StoredValue, ValueFilter, observations};
 
 /// What went wrong in the store.
@@ -149,13 +149,15 @@ impl Store {
     /// missing): one database can hold several independent stores (tests, or
     /// several plans).
     pub async fn connect_postgres_schema(url: &str, schema: &str) -> Result<Store, StoreError> {
-        if !schema
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
-            || schema.is_empty()
-        {
+        // PostgreSQL folds unquoted names to lower case: accept only names it keeps as written.
+        let mut chars = schema.chars();
+        let ok = chars
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+            && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !ok {
             return Err(StoreError::Invalid(format!(
-                "模式名“{schema}”只能含字母、数字和下划线"
+                "模式名“{schema}”须以小写字母或下划线开头,只含小写字母、数字和下划线"
             )));
         }
         let admin = PgPoolOptions::new().max_connections(1).connect(url).await?;

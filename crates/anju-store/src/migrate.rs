@@ -34,7 +34,13 @@ const LOCK: i64 = 0x616e_6a75;
 pub(crate) async fn run(store: &Store) -> Result<Vec<&'static str>, StoreError> {
     on_pool!(store, |pool, pg| {
         let list = if pg { POSTGRES } else { SQLITE };
-        let mut tx = pool.begin().await?;
+        // SQLite: take the write lock at once, so a second process waits and
+        // then finds the migrations done.
+        let mut tx = if pg {
+            pool.begin().await?
+        } else {
+            pool.begin_with("BEGIN IMMEDIATE").await?
+        };
         if pg {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
                 .bind(LOCK)

@@ -30,10 +30,19 @@ pub struct UserRecord {
 /// The smallest password length accepted.
 pub const MIN_PASSWORD: usize = 8;
 
+/// The longest password accepted, in bytes.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
 /// Hashes a password with argon2id and a fresh salt.
 pub fn hash_password(password: &str) -> Result<String, StoreError> {
     if password.chars().count() < MIN_PASSWORD {
         return Err(StoreError::Invalid(format!("密码至少 {MIN_PASSWORD} 位")));
+    }
+    // Hashing is slow on purpose; a huge password must not make it slower.
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(StoreError::Invalid(format!(
+            "密码过长(至多 {MAX_PASSWORD_BYTES} 字节)"
+        )));
     }
     // A fresh random salt each time; the PHC string carries it and the parameters.
     let hash: PasswordHash = Argon2::default()
@@ -86,7 +95,12 @@ impl Store {
             .bind(password_hash)
             .bind(now)
             .fetch_one(pool)
-            .await?;
+            .await
+            .map_err(|e| match e.as_database_error() {
+                // Two adds of one name at once: the second meets the unique name.
+                Some(d) if d.is_unique_violation() => StoreError::Conflict { id: 0, message: format!("用户名“{name}”已存在") },
+                _ => StoreError::Database(e),
+            })?;
             Ok(user(&row)?)
         })
     }

@@ -61,8 +61,10 @@ pub struct StoredValue {
     pub state: State,
     /// Submitted after the deadline.
     pub late: bool,
-    /// Why it was returned, or why it corrects an approved figure.
-    pub reason: Option<String>,
+    /// Why this version corrects an approved figure (a correction only).
+    pub correction_reason: Option<String>,
+    /// Why it was returned (a returned version only).
+    pub return_reason: Option<String>,
     /// Who entered it.
     pub created_by: String,
     /// When.
@@ -89,7 +91,7 @@ pub struct ValueFilter {
 /// The columns of a stored value, in the order `stored` reads them.
 macro_rules! columns {
     () => {
-        "id, indicator, org_unit, period, version, value, numerator, denominator, state, late, reason, created_by, created_at, decided_by, decided_at"
+        "id, indicator, org_unit, period, version, value, numerator, denominator, state, late, correction_reason, return_reason, created_by, created_at, decided_by, decided_at"
     };
 }
 
@@ -123,7 +125,8 @@ where
         state: State::parse(&state)
             .ok_or_else(|| sqlx::Error::Decode(format!("unknown state {state}").into()))?,
         late: r.try_get::<i64, _>("late")? != 0,
-        reason: r.try_get("reason")?,
+        correction_reason: r.try_get("correction_reason")?,
+        return_reason: r.try_get("return_reason")?,
         created_by: r.try_get("created_by")?,
         created_at: r.try_get("created_at")?,
         decided_by: r.try_get("decided_by")?,
@@ -191,9 +194,10 @@ fn text(d: Option<Decimal>) -> Option<String> {
 
 impl Store {
     /// Stores figures as drafts of `user`. A figure whose latest version is a
-    /// draft or was returned gets a new version (the old one is superseded);
-    /// one waiting for review or approved cannot be changed here (an approved
-    /// figure is changed by [`Store::correct`]). All or nothing.
+    /// draft gets a new version (the draft is superseded); one returned is
+    /// entered again as a new version (the returned one stays, with its
+    /// reason). A figure waiting for review cannot be changed, nor one with an
+    /// approved version (that is [`Store::correct`]'s). All or nothing.
     pub async fn put_drafts(
         &self,
         values: &[NewValue],
@@ -210,28 +214,28 @@ impl Store {
             for v in values {
                 check_amount(v)?;
                 let period = v.period.to_string();
-                let latest = sqlx::query(sql(
-                    "SELECT id, version, state FROM value_versions WHERE indicator = ? AND org_unit = ? AND period = ? ORDER BY version DESC LIMIT 1",
+                let versions = sqlx::query(sql(
+                    "SELECT id, version, state FROM value_versions WHERE indicator = ? AND org_unit = ? AND period = ? ORDER BY version DESC",
                     pg,
                 ))
                 .bind(i64::from(v.indicator))
                 .bind(&v.org_unit)
                 .bind(&period)
-                .fetch_optional(&mut *tx)
+                .fetch_all(&mut *tx)
                 .await?;
                 let mut version = 1;
-                if let Some(row) = latest {
-                    let (id, last, state): (i64, i64, String) =
+                for (k, row) in versions.iter().enumerate() {
+                    let (id, number, state): (i64, i64, String) =
                         (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+                    if k == 0 {
+                        version = number + 1;
+                    }
                     match State::parse(&state) {
-                        Some(State::Draft | State::Returned) => {
-                            sqlx::query(sql(
-                                "UPDATE value_versions SET state = 'superseded' WHERE id = ?",
-                                pg,
-                            ))
-                            .bind(id)
-                            .execute(&mut *tx)
-                            .await?;
+                        Some(State::Approved) => {
+                            return Err(StoreError::Conflict {
+                                id,
+                                message: "已审核;如需更改,请提交更正并说明理由".into(),
+                            });
                         }
                         Some(State::Submitted) => {
                             return Err(StoreError::Conflict {
@@ -239,15 +243,15 @@ impl Store {
                                 message: "已报送、待审核,审核前不能修改".into(),
                             });
                         }
-                        Some(State::Approved) => {
-                            return Err(StoreError::Conflict {
-                                id,
-                                message: "已审核;如需更改,请提交更正并说明理由".into(),
-                            });
+                        Some(State::Draft) if k == 0 => {
+                            let done = sqlx::query(sql("UPDATE value_versions SET state = 'superseded' WHERE id = ? AND state = 'draft'", pg))
+                                .bind(id)
+                                .execute(&mut *tx)
+                                .await?;
+                            changed_meanwhile(id, done.rows_affected())?;
                         }
-                        Some(State::Superseded) | None => {}
+                        _ => {}
                     }
-                    version = last + 1;
                 }
                 let row = sqlx::query(sql(
                     concat!(
@@ -277,8 +281,9 @@ impl Store {
     }
 
     /// Takes a workflow step on versions: submit (marking late ones after the
-    /// plan's `deadline_day`), approve (superseding the approved version a
-    /// correction replaces) or return (with a reason). All or nothing: one
+    /// plan's `deadline_day`; a correction is never late), approve (superseding
+    /// the approved version a correction replaces) or return (with a reason).
+    /// No one approves or returns a version they entered. All or nothing: one
     /// version the step does not fit fails the whole batch.
     pub async fn step(
         &self,
@@ -310,26 +315,27 @@ impl Store {
                     id,
                     message: e.to_string(),
                 })?;
-                match step {
+                let done = match step {
                     Step::Submit => {
                         let period = Period::parse(&v.period)
                             .map_err(|e| StoreError::Invalid(e.to_string()))?;
-                        // A correction is never late: the figure it corrects was on time or not.
-                        let late =
-                            v.reason.is_none() && workflow::is_late(period, deadline_day, now.date);
-                        let done = sqlx::query(sql(
-                            "UPDATE value_versions SET state = ?, late = ? WHERE id = ? AND state = ?",
-                            pg,
-                        ))
-                        .bind(next.as_str())
-                        .bind(i64::from(late))
-                        .bind(id)
-                        .bind(v.state.as_str())
-                        .execute(&mut *tx)
-                        .await?;
-                        changed_meanwhile(id, done.rows_affected())?;
+                        let late = v.correction_reason.is_none()
+                            && workflow::is_late(period, deadline_day, now.date);
+                        sqlx::query(sql("UPDATE value_versions SET state = ?, late = ? WHERE id = ? AND state = ?", pg))
+                            .bind(next.as_str())
+                            .bind(i64::from(late))
+                            .bind(id)
+                            .bind(v.state.as_str())
+                            .execute(&mut *tx)
+                            .await?
                     }
                     Step::Approve | Step::Return => {
+                        if !workflow::may_review_version(&v.created_by, user) {
+                            return Err(StoreError::Conflict {
+                                id,
+                                message: "不能审核本人填报的数据".into(),
+                            });
+                        }
                         if step == Step::Approve {
                             sqlx::query(sql(
                                 "UPDATE value_versions SET state = 'superseded' WHERE indicator = ? AND org_unit = ? AND period = ? AND state = 'approved'",
@@ -341,26 +347,21 @@ impl Store {
                             .execute(&mut *tx)
                             .await?;
                         }
-                        let reason = if step == Step::Return {
-                            reason.map(str::to_string)
-                        } else {
-                            v.reason.clone()
-                        };
-                        let done = sqlx::query(sql(
-                            "UPDATE value_versions SET state = ?, reason = ?, decided_by = ?, decided_at = ? WHERE id = ? AND state = ?",
+                        sqlx::query(sql(
+                            "UPDATE value_versions SET state = ?, return_reason = ?, decided_by = ?, decided_at = ? WHERE id = ? AND state = ?",
                             pg,
                         ))
                         .bind(next.as_str())
-                        .bind(reason)
+                        .bind(if step == Step::Return { reason } else { None })
                         .bind(user)
                         .bind(&now.stamp)
                         .bind(id)
                         .bind(v.state.as_str())
                         .execute(&mut *tx)
-                        .await?;
-                        changed_meanwhile(id, done.rows_affected())?;
+                        .await?
                     }
-                }
+                };
+                changed_meanwhile(id, done.rows_affected())?;
                 let row = sqlx::query(sql(BY_ID, pg))
                     .bind(id)
                     .fetch_one(&mut *tx)
@@ -374,7 +375,8 @@ impl Store {
 
     /// Corrects an approved figure: a new version, waiting for review, with the
     /// reason. The approved version keeps counting until the correction is
-    /// approved.
+    /// approved. One correction is pending at a time; a returned correction can
+    /// be made again.
     pub async fn correct(
         &self,
         id: i64,
@@ -387,6 +389,7 @@ impl Store {
         if reason.is_empty() {
             return Err(StoreError::Invalid("更正须说明理由".into()));
         }
+        check_amount(new)?;
         on_pool!(self, |pool, pg| {
             let mut tx = if pg {
                 pool.begin().await?
@@ -401,7 +404,7 @@ impl Store {
             if old.state != State::Approved {
                 return Err(StoreError::Conflict {
                     id,
-                    message: format!("{}的数据不能更正,只能修改", old.state.label()),
+                    message: format!("{}的数据不能更正", old.state.label()),
                 });
             }
             if (old.indicator, old.org_unit.as_str(), old.period.as_str())
@@ -415,6 +418,22 @@ impl Store {
                     "更正只能改数值,不能改指标、单位或期间".into(),
                 ));
             }
+            let pending: Option<i64> = sqlx::query_scalar(sql(
+                "SELECT id FROM value_versions WHERE indicator = ? AND org_unit = ? AND period = ? AND version > ? AND state IN ('draft', 'submitted')",
+                pg,
+            ))
+            .bind(i64::from(old.indicator))
+            .bind(&old.org_unit)
+            .bind(&old.period)
+            .bind(old.version)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if pending.is_some() {
+                return Err(StoreError::Conflict {
+                    id,
+                    message: "已有一次待审核的更正".into(),
+                });
+            }
             let last: i64 = sqlx::query_scalar(sql(
                 "SELECT MAX(version) FROM value_versions WHERE indicator = ? AND org_unit = ? AND period = ?",
                 pg,
@@ -424,15 +443,9 @@ impl Store {
             .bind(&old.period)
             .fetch_one(&mut *tx)
             .await?;
-            if last != old.version {
-                return Err(StoreError::Conflict {
-                    id,
-                    message: "已有一次待处理的更正".into(),
-                });
-            }
             let row = sqlx::query(sql(
                 concat!(
-                    "INSERT INTO value_versions (indicator, org_unit, period, version, value, numerator, denominator, state, reason, created_by, created_at) \
+                    "INSERT INTO value_versions (indicator, org_unit, period, version, value, numerator, denominator, state, correction_reason, created_by, created_at) \
                      VALUES (?, ?, ?, ?, ?, ?, ?, 'submitted', ?, ?, ?) RETURNING ",
                     columns!()
                 ),

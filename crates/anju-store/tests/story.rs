@@ -142,7 +142,7 @@ async fn story(store: Store) {
         .await
         .unwrap();
     assert_eq!(
-        (returned[0].state, returned[0].reason.as_deref()),
+        (returned[0].state, returned[0].return_reason.as_deref()),
         (State::Returned, Some("分母与上月不符"))
     );
 
@@ -279,7 +279,7 @@ async fn story(store: Store) {
         ],
         "nothing is lost"
     );
-    assert_eq!(history[2].reason.as_deref(), Some("漏报一台"));
+    assert_eq!(history[2].correction_reason.as_deref(), Some("漏报一台"));
 
     // Figures keep every digit, and filters work on every column.
     let exact = store
@@ -314,6 +314,119 @@ async fn story(store: Store) {
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::NotFound(999_999)));
+
+    // A returned figure is entered again as a new version; the returned one
+    // keeps who returned it and why, and the late mark stays with it.
+    let ratio_history = store
+        .list(&ValueFilter {
+            indicator: Some(6),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(ratio_history[0].state, State::Returned);
+    assert_eq!(
+        ratio_history[0].return_reason.as_deref(),
+        Some("分母与上月不符")
+    );
+    assert_eq!(ratio_history[0].decided_by.as_deref(), Some("zhuanban"));
+    assert!(ratio_history[0].late);
+    assert_eq!(ratio_history.last().unwrap().state, State::Approved);
+    let err = store
+        .step(
+            &[ratio_history[0].id],
+            Step::Submit,
+            "xiashi",
+            &now(15),
+            None,
+            5,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict { .. }),
+        "a returned version is not resubmitted: {err}"
+    );
+
+    // No one reviews their own figure.
+    let own = store
+        .put_drafts(&[value(8, "长安镇", "2024-06", "2")], "zhuanban", &now(15))
+        .await
+        .unwrap();
+    store
+        .step(&[own[0].id], Step::Submit, "zhuanban", &now(15), None, 5)
+        .await
+        .unwrap();
+    let err = store
+        .step(&[own[0].id], Step::Approve, "zhuanban", &now(15), None, 5)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict { message, .. } if message.contains("本人")),
+        "{err}"
+    );
+
+    // A figure with an approved version is changed only by a correction; a
+    // returned correction can be made again, and is never late.
+    let err = store
+        .put_drafts(&[value(8, "硖石街道", "2024-06", "10")], "xiashi", &now(16))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+    let current = store
+        .approved()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|v| v.indicator == 8 && v.org_unit == "硖石街道")
+        .unwrap();
+    let second = store
+        .correct(
+            current.id,
+            &value(8, "硖石街道", "2024-06", "9"),
+            "复核后再改",
+            "xiashi",
+            &now(28),
+        )
+        .await
+        .unwrap();
+    store
+        .step(
+            &[second.id],
+            Step::Return,
+            "zhuanban",
+            &now(29),
+            Some("无依据"),
+            5,
+        )
+        .await
+        .unwrap();
+    let err = store
+        .put_drafts(&[value(8, "硖石街道", "2024-06", "9")], "xiashi", &now(29))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict { .. }),
+        "still approved: {err}"
+    );
+    let third = store
+        .correct(
+            current.id,
+            &value(8, "硖石街道", "2024-06", "9"),
+            "附上依据",
+            "xiashi",
+            &now(30),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (third.state, third.late, third.correction_reason.as_deref()),
+        (State::Submitted, false, Some("附上依据"))
+    );
+    store
+        .step(&[third.id], Step::Approve, "zhuanban", &now(30), None, 5)
+        .await
+        .unwrap();
 
     // Two reviewers approving the same figure at once: one wins, one is told.
     let race = store
