@@ -8,6 +8,8 @@
 //! 422 bad input naming the field, 500 only for the database itself (its
 //! details go to the log, not to the user). No input produces a panic.
 
+mod auth;
+
 use std::sync::Arc;
 
 use anju_core::plan::Plan;
@@ -15,17 +17,40 @@ use anju_store::{Store, StoreError};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
 
+/// The clock: seconds since 1970 (UTC). A parameter, so tests can move time.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64)
+    })
+}
+
 /// What every request can reach.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct AppState {
     /// The plan in force.
     pub plan: Arc<Plan>,
     /// The store.
     pub store: Store,
+    /// The time now.
+    pub clock: Clock,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("plan", &self.plan.meta.id)
+            .field("store", &self.store.backend())
+            .finish()
+    }
 }
 
 /// An error as the API answers it.
@@ -104,6 +129,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/v1/health", get(health))
         .route("/api/v1/plan", get(plan))
+        .route("/api/v1/login", post(auth::login))
+        .route("/api/v1/logout", post(auth::logout))
+        .route("/api/v1/me", get(auth::me))
         .fallback(|| async { ApiError::not_found("没有这个地址") })
         .with_state(state)
 }

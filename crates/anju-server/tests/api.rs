@@ -14,6 +14,7 @@ use tower::ServiceExt;
 
 struct TestApp {
     state: AppState,
+    now: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl TestApp {
@@ -26,9 +27,71 @@ impl TestApp {
             .await
             .unwrap();
         let plan = Arc::new(anju_core::builtin_plan().unwrap());
+        // 2024-07-03 09:00 in China; tests move it.
+        let now = Arc::new(std::sync::atomic::AtomicI64::new(1_719_968_400));
+        let clock_now = now.clone();
+        let clock: anju_server::Clock =
+            Arc::new(move || clock_now.load(std::sync::atomic::Ordering::SeqCst));
         TestApp {
-            state: AppState { plan, store },
+            state: AppState { plan, store, clock },
+            now,
         }
+    }
+
+    fn advance(&self, seconds: i64) {
+        self.now
+            .fetch_add(seconds, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    async fn add_user(
+        &self,
+        name: &str,
+        role: anju_core::access::Role,
+        org: Option<&str>,
+        password: &str,
+    ) {
+        let hash = anju_store::hash_password(password).unwrap();
+        self.state
+            .store
+            .create_user(name, role, org, &hash, "2024-07-01T09:00:00+08:00")
+            .await
+            .unwrap();
+    }
+
+    async fn send(&self, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
+        let response = router(self.state.clone()).oneshot(request).await.unwrap();
+        let (status, headers) = (response.status(), response.headers().clone());
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).expect("a JSON body")
+        };
+        (status, headers, body)
+    }
+
+    async fn login(
+        &self,
+        name: &str,
+        password: &str,
+    ) -> (StatusCode, axum::http::HeaderMap, Value) {
+        let body = serde_json::json!({ "username": name, "password": password }).to_string();
+        let request = Request::post("/api/v1/login")
+            .header("content-type", "application/json")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(request).await
+    }
+
+    async fn with_token(&self, method: &str, uri: &str, token: &str) -> (StatusCode, Value) {
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        let (status, _, body) = self.send(request).await;
+        (status, body)
     }
 
     async fn get(&self, uri: &str) -> (StatusCode, Value) {
@@ -83,5 +146,109 @@ async fn an_unknown_address_is_a_json_404() {
             .as_str()
             .unwrap()
             .contains("没有这个地址")
+    );
+}
+
+#[tokio::test]
+async fn a_user_logs_in_is_known_by_token_or_cookie_and_logs_out() {
+    use anju_core::access::Role;
+    let app = TestApp::new("login").await;
+    app.add_user("xiashi", Role::Town, Some("硖石街道"), "correct horse")
+        .await;
+    let (status, headers, body) = app.login("xiashi", "correct horse").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let token = body["token"].as_str().unwrap().to_string();
+    assert_eq!(body["user"]["role"], "town");
+    assert!(body["user"].get("password_hash").is_none());
+    let cookie = headers[axum::http::header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cookie.starts_with(&format!("anju_session={token}"))
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Strict")
+    );
+    let (status, me) = app.with_token("GET", "/api/v1/me", &token).await;
+    assert_eq!(
+        (status, me["name"].as_str()),
+        (StatusCode::OK, Some("xiashi"))
+    );
+    let by_cookie = Request::get("/api/v1/me")
+        .header("cookie", format!("other=1; anju_session={token}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.send(by_cookie).await.0, StatusCode::OK);
+    let (status, _) = app.with_token("POST", "/api/v1/logout", &token).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = app.with_token("GET", "/api/v1/me", &token).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthorized"))
+    );
+    let (status, _) = app.with_token("GET", "/api/v1/me", "not-a-token").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn wrong_passwords_and_unknown_users_get_the_same_answer() {
+    use anju_core::access::Role;
+    let app = TestApp::new("wrong").await;
+    app.add_user("xiashi", Role::Town, Some("硖石街道"), "correct horse")
+        .await;
+    let (s1, _, b1) = app.login("xiashi", "wrong horse").await;
+    let (s2, _, b2) = app.login("nobody", "wrong horse").await;
+    assert_eq!(
+        (s1, s2),
+        (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED)
+    );
+    assert_eq!(b1, b2);
+}
+
+#[tokio::test]
+async fn five_failures_in_fifteen_minutes_lock_the_account_for_fifteen_minutes() {
+    use anju_core::access::Role;
+    let app = TestApp::new("lock").await;
+    app.add_user("xiashi", Role::Town, Some("硖石街道"), "correct horse")
+        .await;
+    for _ in 0..5 {
+        assert_eq!(
+            app.login("xiashi", "wrong horse").await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        app.advance(60);
+    }
+    let (status, _, body) = app.login("xiashi", "correct horse").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["error"]["code"], "locked");
+    app.advance(15 * 60);
+    assert_eq!(app.login("xiashi", "correct horse").await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_session_ends_after_thirty_idle_minutes() {
+    use anju_core::access::Role;
+    let app = TestApp::new("idle").await;
+    app.add_user("xiashi", Role::Town, Some("硖石街道"), "correct horse")
+        .await;
+    let token = app.login("xiashi", "correct horse").await.2["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.advance(29 * 60);
+    assert_eq!(
+        app.with_token("GET", "/api/v1/me", &token).await.0,
+        StatusCode::OK,
+        "used: the idle time starts again"
+    );
+    app.advance(29 * 60);
+    assert_eq!(
+        app.with_token("GET", "/api/v1/me", &token).await.0,
+        StatusCode::OK
+    );
+    app.advance(30 * 60);
+    assert_eq!(
+        app.with_token("GET", "/api/v1/me", &token).await.0,
+        StatusCode::UNAUTHORIZED
     );
 }

@@ -13,6 +13,7 @@
 //! error; the service maps them to 404 / 409 / 422 / 500.
 
 mod migrate;
+mod sessions;
 mod users;
 mod values;
 
@@ -23,6 +24,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use sessions::new_token;
 pub use users::{MAX_PASSWORD_BYTES, MIN_PASSWORD, UserRecord, hash_password, verify_password};
 pub use values::{NewValue, Now, StoredValue, ValueFilter, observations};
 

@@ -16,6 +16,10 @@ const SQLITE: Migrations = &[
         "0002_users",
         include_str!("../migrations/sqlite/0002_users.sql"),
     ),
+    (
+        "0003_sessions",
+        include_str!("../migrations/sqlite/0003_sessions.sql"),
+    ),
 ];
 const POSTGRES: Migrations = &[
     (
@@ -25,6 +29,10 @@ const POSTGRES: Migrations = &[
     (
         "0002_users",
         include_str!("../migrations/postgres/0002_users.sql"),
+    ),
+    (
+        "0003_sessions",
+        include_str!("../migrations/postgres/0003_sessions.sql"),
     ),
 ];
 

@@ -513,6 +513,40 @@ async fn story(store: Store) {
         anju_store::hash_password("short"),
         Err(StoreError::Invalid(_))
     ));
+
+    // Sessions: found by token, end when idle or at logout; failures are kept.
+    let t0 = 1_719_968_400;
+    let token = store.create_session(u.id, t0).await.unwrap();
+    assert_eq!(
+        store
+            .session_user(&token, t0 + 60)
+            .await
+            .unwrap()
+            .map(|u| u.name),
+        Some("xiashi".into())
+    );
+    assert!(store.session_user("nope", t0).await.unwrap().is_none());
+    assert!(
+        store
+            .session_user(&token, t0 + 60 + anju_core::auth::IDLE_SECONDS)
+            .await
+            .unwrap()
+            .is_none(),
+        "idle"
+    );
+    let token = store.create_session(u.id, t0).await.unwrap();
+    store.end_session(&token).await.unwrap();
+    assert!(
+        store.session_user(&token, t0).await.unwrap().is_none(),
+        "logged out"
+    );
+    for k in 0..3 {
+        store.record_login_failure("xiashi", t0 + k).await.unwrap();
+    }
+    assert_eq!(
+        store.login_failures("xiashi", t0 + 1).await.unwrap(),
+        vec![t0 + 1, t0 + 2]
+    );
 }
 
 #[tokio::test]

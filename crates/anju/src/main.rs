@@ -181,7 +181,15 @@ fn serve(
         );
         use std::io::Write as _;
         std::io::stdout().flush()?;
-        anju_server::serve(anju_server::AppState { plan, store }, listener).await?;
+        anju_server::serve(
+            anju_server::AppState {
+                plan,
+                store,
+                clock: anju_server::system_clock(),
+            },
+            listener,
+        )
+        .await?;
         Ok(())
     })
 }
@@ -223,35 +231,13 @@ fn user_add(
     Ok(())
 }
 
-/// Now in China (+08:00, no DST) as RFC 3339. The edge reads the clock; the
-/// core and the store take the time as a parameter.
+/// Now in China (+08:00) as RFC 3339. The edge reads the clock; the core and
+/// the store take the time as a parameter.
 fn china_now() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    china_time(i64::try_from(secs).unwrap_or(0))
-}
-
-/// A Unix time as RFC 3339 in China (+08:00).
-fn china_time(unix: i64) -> String {
-    let secs = unix + 8 * 3600;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // The civil date of a day count since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}+08:00",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    anju_core::auth::china_stamp(i64::try_from(secs).unwrap_or(0))
 }
 
 fn main() -> ExitCode {
@@ -290,22 +276,5 @@ fn main() -> ExitCode {
             eprintln!("错误:{e:#}");
             ExitCode::from(1)
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn china_time_is_utc_plus_eight() {
-        assert_eq!(super::china_time(0), "1970-01-01T08:00:00+08:00");
-        assert_eq!(
-            super::china_time(1_700_000_000),
-            "2023-11-15T06:13:20+08:00"
-        );
-        assert_eq!(
-            super::china_time(1_709_179_200),
-            "2024-02-29T12:00:00+08:00"
-        );
-        assert_eq!(super::china_time(951_782_400), "2000-02-29T08:00:00+08:00");
     }
 }

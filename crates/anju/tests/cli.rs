@@ -474,7 +474,10 @@ fn migrate_creates_the_schema_once() {
         "{}",
         String::from_utf8_lossy(&first.stderr)
     );
-    assert!(String::from_utf8_lossy(&first.stdout).contains("已完成迁移:0001_values、0002_users"));
+    assert!(
+        String::from_utf8_lossy(&first.stdout)
+            .contains("已完成迁移:0001_values、0002_users、0003_sessions")
+    );
     let again = anju(&["migrate", "--database", &url]);
     assert!(String::from_utf8_lossy(&again.stdout).contains("无需迁移"));
     let bad = anju(&["migrate", "--database", "mysql://localhost/x"]);

@@ -1,0 +1,180 @@
+//! Logging in and out, and who is asking. A session token goes back as JSON
+//! (for `Authorization: Bearer …`) and as an HttpOnly, SameSite cookie (for
+//! the web pages). Five failed logins within fifteen minutes lock the account
+//! for fifteen minutes (`anju_core::auth`); an unknown user costs the same
+//! password check as a known one, so names cannot be probed by timing.
+
+use std::sync::OnceLock;
+
+use anju_core::auth::{FAILURE_WINDOW, LOCK_SECONDS, locked_until};
+use anju_store::UserRecord;
+use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::{ApiError, AppState};
+
+/// The name of the session cookie.
+pub const COOKIE: &str = "anju_session";
+
+#[derive(Deserialize)]
+pub(crate) struct Login {
+    username: String,
+    password: String,
+}
+
+/// A user as the API shows it (never the hash).
+#[derive(Serialize)]
+pub(crate) struct UserView {
+    name: String,
+    role: &'static str,
+    org_unit: Option<String>,
+}
+
+impl From<&UserRecord> for UserView {
+    fn from(u: &UserRecord) -> UserView {
+        UserView {
+            name: u.name.clone(),
+            role: u.role.as_str(),
+            org_unit: u.org_unit.clone(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub(crate) struct LoginAnswer {
+    token: String,
+    user: UserView,
+}
+
+fn unauthorized() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "用户名或密码错误")
+}
+
+/// A hash to check passwords of unknown users against (same cost).
+fn dummy_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| anju_store::hash_password("not a real password").unwrap_or_default())
+}
+
+/// `POST /api/v1/login` `{"username","password"}` → `{"token","user"}`.
+pub(crate) async fn login(
+    State(state): State<AppState>,
+    Json(body): Json<Login>,
+) -> Result<Response, ApiError> {
+    let now = (state.clock)();
+    let name = body.username.trim().to_string();
+    let failures = state
+        .store
+        .login_failures(&name, now - FAILURE_WINDOW - LOCK_SECONDS)
+        .await?;
+    if let Some(until) = locked_until(&failures, now) {
+        let at = anju_core::auth::china_stamp(until);
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "locked",
+            format!(
+                "连续登录失败次数过多,账户已锁定至 {}",
+                at[..16].replace('T', " ")
+            ),
+        ));
+    }
+    let user = state.store.user(&name).await?;
+    let hash = user
+        .as_ref()
+        .map_or_else(|| dummy_hash().to_string(), |u| u.password_hash.clone());
+    let password = body.password;
+    let ok = tokio::task::spawn_blocking(move || anju_store::verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
+    let user = match user {
+        Some(u) if ok && !u.disabled => u,
+        _ => {
+            state.store.record_login_failure(&name, now).await?;
+            return Err(unauthorized());
+        }
+    };
+    let token = state.store.create_session(user.id, now).await?;
+    let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/");
+    let mut response = Json(LoginAnswer {
+        token,
+        user: UserView::from(&user),
+    })
+    .into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(response)
+}
+
+/// The token of a request: `Authorization: Bearer …`, else the cookie.
+fn token_of(headers: &HeaderMap) -> Option<String> {
+    if let Some(t) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        return Some(t.trim().to_string());
+    }
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| {
+            c.trim()
+                .strip_prefix(COOKIE)
+                .and_then(|r| r.strip_prefix('='))
+                .map(str::to_string)
+        })
+}
+
+/// A logged-in user (401 otherwise).
+pub struct Authed {
+    /// The user.
+    pub user: UserRecord,
+    /// The token of the session.
+    pub token: String,
+}
+
+impl FromRequestParts<AppState> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = token_of(&parts.headers)
+            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "请先登录"))?;
+        match state.store.session_user(&token, (state.clock)()).await? {
+            Some(user) => Ok(Authed { user, token }),
+            None => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "登录已失效,请重新登录",
+            )),
+        }
+    }
+}
+
+/// `POST /api/v1/logout`: ends the session; clears the cookie.
+pub(crate) async fn logout(
+    State(state): State<AppState>,
+    who: Authed,
+) -> Result<Response, ApiError> {
+    state.store.end_session(&who.token).await?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let clear = format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    if let Ok(v) = HeaderValue::from_str(&clear) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(response)
+}
+
+/// `GET /api/v1/me`: who is logged in.
+pub(crate) async fn me(who: Authed) -> Json<UserView> {
+    Json(UserView::from(&who.user))
+}

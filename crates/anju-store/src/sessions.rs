@@ -1,0 +1,148 @@
+//! Login sessions and failed logins. A session is found by the SM3 hash of
+//! its token (the token itself is never stored); it ends when unused for
+//! `anju_core::auth::IDLE_SECONDS`. Failed logins are kept for the lockout
+//! rule of `anju_core::auth`. Times are Unix seconds, given by the caller.
+
+use sm3::{Digest, Sm3};
+use sqlx::Row;
+
+use crate::users::UserRecord;
+use crate::{Store, StoreError, on_pool, sql};
+
+/// A fresh session token: 32 random bytes, in hex.
+pub fn new_token() -> Result<String, StoreError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| StoreError::Invalid(format!("无法生成随机令牌:{e}")))?;
+    Ok(hex(&bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    s
+}
+
+/// The SM3 hash of a token, as stored.
+fn token_hash(token: &str) -> String {
+    hex(&Sm3::digest(token.as_bytes()))
+}
+
+impl Store {
+    /// Opens a session for a user; returns its token.
+    pub async fn create_session(&self, user_id: i64, now: i64) -> Result<String, StoreError> {
+        let token = new_token()?;
+        let stamp = anju_core::auth::china_stamp(now);
+        on_pool!(self, |pool, pg| {
+            sqlx::query(sql("INSERT INTO sessions (token_hash, user_id, created_at, last_seen) VALUES (?, ?, ?, ?)", pg))
+                .bind(token_hash(&token))
+                .bind(user_id)
+                .bind(&stamp)
+                .bind(now)
+                .execute(pool)
+                .await?;
+            Ok(token)
+        })
+    }
+
+    /// The user of a live session, marking it used now; an idle session ends
+    /// here. A disabled user has no session.
+    pub async fn session_user(
+        &self,
+        token: &str,
+        now: i64,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        let hash = token_hash(token);
+        on_pool!(self, |pool, pg| {
+            let row = sqlx::query(sql(
+                "SELECT s.last_seen, u.name FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
+                pg,
+            ))
+            .bind(&hash)
+            .fetch_optional(pool)
+            .await?;
+            let Some(row) = row else { return Ok(None) };
+            let (last_seen, name): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
+            if !anju_core::auth::session_alive(last_seen, now) {
+                sqlx::query(sql("DELETE FROM sessions WHERE token_hash = ?", pg))
+                    .bind(&hash)
+                    .execute(pool)
+                    .await?;
+                return Ok(None);
+            }
+            sqlx::query(sql(
+                "UPDATE sessions SET last_seen = ? WHERE token_hash = ? AND last_seen < ?",
+                pg,
+            ))
+            .bind(now)
+            .bind(&hash)
+            .bind(now)
+            .execute(pool)
+            .await?;
+            Ok(self.user(&name).await?.filter(|u| !u.disabled))
+        })
+    }
+
+    /// Ends a session (logout). Ending one that does not exist is no error.
+    pub async fn end_session(&self, token: &str) -> Result<(), StoreError> {
+        on_pool!(self, |pool, pg| {
+            sqlx::query(sql("DELETE FROM sessions WHERE token_hash = ?", pg))
+                .bind(token_hash(token))
+                .execute(pool)
+                .await?;
+            Ok(())
+        })
+    }
+
+    /// Records a failed login for `name` at `at`.
+    pub async fn record_login_failure(&self, name: &str, at: i64) -> Result<(), StoreError> {
+        on_pool!(self, |pool, pg| {
+            sqlx::query(sql(
+                "INSERT INTO login_failures (user_name, at) VALUES (?, ?)",
+                pg,
+            ))
+            .bind(name.trim())
+            .bind(at)
+            .execute(pool)
+            .await?;
+            Ok(())
+        })
+    }
+
+    /// Times of the failed logins of `name` since `since`.
+    pub async fn login_failures(&self, name: &str, since: i64) -> Result<Vec<i64>, StoreError> {
+        on_pool!(self, |pool, pg| {
+            let times: Vec<i64> = sqlx::query_scalar(sql(
+                "SELECT at FROM login_failures WHERE user_name = ? AND at >= ? ORDER BY at",
+                pg,
+            ))
+            .bind(name.trim())
+            .bind(since)
+            .fetch_all(pool)
+            .await?;
+            Ok(times)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tokens_are_random_and_stored_only_as_their_hash() {
+        let (a, b) = (super::new_token().unwrap(), super::new_token().unwrap());
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, b);
+        let h = super::token_hash(&a);
+        assert_eq!(h.len(), 64);
+        assert_ne!(h, a);
+        // SM3 of "abc" (GB/T 32905-2016, example 1).
+        assert_eq!(
+            super::token_hash("abc"),
+            "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+        );
+    }
+}
