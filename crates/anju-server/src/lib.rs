@@ -9,6 +9,7 @@
 //! details go to the log, not to the user). No input produces a panic.
 
 mod auth;
+mod values;
 
 use std::sync::Arc;
 
@@ -132,6 +133,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/login", post(auth::login))
         .route("/api/v1/logout", post(auth::logout))
         .route("/api/v1/me", get(auth::me))
+        .route("/api/v1/values", post(values::put).get(values::list))
+        .route("/api/v1/values/submit", post(values::submit))
+        .route("/api/v1/values/approve", post(values::approve))
+        .route("/api/v1/values/return", post(values::give_back))
+        .route("/api/v1/evaluation", get(values::evaluation))
         .fallback(|| async { ApiError::not_found("没有这个地址") })
         .with_state(state)
 }
@@ -156,6 +162,15 @@ async fn health(State(state): State<AppState>) -> Json<Health> {
 /// same JSON as `anju plan show --format json`.
 async fn plan(State(state): State<AppState>) -> Json<anju_core::view::PlanView> {
     Json(anju_core::view::PlanView::new(&state.plan))
+}
+
+/// The time of a change now, from the state's clock.
+pub(crate) fn now(state: &AppState) -> anju_store::Now {
+    let unix = (state.clock)();
+    anju_store::Now {
+        date: anju_core::auth::china_time(unix).0,
+        stamp: anju_core::auth::china_stamp(unix),
+    }
 }
 
 /// Serves the router on a bound listener until the process is stopped.

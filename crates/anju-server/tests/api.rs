@@ -252,3 +252,181 @@ async fn a_session_ends_after_thirty_idle_minutes() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+impl TestApp {
+    async fn token(&self, name: &str, role: anju_core::access::Role, org: Option<&str>) -> String {
+        self.add_user(name, role, org, "correct horse").await;
+        self.login(name, "correct horse").await.2["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    async fn post(&self, uri: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        let request = Request::post(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let (status, _, body) = self.send(request).await;
+        (status, body)
+    }
+}
+
+#[tokio::test]
+async fn a_town_reports_the_task_force_approves_and_the_evaluation_shows_it() {
+    use anju_core::access::Role;
+    use serde_json::json;
+    let app = TestApp::new("flow").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let taskforce = app
+        .token("zhuanban", Role::Taskforce, Some("市住建局"))
+        .await;
+    let leader = app.token("shizhang", Role::Leader, None).await;
+
+    // The town enters its figures (a ratio as numerator and denominator; the
+    // unit by a qualified name) and submits them.
+    let (status, body) = app
+        .post(
+            "/api/v1/values",
+            &town,
+            json!({"values": [
+                {"indicator": 6, "org_unit": "海宁市硖石街道", "period": "2024-06", "numerator": "45", "denominator": 50},
+                {"indicator": "8", "org_unit": "硖石街道", "period": "2024年6月", "value": 7}
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let ids: Vec<i64> = body["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(body["values"][0]["org_unit"], "硖石街道");
+    assert_eq!(body["values"][0]["state"], "draft");
+    let (status, body) = app
+        .post("/api/v1/values/submit", &town, json!({"ids": ids}))
+        .await;
+    assert_eq!(
+        (status, body["values"][1]["state"].as_str()),
+        (StatusCode::OK, Some("submitted"))
+    );
+
+    // Not approved yet: the evaluation has no data.
+    let (status, body) = app
+        .with_token(
+            "GET",
+            "/api/v1/evaluation?as_of=2024-06&org_unit=硖石街道",
+            &leader,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let row8 = body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["indicator"] == 8)
+        .unwrap();
+    assert_eq!(row8["status"], "no_data");
+
+    // The town cannot approve; the task force can.
+    let (status, body) = app
+        .post("/api/v1/values/approve", &town, json!({"ids": ids}))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+    let (status, _) = app
+        .post("/api/v1/values/approve", &taskforce, json!({"ids": ids}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // Approving again is a wrong state step.
+    let (status, body) = app
+        .post("/api/v1/values/approve", &taskforce, json!({"ids": ids}))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("conflict"))
+    );
+
+    // The very next request sees it, with the same fields as anju eval.
+    let (_, body) = app
+        .with_token("GET", "/api/v1/evaluation?as_of=2024-06", &leader)
+        .await;
+    let rows = body["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 15 * 13);
+    let town6 = rows
+        .iter()
+        .find(|r| r["indicator"] == 6 && r["org_unit"] == "硖石街道")
+        .unwrap();
+    assert_eq!(town6["actual"].to_string(), "90");
+    assert_eq!(town6["numerator"].to_string(), "45");
+    let city8 = rows
+        .iter()
+        .find(|r| r["indicator"] == 8 && r["org_unit"] == "海宁市")
+        .unwrap();
+    assert_eq!(city8["actual"].to_string(), "7");
+
+    // A town reads its own rows and the city's, not another town's.
+    let (_, body) = app
+        .with_token("GET", "/api/v1/evaluation?as_of=2024-06", &town)
+        .await;
+    let units: std::collections::BTreeSet<&str> = body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["org_unit"].as_str().unwrap())
+        .collect();
+    assert_eq!(units, ["海宁市", "硖石街道"].into_iter().collect());
+    let (_, body) = app.with_token("GET", "/api/v1/values", &town).await;
+    assert_eq!(body["values"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn scopes_and_bad_input_are_refused_with_the_right_status() {
+    use anju_core::access::Role;
+    use serde_json::json;
+    let app = TestApp::new("scopes").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let leader = app.token("shizhang", Role::Leader, None).await;
+    let one = |org: &str, period: &str| json!({"values": [{"indicator": 8, "org_unit": org, "period": period, "value": 1}]});
+
+    let (status, _) = app
+        .post("/api/v1/values", &town, one("海洲街道", "2024-06"))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "another town");
+    let (status, _) = app
+        .post("/api/v1/values", &leader, one("硖石街道", "2024-06"))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "leaders read, they do not report"
+    );
+    let (status, body) = app
+        .post("/api/v1/values", &town, one("硖石街道", "2024-13"))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("values[0].period:"),
+        "{body}"
+    );
+    let (status, _) = app
+        .post("/api/v1/values/submit", &town, json!({"ids": [4242]}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let unauthenticated = Request::post("/api/v1/values")
+        .header("content-type", "application/json")
+        .body(Body::from(one("硖石街道", "2024-06").to_string()))
+        .unwrap();
+    assert_eq!(app.send(unauthenticated).await.0, StatusCode::UNAUTHORIZED);
+    let (status, _) = app
+        .with_token("GET", "/api/v1/evaluation?as_of=2024-13", &leader)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}

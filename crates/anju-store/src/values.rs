@@ -587,3 +587,16 @@ pub fn observations(
         Err(InputErrors(errors))
     }
 }
+
+impl Store {
+    /// One version by id.
+    pub async fn value(&self, id: i64) -> Result<Option<StoredValue>, StoreError> {
+        on_pool!(self, |pool, pg| {
+            let row = sqlx::query(sql(BY_ID, pg))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?;
+            Ok(row.map(|r| stored(&r)).transpose()?)
+        })
+    }
+}

@@ -1,0 +1,374 @@
+//! The reporting workflow over HTTP: enter figures as drafts, submit, approve
+//! or return them, list them, and evaluate the approved ones. Every handler
+//! checks the caller's scope (`anju_core::access`) for each figure it touches;
+//! input is checked with the rules the files are (`anju_core::input`), and an
+//! error names the field (`values[2].period`).
+
+use anju_core::access::Actor;
+use anju_core::engine;
+use anju_core::num::parse_figure;
+use anju_core::period::{Period, YearMonth};
+use anju_core::plan::Plan;
+use anju_core::targets::TargetBook;
+use anju_core::values::ValueSet;
+use anju_core::view::{Num, RowView};
+use anju_core::workflow::Step;
+use anju_store::{NewValue, StoredValue, ValueFilter};
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Authed;
+use crate::{ApiError, AppState};
+
+fn invalid(field: String, message: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        format!("{field}: {message}"),
+    )
+}
+
+fn forbidden(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+}
+
+/// A figure as sent: numbers as JSON numbers or as strings (exact either way:
+/// they are read from their text).
+#[derive(Deserialize)]
+pub(crate) struct ValueIn {
+    indicator: serde_json::Value,
+    org_unit: String,
+    period: String,
+    #[serde(default)]
+    value: Option<serde_json::Value>,
+    #[serde(default)]
+    numerator: Option<serde_json::Value>,
+    #[serde(default)]
+    denominator: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ValuesIn {
+    values: Vec<ValueIn>,
+}
+
+/// A stored version as shown.
+#[derive(Serialize)]
+pub(crate) struct ValueOut {
+    id: i64,
+    indicator: u16,
+    org_unit: String,
+    period: String,
+    version: i64,
+    value: Option<Num>,
+    numerator: Option<Num>,
+    denominator: Option<Num>,
+    state: &'static str,
+    late: bool,
+    correction_reason: Option<String>,
+    return_reason: Option<String>,
+    created_by: String,
+    created_at: String,
+    decided_by: Option<String>,
+    decided_at: Option<String>,
+}
+
+impl From<StoredValue> for ValueOut {
+    fn from(v: StoredValue) -> ValueOut {
+        let n = |d: Option<rust_decimal::Decimal>| d.map(|d| Num(d.normalize()));
+        ValueOut {
+            id: v.id,
+            indicator: v.indicator,
+            org_unit: v.org_unit,
+            period: v.period,
+            version: v.version,
+            value: n(v.value),
+            numerator: n(v.numerator),
+            denominator: n(v.denominator),
+            state: v.state.as_str(),
+            late: v.late,
+            correction_reason: v.correction_reason,
+            return_reason: v.return_reason,
+            created_by: v.created_by,
+            created_at: v.created_at,
+            decided_by: v.decided_by,
+            decided_at: v.decided_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub(crate) struct ValuesOut {
+    values: Vec<ValueOut>,
+}
+
+/// The caller as the access rules see them.
+fn actor(plan: &Plan, who: &Authed) -> Actor {
+    let org = who
+        .user
+        .org_unit
+        .as_deref()
+        .and_then(|o| plan.orgs.resolve(o).ok());
+    Actor {
+        role: who.user.role,
+        org,
+    }
+}
+
+fn number(
+    field: String,
+    v: &Option<serde_json::Value>,
+    percent: bool,
+) -> Result<Option<rust_decimal::Decimal>, ApiError> {
+    let text = match v {
+        None | Some(serde_json::Value::Null) => return Ok(None),
+        Some(serde_json::Value::String(s)) if s.trim().is_empty() => return Ok(None),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Number(n)) => n.to_string(),
+        Some(other) => return Err(invalid(field, format!("不是数字:{other}"))),
+    };
+    parse_figure(&text, percent)
+        .map(Some)
+        .map_err(|e| invalid(field, e))
+}
+
+/// `POST /api/v1/values`: figures as drafts of the caller, within their scope.
+pub(crate) async fn put(
+    State(state): State<AppState>,
+    who: Authed,
+    Json(body): Json<ValuesIn>,
+) -> Result<Json<ValuesOut>, ApiError> {
+    let plan = &state.plan;
+    let me = actor(plan, &who);
+    let mut out = Vec::with_capacity(body.values.len());
+    for (i, v) in body.values.iter().enumerate() {
+        let f = |name: &str| format!("values[{i}].{name}");
+        let code = match &v.indicator {
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let ix = plan
+            .find_indicator(&code)
+            .ok_or_else(|| invalid(f("indicator"), format!("未知的指标“{code}”")))?;
+        let org = plan
+            .orgs
+            .resolve(&v.org_unit)
+            .map_err(|e| invalid(f("org_unit"), e))?;
+        let org = plan
+            .reporting_unit(org)
+            .ok_or_else(|| invalid(f("org_unit"), "不在本计划的填报范围内"))?;
+        let period = Period::parse(&v.period).map_err(|e| invalid(f("period"), e))?;
+        if !me.may_report(plan, ix, org) {
+            return Err(forbidden(format!(
+                "无权填报{}的指标 {}",
+                plan.orgs.get(org).name,
+                plan.indicators[ix].code
+            )));
+        }
+        let percent = plan.indicators[ix].unit == "%";
+        out.push(NewValue {
+            indicator: plan.indicators[ix].code.0,
+            // The plan's own name, whatever alias was sent.
+            org_unit: plan.orgs.get(org).name.clone(),
+            period,
+            value: number(f("value"), &v.value, percent)?,
+            numerator: number(f("numerator"), &v.numerator, false)?,
+            denominator: number(f("denominator"), &v.denominator, false)?,
+        });
+    }
+    let now = crate::now(&state);
+    let stored = state.store.put_drafts(&out, &who.user.name, &now).await?;
+    Ok(Json(ValuesOut {
+        values: stored.into_iter().map(ValueOut::from).collect(),
+    }))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct StepIn {
+    ids: Vec<i64>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+async fn step(
+    state: AppState,
+    who: Authed,
+    body: StepIn,
+    step: Step,
+) -> Result<Json<ValuesOut>, ApiError> {
+    let plan = &state.plan;
+    let me = actor(plan, &who);
+    for &id in &body.ids {
+        let v = state
+            .store
+            .value(id)
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("数据 {id} 不存在")))?;
+        let ix = plan
+            .indicator_index(anju_core::plan::IndicatorCode(v.indicator))
+            .ok_or_else(|| invalid(format!("ids[{id}]"), "计划中没有该指标"))?;
+        let org = plan
+            .orgs
+            .resolve(&v.org_unit)
+            .map_err(|e| invalid(format!("ids[{id}]"), e))?;
+        let allowed = match step {
+            Step::Submit => me.may_report(plan, ix, org),
+            Step::Approve | Step::Return => me.may_review(plan, ix),
+        };
+        if !allowed {
+            return Err(forbidden(format!("无权{}数据 {id}", step.label())));
+        }
+    }
+    let now = crate::now(&state);
+    let done = state
+        .store
+        .step(
+            &body.ids,
+            step,
+            &who.user.name,
+            &now,
+            body.reason.as_deref(),
+            plan.settings.report_deadline_day,
+        )
+        .await?;
+    Ok(Json(ValuesOut {
+        values: done.into_iter().map(ValueOut::from).collect(),
+    }))
+}
+
+/// `POST /api/v1/values/submit` `{"ids":[…]}`.
+pub(crate) async fn submit(
+    State(state): State<AppState>,
+    who: Authed,
+    Json(body): Json<StepIn>,
+) -> Result<Json<ValuesOut>, ApiError> {
+    step(state, who, body, Step::Submit).await
+}
+
+/// `POST /api/v1/values/approve` `{"ids":[…]}`.
+pub(crate) async fn approve(
+    State(state): State<AppState>,
+    who: Authed,
+    Json(body): Json<StepIn>,
+) -> Result<Json<ValuesOut>, ApiError> {
+    step(state, who, body, Step::Approve).await
+}
+
+/// `POST /api/v1/values/return` `{"ids":[…],"reason":"…"}`.
+pub(crate) async fn give_back(
+    State(state): State<AppState>,
+    who: Authed,
+    Json(body): Json<StepIn>,
+) -> Result<Json<ValuesOut>, ApiError> {
+    step(state, who, body, Step::Return).await
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ListQuery {
+    state: Option<String>,
+    indicator: Option<u16>,
+    org_unit: Option<String>,
+    period: Option<String>,
+}
+
+/// `GET /api/v1/values?state=&indicator=&org_unit=&period=`: the versions the
+/// caller may read.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    who: Authed,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<ValuesOut>, ApiError> {
+    let plan = &state.plan;
+    let filter = ValueFilter {
+        state: match &q.state {
+            None => None,
+            Some(s) => Some(
+                anju_core::workflow::State::parse(s)
+                    .ok_or_else(|| invalid("state".into(), format!("未知的状态“{s}”")))?,
+            ),
+        },
+        indicator: q.indicator,
+        org_unit: match &q.org_unit {
+            None => None,
+            Some(o) => Some(
+                plan.orgs
+                    .get(
+                        plan.orgs
+                            .resolve(o)
+                            .map_err(|e| invalid("org_unit".into(), e))?,
+                    )
+                    .name
+                    .clone(),
+            ),
+        },
+        period: q
+            .period
+            .as_deref()
+            .map(Period::parse)
+            .transpose()
+            .map_err(|e| invalid("period".into(), e))?,
+    };
+    let me = actor(plan, &who);
+    let readable = |v: &StoredValue| {
+        let ix = plan.indicator_index(anju_core::plan::IndicatorCode(v.indicator));
+        let org = plan.orgs.resolve(&v.org_unit).ok();
+        matches!((ix, org), (Some(ix), Some(org)) if me.may_read(plan, ix, org))
+    };
+    let values = state
+        .store
+        .list(&filter)
+        .await?
+        .into_iter()
+        .filter(readable)
+        .map(ValueOut::from)
+        .collect();
+    Ok(Json(ValuesOut { values }))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct EvalQuery {
+    as_of: String,
+    org_unit: Option<String>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct EvalOut<'a> {
+    rows: Vec<RowView<'a>>,
+}
+
+/// `GET /api/v1/evaluation?as_of=YYYY-MM[&org_unit=…]`: the rows of `anju eval
+/// --format json`, from approved figures only, that the caller may read (a
+/// town reads its own rows and the aggregate of the reporting root).
+pub(crate) async fn evaluation(
+    State(state): State<AppState>,
+    who: Authed,
+    Query(q): Query<EvalQuery>,
+) -> Result<Response, ApiError> {
+    let plan = &state.plan;
+    let as_of = YearMonth::parse(&q.as_of).map_err(|e| invalid("as_of".into(), e))?;
+    let only = q
+        .org_unit
+        .as_deref()
+        .map(|o| plan.orgs.resolve(o))
+        .transpose()
+        .map_err(|e| invalid("org_unit".into(), e))?;
+    let approved = state.store.approved().await?;
+    let obs = anju_store::observations(plan, &approved, 0)
+        .map_err(|e| ApiError::new(StatusCode::CONFLICT, "plan_mismatch", e.to_string()))?;
+    let values = ValueSet::build(plan, obs, &["数据库".into()])
+        .map_err(|e| ApiError::new(StatusCode::CONFLICT, "duplicate", e.to_string()))?;
+    let eval = engine::evaluate(plan, &values, &TargetBook::from_plan(plan), as_of);
+    let me = actor(plan, &who);
+    let rows = eval
+        .rows
+        .iter()
+        .filter(|r| r.org == plan.reporting_root || me.may_read(plan, r.indicator, r.org))
+        .filter(|r| only.is_none_or(|o| o == r.org))
+        .map(|r| RowView::new(plan, &eval, r))
+        .collect();
+    Ok(Json(EvalOut { rows }).into_response())
+}
