@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, JsonBody};
 
 /// The name of the session cookie.
 pub const COOKIE: &str = "anju_session";
@@ -63,7 +63,7 @@ fn dummy_hash() -> &'static str {
 /// `POST /api/v1/login` `{"username","password"}` → `{"token","user"}`.
 pub(crate) async fn login(
     State(state): State<AppState>,
-    Json(body): Json<Login>,
+    JsonBody(body): JsonBody<Login>,
 ) -> Result<Response, ApiError> {
     let now = (state.clock)();
     let name = body.username.trim().to_string();

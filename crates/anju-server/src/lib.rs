@@ -125,6 +125,54 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// Largest request body accepted (413 above it): 4 MiB, far more than a
+/// month's figures of a city.
+pub const MAX_BODY: usize = 4 << 20;
+
+/// A JSON request body whose every failure is a JSON error: malformed JSON or
+/// a wrong field is 400 or 422 with serde's words, too large is 413.
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> axum::extract::FromRequest<S> for JsonBody<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::extract::rejection::JsonRejection;
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(JsonBody(v)),
+            Err(JsonRejection::JsonDataError(e)) => Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                format!("请求内容有误:{}", e.body_text()),
+            )),
+            Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_json",
+                format!("不是有效的 JSON:{}", e.body_text()),
+            )),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "content_type",
+                "请求须为 application/json",
+            )),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("请求内容超过 {} MiB", MAX_BODY >> 20),
+            )),
+            Err(e) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                e.body_text(),
+            )),
+        }
+    }
+}
+
 /// The routes of the service.
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -139,6 +187,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/values/return", post(values::give_back))
         .route("/api/v1/evaluation", get(values::evaluation))
         .fallback(|| async { ApiError::not_found("没有这个地址") })
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
 

@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Authed;
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, JsonBody};
 
 fn invalid(field: String, message: impl std::fmt::Display) -> ApiError {
     ApiError::new(
@@ -139,7 +139,7 @@ fn number(
 pub(crate) async fn put(
     State(state): State<AppState>,
     who: Authed,
-    Json(body): Json<ValuesIn>,
+    JsonBody(body): JsonBody<ValuesIn>,
 ) -> Result<Json<ValuesOut>, ApiError> {
     let plan = &state.plan;
     let me = actor(plan, &who);
@@ -244,7 +244,7 @@ async fn step(
 pub(crate) async fn submit(
     State(state): State<AppState>,
     who: Authed,
-    Json(body): Json<StepIn>,
+    JsonBody(body): JsonBody<StepIn>,
 ) -> Result<Json<ValuesOut>, ApiError> {
     step(state, who, body, Step::Submit).await
 }
@@ -253,7 +253,7 @@ pub(crate) async fn submit(
 pub(crate) async fn approve(
     State(state): State<AppState>,
     who: Authed,
-    Json(body): Json<StepIn>,
+    JsonBody(body): JsonBody<StepIn>,
 ) -> Result<Json<ValuesOut>, ApiError> {
     step(state, who, body, Step::Approve).await
 }
@@ -262,7 +262,7 @@ pub(crate) async fn approve(
 pub(crate) async fn give_back(
     State(state): State<AppState>,
     who: Authed,
-    Json(body): Json<StepIn>,
+    JsonBody(body): JsonBody<StepIn>,
 ) -> Result<Json<ValuesOut>, ApiError> {
     step(state, who, body, Step::Return).await
 }

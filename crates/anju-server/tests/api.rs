@@ -430,3 +430,54 @@ async fn scopes_and_bad_input_are_refused_with_the_right_status() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn malformed_and_oversized_bodies_get_json_errors() {
+    use anju_core::access::Role;
+    let app = TestApp::new("bodies").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let raw = |body: Vec<u8>, content_type: &str| {
+        Request::post("/api/v1/values")
+            .header("authorization", format!("Bearer {town}"))
+            .header("content-type", content_type)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let (status, _, body) = app
+        .send(raw(b"{\"values\": [".to_vec(), "application/json"))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_json"))
+    );
+    let (status, _, body) = app
+        .send(raw(
+            b"{\"values\": [{\"indicator\": 8}]}".to_vec(),
+            "application/json",
+        ))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid"))
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("org_unit"),
+        "{body}"
+    );
+    let (status, _, body) = app.send(raw(b"{}".to_vec(), "text/plain")).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("content_type"))
+    );
+    let mut big = b"{\"values\": [], \"pad\": \"".to_vec();
+    big.extend(std::iter::repeat_n(b'x', anju_server::MAX_BODY + 1));
+    big.extend(b"\"}");
+    let (status, _, body) = app.send(raw(big, "application/json")).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large"))
+    );
+}
