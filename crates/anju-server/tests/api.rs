@@ -481,3 +481,143 @@ async fn malformed_and_oversized_bodies_get_json_errors() {
         (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large"))
     );
 }
+
+/// Every role × every endpoint × its own unit and another: each cell an
+/// assertion on the status.
+#[tokio::test]
+async fn the_permission_matrix() {
+    use anju_core::access::Role;
+    use anju_core::period::Period;
+    use anju_core::workflow::{Date, Step};
+    use anju_store::{NewValue, Now};
+    use serde_json::json;
+    let app = TestApp::new("matrix").await;
+    // (user, role, unit, (indicator, unit) of its own figure, (indicator, unit) of another's)
+    let users: [(&str, Role, Option<&str>, (u16, &str), (u16, &str)); 6] = [
+        ("admin", Role::Admin, None, (8, "硖石街道"), (8, "海洲街道")),
+        (
+            "taskforce",
+            Role::Taskforce,
+            Some("市住建局"),
+            (8, "硖石街道"),
+            (2, "海宁市"),
+        ),
+        (
+            "leader",
+            Role::Leader,
+            None,
+            (8, "硖石街道"),
+            (8, "海洲街道"),
+        ),
+        (
+            "fund",
+            Role::LeadUnit,
+            Some("海宁公积金分中心"),
+            (15, "海宁市"),
+            (2, "海宁市"),
+        ),
+        (
+            "ndrc",
+            Role::Unit,
+            Some("市发改局"),
+            (2, "海宁市"),
+            (2, "硖石街道"),
+        ),
+        (
+            "xiashi",
+            Role::Town,
+            Some("硖石街道"),
+            (8, "硖石街道"),
+            (8, "海洲街道"),
+        ),
+    ];
+    let ok = StatusCode::OK;
+    let no = StatusCode::FORBIDDEN;
+    // Expected: enter own, enter other, review own indicator, review other.
+    let expected = [
+        ("admin", [no, no, no, no]),
+        ("taskforce", [ok, ok, ok, ok]),
+        ("leader", [no, no, no, no]),
+        ("fund", [ok, no, ok, no]),
+        ("ndrc", [ok, no, no, no]),
+        ("xiashi", [ok, no, no, no]),
+    ];
+    let now = Now {
+        date: Date {
+            year: 2024,
+            month: 7,
+            day: 1,
+        },
+        stamp: "2024-07-01T09:00:00+08:00".into(),
+    };
+    let seed = |indicator: u16, org: &str, month: usize| NewValue {
+        indicator,
+        org_unit: org.into(),
+        period: Period::parse(&format!("2024-{:02}", month + 1)).unwrap(),
+        value: Some(rust_decimal::Decimal::ONE),
+        numerator: None,
+        denominator: None,
+    };
+    for (k, ((name, role, org, own, other), (_, want))) in users.iter().zip(expected).enumerate() {
+        let token = app.token(name, *role, *org).await;
+        let month = format!("2023-{:02}", k + 1);
+        let enter = |(indicator, unit): (u16, &str)| json!({"values": [{"indicator": indicator, "org_unit": unit, "period": month, "value": 1}]});
+        let got_own = app.post("/api/v1/values", &token, enter(*own)).await.0;
+        let got_other = app.post("/api/v1/values", &token, enter(*other)).await.0;
+        // Figures of the own and the other indicator, entered and submitted by someone else.
+        let mut review = Vec::new();
+        for (indicator, unit) in [*own, *other] {
+            let v = app
+                .state
+                .store
+                .put_drafts(&[seed(indicator, unit, k)], "seed", &now)
+                .await
+                .unwrap();
+            let id = v[0].id;
+            app.state
+                .store
+                .step(&[id], Step::Submit, "seed", &now, None, 5)
+                .await
+                .unwrap();
+            review.push(
+                app.post("/api/v1/values/approve", &token, json!({"ids": [id]}))
+                    .await
+                    .0,
+            );
+        }
+        let got = [got_own, got_other, review[0], review[1]];
+        assert_eq!(
+            got, want,
+            "{name}: enter own, enter other, review own, review other"
+        );
+        // Everyone logged in may ask for the evaluation and the values list (what they may read).
+        assert_eq!(
+            app.with_token("GET", "/api/v1/evaluation?as_of=2024-06", &token)
+                .await
+                .0,
+            ok,
+            "{name}"
+        );
+        assert_eq!(
+            app.with_token("GET", "/api/v1/values", &token).await.0,
+            ok,
+            "{name}"
+        );
+        assert_eq!(
+            app.with_token("GET", "/api/v1/me", &token).await.0,
+            ok,
+            "{name}"
+        );
+    }
+    // Without a login: only the public routes.
+    assert_eq!(app.get("/api/v1/plan").await.0, ok);
+    assert_eq!(app.get("/api/v1/health").await.0, ok);
+    for uri in [
+        "/api/v1/values",
+        "/api/v1/evaluation?as_of=2024-06",
+        "/api/v1/me",
+    ] {
+        let request = Request::get(uri).body(Body::empty()).unwrap();
+        assert_eq!(app.send(request).await.0, StatusCode::UNAUTHORIZED, "{uri}");
+    }
+}
