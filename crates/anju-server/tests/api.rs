@@ -493,7 +493,9 @@ async fn the_permission_matrix() {
     use serde_json::json;
     let app = TestApp::new("matrix").await;
     // (user, role, unit, (indicator, unit) of its own figure, (indicator, unit) of another's)
-    let users: [(&str, Role, Option<&str>, (u16, &str), (u16, &str)); 6] = [
+    // (user, role, unit, (indicator, unit) of its own figure, (indicator, unit) of another's)
+    type Cell<'a> = (u16, &'a str);
+    let users: [(&str, Role, Option<&str>, Cell, Cell); 6] = [
         ("admin", Role::Admin, None, (8, "硖石街道"), (8, "海洲街道")),
         (
             "taskforce",
