@@ -185,6 +185,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/values/submit", post(values::submit))
         .route("/api/v1/values/approve", post(values::approve))
         .route("/api/v1/values/return", post(values::give_back))
+        .route("/api/v1/values/{id}/correct", post(values::correct))
         .route("/api/v1/evaluation", get(values::evaluation))
         .fallback(|| async { ApiError::not_found("没有这个地址") })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))

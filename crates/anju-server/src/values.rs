@@ -372,3 +372,56 @@ pub(crate) async fn evaluation(
         .collect();
     Ok(Json(EvalOut { rows }).into_response())
 }
+
+#[derive(Deserialize)]
+pub(crate) struct CorrectIn {
+    #[serde(default)]
+    value: Option<serde_json::Value>,
+    #[serde(default)]
+    numerator: Option<serde_json::Value>,
+    #[serde(default)]
+    denominator: Option<serde_json::Value>,
+    reason: String,
+}
+
+/// `POST /api/v1/values/{id}/correct` `{"value"|"numerator"+"denominator","reason"}`:
+/// a correction of an approved figure, by someone who may report it; it waits
+/// for review, and the approved figure counts until then.
+pub(crate) async fn correct(
+    State(state): State<AppState>,
+    who: Authed,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    JsonBody(body): JsonBody<CorrectIn>,
+) -> Result<Json<ValueOut>, ApiError> {
+    let plan = &state.plan;
+    let old = state
+        .store
+        .value(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("数据 {id} 不存在")))?;
+    let ix = plan
+        .indicator_index(anju_core::plan::IndicatorCode(old.indicator))
+        .ok_or_else(|| invalid("id".into(), "计划中没有该指标"))?;
+    let org = plan
+        .orgs
+        .resolve(&old.org_unit)
+        .map_err(|e| invalid("id".into(), e))?;
+    if !actor(plan, &who).may_report(plan, ix, org) {
+        return Err(forbidden(format!("无权更正数据 {id}")));
+    }
+    let percent = plan.indicators[ix].unit == "%";
+    let new = NewValue {
+        indicator: old.indicator,
+        org_unit: old.org_unit.clone(),
+        period: Period::parse(&old.period).map_err(|e| invalid("id".into(), e))?,
+        value: number("value".into(), &body.value, percent)?,
+        numerator: number("numerator".into(), &body.numerator, false)?,
+        denominator: number("denominator".into(), &body.denominator, false)?,
+    };
+    let now = crate::now(&state);
+    let v = state
+        .store
+        .correct(id, &new, &body.reason, &who.user.name, &now)
+        .await?;
+    Ok(Json(ValueOut::from(v)))
+}

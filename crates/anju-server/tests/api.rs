@@ -623,3 +623,65 @@ async fn the_permission_matrix() {
         assert_eq!(app.send(request).await.0, StatusCode::UNAUTHORIZED, "{uri}");
     }
 }
+
+#[tokio::test]
+async fn an_approved_figure_is_corrected_with_a_reason_and_reviewed_again() {
+    use anju_core::access::Role;
+    use serde_json::json;
+    let app = TestApp::new("correct").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let other = app.token("haizhou", Role::Town, Some("海洲街道")).await;
+    let taskforce = app
+        .token("zhuanban", Role::Taskforce, Some("市住建局"))
+        .await;
+    let (_, body) = app.post("/api/v1/values", &town, json!({"values": [{"indicator": 8, "org_unit": "硖石街道", "period": "2024-06", "value": 7}]})).await;
+    let id = body["values"][0]["id"].as_i64().unwrap();
+    app.post("/api/v1/values/submit", &town, json!({"ids": [id]}))
+        .await;
+    app.post("/api/v1/values/approve", &taskforce, json!({"ids": [id]}))
+        .await;
+
+    let uri = format!("/api/v1/values/{id}/correct");
+    let (status, _) = app
+        .post(&uri, &other, json!({"value": 9, "reason": "x"}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "another town's figure");
+    let (status, body) = app
+        .post(&uri, &town, json!({"value": 9, "reason": " "}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = app
+        .post(&uri, &town, json!({"value": "8.5", "reason": "漏报一台"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (body["state"].as_str(), body["correction_reason"].as_str()),
+        (Some("submitted"), Some("漏报一台"))
+    );
+    let correction = body["id"].as_i64().unwrap();
+
+    assert_eq!(
+        xiashi_8(&app, &taskforce).await,
+        "7",
+        "the approved figure counts until the correction is approved"
+    );
+    app.post(
+        "/api/v1/values/approve",
+        &taskforce,
+        json!({"ids": [correction]}),
+    )
+    .await;
+    assert_eq!(xiashi_8(&app, &taskforce).await, "8.5");
+}
+
+/// 硖石街道's actual for indicator 8, as the evaluation shows it.
+async fn xiashi_8(app: &TestApp, token: &str) -> String {
+    let (_, body) = app
+        .with_token("GET", "/api/v1/evaluation?as_of=2024-06", token)
+        .await;
+    let rows = body["rows"].as_array().unwrap();
+    rows.iter()
+        .find(|r| r["indicator"] == 8 && r["org_unit"] == "硖石街道")
+        .unwrap()["actual"]
+        .to_string()
+}
