@@ -311,8 +311,15 @@ pub(crate) async fn list(
             .map(Period::parse)
             .transpose()
             .map_err(|e| invalid("period".into(), e))?,
+        scope: None,
     };
     let me = actor(plan, &who);
+    // The query is narrowed to the caller's units and indicators; the exact
+    // rule is checked again on each row below.
+    let filter = ValueFilter {
+        scope: scope_of(plan, &me),
+        ..filter
+    };
     let readable = |v: &StoredValue| {
         let ix = plan.indicator_index(anju_core::plan::IndicatorCode(v.indicator));
         let org = plan.orgs.resolve(&v.org_unit).ok();
@@ -327,6 +334,34 @@ pub(crate) async fn list(
         .map(ValueOut::from)
         .collect();
     Ok(Json(ValuesOut { values }))
+}
+
+/// The units and indicators a caller may read (`None`: everything).
+fn scope_of(plan: &Plan, me: &Actor) -> Option<anju_store::Scope> {
+    use anju_core::access::Role;
+    if matches!(me.role, Role::Taskforce | Role::Leader) {
+        return None;
+    }
+    let mut org_units = Vec::new();
+    let mut indicators = Vec::new();
+    for &org in &plan.reporting {
+        for ix in 0..plan.indicators.len() {
+            if me.may_read(plan, ix, org) {
+                let name = &plan.orgs.get(org).name;
+                if !org_units.contains(name) {
+                    org_units.push(name.clone());
+                }
+                let code = plan.indicators[ix].code.0;
+                if !indicators.contains(&code) {
+                    indicators.push(code);
+                }
+            }
+        }
+    }
+    Some(anju_store::Scope {
+        org_units,
+        indicators: Some(indicators),
+    })
 }
 
 #[derive(Deserialize)]

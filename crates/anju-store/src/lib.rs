@@ -26,7 +26,7 @@ use sqlx::sqlite::{
 
 pub use sessions::new_token;
 pub use users::{MAX_PASSWORD_BYTES, MIN_PASSWORD, UserRecord, hash_password, verify_password};
-pub use values::{NewValue, Now, StoredValue, ValueFilter, observations};
+pub use values::{NewValue, Now, Scope, StoredValue, ValueFilter, observations};
 
 /// What went wrong in the store.
 #[derive(Debug, thiserror::Error)]

@@ -86,6 +86,17 @@ pub struct ValueFilter {
     pub org_unit: Option<String>,
     /// Only this period.
     pub period: Option<Period>,
+    /// Only within this scope (the caller's role): applied in the query.
+    pub scope: Option<Scope>,
+}
+
+/// The units and indicators a caller may see, as the query narrows them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// Only these units (empty: none).
+    pub org_units: Vec<String>,
+    /// Only these indicators (`None`: all).
+    pub indicators: Option<Vec<u16>>,
 }
 
 /// The columns of a stored value, in the order `stored` reads them.
@@ -489,6 +500,19 @@ impl Store {
         if filter.period.is_some() {
             q.push_str(" AND period = ?");
         }
+        if let Some(scope) = &filter.scope {
+            if scope.org_units.is_empty() || scope.indicators.as_ref().is_some_and(Vec::is_empty) {
+                return Ok(Vec::new());
+            }
+            let marks = |n: usize| vec!["?"; n].join(", ");
+            q.push_str(&format!(
+                " AND org_unit IN ({})",
+                marks(scope.org_units.len())
+            ));
+            if let Some(inds) = &scope.indicators {
+                q.push_str(&format!(" AND indicator IN ({})", marks(inds.len())));
+            }
+        }
         q.push_str(" ORDER BY id");
         on_pool!(self, |pool, pg| {
             let mut query = sqlx::query(sql(&q, pg));
@@ -503,6 +527,14 @@ impl Store {
             }
             if let Some(p) = filter.period {
                 query = query.bind(p.to_string());
+            }
+            if let Some(scope) = &filter.scope {
+                for o in &scope.org_units {
+                    query = query.bind(o.as_str());
+                }
+                for &i in scope.indicators.iter().flatten() {
+                    query = query.bind(i64::from(i));
+                }
             }
             let rows = query.fetch_all(pool).await?;
             rows.iter()

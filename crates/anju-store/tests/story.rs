@@ -476,6 +476,40 @@ async fn story(store: Store) {
         "all or nothing"
     );
 
+    // A scope narrows the query itself (both backends: IN lists).
+    let scoped = |org_units: Vec<&str>, indicators: Option<Vec<u16>>| ValueFilter {
+        scope: Some(anju_store::Scope {
+            org_units: org_units.into_iter().map(String::from).collect(),
+            indicators,
+        }),
+        ..Default::default()
+    };
+    let mine = store
+        .list(&scoped(vec!["硖石街道"], Some(vec![8])))
+        .await
+        .unwrap();
+    assert!(
+        !mine.is_empty()
+            && mine
+                .iter()
+                .all(|v| v.org_unit == "硖石街道" && v.indicator == 8)
+    );
+    let two = store
+        .list(&scoped(vec!["硖石街道", "马桥街道"], None))
+        .await
+        .unwrap();
+    assert!(
+        two.iter().any(|v| v.org_unit == "马桥街道") && two.iter().all(|v| v.org_unit != "海宁市")
+    );
+    assert!(store.list(&scoped(vec![], None)).await.unwrap().is_empty());
+    assert!(
+        store
+            .list(&scoped(vec!["硖石街道"], Some(vec![])))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
     // Users: argon2id hashes, unique names.
     use anju_core::access::Role;
     let hash = anju_store::hash_password("correct horse").unwrap();
