@@ -132,11 +132,7 @@ async fn main() {
         )
         .await
         .unwrap();
-    let state = AppState {
-        plan: plan.clone(),
-        store: store.clone(),
-        clock: system_clock(),
-    };
+    let state = AppState::new(plan.clone(), store.clone(), system_clock());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });

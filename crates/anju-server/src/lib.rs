@@ -34,6 +34,9 @@ pub fn system_clock() -> Clock {
     })
 }
 
+/// Approved figures kept in memory, with the store revision they were read at.
+pub(crate) type Kept = (i64, Arc<anju_core::values::ValueSet>);
+
 /// What every request can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -43,6 +46,21 @@ pub struct AppState {
     pub store: Store,
     /// The time now.
     pub clock: Clock,
+    /// The approved figures as the engine reads them, with the store's
+    /// revision they were read at (kept while it does not change).
+    pub(crate) approved: Arc<std::sync::Mutex<Option<Kept>>>,
+}
+
+impl AppState {
+    /// The state of a service.
+    pub fn new(plan: Arc<Plan>, store: Store, clock: Clock) -> AppState {
+        AppState {
+            plan,
+            store,
+            clock,
+            approved: Arc::default(),
+        }
+    }
 }
 
 impl std::fmt::Debug for AppState {

@@ -364,6 +364,32 @@ fn scope_of(plan: &Plan, me: &Actor) -> Option<anju_store::Scope> {
     })
 }
 
+/// The approved figures, read again only when the store's revision has moved
+/// (by any server): the revision is read first, so a copy is never newer than
+/// the revision it is filed under.
+async fn approved_values(state: &AppState) -> Result<std::sync::Arc<ValueSet>, ApiError> {
+    let revision = state.store.revision().await?;
+    let kept = state.approved.lock().ok().and_then(|k| {
+        k.as_ref()
+            .filter(|(r, _)| *r == revision)
+            .map(|(_, v)| v.clone())
+    });
+    if let Some(v) = kept {
+        return Ok(v);
+    }
+    let plan = &state.plan;
+    let approved = state.store.approved().await?;
+    let obs = anju_store::observations(plan, &approved, 0)
+        .map_err(|e| ApiError::new(StatusCode::CONFLICT, "plan_mismatch", e.to_string()))?;
+    let values = ValueSet::build(plan, obs, &["数据库".into()])
+        .map_err(|e| ApiError::new(StatusCode::CONFLICT, "duplicate", e.to_string()))?;
+    let values = std::sync::Arc::new(values);
+    if let Ok(mut k) = state.approved.lock() {
+        *k = Some((revision, values.clone()));
+    }
+    Ok(values)
+}
+
 #[derive(Deserialize)]
 pub(crate) struct EvalQuery {
     as_of: String,
@@ -391,11 +417,7 @@ pub(crate) async fn evaluation(
         .map(|o| plan.orgs.resolve(o))
         .transpose()
         .map_err(|e| invalid("org_unit".into(), e))?;
-    let approved = state.store.approved().await?;
-    let obs = anju_store::observations(plan, &approved, 0)
-        .map_err(|e| ApiError::new(StatusCode::CONFLICT, "plan_mismatch", e.to_string()))?;
-    let values = ValueSet::build(plan, obs, &["数据库".into()])
-        .map_err(|e| ApiError::new(StatusCode::CONFLICT, "duplicate", e.to_string()))?;
+    let values = approved_values(&state).await?;
     let eval = engine::evaluate(plan, &values, &TargetBook::from_plan(plan), as_of);
     let me = actor(plan, &who);
     let rows = eval

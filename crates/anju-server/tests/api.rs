@@ -33,7 +33,7 @@ impl TestApp {
         let clock: anju_server::Clock =
             Arc::new(move || clock_now.load(std::sync::atomic::Ordering::SeqCst));
         TestApp {
-            state: AppState { plan, store, clock },
+            state: AppState::new(plan, store, clock),
             now,
         }
     }
@@ -684,4 +684,38 @@ async fn xiashi_8(app: &TestApp, token: &str) -> String {
         .find(|r| r["indicator"] == 8 && r["org_unit"] == "硖石街道")
         .unwrap()["actual"]
         .to_string()
+}
+
+#[tokio::test]
+async fn a_server_sees_an_approval_made_by_another_server_at_once() {
+    use anju_core::access::Role;
+    use serde_json::json;
+    let a = TestApp::new("two-servers").await;
+    // A second server on the same database, with its own memory.
+    let b = TestApp {
+        state: AppState::new(
+            a.state.plan.clone(),
+            a.state.store.clone(),
+            a.state.clock.clone(),
+        ),
+        now: a.now.clone(),
+    };
+    let town = a.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let taskforce = a.token("zhuanban", Role::Taskforce, Some("市住建局")).await;
+    let (_, body) = a.post("/api/v1/values", &town, json!({"values": [{"indicator": 8, "org_unit": "硖石街道", "period": "2024-06", "value": 7}]})).await;
+    let id = body["values"][0]["id"].as_i64().unwrap();
+    a.post("/api/v1/values/submit", &town, json!({"ids": [id]}))
+        .await;
+    assert_eq!(
+        xiashi_8(&a, &taskforce).await,
+        "null",
+        "server A keeps an evaluation without it"
+    );
+    b.post("/api/v1/values/approve", &taskforce, json!({"ids": [id]}))
+        .await;
+    assert_eq!(
+        xiashi_8(&a, &taskforce).await,
+        "7",
+        "server A sees server B's approval in its next answer"
+    );
 }

@@ -20,6 +20,10 @@ const SQLITE: Migrations = &[
         "0003_sessions",
         include_str!("../migrations/sqlite/0003_sessions.sql"),
     ),
+    (
+        "0004_revision",
+        include_str!("../migrations/sqlite/0004_revision.sql"),
+    ),
 ];
 const POSTGRES: Migrations = &[
     (
@@ -33,6 +37,10 @@ const POSTGRES: Migrations = &[
     (
         "0003_sessions",
         include_str!("../migrations/postgres/0003_sessions.sql"),
+    ),
+    (
+        "0004_revision",
+        include_str!("../migrations/postgres/0004_revision.sql"),
     ),
 ];
 

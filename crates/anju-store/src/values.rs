@@ -145,6 +145,24 @@ where
     })
 }
 
+/// Raises the change counter inside a write transaction.
+async fn bump<DB: sqlx::Database>(
+    tx: &mut sqlx::Transaction<'_, DB>,
+    pg: bool,
+) -> Result<(), sqlx::Error>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+{
+    sqlx::query(sql(
+        "UPDATE anju_revision SET revision = revision + 1 WHERE id = 1",
+        pg,
+    ))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// SQLite write transactions take the write lock at once, so that two writers
 /// queue (for the busy timeout) instead of both reading and one failing to
 /// upgrade its lock; the second then sees the first's result.
@@ -286,6 +304,7 @@ impl Store {
                 .map_err(unique_race)?;
                 out.push(stored(&row)?);
             }
+            bump(&mut tx, pg).await?;
             tx.commit().await?;
             Ok(out)
         })
@@ -379,6 +398,7 @@ impl Store {
                     .await?;
                 out.push(stored(&row)?);
             }
+            bump(&mut tx, pg).await?;
             tx.commit().await?;
             Ok(out)
         })
@@ -476,6 +496,7 @@ impl Store {
             .await
             .map_err(unique_race)?;
             let v = stored(&row)?;
+            bump(&mut tx, pg).await?;
             tx.commit().await?;
             Ok(v)
         })
@@ -629,6 +650,20 @@ impl Store {
                 .fetch_optional(pool)
                 .await?;
             Ok(row.map(|r| stored(&r)).transpose()?)
+        })
+    }
+}
+
+impl Store {
+    /// The change counter of the figures: it rises with every change, on
+    /// every server, so a copy kept in memory is current while it is equal.
+    pub async fn revision(&self) -> Result<i64, StoreError> {
+        on_pool!(self, |pool, pg| {
+            let n: i64 =
+                sqlx::query_scalar(sql("SELECT revision FROM anju_revision WHERE id = 1", pg))
+                    .fetch_one(pool)
+                    .await?;
+            Ok(n)
         })
     }
 }

@@ -182,11 +182,7 @@ fn serve(
         use std::io::Write as _;
         std::io::stdout().flush()?;
         anju_server::serve(
-            anju_server::AppState {
-                plan,
-                store,
-                clock: anju_server::system_clock(),
-            },
+            anju_server::AppState::new(plan, store, anju_server::system_clock()),
             listener,
         )
         .await?;

@@ -476,7 +476,7 @@ fn migrate_creates_the_schema_once() {
     );
     assert!(
         String::from_utf8_lossy(&first.stdout)
-            .contains("已完成迁移:0001_values、0002_users、0003_sessions")
+            .contains("已完成迁移:0001_values、0002_users、0003_sessions、0004_revision")
     );
     let again = anju(&["migrate", "--database", &url]);
     assert!(String::from_utf8_lossy(&again.stdout).contains("无需迁移"));
