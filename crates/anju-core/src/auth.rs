@@ -26,6 +26,11 @@ pub fn locked_until(failures: &[i64], now: i64) -> Option<i64> {
         .max()
 }
 
+/// A session's last use is written at most this often: a read does not
+/// become a write on every request, and the idle time is counted to within
+/// this many seconds (a session may end up to a minute early, never late).
+pub const TOUCH_SECONDS: i64 = 60;
+
 /// Whether a session last used at `last_seen` is still alive at `now`.
 pub fn session_alive(last_seen: i64, now: i64) -> bool {
     now - last_seen < IDLE_SECONDS

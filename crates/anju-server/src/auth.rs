@@ -138,6 +138,8 @@ pub struct Authed {
     pub user: UserRecord,
     /// The token of the session.
     pub token: String,
+    /// The store's revision when the session was read.
+    pub revision: i64,
 }
 
 impl FromRequestParts<AppState> for Authed {
@@ -149,8 +151,12 @@ impl FromRequestParts<AppState> for Authed {
     ) -> Result<Self, Self::Rejection> {
         let token = token_of(&parts.headers)
             .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "请先登录"))?;
-        match state.store.session_user(&token, (state.clock)()).await? {
-            Some(user) => Ok(Authed { user, token }),
+        match state.store.session(&token, (state.clock)()).await? {
+            Some(s) => Ok(Authed {
+                user: s.user,
+                token,
+                revision: s.revision,
+            }),
             None => Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",

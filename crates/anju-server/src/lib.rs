@@ -9,6 +9,8 @@
 //! details go to the log, not to the user). No input produces a panic.
 
 mod auth;
+mod cache;
+mod users;
 mod values;
 
 use std::sync::Arc;
@@ -34,9 +36,6 @@ pub fn system_clock() -> Clock {
     })
 }
 
-/// Approved figures kept in memory, with the store revision they were read at.
-pub(crate) type Kept = (i64, Arc<anju_core::values::ValueSet>);
-
 /// What every request can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -46,9 +45,8 @@ pub struct AppState {
     pub store: Store,
     /// The time now.
     pub clock: Clock,
-    /// The approved figures as the engine reads them, with the store's
-    /// revision they were read at (kept while it does not change).
-    pub(crate) approved: Arc<std::sync::Mutex<Option<Kept>>>,
+    /// Approved figures, evaluations and answers kept per store revision.
+    pub(crate) cache: Arc<cache::Cache>,
 }
 
 impl AppState {
@@ -58,7 +56,7 @@ impl AppState {
             plan,
             store,
             clock,
-            approved: Arc::default(),
+            cache: Arc::default(),
         }
     }
 }
@@ -122,10 +120,10 @@ impl IntoResponse for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
-            StoreError::NotFound(_) => {
+            StoreError::NotFound(_) | StoreError::NoSuchUser(_) => {
                 ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
             }
-            StoreError::Conflict { .. } => {
+            StoreError::Conflict { .. } | StoreError::UserExists(_) => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
             }
             StoreError::Invalid(_) => {
@@ -199,6 +197,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/login", post(auth::login))
         .route("/api/v1/logout", post(auth::logout))
         .route("/api/v1/me", get(auth::me))
+        .route("/api/v1/me/password", post(users::own_password))
+        .route("/api/v1/users", get(users::list).post(users::add))
+        .route("/api/v1/users/{name}", axum::routing::patch(users::change))
         .route("/api/v1/values", post(values::put).get(values::list))
         .route("/api/v1/values/submit", post(values::submit))
         .route("/api/v1/values/approve", post(values::approve))

@@ -21,6 +21,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Authed;
+use crate::cache::{Answer, Found, ViewKey};
 use crate::{ApiError, AppState, JsonBody};
 
 fn invalid(field: String, message: impl std::fmt::Display) -> ApiError {
@@ -364,30 +365,15 @@ fn scope_of(plan: &Plan, me: &Actor) -> Option<anju_store::Scope> {
     })
 }
 
-/// The approved figures, read again only when the store's revision has moved
-/// (by any server): the revision is read first, so a copy is never newer than
-/// the revision it is filed under.
+/// The approved figures of the store now, as the engine reads them.
 async fn approved_values(state: &AppState) -> Result<std::sync::Arc<ValueSet>, ApiError> {
-    let revision = state.store.revision().await?;
-    let kept = state.approved.lock().ok().and_then(|k| {
-        k.as_ref()
-            .filter(|(r, _)| *r == revision)
-            .map(|(_, v)| v.clone())
-    });
-    if let Some(v) = kept {
-        return Ok(v);
-    }
     let plan = &state.plan;
     let approved = state.store.approved().await?;
     let obs = anju_store::observations(plan, &approved, 0)
         .map_err(|e| ApiError::new(StatusCode::CONFLICT, "plan_mismatch", e.to_string()))?;
     let values = ValueSet::build(plan, obs, &["数据库".into()])
         .map_err(|e| ApiError::new(StatusCode::CONFLICT, "duplicate", e.to_string()))?;
-    let values = std::sync::Arc::new(values);
-    if let Ok(mut k) = state.approved.lock() {
-        *k = Some((revision, values.clone()));
-    }
-    Ok(values)
+    Ok(std::sync::Arc::new(values))
 }
 
 #[derive(Deserialize)]
@@ -396,19 +382,20 @@ pub(crate) struct EvalQuery {
     org_unit: Option<String>,
 }
 
-#[derive(Serialize)]
-pub(crate) struct EvalOut<'a> {
-    rows: Vec<RowView<'a>>,
-}
-
 /// `GET /api/v1/evaluation?as_of=YYYY-MM[&org_unit=…]`: the rows of `anju eval
 /// --format json`, from approved figures only, that the caller may read (a
 /// town reads its own rows and the aggregate of the reporting root).
+///
+/// Answers are kept per store revision and kind of caller (`cache`): the
+/// revision comes with the session in one query, so an approval anywhere is
+/// seen by the next request, and an unchanged store costs one query.
 pub(crate) async fn evaluation(
     State(state): State<AppState>,
     who: Authed,
+    headers: axum::http::HeaderMap,
     Query(q): Query<EvalQuery>,
 ) -> Result<Response, ApiError> {
+    let gzip = accepts_gzip(&headers);
     let plan = &state.plan;
     let as_of = YearMonth::parse(&q.as_of).map_err(|e| invalid("as_of".into(), e))?;
     let only = q
@@ -417,17 +404,93 @@ pub(crate) async fn evaluation(
         .map(|o| plan.orgs.resolve(o))
         .transpose()
         .map_err(|e| invalid("org_unit".into(), e))?;
-    let values = approved_values(&state).await?;
-    let eval = engine::evaluate(plan, &values, &TargetBook::from_plan(plan), as_of);
     let me = actor(plan, &who);
-    let rows = eval
+    let key = ViewKey {
+        as_of,
+        role: me.role,
+        org: me.org,
+        only,
+    };
+    let filling = match state.cache.get(who.revision, &key).await {
+        Found::Body(answer) => return Ok(json_answer(answer, gzip)),
+        Found::Miss(f) => f,
+    };
+    let values = match &filling.values {
+        Some(v) => v.clone(),
+        None => approved_values(&state).await?,
+    };
+    let eval = match &filling.eval {
+        Some(e) => e.clone(),
+        None => std::sync::Arc::new(engine::evaluate(
+            plan,
+            &values,
+            &TargetBook::from_plan(plan),
+            as_of,
+        )),
+    };
+    let mut body = Vec::with_capacity(1 << 16);
+    body.extend_from_slice(b"{\"rows\":[");
+    let mut first = true;
+    for r in eval
         .rows
         .iter()
         .filter(|r| r.org == plan.reporting_root || me.may_read(plan, r.indicator, r.org))
         .filter(|r| only.is_none_or(|o| o == r.org))
-        .map(|r| RowView::new(plan, &eval, r))
-        .collect();
-    Ok(Json(EvalOut { rows }).into_response())
+    {
+        if !first {
+            body.push(b',');
+        }
+        first = false;
+        RowView::new(plan, &eval, r).write_json(&mut body);
+    }
+    body.extend_from_slice(b"]}");
+    let answer = Answer::new(body);
+    state.cache.put(filling, key, values, eval, answer.clone());
+    Ok(json_answer(answer, gzip))
+}
+
+/// Whether a request's `Accept-Encoding` takes gzip (and does not refuse it
+/// with `q=0`).
+pub(crate) fn accepts_gzip(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get_all(axum::http::header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let coding = parts.next().unwrap_or("");
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            coding.eq_ignore_ascii_case("gzip") && !refused
+        })
+}
+
+/// A JSON answer from bytes already written, gzipped if the caller takes it.
+fn json_answer(answer: Answer, gzip: bool) -> Response {
+    use axum::http::{HeaderValue, header};
+    let json = HeaderValue::from_static("application/json");
+    let vary = HeaderValue::from_static("accept-encoding");
+    if gzip && !answer.gzip.is_empty() {
+        (
+            [
+                (header::CONTENT_TYPE, json),
+                (header::CONTENT_ENCODING, HeaderValue::from_static("gzip")),
+                (header::VARY, vary),
+            ],
+            answer.gzip,
+        )
+            .into_response()
+    } else {
+        (
+            [(header::CONTENT_TYPE, json), (header::VARY, vary)],
+            answer.plain,
+        )
+            .into_response()
+    }
 }
 
 #[derive(Deserialize)]

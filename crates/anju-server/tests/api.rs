@@ -262,6 +262,16 @@ impl TestApp {
             .to_string()
     }
 
+    async fn patch(&self, uri: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        let request = Request::patch(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let (status, _, body) = self.send(request).await;
+        (status, body)
+    }
+
     async fn post(&self, uri: &str, token: &str, body: Value) -> (StatusCode, Value) {
         let request = Request::post(uri)
             .header("authorization", format!("Bearer {token}"))
@@ -484,6 +494,11 @@ async fn malformed_and_oversized_bodies_get_json_errors() {
 
 /// Every role × every endpoint × its own unit and another: each cell an
 /// assertion on the status.
+/// Every role × every endpoint × its own and another's figure. Each cell is
+/// an assertion: `Y` done (2xx; for a read, the figure is in the answer),
+/// `e` answered but the figure is not in it (a read outside the scope), `-`
+/// refused (403). The expected table is the rule of DESIGN.md (分级分类) as
+/// `anju_core::access` states it; docs/STORAGE.md has it in words.
 #[tokio::test]
 async fn the_permission_matrix() {
     use anju_core::access::Role;
@@ -492,9 +507,10 @@ async fn the_permission_matrix() {
     use anju_store::{NewValue, Now};
     use serde_json::json;
     let app = TestApp::new("matrix").await;
-    // (user, role, unit, (indicator, unit) of its own figure, (indicator, unit) of another's)
-    // (user, role, unit, (indicator, unit) of its own figure, (indicator, unit) of another's)
+    app.add_user("victim", Role::Leader, None, "victim password")
+        .await;
     type Cell<'a> = (u16, &'a str);
+    // (user, role, unit, its own figure, another's figure)
     let users: [(&str, Role, Option<&str>, Cell, Cell); 6] = [
         ("admin", Role::Admin, None, (8, "硖石街道"), (8, "海洲街道")),
         (
@@ -511,6 +527,7 @@ async fn the_permission_matrix() {
             (8, "硖石街道"),
             (8, "海洲街道"),
         ),
+        // The housing fund leads indicator 15; indicator 2 is not its.
         (
             "fund",
             Role::LeadUnit,
@@ -518,12 +535,13 @@ async fn the_permission_matrix() {
             (15, "海宁市"),
             (2, "海宁市"),
         ),
+        // The NDRC co-runs the tasks of indicators 1–5 and 7, not 8.
         (
             "ndrc",
             Role::Unit,
             Some("市发改局"),
             (2, "海宁市"),
-            (2, "硖石街道"),
+            (8, "海宁市"),
         ),
         (
             "xiashi",
@@ -533,16 +551,37 @@ async fn the_permission_matrix() {
             (8, "海洲街道"),
         ),
     ];
-    let ok = StatusCode::OK;
-    let no = StatusCode::FORBIDDEN;
-    // Expected: enter own, enter other, review own indicator, review other.
+    const COLUMNS: [&str; 20] = [
+        "enter own",
+        "enter other",
+        "submit own",
+        "submit other",
+        "approve own",
+        "approve other",
+        "return own",
+        "return other",
+        "correct own",
+        "correct other",
+        "list own",
+        "list other",
+        "evaluation own",
+        "evaluation other",
+        "users list",
+        "users add",
+        "users change",
+        "me",
+        "own password",
+        "logout",
+    ];
+    // The city's rows of the evaluation are read by every user (results
+    // display); the rest of a row follows the read scope.
     let expected = [
-        ("admin", [no, no, no, no]),
-        ("taskforce", [ok, ok, ok, ok]),
-        ("leader", [no, no, no, no]),
-        ("fund", [ok, no, ok, no]),
-        ("ndrc", [ok, no, no, no]),
-        ("xiashi", [ok, no, no, no]),
+        ("admin", "----------eeeeYYYYYY"),
+        ("taskforce", "YYYYYYYYYYYYYY---YYY"),
+        ("leader", "----------YYYY---YYY"),
+        ("fund", "Y-Y-Y-Y-Y-YeYY---YYY"),
+        ("ndrc", "Y-Y-----Y-YeYY---YYY"),
+        ("xiashi", "Y-Y-----Y-YeYe---YYY"),
     ];
     let now = Now {
         date: Date {
@@ -552,75 +591,149 @@ async fn the_permission_matrix() {
         },
         stamp: "2024-07-01T09:00:00+08:00".into(),
     };
-    let seed = |indicator: u16, org: &str, month: usize| NewValue {
+    let seed = |(indicator, org): Cell, year: i32, month: usize| NewValue {
         indicator,
         org_unit: org.into(),
-        period: Period::parse(&format!("2024-{:02}", month + 1)).unwrap(),
+        period: Period::parse(&format!("{year}-{:02}", month + 1)).unwrap(),
         value: Some(rust_decimal::Decimal::ONE),
         numerator: None,
         denominator: None,
     };
-    for (k, ((name, role, org, own, other), (_, want))) in users.iter().zip(expected).enumerate() {
-        let token = app.token(name, *role, *org).await;
-        let month = format!("2023-{:02}", k + 1);
-        let enter = |(indicator, unit): (u16, &str)| json!({"values": [{"indicator": indicator, "org_unit": unit, "period": month, "value": 1}]});
-        let got_own = app.post("/api/v1/values", &token, enter(*own)).await.0;
-        let got_other = app.post("/api/v1/values", &token, enter(*other)).await.0;
-        // Figures of the own and the other indicator, entered and submitted by someone else.
-        let mut review = Vec::new();
-        for (indicator, unit) in [*own, *other] {
-            let v = app
-                .state
-                .store
-                .put_drafts(&[seed(indicator, unit, k)], "seed", &now)
-                .await
-                .unwrap();
-            let id = v[0].id;
-            app.state
-                .store
-                .step(&[id], Step::Submit, "seed", &now, None, 5)
-                .await
-                .unwrap();
-            review.push(
-                app.post("/api/v1/values/approve", &token, json!({"ids": [id]}))
-                    .await
-                    .0,
-            );
+    // A figure of `cell` brought to `upto` by other users; its id.
+    let prepared = |cell: Cell, year: i32, k: usize, upto: &'static [Step]| {
+        let store = app.state.store.clone();
+        let now = now.clone();
+        let v = seed(cell, year, k);
+        async move {
+            let id = store.put_drafts(&[v], "seed", &now).await.unwrap()[0].id;
+            for step in upto {
+                let by = if *step == Step::Submit {
+                    "seed"
+                } else {
+                    "reviewer"
+                };
+                store.step(&[id], *step, by, &now, None, 5).await.unwrap();
+            }
+            id
         }
-        let got = [got_own, got_other, review[0], review[1]];
-        assert_eq!(
-            got, want,
-            "{name}: enter own, enter other, review own, review other"
-        );
-        // Everyone logged in may ask for the evaluation and the values list (what they may read).
-        assert_eq!(
-            app.with_token("GET", "/api/v1/evaluation?as_of=2024-06", &token)
+    };
+    let code = |status: StatusCode| match status {
+        s if s.is_success() => 'Y',
+        StatusCode::FORBIDDEN => '-',
+        s => panic!("unexpected status {s}"),
+    };
+    for (k, ((name, role, org, own, other), (_, want))) in users.iter().zip(expected).enumerate() {
+        let password = format!("{name} password");
+        app.add_user(name, *role, *org, &password).await;
+        let token = app.login(name, &password).await.2["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let mut got = String::new();
+        for (ix, cell) in [*own, *other].into_iter().enumerate() {
+            let v = json!({"values": [{"indicator": cell.0, "org_unit": cell.1, "period": format!("2023-{:02}", 2 * k + ix + 1), "value": 1}]});
+            got.push(code(app.post("/api/v1/values", &token, v).await.0));
+        }
+        for (uri, year, upto) in [
+            ("/api/v1/values/submit", 2024, &[][..]),
+            ("/api/v1/values/approve", 2025, &[Step::Submit][..]),
+            ("/api/v1/values/return", 2026, &[Step::Submit][..]),
+        ] {
+            for cell in [*own, *other] {
+                let id = prepared(cell, year, k, upto).await;
+                let body = json!({"ids": [id], "reason": "数据有误"});
+                got.push(code(app.post(uri, &token, body).await.0));
+            }
+        }
+        for (ix, cell) in [*own, *other].into_iter().enumerate() {
+            let id = prepared(cell, 2027, 2 * k + ix, &[Step::Submit, Step::Approve]).await;
+            let uri = format!("/api/v1/values/{id}/correct");
+            let body = json!({"value": 2, "reason": "更正"});
+            got.push(code(app.post(&uri, &token, body).await.0));
+        }
+        for cell in [*own, *other] {
+            let uri = format!("/api/v1/values?indicator={}&org_unit={}", cell.0, cell.1);
+            let (status, body) = app.with_token("GET", &uri, &token).await;
+            assert_eq!(status, StatusCode::OK, "{name} {uri}");
+            got.push(if body["values"].as_array().unwrap().is_empty() {
+                'e'
+            } else {
+                'Y'
+            });
+        }
+        for cell in [*own, *other] {
+            let uri = format!("/api/v1/evaluation?as_of=2024-12&org_unit={}", cell.1);
+            let (status, body) = app.with_token("GET", &uri, &token).await;
+            assert_eq!(status, StatusCode::OK, "{name} {uri}");
+            let seen = body["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["indicator"] == cell.0 && r["org_unit"] == cell.1);
+            got.push(if seen { 'Y' } else { 'e' });
+        }
+        got.push(code(app.with_token("GET", "/api/v1/users", &token).await.0));
+        let new = json!({"username": format!("new-{name}"), "role": "leader", "password": "a new password"});
+        got.push(code(app.post("/api/v1/users", &token, new).await.0));
+        got.push(code(
+            app.patch("/api/v1/users/victim", &token, json!({"disabled": false}))
                 .await
                 .0,
-            ok,
-            "{name}"
-        );
-        assert_eq!(
-            app.with_token("GET", "/api/v1/values", &token).await.0,
-            ok,
-            "{name}"
-        );
+        ));
+        got.push(code(app.with_token("GET", "/api/v1/me", &token).await.0));
+        let change =
+            json!({"old_password": password, "new_password": format!("{name} password 2")});
+        got.push(code(
+            app.post("/api/v1/me/password", &token, change).await.0,
+        ));
+        got.push(code(
+            app.with_token("POST", "/api/v1/logout", &token).await.0,
+        ));
         assert_eq!(
             app.with_token("GET", "/api/v1/me", &token).await.0,
-            ok,
-            "{name}"
+            StatusCode::UNAUTHORIZED,
+            "{name}: logged out"
+        );
+        let diff: Vec<String> = COLUMNS
+            .iter()
+            .zip(got.chars().zip(want.chars()))
+            .filter(|(_, (g, w))| g != w)
+            .map(|(c, (g, w))| format!("{c}: got {g}, want {w}"))
+            .collect();
+        assert!(
+            diff.is_empty() && got.len() == want.len(),
+            "{name}: {diff:?} ({got} vs {want})"
         );
     }
     // Without a login: only the public routes.
-    assert_eq!(app.get("/api/v1/plan").await.0, ok);
-    assert_eq!(app.get("/api/v1/health").await.0, ok);
-    for uri in [
-        "/api/v1/values",
-        "/api/v1/evaluation?as_of=2024-06",
-        "/api/v1/me",
+    assert_eq!(app.get("/api/v1/plan").await.0, StatusCode::OK);
+    assert_eq!(app.get("/api/v1/health").await.0, StatusCode::OK);
+    for (method, uri) in [
+        ("POST", "/api/v1/values"),
+        ("POST", "/api/v1/values/submit"),
+        ("POST", "/api/v1/values/approve"),
+        ("POST", "/api/v1/values/return"),
+        ("POST", "/api/v1/values/1/correct"),
+        ("GET", "/api/v1/values"),
+        ("GET", "/api/v1/evaluation?as_of=2024-06"),
+        ("GET", "/api/v1/users"),
+        ("POST", "/api/v1/users"),
+        ("PATCH", "/api/v1/users/victim"),
+        ("GET", "/api/v1/me"),
+        ("POST", "/api/v1/me/password"),
+        ("POST", "/api/v1/logout"),
     ] {
-        let request = Request::get(uri).body(Body::empty()).unwrap();
-        assert_eq!(app.send(request).await.0, StatusCode::UNAUTHORIZED, "{uri}");
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", "application/json")
+            .body(Body::from("{}"))
+            .unwrap();
+        assert_eq!(
+            app.send(request).await.0,
+            StatusCode::UNAUTHORIZED,
+            "{method} {uri}"
+        );
     }
 }
 
@@ -717,5 +830,266 @@ async fn a_server_sees_an_approval_made_by_another_server_at_once() {
         xiashi_8(&a, &taskforce).await,
         "7",
         "server A sees server B's approval in its next answer"
+    );
+}
+
+#[tokio::test]
+async fn evaluation_answers_are_kept_per_caller_and_gzipped_on_request() {
+    use anju_core::access::Role;
+    use serde_json::json;
+    use std::io::Read;
+    let app = TestApp::new("kept").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let other = app.token("zhouwang", Role::Town, Some("周王庙镇")).await;
+    let taskforce = app
+        .token("zhuanban", Role::Taskforce, Some("市住建局"))
+        .await;
+    let (_, body) = app
+        .post(
+            "/api/v1/values",
+            &town,
+            json!({"values": [{"indicator": 8, "org_unit": "硖石街道", "period": "2024-06", "value": 7}]}),
+        )
+        .await;
+    let ids = json!([body["values"][0]["id"]]);
+    app.post("/api/v1/values/submit", &town, json!({"ids": ids}))
+        .await;
+    app.post("/api/v1/values/approve", &taskforce, json!({"ids": ids}))
+        .await;
+
+    let units = |body: &Value| -> std::collections::BTreeSet<String> {
+        body["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["org_unit"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // The same month asked by callers of different scopes, twice each, in
+    // turns: each gets its own rows every time.
+    for _ in 0..2 {
+        let (_, a) = app
+            .with_token("GET", "/api/v1/evaluation?as_of=2024-06", &town)
+            .await;
+        let (_, b) = app
+            .with_token("GET", "/api/v1/evaluation?as_of=2024-06", &other)
+            .await;
+        let (_, all) = app
+            .with_token("GET", "/api/v1/evaluation?as_of=2024-06", &taskforce)
+            .await;
+        assert_eq!(units(&a), ["海宁市", "硖石街道"].map(String::from).into());
+        assert_eq!(units(&b), ["周王庙镇", "海宁市"].map(String::from).into());
+        assert_eq!(all["rows"].as_array().unwrap().len(), 15 * 13);
+        let (_, only) = app
+            .with_token(
+                "GET",
+                "/api/v1/evaluation?as_of=2024-06&org_unit=硖石街道",
+                &taskforce,
+            )
+            .await;
+        assert_eq!(units(&only), ["硖石街道"].map(String::from).into());
+    }
+
+    // gzip when asked for, the same JSON inside; plain otherwise.
+    let plain = app
+        .with_token("GET", "/api/v1/evaluation?as_of=2024-06", &taskforce)
+        .await
+        .1;
+    for (accept, zipped) in [
+        ("gzip", true),
+        ("br, gzip;q=0.5", true),
+        ("gzip;q=0", false),
+        ("identity", false),
+    ] {
+        let request = Request::get("/api/v1/evaluation?as_of=2024-06")
+            .header("authorization", format!("Bearer {taskforce}"))
+            .header("accept-encoding", accept)
+            .body(Body::empty())
+            .unwrap();
+        let response = router(app.state.clone()).oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["vary"], "accept-encoding");
+        assert_eq!(
+            response.headers().get("content-encoding").is_some(),
+            zipped,
+            "{accept}"
+        );
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let text = if zipped {
+            let mut s = String::new();
+            flate2::read::GzDecoder::new(&bytes[..])
+                .read_to_string(&mut s)
+                .unwrap();
+            s
+        } else {
+            String::from_utf8(bytes.to_vec()).unwrap()
+        };
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), plain);
+    }
+}
+
+#[tokio::test]
+async fn admins_manage_users_through_the_api() {
+    use anju_core::access::Role;
+    use serde_json::json;
+    let app = TestApp::new("users").await;
+    let admin = app.token("root", Role::Admin, None).await;
+    let add = |body: Value| app.post("/api/v1/users", &admin, body);
+
+    // Bad input names its field; the unit must fit the role.
+    for (body, field) in [
+        (
+            json!({"username": "a", "role": "mayor", "password": "long enough"}),
+            "role",
+        ),
+        (
+            json!({"username": "a", "role": "town", "password": "long enough"}),
+            "org_unit",
+        ),
+        (
+            json!({"username": "a", "role": "town", "org_unit": "市住建局", "password": "long enough"}),
+            "org_unit",
+        ),
+        (
+            json!({"username": "a", "role": "town", "org_unit": "火星镇", "password": "long enough"}),
+            "org_unit",
+        ),
+        (
+            json!({"username": "a b", "role": "leader", "password": "long enough"}),
+            "username",
+        ),
+        (
+            json!({"username": "a", "role": "leader", "password": "short"}),
+            "password",
+        ),
+    ] {
+        let (status, body) = add(body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.starts_with(field), "{field}: {message}");
+    }
+    let (status, body) =
+        add(json!({"username": "a", "role": "leader", "password": "long enough", "extra": 1}))
+            .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
+    // A town user by the town's other name; stored under the plan's name.
+    let (status, body) = add(json!({"username": "xiashi", "role": "town", "org_unit": "海宁市硖石街道", "password": "town password"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(
+        (body["org_unit"].as_str(), body["disabled"].as_bool()),
+        (Some("硖石街道"), Some(false))
+    );
+    assert!(body.get("password_hash").is_none());
+    let (status, _) =
+        add(json!({"username": "xiashi", "role": "leader", "password": "long enough"})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (_, list) = app.with_token("GET", "/api/v1/users", &admin).await;
+    let names: Vec<&str> = list["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["root", "xiashi"]);
+
+    // The new user logs in; disabling ends the session and refuses logins.
+    let token = app.login("xiashi", "town password").await.2["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, body) = app
+        .patch("/api/v1/users/xiashi", &admin, json!({"disabled": true}))
+        .await;
+    assert_eq!(
+        (status, body["disabled"].as_bool()),
+        (StatusCode::OK, Some(true))
+    );
+    assert_eq!(
+        app.with_token("GET", "/api/v1/me", &token).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.login("xiashi", "town password").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    app.patch("/api/v1/users/xiashi", &admin, json!({"disabled": false}))
+        .await;
+    let token = app.login("xiashi", "town password").await.2["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // An admin's new password ends the user's sessions.
+    let (status, _) = app
+        .patch(
+            "/api/v1/users/xiashi",
+            &admin,
+            json!({"password": "reset by admin"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        app.with_token("GET", "/api/v1/me", &token).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.login("xiashi", "town password").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let token = app.login("xiashi", "reset by admin").await.2["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let second = app.login("xiashi", "reset by admin").await.2["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // The user's own change: the old password first; other sessions end, this one stays.
+    let wrong = json!({"old_password": "not it at all", "new_password": "my own password"});
+    assert_eq!(
+        app.post("/api/v1/me/password", &token, wrong).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let short = json!({"old_password": "reset by admin", "new_password": "short"});
+    assert_eq!(
+        app.post("/api/v1/me/password", &token, short).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let good = json!({"old_password": "reset by admin", "new_password": "my own password"});
+    assert_eq!(
+        app.post("/api/v1/me/password", &token, good).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.with_token("GET", "/api/v1/me", &token).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.with_token("GET", "/api/v1/me", &second).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.login("xiashi", "my own password").await.0,
+        StatusCode::OK
+    );
+
+    // No such user; nothing to change; an admin cannot lock themself out.
+    assert_eq!(
+        app.patch("/api/v1/users/nobody", &admin, json!({"disabled": true}))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.patch("/api/v1/users/xiashi", &admin, json!({})).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        app.patch("/api/v1/users/root", &admin, json!({"disabled": true}))
+            .await
+            .0,
+        StatusCode::CONFLICT
     );
 }

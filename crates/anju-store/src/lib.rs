@@ -24,7 +24,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use sessions::new_token;
+pub use sessions::{Session, new_token};
 pub use users::{MAX_PASSWORD_BYTES, MIN_PASSWORD, UserRecord, hash_password, verify_password};
 pub use values::{NewValue, Now, Scope, StoredValue, ValueFilter, observations};
 
@@ -45,6 +45,12 @@ pub enum StoreError {
         /// Why, in Chinese.
         message: String,
     },
+    /// A user that does not exist.
+    #[error("用户“{0}”不存在")]
+    NoSuchUser(String),
+    /// A user name already taken (HTTP 409).
+    #[error("用户名“{0}”已存在")]
+    UserExists(String),
     /// Input the store cannot take (HTTP 422).
     #[error("{0}")]
     Invalid(String),

@@ -9,6 +9,15 @@ use sqlx::Row;
 use crate::users::UserRecord;
 use crate::{Store, StoreError, on_pool, sql};
 
+/// A live session as a request sees it.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// Its user.
+    pub user: UserRecord,
+    /// The store's revision when the session was read (see `Store::revision`).
+    pub revision: i64,
+}
+
 /// A fresh session token: 32 random bytes, in hex.
 pub fn new_token() -> Result<String, StoreError> {
     let mut bytes = [0u8; 32];
@@ -28,7 +37,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// The SM3 hash of a token, as stored.
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     hex(&Sm3::digest(token.as_bytes()))
 }
 
@@ -56,17 +65,27 @@ impl Store {
         token: &str,
         now: i64,
     ) -> Result<Option<UserRecord>, StoreError> {
+        Ok(self.session(token, now).await?.map(|s| s.user))
+    }
+
+    /// A live session's user and the store's revision, read by one query
+    /// (the hot path of every request). Its last use is written only when
+    /// it is `TOUCH_SECONDS` old or older, so reads stay reads; an idle
+    /// session ends here; a disabled user has no session.
+    pub async fn session(&self, token: &str, now: i64) -> Result<Option<Session>, StoreError> {
         let hash = token_hash(token);
         on_pool!(self, |pool, pg| {
             let row = sqlx::query(sql(
-                "SELECT s.last_seen, u.name FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
+                "SELECT s.last_seen, u.id, u.name, u.role, u.org_unit, u.password_hash, u.disabled, u.created_at, \
+                 (SELECT revision FROM anju_revision WHERE id = 1) AS revision \
+                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
                 pg,
             ))
             .bind(&hash)
             .fetch_optional(pool)
             .await?;
             let Some(row) = row else { return Ok(None) };
-            let (last_seen, name): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
+            let last_seen: i64 = row.try_get("last_seen")?;
             if !anju_core::auth::session_alive(last_seen, now) {
                 sqlx::query(sql("DELETE FROM sessions WHERE token_hash = ?", pg))
                     .bind(&hash)
@@ -74,16 +93,25 @@ impl Store {
                     .await?;
                 return Ok(None);
             }
-            sqlx::query(sql(
-                "UPDATE sessions SET last_seen = ? WHERE token_hash = ? AND last_seen < ?",
-                pg,
-            ))
-            .bind(now)
-            .bind(&hash)
-            .bind(now)
-            .execute(pool)
-            .await?;
-            Ok(self.user(&name).await?.filter(|u| !u.disabled))
+            if now - last_seen >= anju_core::auth::TOUCH_SECONDS {
+                sqlx::query(sql(
+                    "UPDATE sessions SET last_seen = ? WHERE token_hash = ? AND last_seen < ?",
+                    pg,
+                ))
+                .bind(now)
+                .bind(&hash)
+                .bind(now)
+                .execute(pool)
+                .await?;
+            }
+            let user = crate::users::user(&row)?;
+            if user.disabled {
+                return Ok(None);
+            }
+            Ok(Some(Session {
+                user,
+                revision: row.try_get("revision")?,
+            }))
         })
     }
 

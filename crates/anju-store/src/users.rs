@@ -78,11 +78,8 @@ impl Store {
                     .bind(name)
                     .fetch_optional(pool)
                     .await?;
-            if let Some(id) = taken {
-                return Err(StoreError::Conflict {
-                    id,
-                    message: format!("用户名“{name}”已存在"),
-                });
+            if taken.is_some() {
+                return Err(StoreError::UserExists(name.to_string()));
             }
             let row = sqlx::query(sql(
                 "INSERT INTO users (name, role, org_unit, password_hash, created_at) VALUES (?, ?, ?, ?, ?) \
@@ -98,7 +95,7 @@ impl Store {
             .await
             .map_err(|e| match e.as_database_error() {
                 // Two adds of one name at once: the second meets the unique name.
-                Some(d) if d.is_unique_violation() => StoreError::Conflict { id: 0, message: format!("用户名“{name}”已存在") },
+                Some(d) if d.is_unique_violation() => StoreError::UserExists(name.to_string()),
                 _ => StoreError::Database(e),
             })?;
             Ok(user(&row)?)
@@ -118,9 +115,67 @@ impl Store {
             Ok(row.map(|r| user(&r)).transpose()?)
         })
     }
+
+    /// Every user, by name.
+    pub async fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        on_pool!(self, |pool, pg| {
+            let rows = sqlx::query(sql(
+                "SELECT id, name, role, org_unit, password_hash, disabled, created_at FROM users ORDER BY name",
+                pg,
+            ))
+            .fetch_all(pool)
+            .await?;
+            Ok(rows.iter().map(user).collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    /// Disables or enables a user, or gives them a new password hash. A
+    /// disabled user's sessions end; so do all sessions of a user whose
+    /// password changes, but `keep` (the session that changed it).
+    pub async fn update_user(
+        &self,
+        name: &str,
+        disabled: Option<bool>,
+        password_hash: Option<&str>,
+        keep: Option<&str>,
+    ) -> Result<UserRecord, StoreError> {
+        let name = name.trim();
+        let keep = keep.map(crate::sessions::token_hash).unwrap_or_default();
+        on_pool!(self, |pool, pg| {
+            let mut tx = if pg {
+                pool.begin().await?
+            } else {
+                pool.begin_with("BEGIN IMMEDIATE").await?
+            };
+            let row = sqlx::query(sql(
+                "UPDATE users SET disabled = COALESCE(?, disabled), password_hash = COALESCE(?, password_hash) \
+                 WHERE name = ? RETURNING id, name, role, org_unit, password_hash, disabled, created_at",
+                pg,
+            ))
+            .bind(disabled.map(i64::from))
+            .bind(password_hash)
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NoSuchUser(name.to_string()))?;
+            let found = user(&row)?;
+            if disabled == Some(true) || password_hash.is_some() {
+                sqlx::query(sql(
+                    "DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?",
+                    pg,
+                ))
+                .bind(found.id)
+                .bind(&keep)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(found)
+        })
+    }
 }
 
-fn user<R>(r: &R) -> Result<UserRecord, sqlx::Error>
+pub(crate) fn user<R>(r: &R) -> Result<UserRecord, sqlx::Error>
 where
     R: Row,
     for<'a> &'a str: sqlx::ColumnIndex<R>,

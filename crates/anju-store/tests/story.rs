@@ -532,7 +532,7 @@ async fn story(store: Store) {
         .create_user("xiashi", Role::Leader, None, &hash, &now(16).stamp)
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+    assert!(matches!(err, StoreError::UserExists(_)), "{err}");
     let found = store.user("xiashi").await.unwrap().unwrap();
     assert!(anju_store::verify_password(
         "correct horse",
@@ -560,6 +560,12 @@ async fn story(store: Store) {
         Some("xiashi".into())
     );
     assert!(store.session_user("nope", t0).await.unwrap().is_none());
+    // One query gives the user and the revision the request works at.
+    let s = store.session(&token, t0 + 61).await.unwrap().unwrap();
+    assert_eq!(
+        (s.user.name.as_str(), s.revision),
+        ("xiashi", store.revision().await.unwrap())
+    );
     assert!(
         store
             .session_user(&token, t0 + 60 + anju_core::auth::IDLE_SECONDS)
@@ -574,6 +580,49 @@ async fn story(store: Store) {
         store.session_user(&token, t0).await.unwrap().is_none(),
         "logged out"
     );
+    // Disabling ends every session; a new password ends all but the one kept.
+    let (a, b) = (
+        store.create_session(u.id, t0).await.unwrap(),
+        store.create_session(u.id, t0).await.unwrap(),
+    );
+    let other = anju_store::hash_password("battery staple").unwrap();
+    let changed = store
+        .update_user("xiashi", None, Some(&other), Some(&a))
+        .await
+        .unwrap();
+    assert!(anju_store::verify_password(
+        "battery staple",
+        &changed.password_hash
+    ));
+    assert!(store.session_user(&a, t0).await.unwrap().is_some(), "kept");
+    assert!(store.session_user(&b, t0).await.unwrap().is_none(), "ended");
+    let off = store
+        .update_user("xiashi", Some(true), None, None)
+        .await
+        .unwrap();
+    assert!(off.disabled);
+    assert!(
+        store.session_user(&a, t0).await.unwrap().is_none(),
+        "disabled"
+    );
+    let on = store
+        .update_user("xiashi", Some(false), None, None)
+        .await
+        .unwrap();
+    assert!(!on.disabled);
+    assert!(matches!(
+        store.update_user("nobody", Some(true), None, None).await,
+        Err(StoreError::NoSuchUser(_))
+    ));
+    let names: Vec<String> = store
+        .users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    assert!(names.contains(&"xiashi".to_string()), "{names:?}");
+    assert!(names.windows(2).all(|w| w[0] <= w[1]), "by name: {names:?}");
     for k in 0..3 {
         store.record_login_failure("xiashi", t0 + k).await.unwrap();
     }

@@ -1,0 +1,170 @@
+//! What the evaluation endpoint keeps in memory, per store revision: the
+//! approved figures as the engine reads them, each month's evaluation, and
+//! each answer's bytes per kind of caller. All of it is dropped when the
+//! revision moves (a change on any server moves it), and a request never gets
+//! content older than the revision it read with its session.
+//!
+//! Filling is single-flight: when many requests miss at once, one computes
+//! and the others wait for it and take its result, so a change under load
+//! costs one evaluation, not one per waiting request.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use anju_core::access::Role;
+use anju_core::engine::Evaluation;
+use anju_core::period::YearMonth;
+use anju_core::plan::OrgId;
+use anju_core::values::ValueSet;
+use axum::body::Bytes;
+
+/// Who sees which rows: callers with one role and unit see the same rows.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub(crate) struct ViewKey {
+    pub as_of: YearMonth,
+    pub role: Role,
+    pub org: Option<OrgId>,
+    /// `?org_unit=`, if given.
+    pub only: Option<OrgId>,
+}
+
+/// An answer as kept: its JSON, and the same gzipped (most clients accept
+/// gzip; it is written once per revision, not once per request).
+#[derive(Clone)]
+pub(crate) struct Answer {
+    pub plain: Bytes,
+    pub gzip: Bytes,
+}
+
+impl Answer {
+    /// The answer of `json`, compressed once.
+    pub(crate) fn new(json: Vec<u8>) -> Answer {
+        use std::io::Write;
+        let mut z = flate2::write::GzEncoder::new(
+            Vec::with_capacity(json.len() / 8),
+            flate2::Compression::fast(),
+        );
+        // Writing to a Vec cannot fail; if it did, the plain answer still serves.
+        let gzip = z
+            .write_all(&json)
+            .and_then(|()| z.finish())
+            .map(Bytes::from)
+            .unwrap_or_default();
+        Answer {
+            plain: Bytes::from(json),
+            gzip,
+        }
+    }
+}
+
+/// The most answers kept per revision; past it the answers are dropped (the
+/// evaluations stay), so memory stays bounded whatever callers ask for.
+const MAX_BODIES: usize = 4096;
+/// The most evaluations (months) kept per revision.
+const MAX_EVALS: usize = 240;
+
+#[derive(Default)]
+pub(crate) struct Kept {
+    revision: i64,
+    values: Option<Arc<ValueSet>>,
+    evals: HashMap<YearMonth, Arc<Evaluation>>,
+    bodies: HashMap<ViewKey, Answer>,
+}
+
+/// The kept state, and the lock that makes filling single-flight.
+#[derive(Default)]
+pub(crate) struct Cache {
+    kept: Mutex<Kept>,
+    fill: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// What a lookup found.
+pub(crate) enum Found {
+    /// The answer's bytes.
+    Body(Answer),
+    /// No answer yet; the fill lock is held (single-flight) — compute and `put`.
+    Miss(Filling),
+}
+
+/// A fill in progress: holds the fill lock and what is already kept.
+pub(crate) struct Filling {
+    _guard: tokio::sync::OwnedMutexGuard<()>,
+    /// The revision the fill is for.
+    pub revision: i64,
+    /// The approved figures of that revision, if kept.
+    pub values: Option<Arc<ValueSet>>,
+    /// The month's evaluation of that revision, if kept.
+    pub eval: Option<Arc<Evaluation>>,
+}
+
+impl Cache {
+    fn lookup(&self, revision: i64, key: &ViewKey) -> Option<Answer> {
+        let kept = self.kept.lock().ok()?;
+        // Content of a newer revision than the caller read is fresher still.
+        if kept.revision >= revision {
+            kept.bodies.get(key).cloned()
+        } else {
+            None
+        }
+    }
+
+    /// The answer for `key` at `revision` or later, or the fill lock.
+    pub(crate) async fn get(&self, revision: i64, key: &ViewKey) -> Found {
+        if let Some(b) = self.lookup(revision, key) {
+            return Found::Body(b);
+        }
+        let guard = self.fill.clone().lock_owned().await;
+        // Someone may have filled it while we waited.
+        if let Some(b) = self.lookup(revision, key) {
+            return Found::Body(b);
+        }
+        let (revision, values, eval) = match self.kept.lock() {
+            Ok(mut kept) => {
+                if kept.revision < revision {
+                    *kept = Kept {
+                        revision,
+                        ..Kept::default()
+                    };
+                }
+                (
+                    kept.revision,
+                    kept.values.clone(),
+                    kept.evals.get(&key.as_of).cloned(),
+                )
+            }
+            Err(_) => (revision, None, None),
+        };
+        Found::Miss(Filling {
+            _guard: guard,
+            revision,
+            values,
+            eval,
+        })
+    }
+
+    /// Keeps what a fill computed, if the revision is still the newest.
+    pub(crate) fn put(
+        &self,
+        filling: Filling,
+        key: ViewKey,
+        values: Arc<ValueSet>,
+        eval: Arc<Evaluation>,
+        body: Answer,
+    ) {
+        if let Ok(mut kept) = self.kept.lock() {
+            if kept.revision != filling.revision {
+                return;
+            }
+            kept.values = Some(values);
+            if kept.evals.len() >= MAX_EVALS {
+                kept.evals.clear();
+            }
+            kept.evals.insert(key.as_of, eval);
+            if kept.bodies.len() >= MAX_BODIES {
+                kept.bodies.clear();
+            }
+            kept.bodies.insert(key, body);
+        }
+        drop(filling);
+    }
+}

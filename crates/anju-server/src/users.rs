@@ -1,0 +1,203 @@
+//! User administration (admins only): list, add, disable or enable a user,
+//! set a new password. And a user's own password change. Roles and their
+//! units are checked by `anju_core::access` as `anju user add` checks them.
+
+use anju_core::access::Role;
+use anju_store::UserRecord;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Authed;
+use crate::{ApiError, AppState, JsonBody};
+
+fn invalid(field: &str, message: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        format!("{field}: {message}"),
+    )
+}
+
+/// Admins only (403 for everyone else).
+fn admin(who: &Authed) -> Result<(), ApiError> {
+    if who.user.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "只有系统管理员可以管理用户",
+        ))
+    }
+}
+
+/// A user as an admin sees it (never the password hash).
+#[derive(Serialize)]
+pub(crate) struct UserOut {
+    name: String,
+    role: &'static str,
+    org_unit: Option<String>,
+    disabled: bool,
+    created_at: String,
+}
+
+impl From<UserRecord> for UserOut {
+    fn from(u: UserRecord) -> UserOut {
+        UserOut {
+            name: u.name,
+            role: u.role.as_str(),
+            org_unit: u.org_unit,
+            disabled: u.disabled,
+            created_at: u.created_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub(crate) struct UsersOut {
+    users: Vec<UserOut>,
+}
+
+/// `GET /api/v1/users`: every user.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    who: Authed,
+) -> Result<Json<UsersOut>, ApiError> {
+    admin(&who)?;
+    let users = state.store.users().await?;
+    Ok(Json(UsersOut {
+        users: users.into_iter().map(UserOut::from).collect(),
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewUser {
+    username: String,
+    role: String,
+    #[serde(default)]
+    org_unit: Option<String>,
+    password: String,
+}
+
+/// Hashes a password off the async threads (argon2 is slow on purpose).
+async fn hash(field: &str, password: String) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || anju_store::hash_password(&password))
+        .await
+        .map_err(|_| invalid(field, "无法计算密码摘要"))?
+        .map_err(|e| invalid(field, e))
+}
+
+/// `POST /api/v1/users` `{"username","role","org_unit","password"}` → 201.
+pub(crate) async fn add(
+    State(state): State<AppState>,
+    who: Authed,
+    JsonBody(body): JsonBody<NewUser>,
+) -> Result<Response, ApiError> {
+    admin(&who)?;
+    let plan = &state.plan;
+    let role = Role::parse(&body.role).map_err(|e| invalid("role", e))?;
+    let org = body
+        .org_unit
+        .as_deref()
+        .filter(|o| !o.trim().is_empty())
+        .map(|o| plan.orgs.resolve(o))
+        .transpose()
+        .map_err(|e| invalid("org_unit", e))?;
+    role.check_org(plan, org)
+        .map_err(|e| invalid("org_unit", e))?;
+    let name = body.username.trim().to_string();
+    if name.is_empty() || name.chars().any(char::is_whitespace) || name.chars().count() > 64 {
+        return Err(invalid("username", "用户名须为 1–64 个字符,不含空白"));
+    }
+    let hash = hash("password", body.password).await?;
+    let org_name = org.map(|o| plan.orgs.get(o).name.clone());
+    let stamp = crate::now(&state).stamp;
+    let user = state
+        .store
+        .create_user(&name, role, org_name.as_deref(), &hash, &stamp)
+        .await?;
+    Ok((StatusCode::CREATED, Json(UserOut::from(user))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UserChange {
+    #[serde(default)]
+    disabled: Option<bool>,
+    #[serde(default)]
+    password: Option<String>,
+}
+
+/// `PATCH /api/v1/users/{name}` `{"disabled"?, "password"?}`: disable or
+/// enable a user (their sessions end), or set a new password (every session
+/// of theirs ends). An admin cannot disable themself.
+pub(crate) async fn change(
+    State(state): State<AppState>,
+    who: Authed,
+    Path(name): Path<String>,
+    JsonBody(body): JsonBody<UserChange>,
+) -> Result<Json<UserOut>, ApiError> {
+    admin(&who)?;
+    if body.disabled.is_none() && body.password.is_none() {
+        return Err(invalid("disabled", "须给出 disabled 或 password"));
+    }
+    if body.disabled == Some(true) && name.trim() == who.user.name {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "不能停用自己的账户",
+        ));
+    }
+    let hash = match body.password {
+        Some(p) => Some(hash("password", p).await?),
+        None => None,
+    };
+    let user = state
+        .store
+        .update_user(&name, body.disabled, hash.as_deref(), None)
+        .await?;
+    Ok(Json(UserOut::from(user)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PasswordChange {
+    old_password: String,
+    new_password: String,
+}
+
+/// `POST /api/v1/me/password` `{"old_password","new_password"}`: a user's own
+/// password; their other sessions end. A wrong old password is 403 (and
+/// counts as a failed login).
+pub(crate) async fn own_password(
+    State(state): State<AppState>,
+    who: Authed,
+    JsonBody(body): JsonBody<PasswordChange>,
+) -> Result<StatusCode, ApiError> {
+    let stored = who.user.password_hash.clone();
+    let old = body.old_password;
+    let ok = tokio::task::spawn_blocking(move || anju_store::verify_password(&old, &stored))
+        .await
+        .unwrap_or(false);
+    if !ok {
+        state
+            .store
+            .record_login_failure(&who.user.name, (state.clock)())
+            .await?;
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "原密码不正确",
+        ));
+    }
+    let hash = hash("new_password", body.new_password).await?;
+    state
+        .store
+        .update_user(&who.user.name, None, Some(&hash), Some(&who.token))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
