@@ -13,6 +13,7 @@
 //! error; the service maps them to 404 / 409 / 422 / 500.
 
 mod migrate;
+mod plans;
 mod sessions;
 mod users;
 mod values;
@@ -24,6 +25,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use plans::{PlanFile, plan_hash};
 pub use sessions::{Session, new_token};
 pub use users::{MAX_PASSWORD_BYTES, MIN_PASSWORD, UserRecord, hash_password, verify_password};
 pub use values::{NewValue, Now, Scope, StoredValue, ValueFilter, observations};

@@ -24,6 +24,10 @@ const SQLITE: Migrations = &[
         "0004_revision",
         include_str!("../migrations/sqlite/0004_revision.sql"),
     ),
+    (
+        "0005_plans",
+        include_str!("../migrations/sqlite/0005_plans.sql"),
+    ),
 ];
 const POSTGRES: Migrations = &[
     (
@@ -41,6 +45,10 @@ const POSTGRES: Migrations = &[
     (
         "0004_revision",
         include_str!("../migrations/postgres/0004_revision.sql"),
+    ),
+    (
+        "0005_plans",
+        include_str!("../migrations/postgres/0005_plans.sql"),
     ),
 ];
 

@@ -39,7 +39,7 @@ enum Command {
         /// 数据库地址:sqlite://文件 或 postgres://…(首次启动时建表)。
         #[arg(long, env = "ANJU_DATABASE", default_value = "sqlite://anju.db")]
         database: String,
-        /// 计划文件(默认:内置计划)。
+        /// 计划文件:给出时成为现行计划并存入数据库;不给出时沿用数据库中的现行计划(首次启动时为内置计划)。
         #[arg(long, env = "ANJU_PLAN")]
         plan: Option<PathBuf>,
     },
@@ -116,27 +116,58 @@ impl std::fmt::Display for Reported {
 }
 impl std::error::Error for Reported {}
 
-/// Loads `--plan FILE`, or the built-in plan. Every mistake goes to standard
-/// error with file, line and field.
-fn load_plan(path: Option<&PathBuf>) -> anyhow::Result<Plan> {
-    let result = match path {
-        None => anju_core::builtin_plan(),
+/// The name and text of `--plan FILE`, or of the built-in plan.
+fn plan_text(path: Option<&PathBuf>) -> anyhow::Result<(String, String)> {
+    match path {
+        None => Ok((
+            anju_core::BUILTIN_PLAN_NAME.to_string(),
+            anju_core::BUILTIN_PLAN.to_string(),
+        )),
         Some(p) => {
-            let text = std::fs::read(p)
+            let bytes = std::fs::read(p)
                 .map_err(|e| anyhow::anyhow!("无法读取计划文件 {}:{e}", p.display()))?;
             let name = p.display().to_string();
             let text =
-                anju_core::input::decode(&text).map_err(|m| anyhow::anyhow!("{name}: {m}"))?;
-            anju_core::plan::load(&name, &text)
+                anju_core::input::decode(&bytes).map_err(|m| anyhow::anyhow!("{name}: {m}"))?;
+            Ok((name, text.into_owned()))
         }
-    };
-    result.map_err(|errs| {
+    }
+}
+
+/// A plan from its text. Every mistake goes to standard error with file,
+/// line and field.
+fn parse_plan(name: &str, text: &str) -> anyhow::Result<Plan> {
+    anju_core::plan::load(name, text).map_err(|errs| {
         for e in &errs.0 {
             eprintln!("{e}");
         }
         eprintln!("计划文件有 {} 处错误。", errs.0.len());
         anyhow::Error::new(Reported)
     })
+}
+
+/// Loads `--plan FILE`, or the built-in plan.
+fn load_plan(path: Option<&PathBuf>) -> anyhow::Result<Plan> {
+    let (name, text) = plan_text(path)?;
+    parse_plan(&name, &text)
+}
+
+/// The plan a store runs with. `--plan FILE` becomes the plan in force
+/// (kept in the store if it differs from the newest there); without it, the
+/// plan in force in the store; on first start, the built-in plan, kept.
+async fn plan_in_force(store: &anju_store::Store, path: Option<&PathBuf>) -> anyhow::Result<Plan> {
+    if path.is_none()
+        && let Some(file) = store.current_plan().await?
+    {
+        let name = format!("数据库中的计划(第 {} 版,来自 {})", file.id, file.source);
+        return parse_plan(&name, &file.text);
+    }
+    let (name, text) = plan_text(path)?;
+    let plan = parse_plan(&name, &text)?;
+    store
+        .keep_plan(&plan.meta.id, &name, &text, &china_now())
+        .await?;
+    Ok(plan)
 }
 
 /// `anju migrate`: applies the migrations the database lacks, and says which.
@@ -166,12 +197,12 @@ fn serve(
     database: &str,
     plan: Option<&PathBuf>,
 ) -> anyhow::Result<()> {
-    let plan = std::sync::Arc::new(load_plan(plan)?);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     rt.block_on(async {
         let store = anju_store::Store::connect(database).await?;
+        let plan = std::sync::Arc::new(plan_in_force(&store, plan).await?);
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
         println!(
@@ -200,24 +231,28 @@ fn user_add(
     database: &str,
 ) -> anyhow::Result<()> {
     use anju_core::access::Role;
-    let plan = load_plan(plan)?;
     let role = Role::parse(role)?;
-    let org = org.map(|o| plan.orgs.resolve(o)).transpose()?;
-    role.check_org(&plan, org)?;
-    let mut password = String::new();
-    std::io::stdin().read_line(&mut password)?;
-    let password = password.trim_end_matches(['\r', '\n']);
-    let hash = anju_store::hash_password(password)?;
-    let org_name = org.map(|o| plan.orgs.get(o).name.clone());
-    let now = china_now();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let user = rt.block_on(async {
         let store = anju_store::Store::connect(database).await?;
-        store
-            .create_user(name, role, org_name.as_deref(), &hash, &now)
-            .await
+        // The units of `--plan FILE`, else of the plan the service runs with.
+        let plan = match plan {
+            Some(_) => load_plan(plan)?,
+            None => plan_in_force(&store, None).await?,
+        };
+        let org = org.map(|o| plan.orgs.resolve(o)).transpose()?;
+        role.check_org(&plan, org)?;
+        let mut password = String::new();
+        std::io::stdin().read_line(&mut password)?;
+        let password = password.trim_end_matches(['\r', '\n']);
+        let hash = anju_store::hash_password(password)?;
+        let org_name = org.map(|o| plan.orgs.get(o).name.clone());
+        let user = store
+            .create_user(name, role, org_name.as_deref(), &hash, &china_now())
+            .await?;
+        anyhow::Ok(user)
     })?;
     let org = user
         .org_unit

@@ -620,12 +620,9 @@ fn user_add_checks_the_unit_and_hashes_the_password_from_stdin() {
     );
 }
 
-#[test]
-fn serve_answers_on_the_address_it_prints() {
+/// Starts `anju serve` on a free port with `args`, asks for the health, stops it.
+fn serve_health(db: &std::path::Path, args: &[&str]) -> String {
     use std::io::{BufRead, BufReader, Read, Write};
-    let dir = tmp("serve");
-    let db = dir.join("anju.db");
-    let _ = std::fs::remove_file(&db);
     let mut child = Command::new(env!("CARGO_BIN_EXE_anju"))
         .args([
             "serve",
@@ -634,6 +631,7 @@ fn serve_answers_on_the_address_it_prints() {
             "--database",
             &format!("sqlite://{}", db.display()),
         ])
+        .args(args)
         .env_remove("ANJU_PLAN")
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -653,11 +651,78 @@ fn serve_answers_on_the_address_it_prints() {
     })();
     child.kill().unwrap();
     let _ = child.wait();
-    let answer = result.unwrap_or_else(|| panic!("no answer; the server said: {line}"));
+    result.unwrap_or_else(|| panic!("no answer; the server said: {line}"))
+}
+
+#[test]
+fn serve_answers_on_the_address_it_prints_and_keeps_its_plan() {
+    let dir = tmp("serve");
+    let db = dir.join("anju.db");
+    let _ = std::fs::remove_file(&db);
+    let answer = serve_health(&db, &[]);
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(
-        answer.contains("\"status\":\"ok\"") && answer.contains("\"backend\":\"sqlite\""),
+        answer.contains("\"status\":\"ok\"")
+            && answer.contains("\"backend\":\"sqlite\"")
+            && answer.contains("\"plan\":\"haining-2023-2027\""),
         "{answer}"
     );
     assert!(db.exists(), "the database is created on first start");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = format!("sqlite://{}", db.display());
+    let current = || {
+        rt.block_on(async {
+            let store = anju_store::Store::connect(&url).await.unwrap();
+            store.current_plan().await.unwrap().unwrap()
+        })
+    };
+    let first = current();
+    assert_eq!(
+        (first.sm3.as_str(), first.text.as_str()),
+        (
+            anju_store::plan_hash(anju_core::BUILTIN_PLAN).as_str(),
+            anju_core::BUILTIN_PLAN
+        ),
+        "the built-in plan is kept on first start"
+    );
+    assert_eq!(current().id, first.id, "a second look adds nothing");
+
+    // `--plan FILE` becomes the plan in force, and stays without it.
+    let other = dir.join("other-plan.toml");
+    let text = anju_core::BUILTIN_PLAN.replacen(
+        "id = \"haining-2023-2027\"",
+        "id = \"haining-2023-2027-r2\"",
+        1,
+    );
+    std::fs::write(&other, &text).unwrap();
+    let answer = serve_health(&db, &["--plan", other.to_str().unwrap()]);
+    assert!(
+        answer.contains("\"plan\":\"haining-2023-2027-r2\""),
+        "{answer}"
+    );
+    let answer = serve_health(&db, &[]);
+    assert!(
+        answer.contains("\"plan\":\"haining-2023-2027-r2\""),
+        "{answer}"
+    );
+    let now = current();
+    assert_eq!((now.id > first.id, now.text), (true, text));
+
+    // A broken plan file is refused with its place; the plan in force stays.
+    std::fs::write(&other, "[plan]\nid = 3\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_anju"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", &url])
+        .args(["--plan", other.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("other-plan.toml:2"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(current().id, now.id);
 }
