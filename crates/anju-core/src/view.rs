@@ -28,6 +28,20 @@ impl Serialize for Num {
     }
 }
 
+// In the API document a `Num` is a JSON number (its digits exact).
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Num {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Number)
+            .description(Some("十进制数,按原样的位数写出(不经二进制浮点)"))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Num {}
+
 fn num(x: &Exact, dp: u32) -> Option<Num> {
     x.round(dp).map(Num)
 }
@@ -37,6 +51,7 @@ pub const SHARE_DECIMALS: u32 = 4;
 
 /// One evaluation row as shown.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RowView<'a> {
     /// 指标序号.
     pub indicator: u16,
@@ -301,6 +316,7 @@ impl RowView<'_> {
 
 /// A yearly target as shown.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TargetView {
     /// The year.
     pub year: i32,
@@ -312,6 +328,7 @@ pub struct TargetView {
 
 /// A milestone as shown.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MilestoneView {
     /// YYYY-MM.
     pub deadline: String,
@@ -323,6 +340,7 @@ pub struct MilestoneView {
 
 /// An indicator as shown.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IndicatorView {
     /// 序号.
     pub code: u16,
@@ -362,6 +380,7 @@ pub struct IndicatorView {
 
 /// A goal attached to a task, as shown.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GoalView {
     /// What.
     pub name: String,
@@ -381,6 +400,7 @@ pub struct GoalView {
 
 /// A task as shown.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskView {
     /// 1–13.
     pub code: u16,
@@ -404,6 +424,7 @@ pub struct TaskView {
 
 /// A unit as shown.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrgView {
     /// Name.
     pub name: String,
@@ -423,6 +444,7 @@ pub struct OrgView {
 
 /// A section or safeguard as shown.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SectionView {
     /// Number.
     pub code: u16,
@@ -434,6 +456,7 @@ pub struct SectionView {
 
 /// A whole plan as shown by `anju plan show --format json`.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanView {
     /// Identifier.
     pub id: String,
@@ -473,6 +496,7 @@ pub struct PlanView {
 
 /// Settings as shown.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SettingsView {
     /// Lag threshold between lagging and severe.
     pub lagging_threshold: Num,

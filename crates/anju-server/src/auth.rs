@@ -15,19 +15,20 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use crate::{ApiError, AppState, JsonBody};
+use crate::{ApiError, AppState, ErrorDoc, JsonBody};
 
 /// The name of the session cookie.
 pub const COOKIE: &str = "anju_session";
 
-#[derive(Deserialize)]
+/// A login.
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct Login {
     username: String,
     password: String,
 }
 
 /// A user as the API shows it (never the hash).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct UserView {
     name: String,
     role: &'static str,
@@ -44,7 +45,8 @@ impl From<&UserRecord> for UserView {
     }
 }
 
-#[derive(Serialize)]
+/// The session token (for `Authorization: Bearer …`) and the user.
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct LoginAnswer {
     token: String,
     user: UserView,
@@ -61,6 +63,14 @@ fn dummy_hash() -> &'static str {
 }
 
 /// `POST /api/v1/login` `{"username","password"}` → `{"token","user"}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/login",
+    tag = "登录",
+    summary = "登录",
+    request_body = Login,
+    responses((status = 200, description = "令牌;另设 HttpOnly Cookie", body = LoginAnswer), (status = 400, description = "不是有效的 JSON", body = ErrorDoc), (status = 413, description = "请求过大", body = ErrorDoc), (status = 415, description = "须为 application/json", body = ErrorDoc), (status = 422, description = "输入有误,指明字段", body = ErrorDoc), (status = 401, description = "用户名或密码错误", body = ErrorDoc), (status = 429, description = "连续失败,账户锁定 15 分钟", body = ErrorDoc))
+)]
 pub(crate) async fn login(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<Login>,
@@ -167,6 +177,14 @@ impl FromRequestParts<AppState> for Authed {
 }
 
 /// `POST /api/v1/logout`: ends the session; clears the cookie.
+#[utoipa::path(
+    post,
+    path = "/api/v1/logout",
+    tag = "登录",
+    summary = "退出登录",
+    responses((status = 204, description = "已退出"), (status = 401, description = "未登录或登录已失效", body = ErrorDoc), (status = 403, description = "无权", body = ErrorDoc)),
+    security(("bearer" = []))
+)]
 pub(crate) async fn logout(
     State(state): State<AppState>,
     who: Authed,
@@ -181,6 +199,14 @@ pub(crate) async fn logout(
 }
 
 /// `GET /api/v1/me`: who is logged in.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "登录",
+    summary = "当前用户",
+    responses((status = 200, body = UserView), (status = 401, description = "未登录或登录已失效", body = ErrorDoc), (status = 403, description = "无权", body = ErrorDoc)),
+    security(("bearer" = []))
+)]
 pub(crate) async fn me(who: Authed) -> Json<UserView> {
     Json(UserView::from(&who.user))
 }

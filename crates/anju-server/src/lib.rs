@@ -70,6 +70,22 @@ impl std::fmt::Debug for AppState {
     }
 }
 
+/// An error as the API answers it: `{"error":{"code","message"}}` (for the
+/// API document; `ApiError` writes it).
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorDoc {
+    error: ErrorDocInner,
+}
+
+/// The error's stable code and its message in Chinese.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorDocInner {
+    /// bad_json invalid unauthorized forbidden not_found conflict too_large content_type locked internal …
+    code: String,
+    /// 中文说明。
+    message: String,
+}
+
 /// An error as the API answers it.
 #[derive(Debug)]
 pub struct ApiError {
@@ -206,12 +222,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/values/return", post(values::give_back))
         .route("/api/v1/values/{id}/correct", post(values::correct))
         .route("/api/v1/evaluation", get(values::evaluation))
+        .route("/api/v1/openapi.json", get(openapi_json))
         .fallback(|| async { ApiError::not_found("没有这个地址") })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
 
-#[derive(Serialize)]
+/// The service answers.
+#[derive(Serialize, utoipa::ToSchema)]
 struct Health {
     status: &'static str,
     backend: &'static str,
@@ -219,6 +237,8 @@ struct Health {
 }
 
 /// `GET /api/v1/health`: the service answers, and on which backend and plan.
+#[utoipa::path(get, path = "/api/v1/health", tag = "服务", summary = "服务状态",
+    responses((status = 200, body = Health)))]
 async fn health(State(state): State<AppState>) -> Json<Health> {
     Json(Health {
         status: "ok",
@@ -229,8 +249,74 @@ async fn health(State(state): State<AppState>) -> Json<Health> {
 
 /// `GET /api/v1/plan`: the plan (public: the plan document is public), the
 /// same JSON as `anju plan show --format json`.
+#[utoipa::path(get, path = "/api/v1/plan", tag = "服务", summary = "现行计划(与 anju plan show --format json 相同)",
+    responses((status = 200, body = anju_core::view::PlanView)))]
 async fn plan(State(state): State<AppState>) -> Json<anju_core::view::PlanView> {
     Json(anju_core::view::PlanView::new(&state.plan))
+}
+
+/// The API document: every route of `router`, its input and its answers.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "anju 安居 API",
+        description = "海宁市“住有宜居 / 安居潮城”指标与评估系统的接口。错误一律为 JSON {\"error\":{\"code\",\"message\"}}。"
+    ),
+    paths(
+        health, plan, openapi_json,
+        auth::login, auth::logout, auth::me,
+        users::own_password, users::list, users::add, users::change,
+        values::put, values::list, values::submit, values::approve, values::give_back,
+        values::correct, values::evaluation,
+    ),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+/// Session tokens as `Authorization: Bearer …` (or the `anju_session` cookie).
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "POST /api/v1/login 返回的令牌;网页用 anju_session Cookie",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The API document as JSON, made once.
+pub fn openapi_document() -> &'static str {
+    static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        use utoipa::OpenApi;
+        let mut doc = ApiDoc::openapi();
+        doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+        doc.to_pretty_json().unwrap_or_default()
+    })
+}
+
+/// `GET /api/v1/openapi.json`: the OpenAPI 3 document of this API.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "服务", summary = "本接口的 OpenAPI 3 文档",
+    responses((status = 200, description = "OpenAPI 3 文档", content_type = "application/json")))]
+async fn openapi_json() -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        openapi_document(),
+    )
+        .into_response()
 }
 
 /// The time of a change now, from the state's clock.

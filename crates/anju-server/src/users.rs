@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Authed;
-use crate::{ApiError, AppState, JsonBody};
+use crate::{ApiError, AppState, ErrorDoc, JsonBody};
 
 fn invalid(field: &str, message: impl std::fmt::Display) -> ApiError {
     ApiError::new(
@@ -35,7 +35,7 @@ fn admin(who: &Authed) -> Result<(), ApiError> {
 }
 
 /// A user as an admin sees it (never the password hash).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct UserOut {
     name: String,
     role: &'static str,
@@ -56,12 +56,20 @@ impl From<UserRecord> for UserOut {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct UsersOut {
     users: Vec<UserOut>,
 }
 
 /// `GET /api/v1/users`: every user.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users",
+    tag = "用户",
+    summary = "用户列表(系统管理员)",
+    responses((status = 200, body = UsersOut), (status = 401, description = "未登录或登录已失效", body = ErrorDoc), (status = 403, description = "无权", body = ErrorDoc)),
+    security(("bearer" = []))
+)]
 pub(crate) async fn list(
     State(state): State<AppState>,
     who: Authed,
@@ -73,7 +81,7 @@ pub(crate) async fn list(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewUser {
     username: String,
@@ -92,6 +100,15 @@ async fn hash(field: &str, password: String) -> Result<String, ApiError> {
 }
 
 /// `POST /api/v1/users` `{"username","role","org_unit","password"}` → 201.
+#[utoipa::path(
+    post,
+    path = "/api/v1/users",
+    tag = "用户",
+    summary = "新增用户(系统管理员)",
+    request_body = NewUser,
+    responses((status = 201, body = UserOut), (status = 401, description = "未登录或登录已失效", body = ErrorDoc), (status = 403, description = "无权", body = ErrorDoc), (status = 400, description = "不是有效的 JSON", body = ErrorDoc), (status = 413, description = "请求过大", body = ErrorDoc), (status = 415, description = "须为 application/json", body = ErrorDoc), (status = 422, description = "输入有误,指明字段", body = ErrorDoc), (status = 409, description = "用户名已存在", body = ErrorDoc)),
+    security(("bearer" = []))
+)]
 pub(crate) async fn add(
     State(state): State<AppState>,
     who: Authed,
@@ -123,7 +140,7 @@ pub(crate) async fn add(
     Ok((StatusCode::CREATED, Json(UserOut::from(user))).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UserChange {
     #[serde(default)]
@@ -135,6 +152,16 @@ pub(crate) struct UserChange {
 /// `PATCH /api/v1/users/{name}` `{"disabled"?, "password"?}`: disable or
 /// enable a user (their sessions end), or set a new password (every session
 /// of theirs ends). An admin cannot disable themself.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/users/{name}",
+    tag = "用户",
+    summary = "停用、启用或重设密码(系统管理员)",
+    request_body = UserChange,
+    params(("name" = String, Path, description = "用户名")),
+    responses((status = 200, body = UserOut), (status = 401, description = "未登录或登录已失效", body = ErrorDoc), (status = 403, description = "无权", body = ErrorDoc), (status = 400, description = "不是有效的 JSON", body = ErrorDoc), (status = 413, description = "请求过大", body = ErrorDoc), (status = 415, description = "须为 application/json", body = ErrorDoc), (status = 422, description = "输入有误,指明字段", body = ErrorDoc), (status = 404, description = "用户不存在", body = ErrorDoc), (status = 409, description = "不能停用自己", body = ErrorDoc)),
+    security(("bearer" = []))
+)]
 pub(crate) async fn change(
     State(state): State<AppState>,
     who: Authed,
@@ -163,7 +190,7 @@ pub(crate) async fn change(
     Ok(Json(UserOut::from(user)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PasswordChange {
     old_password: String,
@@ -173,6 +200,15 @@ pub(crate) struct PasswordChange {
 /// `POST /api/v1/me/password` `{"old_password","new_password"}`: a user's own
 /// password; their other sessions end. A wrong old password is 403 (and
 /// counts as a failed login).
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/password",
+    tag = "用户",
+    summary = "修改本人密码(其他会话随之结束)",
+    request_body = PasswordChange,
+    responses((status = 204, description = "已修改"), (status = 401, description = "未登录或登录已失效", body = ErrorDoc), (status = 403, description = "无权", body = ErrorDoc), (status = 400, description = "不是有效的 JSON", body = ErrorDoc), (status = 413, description = "请求过大", body = ErrorDoc), (status = 415, description = "须为 application/json", body = ErrorDoc), (status = 422, description = "输入有误,指明字段", body = ErrorDoc)),
+    security(("bearer" = []))
+)]
 pub(crate) async fn own_password(
     State(state): State<AppState>,
     who: Authed,

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::Authed;
 use crate::cache::{Answer, Found, ViewKey};
-use crate::{ApiError, AppState, JsonBody};
+use crate::{ApiError, AppState, ErrorDoc, JsonBody};
 
 fn invalid(field: String, message: impl std::fmt::Display) -> ApiError {
     ApiError::new(
@@ -37,27 +37,41 @@ fn forbidden(message: impl Into<String>) -> ApiError {
 }
 
 /// A figure as sent: numbers as JSON numbers or as strings (exact either way:
-/// they are read from their text).
-#[derive(Deserialize)]
+/// they are read from their text). A ratio indicator takes numerator and
+/// denominator (or a rate in value); every other indicator takes value.
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct ValueIn {
+    /// 指标序号(数字或字符串)。
+    #[schema(value_type = u16, example = 6)]
     indicator: serde_json::Value,
+    /// 单位名称(任一别名)。
+    #[schema(example = "硖石街道")]
     org_unit: String,
+    /// 期间:`2024-06`、`2024年6月`、`2024-Q2`、`2024`。
+    #[schema(example = "2024-06")]
     period: String,
+    /// 数值(数字或字符串,至多 6 位小数)。
     #[serde(default)]
+    #[schema(value_type = Option<String>, example = "12.5")]
     value: Option<serde_json::Value>,
+    /// 分子(比率类指标)。
     #[serde(default)]
+    #[schema(value_type = Option<String>, example = "80")]
     numerator: Option<serde_json::Value>,
+    /// 分母(比率类指标)。
     #[serde(default)]
+    #[schema(value_type = Option<String>, example = "100")]
     denominator: Option<serde_json::Value>,
 }
 
-#[derive(Deserialize)]
+/// Figures to enter as drafts.
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct ValuesIn {
     values: Vec<ValueIn>,
 }
 
-/// A stored version as shown.
-#[derive(Serialize)]
+/// A stored version as shown: who, when and why.
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct ValueOut {
     id: i64,
     indicator: u16,
@@ -101,7 +115,8 @@ impl From<StoredValue> for ValueOut {
     }
 }
 
-#[derive(Serialize)]
+/// Stored versions.
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct ValuesOut {
     values: Vec<ValueOut>,
 }
@@ -137,6 +152,15 @@ fn number(
 }
 
 /// `POST /api/v1/values`: figures as drafts of the caller, within their scope.
+#[utoipa::path(
+    post,
+    path = "/api/v1/values",
+    tag = "数据",
+    summary = "录入数据(草稿)",
+    request_body = ValuesIn,
+    responses((status = 200, description = "已存为草稿", body = ValuesOut), (status = 401, description = "未登录或登录已失效", body = ErrorDoc), (status = 403, description = "无权", body = ErrorDoc), (status = 400, description = "不是有效的 JSON", body = ErrorDoc), (status = 413, description = "请求过大", body = ErrorDoc), (status = 415, description = "须为 application/json", body = ErrorDoc), (status = 422, description = "输入有误,指明字段", body = ErrorDoc)),
+    security(("bearer" = []))
+)]
 pub(crate) async fn put(
     State(state): State<AppState>,
     who: Authed,
@@ -188,7 +212,8 @@ pub(crate) async fn put(
     }))
 }
 
-#[derive(Deserialize)]
+/// The versions a step applies to (all or none), and why (needed to return).
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct StepIn {
     ids: Vec<i64>,
     #[serde(default)]
@@ -242,6 +267,15 @@ async fn step(
 }
 
 /// `POST /api/v1/values/submit` `{"ids":[…]}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/values/submit",
+    tag = "数据",
+    summary = "报送",
+    request_body = StepIn,
+    responses((status = 200, body = ValuesOut), (status = 401, description = "未登录或登录已失效", body = ErrorDoc), (status = 403, description = "无权", body = ErrorDoc), (status = 400, description = "不是有效的 JSON", body = ErrorDoc), (status = 413, description = "请求过大", body = ErrorDoc), (status = 415, description = "须为 application/json", body = ErrorDoc), (status = 422, description = "输入有误,指明字段", body = ErrorDoc), (status = 404, description = "数据不存在", body = ErrorDoc), (status = 409, description = "状态不允许此操作", body = ErrorDoc)),
+    security(("bearer" = []))
+)]
 pub(crate) async fn submit(
     State(state): State<AppState>,
     who: Authed,
@@ -251,6 +285,15 @@ pub(crate) async fn submit(
 }
 
 /// `POST /api/v1/values/approve` `{"ids":[…]}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/values/approve",
+    tag = "数据",
+    summary = "审核通过",
+    request_body = StepIn,
+    responses((status = 200, body = ValuesOut), (status = 401, description = "未登录或登录已失效", body = ErrorDoc), (status = 403, description = "无权", body = ErrorDoc), (status = 400, description = "不是有效的 JSON", body = ErrorDoc), (status = 413, description = "请求过大", body = ErrorDoc), (status = 415, description = "须为 application/json", body = ErrorDoc), (status = 422, description = "输入有误,指明字段", body = ErrorDoc), (status = 404, description = "数据不存在", body = ErrorDoc), (status = 409, description = "状态不允许此操作", body = ErrorDoc)),
+    security(("bearer" = []))
+)]
 pub(crate) async fn approve(
     State(state): State<AppState>,
     who: Authed,
@@ -260,6 +303,15 @@ pub(crate) async fn approve(
 }
 
 /// `POST /api/v1/values/return` `{"ids":[…],"reason":"…"}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/values/return",
+    tag = "数据",
+    summary = "退回(须写明原因)",
+    request_body = StepIn,
+    responses((status = 200, body = ValuesOut), (status = 401, description = "未登录或登录已失效", body = ErrorDoc), (status = 403, description = "无权", body = ErrorDoc), (status = 400, description = "不是有效的 JSON", body = ErrorDoc), (status = 413, description = "请求过大", body = ErrorDoc), (status = 415, description = "须为 application/json", body = ErrorDoc), (status = 422, description = "输入有误,指明字段", body = ErrorDoc), (status = 404, description = "数据不存在", body = ErrorDoc), (status = 409, description = "状态不允许此操作", body = ErrorDoc)),
+    security(("bearer" = []))
+)]
 pub(crate) async fn give_back(
     State(state): State<AppState>,
     who: Authed,
@@ -268,7 +320,9 @@ pub(crate) async fn give_back(
     step(state, who, body, Step::Return).await
 }
 
-#[derive(Deserialize)]
+/// Filters of the list.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
     state: Option<String>,
     indicator: Option<u16>,
@@ -278,6 +332,15 @@ pub(crate) struct ListQuery {
 
 /// `GET /api/v1/values?state=&indicator=&org_unit=&period=`: the versions the
 /// caller may read.
+#[utoipa::path(
+    get,
+    path = "/api/v1/values",
+    tag = "数据",
+    summary = "查询数据(本人权限范围内)",
+    params(ListQuery),
+    responses((status = 200, body = ValuesOut), (status = 401, description = "未登录或登录已失效", body = ErrorDoc), (status = 403, description = "无权", body = ErrorDoc), (status = 422, description = "筛选条件有误", body = ErrorDoc)),
+    security(("bearer" = []))
+)]
 pub(crate) async fn list(
     State(state): State<AppState>,
     who: Authed,
@@ -376,7 +439,9 @@ async fn approved_values(state: &AppState) -> Result<std::sync::Arc<ValueSet>, A
     Ok(std::sync::Arc::new(values))
 }
 
-#[derive(Deserialize)]
+/// The month, and one unit if wanted.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct EvalQuery {
     as_of: String,
     org_unit: Option<String>,
@@ -389,6 +454,15 @@ pub(crate) struct EvalQuery {
 /// Answers are kept per store revision and kind of caller (`cache`): the
 /// revision comes with the session in one query, so an approval anywhere is
 /// seen by the next request, and an unchanged store costs one query.
+#[utoipa::path(
+    get,
+    path = "/api/v1/evaluation",
+    tag = "评估",
+    summary = "评估结果(仅已审核数据,本人权限范围内)",
+    params(EvalQuery),
+    responses((status = 200, description = "与 anju eval --format json 相同的行;请求 gzip 时压缩", body = EvalDoc), (status = 401, description = "未登录或登录已失效", body = ErrorDoc), (status = 403, description = "无权", body = ErrorDoc), (status = 422, description = "月份或单位有误", body = ErrorDoc)),
+    security(("bearer" = []))
+)]
 pub(crate) async fn evaluation(
     State(state): State<AppState>,
     who: Authed,
@@ -493,20 +567,40 @@ fn json_answer(answer: Answer, gzip: bool) -> Response {
     }
 }
 
-#[derive(Deserialize)]
+/// A correction: the new figure and why.
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct CorrectIn {
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     value: Option<serde_json::Value>,
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     numerator: Option<serde_json::Value>,
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     denominator: Option<serde_json::Value>,
     reason: String,
+}
+
+/// The evaluation as the API answers it (written by `RowView::write_json`).
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct EvalDoc {
+    rows: Vec<anju_core::view::RowView<'static>>,
 }
 
 /// `POST /api/v1/values/{id}/correct` `{"value"|"numerator"+"denominator","reason"}`:
 /// a correction of an approved figure, by someone who may report it; it waits
 /// for review, and the approved figure counts until then.
+#[utoipa::path(
+    post,
+    path = "/api/v1/values/{id}/correct",
+    tag = "数据",
+    summary = "更正已审核数据(新版本,须写明原因)",
+    request_body = CorrectIn,
+    params(("id" = i64, Path, description = "已审核版本的编号")),
+    responses((status = 200, body = ValueOut), (status = 401, description = "未登录或登录已失效", body = ErrorDoc), (status = 403, description = "无权", body = ErrorDoc), (status = 400, description = "不是有效的 JSON", body = ErrorDoc), (status = 413, description = "请求过大", body = ErrorDoc), (status = 415, description = "须为 application/json", body = ErrorDoc), (status = 422, description = "输入有误,指明字段", body = ErrorDoc), (status = 404, description = "数据不存在", body = ErrorDoc), (status = 409, description = "状态不允许此操作", body = ErrorDoc)),
+    security(("bearer" = []))
+)]
 pub(crate) async fn correct(
     State(state): State<AppState>,
     who: Authed,

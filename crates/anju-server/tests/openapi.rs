@@ -1,0 +1,175 @@
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+//! The OpenAPI document: a snapshot (a change to the API shows in review),
+//! every route it names is served, and the answers have the fields it says.
+
+use std::sync::Arc;
+
+use anju_server::{AppState, openapi_document, router};
+use anju_store::Store;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+fn doc() -> Value {
+    serde_json::from_str(openapi_document()).unwrap()
+}
+
+#[test]
+fn the_document_is_as_reviewed() {
+    insta::assert_snapshot!("openapi", openapi_document());
+}
+
+async fn app(name: &str) -> AppState {
+    let dir = std::env::temp_dir().join(format!("anju-openapi-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("anju.db");
+    let _ = std::fs::remove_file(&path);
+    let store = Store::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let plan = Arc::new(anju_core::builtin_plan().unwrap());
+    AppState::new(plan, store, Arc::new(|| 1_719_968_400))
+}
+
+async fn send(
+    state: &AppState,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        request = request.header("authorization", format!("Bearer {t}"));
+    }
+    let request = match body {
+        Some(b) => request
+            .header("content-type", "application/json")
+            .body(Body::from(b.to_string())),
+        None => request.body(Body::empty()),
+    }
+    .unwrap();
+    let response = router(state.clone()).oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn every_route_in_the_document_is_served() {
+    let state = app("routes").await;
+    let doc = doc();
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 15, "{}", paths.len());
+    for (path, item) in paths {
+        for method in item.as_object().unwrap().keys() {
+            let uri = path.replace("{id}", "1").replace("{name}", "nobody");
+            let (status, body) =
+                send(&state, &method.to_uppercase(), &uri, None, Some(json!({}))).await;
+            assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {uri}");
+            assert!(
+                !(status == StatusCode::NOT_FOUND && body["error"]["message"] == "没有这个地址"),
+                "{method} {uri} is in the document but not served"
+            );
+            // Every route that needs a login says so in the document.
+            if status == StatusCode::UNAUTHORIZED && path != "/api/v1/login" {
+                assert!(
+                    item[method]["security"].is_array(),
+                    "{method} {path}: no security"
+                );
+            }
+        }
+    }
+}
+
+/// The property names of a schema in the document.
+fn properties(doc: &Value, schema: &str) -> Vec<String> {
+    let mut names: Vec<String> = doc["components"]["schemas"][schema]["properties"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no schema {schema}"))
+        .keys()
+        .cloned()
+        .collect();
+    names.sort();
+    names
+}
+
+fn keys(v: &Value) -> Vec<String> {
+    let mut names: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn answers_have_the_fields_the_document_names() {
+    use anju_core::access::Role;
+    let state = app("fields").await;
+    let hash = anju_store::hash_password("long enough").unwrap();
+    for (name, role, org) in [
+        ("root", Role::Admin, None),
+        ("tf", Role::Taskforce, Some("市住建局")),
+    ] {
+        state
+            .store
+            .create_user(name, role, org, &hash, "2024-07-01T09:00:00+08:00")
+            .await
+            .unwrap();
+    }
+    let login = |name: &'static str| {
+        let state = state.clone();
+        async move {
+            let (_, body) = send(
+                &state,
+                "POST",
+                "/api/v1/login",
+                None,
+                Some(json!({"username": name, "password": "long enough"})),
+            )
+            .await;
+            body
+        }
+    };
+    let doc = doc();
+    let answer = login("tf").await;
+    assert_eq!(keys(&answer), properties(&doc, "LoginAnswer"));
+    assert_eq!(keys(&answer["user"]), properties(&doc, "UserView"));
+    let tf = answer["token"].as_str().unwrap().to_string();
+    let root = login("root").await["token"].as_str().unwrap().to_string();
+
+    let (_, health) = send(&state, "GET", "/api/v1/health", None, None).await;
+    assert_eq!(keys(&health), properties(&doc, "Health"));
+    let (_, plan) = send(&state, "GET", "/api/v1/plan", None, None).await;
+    assert_eq!(keys(&plan), properties(&doc, "PlanView"));
+    assert_eq!(
+        keys(&plan["indicators"][0]),
+        properties(&doc, "IndicatorView")
+    );
+    assert_eq!(keys(&plan["tasks"][0]), properties(&doc, "TaskView"));
+
+    let v = json!({"values": [{"indicator": 8, "org_unit": "硖石街道", "period": "2024-06", "value": 3}]});
+    let (status, body) = send(&state, "POST", "/api/v1/values", Some(&tf), Some(v)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(keys(&body), properties(&doc, "ValuesOut"));
+    assert_eq!(keys(&body["values"][0]), properties(&doc, "ValueOut"));
+    let (_, eval) = send(
+        &state,
+        "GET",
+        "/api/v1/evaluation?as_of=2024-06",
+        Some(&tf),
+        None,
+    )
+    .await;
+    assert_eq!(keys(&eval), properties(&doc, "EvalDoc"));
+    assert_eq!(keys(&eval["rows"][0]), properties(&doc, "RowView"));
+    let (_, users) = send(&state, "GET", "/api/v1/users", Some(&root), None).await;
+    assert_eq!(keys(&users["users"][0]), properties(&doc, "UserOut"));
+    let (status, error) = send(&state, "GET", "/api/v1/users", Some(&tf), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(keys(&error), properties(&doc, "ErrorDoc"));
+    assert_eq!(keys(&error["error"]), properties(&doc, "ErrorDocInner"));
+}
