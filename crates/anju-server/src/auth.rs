@@ -162,11 +162,14 @@ impl FromRequestParts<AppState> for Authed {
         let token = token_of(&parts.headers)
             .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "请先登录"))?;
         match state.store.session(&token, (state.clock)()).await? {
-            Some(s) => Ok(Authed {
-                user: s.user,
-                token,
-                revision: s.revision,
-            }),
+            Some(s) => {
+                state.sync_plan(s.plan_file).await?;
+                Ok(Authed {
+                    user: s.user,
+                    token,
+                    revision: s.revision,
+                })
+            }
             None => Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",

@@ -21,6 +21,8 @@ use axum::body::Bytes;
 /// Who sees which rows: callers with one role and unit see the same rows.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub(crate) struct ViewKey {
+    /// The plan file the answer was computed with (units are numbered per plan).
+    pub plan_file: i64,
     pub as_of: YearMonth,
     pub role: Role,
     pub org: Option<OrgId>,
@@ -66,8 +68,9 @@ const MAX_EVALS: usize = 240;
 #[derive(Default)]
 pub(crate) struct Kept {
     revision: i64,
-    values: Option<Arc<ValueSet>>,
-    evals: HashMap<YearMonth, Arc<Evaluation>>,
+    /// The approved figures, read for the plan file given.
+    values: Option<(i64, Arc<ValueSet>)>,
+    evals: HashMap<(i64, YearMonth), Arc<Evaluation>>,
     bodies: HashMap<ViewKey, Answer>,
 }
 
@@ -128,8 +131,11 @@ impl Cache {
                 }
                 (
                     kept.revision,
-                    kept.values.clone(),
-                    kept.evals.get(&key.as_of).cloned(),
+                    kept.values
+                        .as_ref()
+                        .filter(|(file, _)| *file == key.plan_file)
+                        .map(|(_, v)| v.clone()),
+                    kept.evals.get(&(key.plan_file, key.as_of)).cloned(),
                 )
             }
             Err(_) => (revision, None, None),
@@ -155,11 +161,11 @@ impl Cache {
             if kept.revision != filling.revision {
                 return;
             }
-            kept.values = Some(values);
+            kept.values = Some((key.plan_file, values));
             if kept.evals.len() >= MAX_EVALS {
                 kept.evals.clear();
             }
-            kept.evals.insert(key.as_of, eval);
+            kept.evals.insert((key.plan_file, key.as_of), eval);
             if kept.bodies.len() >= MAX_BODIES {
                 kept.bodies.clear();
             }

@@ -36,11 +36,17 @@ pub fn system_clock() -> Clock {
     })
 }
 
+/// The plan a server runs, with the id of its file in the store (0: a plan
+/// not kept there, as in tests).
+type PlanInForce = (i64, Arc<Plan>);
+
 /// What every request can reach.
 #[derive(Clone)]
 pub struct AppState {
-    /// The plan in force.
-    pub plan: Arc<Plan>,
+    /// The plan in force, replaced when the store's plan in force changes.
+    plan: Arc<std::sync::RwLock<PlanInForce>>,
+    /// Only one server task reads a new plan at a time.
+    plan_load: Arc<tokio::sync::Mutex<()>>,
     /// The store.
     pub store: Store,
     /// The time now.
@@ -50,21 +56,87 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The state of a service.
+    /// The state of a service running `plan` (not kept in the store: a
+    /// plan kept there later replaces it; see `with_plan_file`).
     pub fn new(plan: Arc<Plan>, store: Store, clock: Clock) -> AppState {
         AppState {
-            plan,
+            plan: Arc::new(std::sync::RwLock::new((0, plan))),
+            plan_load: Arc::default(),
             store,
             clock,
             cache: Arc::default(),
         }
+    }
+
+    /// The same, saying `plan` is the store's plan file `id`.
+    pub fn with_plan_file(self, id: i64) -> AppState {
+        if let Ok(mut p) = self.plan.write() {
+            p.0 = id;
+        }
+        self
+    }
+
+    /// The plan in force (as of the last request that looked).
+    pub fn plan(&self) -> Arc<Plan> {
+        match self.plan.read() {
+            Ok(p) => p.1.clone(),
+            Err(poisoned) => poisoned.into_inner().1.clone(),
+        }
+    }
+
+    /// The plan in force with the id of its file.
+    pub(crate) fn plan_in_force(&self) -> PlanInForce {
+        match self.plan.read() {
+            Ok(p) => p.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// The id of the plan file this server runs (0: not from the store).
+    pub fn plan_file(&self) -> i64 {
+        match self.plan.read() {
+            Ok(p) => p.0,
+            Err(poisoned) => poisoned.into_inner().0,
+        }
+    }
+
+    /// Brings the plan up to the store's plan file `file` (newer than the
+    /// one running: another server or `anju serve --plan` made it the plan
+    /// in force). Every server of one database so runs the same plan from
+    /// the request after the change on.
+    pub(crate) async fn sync_plan(&self, file: i64) -> Result<(), ApiError> {
+        if file <= self.plan_file() {
+            return Ok(());
+        }
+        let _one = self.plan_load.lock().await;
+        if file <= self.plan_file() {
+            return Ok(());
+        }
+        let Some(kept) = self.store.current_plan().await? else {
+            return Ok(());
+        };
+        let name = format!("数据库中的计划(第 {} 版)", kept.id);
+        let plan = anju_core::plan::load(&name, &kept.text).map_err(|errs| {
+            for e in &errs.0 {
+                eprintln!("anju-server: {e}");
+            }
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "plan_unreadable",
+                format!("{name}无法读取,请检查计划文件"),
+            )
+        })?;
+        if let Ok(mut p) = self.plan.write() {
+            *p = (kept.id, Arc::new(plan));
+        }
+        Ok(())
     }
 }
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState")
-            .field("plan", &self.plan.meta.id)
+            .field("plan", &self.plan().meta.id)
             .field("store", &self.store.backend())
             .finish()
     }
@@ -243,7 +315,7 @@ async fn health(State(state): State<AppState>) -> Json<Health> {
     Json(Health {
         status: "ok",
         backend: state.store.backend(),
-        plan: state.plan.meta.id.clone(),
+        plan: state.plan().meta.id.clone(),
     })
 }
 
@@ -251,8 +323,11 @@ async fn health(State(state): State<AppState>) -> Json<Health> {
 /// same JSON as `anju plan show --format json`.
 #[utoipa::path(get, path = "/api/v1/plan", tag = "服务", summary = "现行计划(与 anju plan show --format json 相同)",
     responses((status = 200, body = anju_core::view::PlanView)))]
-async fn plan(State(state): State<AppState>) -> Json<anju_core::view::PlanView> {
-    Json(anju_core::view::PlanView::new(&state.plan))
+async fn plan(State(state): State<AppState>) -> Result<Json<anju_core::view::PlanView>, ApiError> {
+    state
+        .sync_plan(state.store.current_plan_id().await?)
+        .await?;
+    Ok(Json(anju_core::view::PlanView::new(&state.plan())))
 }
 
 /// The API document: every route of `router`, its input and its answers.

@@ -115,7 +115,7 @@ pub(crate) async fn add(
     JsonBody(body): JsonBody<NewUser>,
 ) -> Result<Response, ApiError> {
     admin(&who)?;
-    let plan = &state.plan;
+    let plan = &*state.plan();
     let role = Role::parse(&body.role).map_err(|e| invalid("role", e))?;
     let org = body
         .org_unit

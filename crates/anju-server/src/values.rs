@@ -166,7 +166,7 @@ pub(crate) async fn put(
     who: Authed,
     JsonBody(body): JsonBody<ValuesIn>,
 ) -> Result<Json<ValuesOut>, ApiError> {
-    let plan = &state.plan;
+    let plan = &*state.plan();
     let me = actor(plan, &who);
     let mut out = Vec::with_capacity(body.values.len());
     for (i, v) in body.values.iter().enumerate() {
@@ -226,7 +226,7 @@ async fn step(
     body: StepIn,
     step: Step,
 ) -> Result<Json<ValuesOut>, ApiError> {
-    let plan = &state.plan;
+    let plan = &*state.plan();
     let me = actor(plan, &who);
     for &id in &body.ids {
         let v = state
@@ -346,7 +346,7 @@ pub(crate) async fn list(
     who: Authed,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<ValuesOut>, ApiError> {
-    let plan = &state.plan;
+    let plan = &*state.plan();
     let filter = ValueFilter {
         state: match &q.state {
             None => None,
@@ -430,7 +430,7 @@ fn scope_of(plan: &Plan, me: &Actor) -> Option<anju_store::Scope> {
 
 /// The approved figures of the store now, as the engine reads them.
 async fn approved_values(state: &AppState) -> Result<std::sync::Arc<ValueSet>, ApiError> {
-    let plan = &state.plan;
+    let plan = &*state.plan();
     let approved = state.store.approved().await?;
     let obs = anju_store::observations(plan, &approved, 0)
         .map_err(|e| ApiError::new(StatusCode::CONFLICT, "plan_mismatch", e.to_string()))?;
@@ -470,7 +470,8 @@ pub(crate) async fn evaluation(
     Query(q): Query<EvalQuery>,
 ) -> Result<Response, ApiError> {
     let gzip = accepts_gzip(&headers);
-    let plan = &state.plan;
+    let (plan_file, plan) = state.plan_in_force();
+    let plan = &*plan;
     let as_of = YearMonth::parse(&q.as_of).map_err(|e| invalid("as_of".into(), e))?;
     let only = q
         .org_unit
@@ -480,6 +481,7 @@ pub(crate) async fn evaluation(
         .map_err(|e| invalid("org_unit".into(), e))?;
     let me = actor(plan, &who);
     let key = ViewKey {
+        plan_file,
         as_of,
         role: me.role,
         org: me.org,
@@ -607,7 +609,7 @@ pub(crate) async fn correct(
     axum::extract::Path(id): axum::extract::Path<i64>,
     JsonBody(body): JsonBody<CorrectIn>,
 ) -> Result<Json<ValueOut>, ApiError> {
-    let plan = &state.plan;
+    let plan = &*state.plan();
     let old = state
         .store
         .value(id)

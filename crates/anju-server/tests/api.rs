@@ -806,11 +806,7 @@ async fn a_server_sees_an_approval_made_by_another_server_at_once() {
     let a = TestApp::new("two-servers").await;
     // A second server on the same database, with its own memory.
     let b = TestApp {
-        state: AppState::new(
-            a.state.plan.clone(),
-            a.state.store.clone(),
-            a.state.clock.clone(),
-        ),
+        state: AppState::new(a.state.plan(), a.state.store.clone(), a.state.clock.clone()),
         now: a.now.clone(),
     };
     let town = a.token("xiashi", Role::Town, Some("硖石街道")).await;
@@ -830,6 +826,43 @@ async fn a_server_sees_an_approval_made_by_another_server_at_once() {
         xiashi_8(&a, &taskforce).await,
         "7",
         "server A sees server B's approval in its next answer"
+    );
+
+    // A new plan made the plan in force (by `anju serve --plan` of another
+    // server): both servers answer with it from their next request on.
+    let text =
+        anju_core::BUILTIN_PLAN.replacen("既有住宅加装电梯累计数量", "既有住宅加装电梯累计台数", 1);
+    assert_ne!(text, anju_core::BUILTIN_PLAN);
+    a.state
+        .store
+        .keep_plan(
+            "haining-2023-2027",
+            "修订版.toml",
+            &text,
+            "2024-07-03T09:00:00+08:00",
+        )
+        .await
+        .unwrap();
+    for server in [&a, &b] {
+        let (_, body) = server
+            .with_token(
+                "GET",
+                "/api/v1/evaluation?as_of=2024-06&org_unit=硖石街道",
+                &taskforce,
+            )
+            .await;
+        let row = body["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["indicator"] == 8)
+            .unwrap();
+        assert_eq!(row["indicator_name"], "既有住宅加装电梯累计台数");
+        assert_eq!(row["actual"].to_string(), "7", "the figures stay");
+    }
+    assert_eq!(
+        a.get("/api/v1/plan").await.1["indicators"][7]["name"],
+        "既有住宅加装电梯累计台数"
     );
 }
 

@@ -63,6 +63,17 @@ impl Store {
         })
     }
 
+    /// The id of the plan file in force (0: none kept yet).
+    pub async fn current_plan_id(&self) -> Result<i64, StoreError> {
+        on_pool!(self, |pool, pg| {
+            let id: i64 =
+                sqlx::query_scalar(sql("SELECT COALESCE(MAX(id), 0) FROM plan_files", pg))
+                    .fetch_one(pool)
+                    .await?;
+            Ok(id)
+        })
+    }
+
     /// Makes `text` the plan in force (already checked by the caller);
     /// adds nothing if it is the newest already. Returns the file in force.
     pub async fn keep_plan(

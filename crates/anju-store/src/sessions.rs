@@ -16,6 +16,8 @@ pub struct Session {
     pub user: UserRecord,
     /// The store's revision when the session was read (see `Store::revision`).
     pub revision: i64,
+    /// The id of the plan file in force then (0: none kept yet).
+    pub plan_file: i64,
 }
 
 /// A fresh session token: 32 random bytes, in hex.
@@ -77,7 +79,8 @@ impl Store {
         on_pool!(self, |pool, pg| {
             let row = sqlx::query(sql(
                 "SELECT s.last_seen, u.id, u.name, u.role, u.org_unit, u.password_hash, u.disabled, u.created_at, \
-                 (SELECT revision FROM anju_revision WHERE id = 1) AS revision \
+                 (SELECT revision FROM anju_revision WHERE id = 1) AS revision, \
+                 (SELECT COALESCE(MAX(id), 0) FROM plan_files) AS plan_file \
                  FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
                 pg,
             ))
@@ -111,6 +114,7 @@ impl Store {
             Ok(Some(Session {
                 user,
                 revision: row.try_get("revision")?,
+                plan_file: row.try_get("plan_file")?,
             }))
         })
     }

@@ -155,19 +155,23 @@ fn load_plan(path: Option<&PathBuf>) -> anyhow::Result<Plan> {
 /// The plan a store runs with. `--plan FILE` becomes the plan in force
 /// (kept in the store if it differs from the newest there); without it, the
 /// plan in force in the store; on first start, the built-in plan, kept.
-async fn plan_in_force(store: &anju_store::Store, path: Option<&PathBuf>) -> anyhow::Result<Plan> {
+/// Returns the plan and the id of its file in the store.
+async fn plan_in_force(
+    store: &anju_store::Store,
+    path: Option<&PathBuf>,
+) -> anyhow::Result<(i64, Plan)> {
     if path.is_none()
         && let Some(file) = store.current_plan().await?
     {
         let name = format!("数据库中的计划(第 {} 版,来自 {})", file.id, file.source);
-        return parse_plan(&name, &file.text);
+        return Ok((file.id, parse_plan(&name, &file.text)?));
     }
     let (name, text) = plan_text(path)?;
     let plan = parse_plan(&name, &text)?;
-    store
+    let kept = store
         .keep_plan(&plan.meta.id, &name, &text, &china_now())
         .await?;
-    Ok(plan)
+    Ok((kept.id, plan))
 }
 
 /// `anju migrate`: applies the migrations the database lacks, and says which.
@@ -202,7 +206,8 @@ fn serve(
         .build()?;
     rt.block_on(async {
         let store = anju_store::Store::connect(database).await?;
-        let plan = std::sync::Arc::new(plan_in_force(&store, plan).await?);
+        let (plan_file, plan) = plan_in_force(&store, plan).await?;
+        let plan = std::sync::Arc::new(plan);
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
         println!(
@@ -213,7 +218,8 @@ fn serve(
         use std::io::Write as _;
         std::io::stdout().flush()?;
         anju_server::serve(
-            anju_server::AppState::new(plan, store, anju_server::system_clock()),
+            anju_server::AppState::new(plan, store, anju_server::system_clock())
+                .with_plan_file(plan_file),
             listener,
         )
         .await?;
@@ -240,7 +246,7 @@ fn user_add(
         // The units of `--plan FILE`, else of the plan the service runs with.
         let plan = match plan {
             Some(_) => load_plan(plan)?,
-            None => plan_in_force(&store, None).await?,
+            None => plan_in_force(&store, None).await?.1,
         };
         let org = org.map(|o| plan.orgs.resolve(o)).transpose()?;
         role.check_org(&plan, org)?;
