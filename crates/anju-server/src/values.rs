@@ -432,8 +432,14 @@ fn scope_of(plan: &Plan, me: &Actor) -> Option<anju_store::Scope> {
 async fn approved_values(state: &AppState) -> Result<std::sync::Arc<ValueSet>, ApiError> {
     let plan = &*state.plan();
     let approved = state.store.approved().await?;
-    let obs = anju_store::observations(plan, &approved, 0)
-        .map_err(|e| ApiError::new(StatusCode::CONFLICT, "plan_mismatch", e.to_string()))?;
+    let obs = anju_store::observations(plan, &approved, 0);
+    if let Some(first) = obs.skipped.first() {
+        eprintln!(
+            "anju-server: {} 条已审核数据不在现行计划内,未计入评估(如 {first})",
+            obs.skipped.len()
+        );
+    }
+    let obs = obs.observations;
     let values = ValueSet::build(plan, obs, &["数据库".into()])
         .map_err(|e| ApiError::new(StatusCode::CONFLICT, "duplicate", e.to_string()))?;
     Ok(std::sync::Arc::new(values))

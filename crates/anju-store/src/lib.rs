@@ -28,7 +28,7 @@ use sqlx::sqlite::{
 pub use plans::{PlanFile, plan_hash};
 pub use sessions::{Session, new_token};
 pub use users::{MAX_PASSWORD_BYTES, MIN_PASSWORD, UserRecord, hash_password, verify_password};
-pub use values::{NewValue, Now, Scope, StoredValue, ValueFilter, observations};
+pub use values::{NewValue, Now, Observations, Scope, StoredValue, ValueFilter, observations};
 
 /// What went wrong in the store.
 #[derive(Debug, thiserror::Error)]

@@ -574,16 +574,26 @@ impl Store {
     }
 }
 
+/// Stored figures as the engine reads them, and those it cannot.
+#[derive(Debug, Default)]
+pub struct Observations {
+    /// The figures the plan knows.
+    pub observations: Vec<anju_core::input::Observation>,
+    /// The figures left out, each naming its record (as the line) and why:
+    /// a unit or indicator the plan in force no longer has (a revised plan
+    /// keeps the history of the old one, which simply does not count).
+    pub skipped: Vec<anju_core::input::InputError>,
+}
+
 /// Approved figures as the engine's observations. Units and indicators are
-/// resolved against `plan`; a figure the plan does not know (a unit or
-/// indicator since removed from the plan) is an error naming its record. The
-/// `line` of each observation's source is its record id.
+/// resolved against `plan`; a figure the plan does not know is left out and
+/// listed in `skipped`. The `line` of each observation's source is its record id.
 pub fn observations(
     plan: &anju_core::plan::Plan,
     values: &[StoredValue],
     file_index: u16,
-) -> Result<Vec<anju_core::input::Observation>, anju_core::input::InputErrors> {
-    use anju_core::input::{Amount, InputError, InputErrors, Observation, Source};
+) -> Observations {
+    use anju_core::input::{Amount, InputError, Observation, Source};
     use anju_core::plan::IndicatorCode;
     let mut out = Vec::with_capacity(values.len());
     let mut errors = Vec::new();
@@ -634,10 +644,9 @@ pub fn observations(
             None => errors.push(fail("数值超出可精确保存的范围".into())),
         }
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(InputErrors(errors))
+    Observations {
+        observations: out,
+        skipped: errors,
     }
 }
 

@@ -189,7 +189,11 @@ impl Timings {
 
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let mut timings = Timings(std::env::var_os("ANJU_TIMINGS").map(|_| std::time::Instant::now()));
-    let plan = crate::load_plan(args.plan.as_ref())?;
+    // With a database and no --plan: the plan the service runs there.
+    let plan = match (&args.database, &args.plan) {
+        (Some(url), None) => crate::stored_plan(url)?,
+        _ => crate::load_plan(args.plan.as_ref())?,
+    };
     timings.lap("plan");
     let threads = args
         .threads
@@ -237,10 +241,11 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             .build()?;
         let approved =
             rt.block_on(async { anju_store::Store::connect(url).await?.approved().await })?;
-        match anju_store::observations(&plan, &approved, index) {
-            Ok(obs) => segments.push(obs),
-            Err(InputErrors(e)) => errors.extend(e),
+        let obs = anju_store::observations(&plan, &approved, index);
+        for e in &obs.skipped {
+            eprintln!("警告:{e}(不在计划内,未计入)");
         }
+        segments.push(obs.observations);
     }
     if !errors.is_empty() {
         progress.finish();

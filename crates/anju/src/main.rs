@@ -152,6 +152,23 @@ fn load_plan(path: Option<&PathBuf>) -> anyhow::Result<Plan> {
     parse_plan(&name, &text)
 }
 
+/// The plan in force in the store at `url` (nothing is written), or the
+/// built-in plan if none is kept there yet.
+fn stored_plan(url: &str) -> anyhow::Result<Plan> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let kept =
+        rt.block_on(async { anju_store::Store::connect(url).await?.current_plan().await })?;
+    match kept {
+        Some(file) => {
+            let name = format!("数据库中的计划(第 {} 版,来自 {})", file.id, file.source);
+            parse_plan(&name, &file.text)
+        }
+        None => load_plan(None),
+    }
+}
+
 /// The plan a store runs with. `--plan FILE` becomes the plan in force
 /// (kept in the store if it differs from the newest there); without it, the
 /// plan in force in the store; on first start, the built-in plan, kept.

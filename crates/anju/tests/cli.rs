@@ -539,6 +539,28 @@ fn eval_reads_the_approved_figures_of_a_database() {
         "submitted, not approved"
     );
     assert_eq!(num(&row(rows, 8, "海宁市")["actual"]), "7");
+    assert_eq!(
+        row(rows, 8, "海宁市")["indicator_name"],
+        "既有住宅加装电梯累计数量"
+    );
+    // The plan in force in the database is the plan of the evaluation.
+    let text = anju_core::BUILTIN_PLAN.replacen("既有住宅加装电梯累计数量", "加装电梯(修订)", 1);
+    rt.block_on(async {
+        let store = Store::connect(&url).await.unwrap();
+        store
+            .keep_plan(
+                "haining-2023-2027",
+                "修订.toml",
+                &text,
+                "2024-07-02T09:00:00+08:00",
+            )
+            .await
+            .unwrap();
+    });
+    let rows = json(&anju(&["eval", "--database", &url, "--as-of", "2024-06"]));
+    let rows = rows.as_array().unwrap();
+    assert_eq!(row(rows, 8, "海宁市")["indicator_name"], "加装电梯(修订)");
+    assert_eq!(num(&row(rows, 8, "海宁市")["actual"]), "7");
     // Without --data or --database there is nothing to evaluate.
     let none = anju(&["eval", "--as-of", "2024-06"]);
     assert_eq!(none.status.code(), Some(2));
