@@ -179,6 +179,29 @@ async fn main() {
         started.elapsed().as_secs_f64()
     );
 
+    // What filling the kept evaluation costs, by part.
+    let t = Instant::now();
+    let approved = store.approved().await.unwrap();
+    let read = t.elapsed();
+    let obs = anju_store::observations(&plan, &approved, 0).observations;
+    let values = anju_core::values::ValueSet::build(&plan, obs, &["数据库".into()]).unwrap();
+    let built = t.elapsed();
+    let book = anju_core::targets::TargetBook::from_plan(&plan);
+    let eval = anju_core::engine::evaluate(
+        &plan,
+        &values,
+        &book,
+        anju_core::period::YearMonth::parse("2027-06").unwrap(),
+    );
+    println!(
+        "fill: read {} approved figures {:.1} ms, build {:.1} ms, evaluate ({} rows) {:.1} ms",
+        approved.len(),
+        read.as_secs_f64() * 1e3,
+        (built - read).as_secs_f64() * 1e3,
+        eval.rows.len(),
+        (t.elapsed() - built).as_secs_f64() * 1e3
+    );
+
     let hash = anju_store::hash_password("load test password").unwrap();
     store
         .create_user(
@@ -232,6 +255,45 @@ async fn main() {
             if gzip { "gzip" } else { "plain" },
         )
         .await;
+    }
+
+    // After one more approval, the next request brings the kept figures
+    // forward by reading only what changed; then evaluates and writes anew.
+    let fresh = NewValue {
+        indicator: 8,
+        org_unit: "硖石街道".into(),
+        period: Period::parse("2028-01").unwrap(),
+        value: Some(Decimal::new(99, 0)),
+        numerator: None,
+        denominator: None,
+    };
+    for round in 0..3 {
+        let mut v = fresh.clone();
+        v.period = Period::parse(&format!("2028-{:02}", 1 + round)).unwrap();
+        let ids: Vec<i64> = store
+            .put_drafts(&[v], "seed", &now)
+            .await
+            .unwrap()
+            .iter()
+            .map(|v| v.id)
+            .collect();
+        store
+            .step(&ids, Step::Submit, "seed", &now, None, 5)
+            .await
+            .unwrap();
+        store
+            .step(&ids, Step::Approve, "reviewer", &now, None, 5)
+            .await
+            .unwrap();
+        let head = format!(
+            "GET /api/v1/evaluation?as_of=2027-06 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nAccept-Encoding: gzip\r\n\r\n"
+        );
+        let t = Instant::now();
+        assert_eq!(request(&mut conn, &head, b"", &mut buf).await, 200);
+        println!(
+            "evaluation after one more approval: {:.1} ms",
+            t.elapsed().as_secs_f64() * 1e3
+        );
     }
 
     // Submissions: batches of 100 new figures (drafts) from 10 connections.

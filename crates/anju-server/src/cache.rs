@@ -74,10 +74,16 @@ pub(crate) struct Kept {
     bodies: HashMap<ViewKey, Answer>,
 }
 
+/// The approved versions by id, with the revision they are current at.
+pub(crate) type Rows = (i64, Arc<HashMap<i64, anju_store::StoredValue>>);
+
 /// The kept state, and the lock that makes filling single-flight.
 #[derive(Default)]
 pub(crate) struct Cache {
     kept: Mutex<Kept>,
+    /// The approved versions, kept across revisions: a new revision reads
+    /// only the versions that changed since (`Store::approved_changes`).
+    rows: Mutex<Option<Rows>>,
     fill: Arc<tokio::sync::Mutex<()>>,
 }
 
@@ -146,6 +152,19 @@ impl Cache {
             values,
             eval,
         })
+    }
+
+    /// Takes the kept approved versions out (to bring them forward; the
+    /// caller holds the fill lock, so no one else is doing the same).
+    pub(crate) fn take_rows(&self, _filling: &Filling) -> Option<Rows> {
+        self.rows.lock().ok().and_then(|mut r| r.take())
+    }
+
+    /// Keeps the approved versions current at `revision`.
+    pub(crate) fn keep_rows(&self, _filling: &Filling, rows: Rows) {
+        if let Ok(mut r) = self.rows.lock() {
+            *r = Some(rows);
+        }
     }
 
     /// Keeps what a fill computed, if the revision is still the newest.

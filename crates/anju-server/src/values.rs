@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Authed;
-use crate::cache::{Answer, Found, ViewKey};
+use crate::cache::{Answer, Filling, Found, ViewKey};
 use crate::{ApiError, AppState, ErrorDoc, JsonBody};
 
 fn invalid(field: String, message: impl std::fmt::Display) -> ApiError {
@@ -428,21 +428,48 @@ fn scope_of(plan: &Plan, me: &Actor) -> Option<anju_store::Scope> {
     })
 }
 
-/// The approved figures of the store now, as the engine reads them.
-async fn approved_values(state: &AppState) -> Result<std::sync::Arc<ValueSet>, ApiError> {
-    let plan = &*state.plan();
-    let approved = state.store.approved().await?;
-    let obs = anju_store::observations(plan, &approved, 0);
+/// The approved figures as the engine reads them, current at the revision
+/// of the fill or later. The approved versions are kept between fills, and
+/// only those that entered or left the approved set since are read.
+async fn approved_values(
+    state: &AppState,
+    plan: &Plan,
+    filling: &Filling,
+) -> Result<std::sync::Arc<ValueSet>, ApiError> {
+    use std::sync::Arc;
+    let rows = match state.cache.take_rows(filling) {
+        Some((at, rows)) if at >= filling.revision => (at, rows),
+        Some((at, mut rows)) => {
+            let changes = state.store.approved_changes(at).await?;
+            let map = Arc::make_mut(&mut rows);
+            for v in changes {
+                if v.state == anju_core::workflow::State::Approved {
+                    map.insert(v.id, v);
+                } else {
+                    map.remove(&v.id);
+                }
+            }
+            (filling.revision, rows)
+        }
+        None => {
+            let all = state.store.approved().await?;
+            (
+                filling.revision,
+                Arc::new(all.into_iter().map(|v| (v.id, v)).collect()),
+            )
+        }
+    };
+    let obs = anju_store::observations(plan, rows.1.values(), 0);
+    state.cache.keep_rows(filling, rows);
     if let Some(first) = obs.skipped.first() {
         eprintln!(
             "anju-server: {} 条已审核数据不在现行计划内,未计入评估(如 {first})",
             obs.skipped.len()
         );
     }
-    let obs = obs.observations;
-    let values = ValueSet::build(plan, obs, &["数据库".into()])
+    let values = ValueSet::build(plan, obs.observations, &["数据库".into()])
         .map_err(|e| ApiError::new(StatusCode::CONFLICT, "duplicate", e.to_string()))?;
-    Ok(std::sync::Arc::new(values))
+    Ok(Arc::new(values))
 }
 
 /// The month, and one unit if wanted.
@@ -499,7 +526,7 @@ pub(crate) async fn evaluation(
     };
     let values = match &filling.values {
         Some(v) => v.clone(),
-        None => approved_values(&state).await?,
+        None => approved_values(&state, plan, &filling).await?,
     };
     let eval = match &filling.eval {
         Some(e) => e.clone(),

@@ -28,6 +28,10 @@ const SQLITE: Migrations = &[
         "0005_plans",
         include_str!("../migrations/sqlite/0005_plans.sql"),
     ),
+    (
+        "0006_changes",
+        include_str!("../migrations/sqlite/0006_changes.sql"),
+    ),
 ];
 const POSTGRES: Migrations = &[
     (
@@ -49,6 +53,10 @@ const POSTGRES: Migrations = &[
     (
         "0005_plans",
         include_str!("../migrations/postgres/0005_plans.sql"),
+    ),
+    (
+        "0006_changes",
+        include_str!("../migrations/postgres/0006_changes.sql"),
     ),
 ];
 

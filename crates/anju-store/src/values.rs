@@ -107,6 +107,11 @@ macro_rules! columns {
 }
 
 const BY_ID: &str = concat!("SELECT ", columns!(), " FROM value_versions WHERE id = ?");
+const CHANGED_SINCE: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM value_versions WHERE changed_rev > ? ORDER BY id"
+);
 
 fn decimal(s: Option<String>) -> Result<Option<Decimal>, sqlx::Error> {
     s.map(|t| Decimal::from_str(&t).map_err(|e| sqlx::Error::Decode(Box::new(e))))
@@ -145,21 +150,39 @@ where
     })
 }
 
-/// Raises the change counter inside a write transaction.
+/// Raises the revision of the approved figures inside the write transaction
+/// that changes them, and marks the versions that entered or left the
+/// approved set with it. The counter's row lock orders these transactions,
+/// so revisions follow commit order: once a revision is visible, every
+/// version marked with it or an earlier one is too.
 async fn bump<DB: sqlx::Database>(
     tx: &mut sqlx::Transaction<'_, DB>,
     pg: bool,
+    changed: &[i64],
 ) -> Result<(), sqlx::Error>
 where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'r> i64: sqlx::Decode<'r, DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
 {
-    sqlx::query(sql(
-        "UPDATE anju_revision SET revision = revision + 1 WHERE id = 1",
+    let revision: i64 = sqlx::query_scalar(sql(
+        "UPDATE anju_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision",
         pg,
     ))
-    .execute(&mut **tx)
+    .fetch_one(&mut **tx)
     .await?;
+    for &id in changed {
+        sqlx::query(sql(
+            "UPDATE value_versions SET changed_rev = ? WHERE id = ?",
+            pg,
+        ))
+        .bind(revision)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(())
 }
 
@@ -304,7 +327,6 @@ impl Store {
                 .map_err(unique_race)?;
                 out.push(stored(&row)?);
             }
-            bump(&mut tx, pg).await?;
             tx.commit().await?;
             Ok(out)
         })
@@ -335,6 +357,8 @@ impl Store {
                 pool.begin_with(SQLITE_WRITE).await?
             };
             let mut out = Vec::with_capacity(ids.len());
+            // Versions entering or leaving the approved set.
+            let mut changed = Vec::new();
             for &id in ids {
                 let row = sqlx::query(sql(BY_ID, pg))
                     .bind(id)
@@ -367,15 +391,17 @@ impl Store {
                             });
                         }
                         if step == Step::Approve {
-                            sqlx::query(sql(
-                                "UPDATE value_versions SET state = 'superseded' WHERE indicator = ? AND org_unit = ? AND period = ? AND state = 'approved'",
+                            let gone: Vec<i64> = sqlx::query_scalar(sql(
+                                "UPDATE value_versions SET state = 'superseded' WHERE indicator = ? AND org_unit = ? AND period = ? AND state = 'approved' RETURNING id",
                                 pg,
                             ))
                             .bind(i64::from(v.indicator))
                             .bind(&v.org_unit)
                             .bind(&v.period)
-                            .execute(&mut *tx)
+                            .fetch_all(&mut *tx)
                             .await?;
+                            changed.extend(gone);
+                            changed.push(id);
                         }
                         sqlx::query(sql(
                             "UPDATE value_versions SET state = ?, return_reason = ?, decided_by = ?, decided_at = ? WHERE id = ? AND state = ?",
@@ -398,7 +424,9 @@ impl Store {
                     .await?;
                 out.push(stored(&row)?);
             }
-            bump(&mut tx, pg).await?;
+            if !changed.is_empty() {
+                bump(&mut tx, pg, &changed).await?;
+            }
             tx.commit().await?;
             Ok(out)
         })
@@ -496,7 +524,6 @@ impl Store {
             .await
             .map_err(unique_race)?;
             let v = stored(&row)?;
-            bump(&mut tx, pg).await?;
             tx.commit().await?;
             Ok(v)
         })
@@ -572,6 +599,18 @@ impl Store {
         })
         .await
     }
+
+    /// The versions that entered or left the approved set after `revision`
+    /// (in their state now: approved ones count, the others no longer do).
+    pub async fn approved_changes(&self, revision: i64) -> Result<Vec<StoredValue>, StoreError> {
+        on_pool!(self, |pool, pg| {
+            let rows = sqlx::query(sql(CHANGED_SINCE, pg))
+                .bind(revision)
+                .fetch_all(pool)
+                .await?;
+            Ok(rows.iter().map(stored).collect::<Result<Vec<_>, _>>()?)
+        })
+    }
 }
 
 /// Stored figures as the engine reads them, and those it cannot.
@@ -588,14 +627,15 @@ pub struct Observations {
 /// Approved figures as the engine's observations. Units and indicators are
 /// resolved against `plan`; a figure the plan does not know is left out and
 /// listed in `skipped`. The `line` of each observation's source is its record id.
-pub fn observations(
+pub fn observations<'a>(
     plan: &anju_core::plan::Plan,
-    values: &[StoredValue],
+    values: impl IntoIterator<Item = &'a StoredValue>,
     file_index: u16,
 ) -> Observations {
+    let values = values.into_iter();
     use anju_core::input::{Amount, InputError, Observation, Source};
     use anju_core::plan::IndicatorCode;
-    let mut out = Vec::with_capacity(values.len());
+    let mut out = Vec::with_capacity(values.size_hint().0);
     let mut errors = Vec::new();
     for v in values {
         let fail = |message: String| InputError {
@@ -664,8 +704,10 @@ impl Store {
 }
 
 impl Store {
-    /// The change counter of the figures: it rises with every change, on
+    /// The revision of the approved figures: it rises with every change to
+    /// the approved set (an approval, and the version it supersedes), on
     /// every server, so a copy kept in memory is current while it is equal.
+    /// Drafts, submissions, returns and corrections awaiting review leave it.
     pub async fn revision(&self) -> Result<i64, StoreError> {
         on_pool!(self, |pool, pg| {
             let n: i64 =

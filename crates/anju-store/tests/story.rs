@@ -630,6 +630,62 @@ async fn story(store: Store) {
         store.login_failures("xiashi", t0 + 1).await.unwrap(),
         vec![t0 + 1, t0 + 2]
     );
+
+    // The revision moves with the approved set only, and what entered or
+    // left it since a revision can be read alone.
+    let r0 = store.revision().await.unwrap();
+    let d = store
+        .put_drafts(&[value(8, "袁花镇", "2025-01", "3")], "yuanhua", &now(20))
+        .await
+        .unwrap();
+    store
+        .step(&[d[0].id], Step::Submit, "yuanhua", &now(20), None, 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.revision().await.unwrap(),
+        r0,
+        "drafts and submissions leave it"
+    );
+    store
+        .step(&[d[0].id], Step::Approve, "zhuanban", &now(20), None, 5)
+        .await
+        .unwrap();
+    let r1 = store.revision().await.unwrap();
+    assert_eq!(r1, r0 + 1);
+    let changed = |v: Vec<anju_store::StoredValue>| -> Vec<(i64, State)> {
+        v.into_iter().map(|v| (v.id, v.state)).collect()
+    };
+    assert_eq!(
+        changed(store.approved_changes(r0).await.unwrap()),
+        vec![(d[0].id, State::Approved)]
+    );
+    let c = store
+        .correct(
+            d[0].id,
+            &value(8, "袁花镇", "2025-01", "4"),
+            "录入错误",
+            "yuanhua",
+            &now(21),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.revision().await.unwrap(),
+        r1,
+        "a correction waiting for review leaves it"
+    );
+    store
+        .step(&[c.id], Step::Approve, "zhuanban", &now(21), None, 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        changed(store.approved_changes(r1).await.unwrap()),
+        vec![(d[0].id, State::Superseded), (c.id, State::Approved)],
+        "the corrected version leaves, the correction enters"
+    );
+    let r2 = store.revision().await.unwrap();
+    assert!(store.approved_changes(r2).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -647,7 +703,7 @@ async fn the_story_on_sqlite() {
         .await
         .unwrap();
     assert!(again.migrate().await.unwrap().is_empty());
-    assert_eq!(again.approved().await.unwrap().len(), 3);
+    assert_eq!(again.approved().await.unwrap().len(), 4);
 }
 
 #[tokio::test]
