@@ -5,27 +5,25 @@
 use std::sync::Arc;
 
 use anju_server::{AppState, router};
-use anju_store::Store;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
+mod common;
+use common::Backend;
+
 struct TestApp {
     state: AppState,
     now: Arc<std::sync::atomic::AtomicI64>,
+    /// Drops the PostgreSQL schema at the end (the first server of a test).
+    _guard: Option<common::SchemaGuard>,
 }
 
 impl TestApp {
-    async fn new(name: &str) -> TestApp {
-        let dir = std::env::temp_dir().join(format!("anju-api-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("anju.db");
-        let _ = std::fs::remove_file(&path);
-        let store = Store::connect(&format!("sqlite://{}", path.display()))
-            .await
-            .unwrap();
+    async fn new(backend: &Backend, name: &str) -> TestApp {
+        let (store, guard) = backend.fresh(name).await;
         let plan = Arc::new(anju_core::builtin_plan().unwrap());
         // 2024-07-03 09:00 in China; tests move it.
         let now = Arc::new(std::sync::atomic::AtomicI64::new(1_719_968_400));
@@ -35,6 +33,20 @@ impl TestApp {
         TestApp {
             state: AppState::new(plan, store, clock),
             now,
+            _guard: guard,
+        }
+    }
+
+    /// Another server on the same database, with its own memory.
+    fn second(&self) -> TestApp {
+        TestApp {
+            state: AppState::new(
+                self.state.plan(),
+                self.state.store.clone(),
+                self.state.clock.clone(),
+            ),
+            now: self.now.clone(),
+            _guard: None,
         }
     }
 
@@ -105,19 +117,17 @@ impl TestApp {
     }
 }
 
-#[tokio::test]
-async fn health_says_backend_and_plan() {
-    let app = TestApp::new("health").await;
+async fn health_says_backend_and_plan(backend: Backend) {
+    let app = TestApp::new(&backend, "health").await;
     let (status, body) = app.get("/api/v1/health").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["status"], "ok");
-    assert_eq!(body["backend"], "sqlite");
+    assert_eq!(body["backend"], backend.name());
     assert_eq!(body["plan"], "haining-2023-2027");
 }
 
-#[tokio::test]
-async fn the_plan_is_public_with_its_figures() {
-    let app = TestApp::new("plan").await;
+async fn the_plan_is_public_with_its_figures(backend: Backend) {
+    let app = TestApp::new(&backend, "plan").await;
     let (status, body) = app.get("/api/v1/plan").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["indicators"].as_array().unwrap().len(), 15);
@@ -135,9 +145,8 @@ async fn the_plan_is_public_with_its_figures() {
     assert_eq!(body["tasks"][12]["lead"], "海宁公积金分中心");
 }
 
-#[tokio::test]
-async fn an_unknown_address_is_a_json_404() {
-    let app = TestApp::new("404").await;
+async fn an_unknown_address_is_a_json_404(backend: Backend) {
+    let app = TestApp::new(&backend, "404").await;
     let (status, body) = app.get("/api/v1/nothing-here").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"]["code"], "not_found");
@@ -149,10 +158,9 @@ async fn an_unknown_address_is_a_json_404() {
     );
 }
 
-#[tokio::test]
-async fn a_user_logs_in_is_known_by_token_or_cookie_and_logs_out() {
+async fn a_user_logs_in_is_known_by_token_or_cookie_and_logs_out(backend: Backend) {
     use anju_core::access::Role;
-    let app = TestApp::new("login").await;
+    let app = TestApp::new(&backend, "login").await;
     app.add_user("xiashi", Role::Town, Some("硖石街道"), "correct horse")
         .await;
     let (status, headers, body) = app.login("xiashi", "correct horse").await;
@@ -190,10 +198,9 @@ async fn a_user_logs_in_is_known_by_token_or_cookie_and_logs_out() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
-async fn wrong_passwords_and_unknown_users_get_the_same_answer() {
+async fn wrong_passwords_and_unknown_users_get_the_same_answer(backend: Backend) {
     use anju_core::access::Role;
-    let app = TestApp::new("wrong").await;
+    let app = TestApp::new(&backend, "wrong").await;
     app.add_user("xiashi", Role::Town, Some("硖石街道"), "correct horse")
         .await;
     let (s1, _, b1) = app.login("xiashi", "wrong horse").await;
@@ -205,10 +212,9 @@ async fn wrong_passwords_and_unknown_users_get_the_same_answer() {
     assert_eq!(b1, b2);
 }
 
-#[tokio::test]
-async fn five_failures_in_fifteen_minutes_lock_the_account_for_fifteen_minutes() {
+async fn five_failures_in_fifteen_minutes_lock_the_account_for_fifteen_minutes(backend: Backend) {
     use anju_core::access::Role;
-    let app = TestApp::new("lock").await;
+    let app = TestApp::new(&backend, "lock").await;
     app.add_user("xiashi", Role::Town, Some("硖石街道"), "correct horse")
         .await;
     for _ in 0..5 {
@@ -225,10 +231,9 @@ async fn five_failures_in_fifteen_minutes_lock_the_account_for_fifteen_minutes()
     assert_eq!(app.login("xiashi", "correct horse").await.0, StatusCode::OK);
 }
 
-#[tokio::test]
-async fn a_session_ends_after_thirty_idle_minutes() {
+async fn a_session_ends_after_thirty_idle_minutes(backend: Backend) {
     use anju_core::access::Role;
-    let app = TestApp::new("idle").await;
+    let app = TestApp::new(&backend, "idle").await;
     app.add_user("xiashi", Role::Town, Some("硖石街道"), "correct horse")
         .await;
     let token = app.login("xiashi", "correct horse").await.2["token"]
@@ -283,11 +288,10 @@ impl TestApp {
     }
 }
 
-#[tokio::test]
-async fn a_town_reports_the_task_force_approves_and_the_evaluation_shows_it() {
+async fn a_town_reports_the_task_force_approves_and_the_evaluation_shows_it(backend: Backend) {
     use anju_core::access::Role;
     use serde_json::json;
-    let app = TestApp::new("flow").await;
+    let app = TestApp::new(&backend, "flow").await;
     let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
     let taskforce = app
         .token("zhuanban", Role::Taskforce, Some("市住建局"))
@@ -394,11 +398,10 @@ async fn a_town_reports_the_task_force_approves_and_the_evaluation_shows_it() {
     assert_eq!(body["values"].as_array().unwrap().len(), 2);
 }
 
-#[tokio::test]
-async fn scopes_and_bad_input_are_refused_with_the_right_status() {
+async fn scopes_and_bad_input_are_refused_with_the_right_status(backend: Backend) {
     use anju_core::access::Role;
     use serde_json::json;
-    let app = TestApp::new("scopes").await;
+    let app = TestApp::new(&backend, "scopes").await;
     let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
     let leader = app.token("shizhang", Role::Leader, None).await;
     let one = |org: &str, period: &str| json!({"values": [{"indicator": 8, "org_unit": org, "period": period, "value": 1}]});
@@ -441,10 +444,9 @@ async fn scopes_and_bad_input_are_refused_with_the_right_status() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
-#[tokio::test]
-async fn malformed_and_oversized_bodies_get_json_errors() {
+async fn malformed_and_oversized_bodies_get_json_errors(backend: Backend) {
     use anju_core::access::Role;
-    let app = TestApp::new("bodies").await;
+    let app = TestApp::new(&backend, "bodies").await;
     let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
     let raw = |body: Vec<u8>, content_type: &str| {
         Request::post("/api/v1/values")
@@ -499,14 +501,13 @@ async fn malformed_and_oversized_bodies_get_json_errors() {
 /// `e` answered but the figure is not in it (a read outside the scope), `-`
 /// refused (403). The expected table is the rule of DESIGN.md (分级分类) as
 /// `anju_core::access` states it; docs/STORAGE.md has it in words.
-#[tokio::test]
-async fn the_permission_matrix() {
+async fn the_permission_matrix(backend: Backend) {
     use anju_core::access::Role;
     use anju_core::period::Period;
     use anju_core::workflow::{Date, Step};
     use anju_store::{NewValue, Now};
     use serde_json::json;
-    let app = TestApp::new("matrix").await;
+    let app = TestApp::new(&backend, "matrix").await;
     app.add_user("victim", Role::Leader, None, "victim password")
         .await;
     type Cell<'a> = (u16, &'a str);
@@ -737,11 +738,10 @@ async fn the_permission_matrix() {
     }
 }
 
-#[tokio::test]
-async fn an_approved_figure_is_corrected_with_a_reason_and_reviewed_again() {
+async fn an_approved_figure_is_corrected_with_a_reason_and_reviewed_again(backend: Backend) {
     use anju_core::access::Role;
     use serde_json::json;
-    let app = TestApp::new("correct").await;
+    let app = TestApp::new(&backend, "correct").await;
     let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
     let other = app.token("haizhou", Role::Town, Some("海洲街道")).await;
     let taskforce = app
@@ -799,16 +799,12 @@ async fn xiashi_8(app: &TestApp, token: &str) -> String {
         .to_string()
 }
 
-#[tokio::test]
-async fn a_server_sees_an_approval_made_by_another_server_at_once() {
+async fn a_server_sees_an_approval_made_by_another_server_at_once(backend: Backend) {
     use anju_core::access::Role;
     use serde_json::json;
-    let a = TestApp::new("two-servers").await;
+    let a = TestApp::new(&backend, "two-servers").await;
     // A second server on the same database, with its own memory.
-    let b = TestApp {
-        state: AppState::new(a.state.plan(), a.state.store.clone(), a.state.clock.clone()),
-        now: a.now.clone(),
-    };
+    let b = a.second();
     let town = a.token("xiashi", Role::Town, Some("硖石街道")).await;
     let taskforce = a.token("zhuanban", Role::Taskforce, Some("市住建局")).await;
     let (_, body) = a.post("/api/v1/values", &town, json!({"values": [{"indicator": 8, "org_unit": "硖石街道", "period": "2024-06", "value": 7}]})).await;
@@ -860,18 +856,31 @@ async fn a_server_sees_an_approval_made_by_another_server_at_once() {
         assert_eq!(row["indicator_name"], "既有住宅加装电梯累计台数");
         assert_eq!(row["actual"].to_string(), "7", "the figures stay");
     }
+    // A server asked only for the public plan reads the new one too.
+    let c = a.second();
+    let fresh = TestApp::new(&backend, "third").await;
+    let c = TestApp {
+        state: AppState::new(
+            fresh.state.plan(),
+            c.state.store.clone(),
+            c.state.clock.clone(),
+        ),
+        now: c.now.clone(),
+        _guard: None,
+    };
+    assert_eq!(c.state.plan_file(), 0, "starts with the built-in plan");
     assert_eq!(
-        a.get("/api/v1/plan").await.1["indicators"][7]["name"],
+        c.get("/api/v1/plan").await.1["indicators"][7]["name"],
         "既有住宅加装电梯累计台数"
     );
+    assert!(c.state.plan_file() > 0);
 }
 
-#[tokio::test]
-async fn evaluation_answers_are_kept_per_caller_and_gzipped_on_request() {
+async fn evaluation_answers_are_kept_per_caller_and_gzipped_on_request(backend: Backend) {
     use anju_core::access::Role;
     use serde_json::json;
     use std::io::Read;
-    let app = TestApp::new("kept").await;
+    let app = TestApp::new(&backend, "kept").await;
     let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
     let other = app.token("zhouwang", Role::Town, Some("周王庙镇")).await;
     let taskforce = app
@@ -961,11 +970,10 @@ async fn evaluation_answers_are_kept_per_caller_and_gzipped_on_request() {
     }
 }
 
-#[tokio::test]
-async fn admins_manage_users_through_the_api() {
+async fn admins_manage_users_through_the_api(backend: Backend) {
     use anju_core::access::Role;
     use serde_json::json;
-    let app = TestApp::new("users").await;
+    let app = TestApp::new(&backend, "users").await;
     let admin = app.token("root", Role::Admin, None).await;
     let add = |body: Value| app.post("/api/v1/users", &admin, body);
 
@@ -1126,3 +1134,21 @@ async fn admins_manage_users_through_the_api() {
         StatusCode::CONFLICT
     );
 }
+
+on_both_backends!(
+    health_says_backend_and_plan,
+    the_plan_is_public_with_its_figures,
+    an_unknown_address_is_a_json_404,
+    a_user_logs_in_is_known_by_token_or_cookie_and_logs_out,
+    wrong_passwords_and_unknown_users_get_the_same_answer,
+    five_failures_in_fifteen_minutes_lock_the_account_for_fifteen_minutes,
+    a_session_ends_after_thirty_idle_minutes,
+    a_town_reports_the_task_force_approves_and_the_evaluation_shows_it,
+    scopes_and_bad_input_are_refused_with_the_right_status,
+    malformed_and_oversized_bodies_get_json_errors,
+    the_permission_matrix,
+    an_approved_figure_is_corrected_with_a_reason_and_reviewed_again,
+    a_server_sees_an_approval_made_by_another_server_at_once,
+    evaluation_answers_are_kept_per_caller_and_gzipped_on_request,
+    admins_manage_users_through_the_api,
+);

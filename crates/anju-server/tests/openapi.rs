@@ -5,12 +5,14 @@
 use std::sync::Arc;
 
 use anju_server::{AppState, openapi_document, router};
-use anju_store::Store;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
+
+mod common;
+use common::Backend;
 
 fn doc() -> Value {
     serde_json::from_str(openapi_document()).unwrap()
@@ -21,16 +23,14 @@ fn the_document_is_as_reviewed() {
     insta::assert_snapshot!("openapi", openapi_document());
 }
 
-async fn app(name: &str) -> AppState {
-    let dir = std::env::temp_dir().join(format!("anju-openapi-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("anju.db");
-    let _ = std::fs::remove_file(&path);
-    let store = Store::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
+/// The state of a service on a fresh store; the guard drops a PostgreSQL schema.
+async fn app(backend: &Backend, name: &str) -> (AppState, Option<common::SchemaGuard>) {
+    let (store, guard) = backend.fresh(name).await;
     let plan = Arc::new(anju_core::builtin_plan().unwrap());
-    AppState::new(plan, store, Arc::new(|| 1_719_968_400))
+    (
+        AppState::new(plan, store, Arc::new(|| 1_719_968_400)),
+        guard,
+    )
 }
 
 async fn send(
@@ -60,9 +60,8 @@ async fn send(
     )
 }
 
-#[tokio::test]
-async fn every_route_in_the_document_is_served() {
-    let state = app("routes").await;
+async fn every_route_in_the_document_is_served(backend: Backend) {
+    let (state, _guard) = app(&backend, "routes").await;
     let doc = doc();
     let paths = doc["paths"].as_object().unwrap();
     assert!(paths.len() >= 15, "{}", paths.len());
@@ -105,10 +104,9 @@ fn keys(v: &Value) -> Vec<String> {
     names
 }
 
-#[tokio::test]
-async fn answers_have_the_fields_the_document_names() {
+async fn answers_have_the_fields_the_document_names(backend: Backend) {
     use anju_core::access::Role;
-    let state = app("fields").await;
+    let (state, _guard) = app(&backend, "fields").await;
     let hash = anju_store::hash_password("long enough").unwrap();
     for (name, role, org) in [
         ("root", Role::Admin, None),
@@ -173,3 +171,8 @@ async fn answers_have_the_fields_the_document_names() {
     assert_eq!(keys(&error), properties(&doc, "ErrorDoc"));
     assert_eq!(keys(&error["error"]), properties(&doc, "ErrorDocInner"));
 }
+
+on_both_backends!(
+    every_route_in_the_document_is_served,
+    answers_have_the_fields_the_document_names,
+);

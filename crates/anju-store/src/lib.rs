@@ -109,6 +109,24 @@ pub(crate) fn sql(text: &str, pg: bool) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(out)
 }
 
+/// PostgreSQL folds unquoted names to lower case: accept only names it keeps
+/// as written, within its 63-byte limit.
+fn check_schema_name(schema: &str) -> Result<(), StoreError> {
+    let mut chars = schema.chars();
+    let ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && schema.len() <= 63;
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
+            "模式名“{schema}”须以小写字母或下划线开头,只含小写字母、数字和下划线,至多 63 个字符"
+        )))
+    }
+}
+
 impl Store {
     /// Connects to `sqlite://PATH` (created if missing) or `postgres://…`
     /// and brings the schema up to date.
@@ -159,17 +177,7 @@ impl Store {
     /// missing): one database can hold several independent stores (tests, or
     /// several plans).
     pub async fn connect_postgres_schema(url: &str, schema: &str) -> Result<Store, StoreError> {
-        // PostgreSQL folds unquoted names to lower case: accept only names it keeps as written.
-        let mut chars = schema.chars();
-        let ok = chars
-            .next()
-            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-            && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if !ok {
-            return Err(StoreError::Invalid(format!(
-                "模式名“{schema}”须以小写字母或下划线开头,只含小写字母、数字和下划线"
-            )));
-        }
+        check_schema_name(schema)?;
         let admin = PgPoolOptions::new().max_connections(1).connect(url).await?;
         // `schema` is checked above to be letters, digits and underscores.
         sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -187,6 +195,21 @@ impl Store {
         );
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// Drops a schema made by `connect_postgres_schema`, with every table in
+    /// it (tests clean up with it). A schema that is not there is no error.
+    pub async fn drop_postgres_schema(url: &str, schema: &str) -> Result<(), StoreError> {
+        check_schema_name(schema)?;
+        let admin = PgPoolOptions::new().max_connections(1).connect(url).await?;
+        // `schema` is checked to be letters, digits and underscores.
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE"
+        )))
+        .execute(&admin)
+        .await?;
+        admin.close().await;
+        Ok(())
     }
 
     /// Applies the migrations this database lacks; returns their names.
