@@ -1050,6 +1050,33 @@ fn split_lines(body: &[u8], n: usize, first_line: u64) -> Vec<(&[u8], u64)> {
     pieces
 }
 
+/// One figure by the rules of the values file, for input that is not a file
+/// (the API): a ratio indicator takes numerator and denominator (or a rate in
+/// `value`, and a rate given with them must agree with them), every other
+/// indicator takes `value`; no negatives, no zero denominator, at most six
+/// decimals. Empty text is a missing field. Each error names its field
+/// (`value`, `numerator`, `denominator`).
+pub fn figure_of(
+    plan: &Plan,
+    indicator: usize,
+    value: &str,
+    numerator: &str,
+    denominator: &str,
+) -> Result<Amount, Vec<(&'static str, String)>> {
+    let mut errs = Vec::new();
+    match amount_of(
+        plan,
+        indicator,
+        value.trim(),
+        numerator.trim(),
+        denominator.trim(),
+        &mut errs,
+    ) {
+        Some(a) if errs.is_empty() => Ok(a),
+        _ => Err(errs),
+    }
+}
+
 fn amount_of(
     plan: &Plan,
     ind: usize,

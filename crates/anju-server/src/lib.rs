@@ -277,6 +277,56 @@ where
     }
 }
 
+/// Query parameters whose every failure is a JSON error (422 naming the
+/// parameter, in serde's words).
+pub struct QueryParams<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for QueryParams<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(QueryParams(v)),
+            Err(e) => Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                format!("查询参数有误:{}", e.body_text()),
+            )),
+        }
+    }
+}
+
+/// A path parameter whose failure is a JSON error (404: no such resource).
+pub struct PathParam<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for PathParam<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(PathParam(v)),
+            Err(e) => Err(ApiError::not_found(format!(
+                "没有这个地址:{}",
+                e.body_text()
+            ))),
+        }
+    }
+}
+
 /// The routes of the service.
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -296,6 +346,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/evaluation", get(values::evaluation))
         .route("/api/v1/openapi.json", get(openapi_json))
         .fallback(|| async { ApiError::not_found("没有这个地址") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "此地址不支持该请求方法",
+            )
+        })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }

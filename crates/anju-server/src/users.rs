@@ -5,13 +5,13 @@
 use anju_core::access::Role;
 use anju_store::UserRecord;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Authed;
-use crate::{ApiError, AppState, ErrorDoc, JsonBody};
+use crate::{ApiError, AppState, ErrorDoc, JsonBody, PathParam};
 
 fn invalid(field: &str, message: impl std::fmt::Display) -> ApiError {
     ApiError::new(
@@ -165,7 +165,7 @@ pub(crate) struct UserChange {
 pub(crate) async fn change(
     State(state): State<AppState>,
     who: Authed,
-    Path(name): Path<String>,
+    PathParam(name): PathParam<String>,
     JsonBody(body): JsonBody<UserChange>,
 ) -> Result<Json<UserOut>, ApiError> {
     admin(&who)?;

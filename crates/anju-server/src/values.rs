@@ -6,7 +6,6 @@
 
 use anju_core::access::Actor;
 use anju_core::engine;
-use anju_core::num::parse_figure;
 use anju_core::period::{Period, YearMonth};
 use anju_core::plan::Plan;
 use anju_core::targets::TargetBook;
@@ -15,14 +14,14 @@ use anju_core::view::{Num, RowView};
 use anju_core::workflow::Step;
 use anju_store::{NewValue, StoredValue, ValueFilter};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Authed;
 use crate::cache::{Answer, Filling, Found, ViewKey};
-use crate::{ApiError, AppState, ErrorDoc, JsonBody};
+use crate::{ApiError, AppState, ErrorDoc, JsonBody, PathParam, QueryParams};
 
 fn invalid(field: String, message: impl std::fmt::Display) -> ApiError {
     ApiError::new(
@@ -36,13 +35,37 @@ fn forbidden(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
 }
 
+/// A number as sent: a JSON number, or a string of one (read exactly, from its
+/// digits), or nothing.
+fn number_or_text() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::Number))
+        .item(ObjectBuilder::new().schema_type(Type::String))
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .description(Some(
+            "数字,或写成字符串的数字(按原样的位数读取,至多 6 位小数)",
+        ))
+        .into()
+}
+
+/// An indicator's code as sent: a JSON integer or a string of one.
+fn indicator_code() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::Integer))
+        .item(ObjectBuilder::new().schema_type(Type::String))
+        .description(Some("指标序号(数字或字符串)"))
+        .into()
+}
+
 /// A figure as sent: numbers as JSON numbers or as strings (exact either way:
 /// they are read from their text). A ratio indicator takes numerator and
 /// denominator (or a rate in value); every other indicator takes value.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct ValueIn {
     /// 指标序号(数字或字符串)。
-    #[schema(value_type = u16, example = 6)]
+    #[schema(schema_with = indicator_code, example = 6)]
     indicator: serde_json::Value,
     /// 单位名称(任一别名)。
     #[schema(example = "硖石街道")]
@@ -52,15 +75,15 @@ pub(crate) struct ValueIn {
     period: String,
     /// 数值(数字或字符串,至多 6 位小数)。
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "12.5")]
+    #[schema(schema_with = number_or_text, example = "12.5")]
     value: Option<serde_json::Value>,
     /// 分子(比率类指标)。
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "80")]
+    #[schema(schema_with = number_or_text, example = "80")]
     numerator: Option<serde_json::Value>,
     /// 分母(比率类指标)。
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "100")]
+    #[schema(schema_with = number_or_text, example = "100")]
     denominator: Option<serde_json::Value>,
 }
 
@@ -134,21 +157,49 @@ fn actor(plan: &Plan, who: &Authed) -> Actor {
     }
 }
 
-fn number(
-    field: String,
-    v: &Option<serde_json::Value>,
-    percent: bool,
-) -> Result<Option<rust_decimal::Decimal>, ApiError> {
-    let text = match v {
-        None | Some(serde_json::Value::Null) => return Ok(None),
-        Some(serde_json::Value::String(s)) if s.trim().is_empty() => return Ok(None),
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(serde_json::Value::Number(n)) => n.to_string(),
-        Some(other) => return Err(invalid(field, format!("不是数字:{other}"))),
-    };
-    parse_figure(&text, percent)
-        .map(Some)
-        .map_err(|e| invalid(field, e))
+/// The text of a number as sent: a JSON number's own digits, a string as
+/// written; nothing (null, missing, "") is empty.
+fn number_text(field: &str, v: &Option<serde_json::Value>) -> Result<String, ApiError> {
+    match v {
+        None | Some(serde_json::Value::Null) => Ok(String::new()),
+        Some(serde_json::Value::String(s)) => Ok(s.clone()),
+        Some(serde_json::Value::Number(n)) => Ok(n.to_string()),
+        Some(other) => Err(invalid(field.to_string(), format!("不是数字:{other}"))),
+    }
+}
+
+/// A figure as stored: value, numerator, denominator.
+type Parts = (
+    Option<rust_decimal::Decimal>,
+    Option<rust_decimal::Decimal>,
+    Option<rust_decimal::Decimal>,
+);
+
+/// A figure by the rules of the values file (`anju_core::input::figure_of`),
+/// as the value, numerator and denominator to store; errors name the field
+/// under `at` (`values[2].denominator`).
+fn figure(
+    plan: &Plan,
+    ix: usize,
+    at: &dyn Fn(&str) -> String,
+    value: &Option<serde_json::Value>,
+    numerator: &Option<serde_json::Value>,
+    denominator: &Option<serde_json::Value>,
+) -> Result<Parts, ApiError> {
+    let value = number_text(&at("value"), value)?;
+    let num = number_text(&at("numerator"), numerator)?;
+    let den = number_text(&at("denominator"), denominator)?;
+    match anju_core::input::figure_of(plan, ix, &value, &num, &den) {
+        Ok(anju_core::input::Amount::Value(v)) => Ok((Some(v), None, None)),
+        Ok(anju_core::input::Amount::Ratio { num, den }) => Ok((None, Some(num), Some(den))),
+        Err(errs) => {
+            let (field, message) = errs
+                .into_iter()
+                .next()
+                .unwrap_or(("value", "数值有误".to_string()));
+            Err(invalid(at(field), message))
+        }
+    }
 }
 
 /// `POST /api/v1/values`: figures as drafts of the caller, within their scope.
@@ -194,15 +245,16 @@ pub(crate) async fn put(
                 plan.indicators[ix].code
             )));
         }
-        let percent = plan.indicators[ix].unit == "%";
+        let (value, numerator, denominator) =
+            figure(plan, ix, &f, &v.value, &v.numerator, &v.denominator)?;
         out.push(NewValue {
             indicator: plan.indicators[ix].code.0,
             // The plan's own name, whatever alias was sent.
             org_unit: plan.orgs.get(org).name.clone(),
             period,
-            value: number(f("value"), &v.value, percent)?,
-            numerator: number(f("numerator"), &v.numerator, false)?,
-            denominator: number(f("denominator"), &v.denominator, false)?,
+            value,
+            numerator,
+            denominator,
         });
     }
     let now = crate::now(&state);
@@ -344,7 +396,7 @@ pub(crate) struct ListQuery {
 pub(crate) async fn list(
     State(state): State<AppState>,
     who: Authed,
-    Query(q): Query<ListQuery>,
+    QueryParams(q): QueryParams<ListQuery>,
 ) -> Result<Json<ValuesOut>, ApiError> {
     let plan = &*state.plan();
     let filter = ValueFilter {
@@ -500,7 +552,7 @@ pub(crate) async fn evaluation(
     State(state): State<AppState>,
     who: Authed,
     headers: axum::http::HeaderMap,
-    Query(q): Query<EvalQuery>,
+    QueryParams(q): QueryParams<EvalQuery>,
 ) -> Result<Response, ApiError> {
     let gzip = accepts_gzip(&headers);
     let (plan_file, plan) = state.plan_in_force();
@@ -606,13 +658,13 @@ fn json_answer(answer: Answer, gzip: bool) -> Response {
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct CorrectIn {
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = number_or_text)]
     value: Option<serde_json::Value>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = number_or_text)]
     numerator: Option<serde_json::Value>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = number_or_text)]
     denominator: Option<serde_json::Value>,
     reason: String,
 }
@@ -639,7 +691,7 @@ pub(crate) struct EvalDoc {
 pub(crate) async fn correct(
     State(state): State<AppState>,
     who: Authed,
-    axum::extract::Path(id): axum::extract::Path<i64>,
+    PathParam(id): PathParam<i64>,
     JsonBody(body): JsonBody<CorrectIn>,
 ) -> Result<Json<ValueOut>, ApiError> {
     let plan = &*state.plan();
@@ -658,14 +710,21 @@ pub(crate) async fn correct(
     if !actor(plan, &who).may_report(plan, ix, org) {
         return Err(forbidden(format!("无权更正数据 {id}")));
     }
-    let percent = plan.indicators[ix].unit == "%";
+    let (value, numerator, denominator) = figure(
+        plan,
+        ix,
+        &|name: &str| name.to_string(),
+        &body.value,
+        &body.numerator,
+        &body.denominator,
+    )?;
     let new = NewValue {
         indicator: old.indicator,
         org_unit: old.org_unit.clone(),
         period: Period::parse(&old.period).map_err(|e| invalid("id".into(), e))?,
-        value: number("value".into(), &body.value, percent)?,
-        numerator: number("numerator".into(), &body.numerator, false)?,
-        denominator: number("denominator".into(), &body.denominator, false)?,
+        value,
+        numerator,
+        denominator,
     };
     let now = crate::now(&state);
     let v = state

@@ -1135,6 +1135,243 @@ async fn admins_manage_users_through_the_api(backend: Backend) {
     );
 }
 
+/// Figures through the API follow the rules of the values file.
+async fn figures_follow_the_rules_of_the_values_file(backend: Backend) {
+    use anju_core::access::Role;
+    use serde_json::json;
+    let app = TestApp::new(&backend, "figures").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let one = |fields: Value| {
+        let mut v = json!({"org_unit": "硖石街道", "period": "2024-06"});
+        for (k, x) in fields.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        json!({ "values": [v] })
+    };
+    for (fields, field) in [
+        (
+            json!({"indicator": 6, "value": "12.5", "numerator": 0, "denominator": "100"}),
+            "value",
+        ),
+        (json!({"indicator": 6, "numerator": 45}), "denominator"),
+        (json!({"indicator": 6, "denominator": 50}), "numerator"),
+        (
+            json!({"indicator": 6, "numerator": 45, "denominator": 0}),
+            "denominator",
+        ),
+        (json!({"indicator": 6}), "value"),
+        (json!({"indicator": 8, "value": -3}), "value"),
+        (
+            json!({"indicator": 8, "value": 3, "numerator": 1, "denominator": 2}),
+            "numerator",
+        ),
+        (json!({"indicator": 8, "value": "1.1234567"}), "value"),
+        (json!({"indicator": 8, "value": true}), "value"),
+    ] {
+        let (status, body) = app.post("/api/v1/values", &town, one(fields.clone())).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{fields}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(&format!("values[0].{field}:")),
+            "{fields}: {message}"
+        );
+    }
+    // A rate with its parts is kept as the parts (they say more); it must agree.
+    let (status, body) = app
+        .post(
+            "/api/v1/values",
+            &town,
+            one(json!({"indicator": 6, "value": "90", "numerator": 45, "denominator": 50})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v = &body["values"][0];
+    assert_eq!(
+        (
+            v["value"].is_null(),
+            v["numerator"].to_string(),
+            v["denominator"].to_string()
+        ),
+        (true, "45".into(), "50".into())
+    );
+    let (_, listed) = app.with_token("GET", "/api/v1/values", &town).await;
+    assert_eq!(
+        listed["values"].as_array().unwrap().len(),
+        1,
+        "nothing of the refused ones was stored"
+    );
+}
+
+/// No input, however malformed, gets a 500 or an answer that is not the JSON
+/// error: every route of the API document and a few that are not, with no
+/// login and three roles, with broken and hostile bodies, query strings and
+/// path parameters, and seeded random bytes.
+async fn no_input_gets_a_500_or_a_bare_error(backend: Backend) {
+    use anju_core::access::Role;
+    let app = TestApp::new(&backend, "garbage").await;
+    app.add_user("victim", Role::Leader, None, "victim password")
+        .await;
+    let tokens = [
+        None,
+        Some(app.token("xiashi", Role::Town, Some("硖石街道")).await),
+        Some(
+            app.token("zhuanban", Role::Taskforce, Some("市住建局"))
+                .await,
+        ),
+        Some(app.token("root", Role::Admin, None).await),
+    ];
+    let doc: Value = serde_json::from_str(anju_server::openapi_document()).unwrap();
+    let mut routes: Vec<(String, String)> = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let path = path.replace("{id}", "1").replace("{name}", "victim");
+            routes.push((method.to_uppercase(), path));
+        }
+    }
+    for (method, path) in [
+        ("DELETE", "/api/v1/values"),
+        ("PUT", "/api/v1/login"),
+        ("POST", "/api/v1/values/abc/correct"),
+        ("POST", "/api/v1/values/-1/correct"),
+        ("POST", "/api/v1/values/99999999999999999999999/correct"),
+        ("PATCH", "/api/v1/users/%FF%FE"),
+        ("GET", "/api/v1/nope"),
+    ] {
+        routes.push((method.into(), path.into()));
+    }
+    let mut bodies: Vec<Vec<u8>> = [
+        "",
+        "{",
+        "[]",
+        "null",
+        "\"x\"",
+        "{}",
+        r#"{"values":null}"#,
+        r#"{"values":[{}]}"#,
+        r#"{"values":[{"indicator":1e400,"org_unit":"","period":"9999-99","value":"1e-999999"}]}"#,
+        r#"{"values":[{"indicator":-1,"org_unit":"硖石街道","period":"2024-06","value":"NaN"}]}"#,
+        r#"{"values":[{"indicator":6,"org_unit":"硖石街道","period":"2024-06","numerator":"1","denominator":"0"}]}"#,
+        r#"{"values":[{"indicator":8,"org_unit":"\u0000","period":"\ud800","value":[1]}]}"#,
+        r#"{"ids":[-1,9223372036854775807],"reason":""}"#,
+        r#"{"ids":"x"}"#,
+        r#"{"ids":[1.5]}"#,
+        r#"{"username":"\u0000","password":""}"#,
+        r#"{"username":"victim","password":123}"#,
+        r#"{"username":"new","role":"admin","org_unit":"硖石街道","password":"long enough"}"#,
+        r#"{"disabled":"yes"}"#,
+        r#"{"disabled":true,"password":"x"}"#,
+        r#"{"old_password":"","new_password":""}"#,
+        r#"{"value":"99999999999999999999999999999","reason":""}"#,
+    ]
+    .iter()
+    .map(|b| b.as_bytes().to_vec())
+    .collect();
+    bodies.push(format!("{}{}", "[".repeat(5000), "]".repeat(5000)).into_bytes());
+    bodies.push(
+        format!(
+            r#"{{"values":[{}]}}"#,
+            vec![r#"{"indicator":8}"#; 2000].join(",")
+        )
+        .into_bytes(),
+    );
+    // Seeded random bytes, and random JSON-ish text.
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let pieces = [
+        "{",
+        "}",
+        "[",
+        "]",
+        ",",
+        ":",
+        "\"values\"",
+        "\"ids\"",
+        "1",
+        "-0",
+        "1e999",
+        "\"硖石街道\"",
+        "null",
+        "true",
+        "\"\\u",
+        "\\",
+    ];
+    for k in 0..24 {
+        let len = (next() % 200) as usize;
+        let body: Vec<u8> = if k % 2 == 0 {
+            (0..len).map(|_| (next() % 256) as u8).collect()
+        } else {
+            (0..len / 4)
+                .map(|_| pieces[(next() as usize) % pieces.len()])
+                .collect::<String>()
+                .into_bytes()
+        };
+        bodies.push(body);
+    }
+    let queries = [
+        "",
+        "?as_of=",
+        "?as_of=2024-13",
+        "?as_of=%FF%FE",
+        "?as_of=2024-06&org_unit=%00",
+        "?as_of=2024-06&org_unit=火星",
+        "?indicator=-1",
+        "?indicator=99999999999",
+        "?state=x&period=2024-99",
+        "?as_of=2024-06&as_of=2025-01",
+    ];
+    let mut asked = 0;
+    for (method, path) in &routes {
+        for token in &tokens {
+            let mut cases: Vec<(String, Option<&[u8]>)> = Vec::new();
+            if method == "GET" {
+                cases.extend(queries.iter().map(|q| (format!("{path}{q}"), None)));
+            } else {
+                cases.extend(bodies.iter().map(|b| (path.clone(), Some(&b[..]))));
+            }
+            for (uri, body) in cases {
+                let mut request = Request::builder().method(method.as_str()).uri(&uri);
+                if let Some(t) = token {
+                    request = request.header("authorization", format!("Bearer {t}"));
+                }
+                let request = match body {
+                    Some(b) => request
+                        .header("content-type", "application/json")
+                        .body(Body::from(b.to_vec())),
+                    None => request.body(Body::empty()),
+                }
+                .unwrap();
+                let response = router(app.state.clone()).oneshot(request).await.unwrap();
+                let status = response.status();
+                let bytes = response.into_body().collect().await.unwrap().to_bytes();
+                asked += 1;
+                assert!(status.as_u16() < 500, "{method} {uri}: {status}");
+                if !status.is_success() {
+                    let error: Value = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+                        panic!(
+                            "{method} {uri}: {status} is not JSON: {}",
+                            String::from_utf8_lossy(&bytes)
+                        )
+                    });
+                    assert!(
+                        error["error"]["code"].is_string(),
+                        "{method} {uri}: {error}"
+                    );
+                    assert!(
+                        error["error"]["message"].is_string(),
+                        "{method} {uri}: {error}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(asked > 2000, "{asked}");
+}
+
 on_both_backends!(
     health_says_backend_and_plan,
     the_plan_is_public_with_its_figures,
@@ -1151,4 +1388,6 @@ on_both_backends!(
     a_server_sees_an_approval_made_by_another_server_at_once,
     evaluation_answers_are_kept_per_caller_and_gzipped_on_request,
     admins_manage_users_through_the_api,
+    no_input_gets_a_500_or_a_bare_error,
+    figures_follow_the_rules_of_the_values_file,
 );

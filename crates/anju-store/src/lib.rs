@@ -109,6 +109,16 @@ pub(crate) fn sql(text: &str, pg: bool) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(out)
 }
 
+/// Text the databases cannot both keep: PostgreSQL refuses the NUL character
+/// in text, SQLite would keep it. Refused on both, naming the field.
+pub(crate) fn plain_text(field: &str, text: &str) -> Result<(), StoreError> {
+    if text.contains('\0') {
+        Err(StoreError::Invalid(format!("{field}: 含有空字符(\\u0000)")))
+    } else {
+        Ok(())
+    }
+}
+
 /// PostgreSQL folds unquoted names to lower case: accept only names it keeps
 /// as written, within its 63-byte limit.
 fn check_schema_name(schema: &str) -> Result<(), StoreError> {

@@ -132,6 +132,7 @@ impl Store {
 
     /// Records a failed login for `name` at `at`.
     pub async fn record_login_failure(&self, name: &str, at: i64) -> Result<(), StoreError> {
+        crate::plain_text("username", name)?;
         on_pool!(self, |pool, pg| {
             sqlx::query(sql(
                 "INSERT INTO login_failures (user_name, at) VALUES (?, ?)",
@@ -147,6 +148,7 @@ impl Store {
 
     /// Times of the failed logins of `name` since `since`.
     pub async fn login_failures(&self, name: &str, since: i64) -> Result<Vec<i64>, StoreError> {
+        crate::plain_text("username", name)?;
         on_pool!(self, |pool, pg| {
             let times: Vec<i64> = sqlx::query_scalar(sql(
                 "SELECT at FROM login_failures WHERE user_name = ? AND at >= ? ORDER BY at",

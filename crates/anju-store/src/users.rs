@@ -69,8 +69,10 @@ impl Store {
         now: &str,
     ) -> Result<UserRecord, StoreError> {
         let name = name.trim();
-        if name.is_empty() || name.chars().any(char::is_whitespace) {
-            return Err(StoreError::Invalid("用户名不能为空,也不能含空白".into()));
+        if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(StoreError::Invalid(
+                "用户名不能为空,也不能含空白或控制字符".into(),
+            ));
         }
         on_pool!(self, |pool, pg| {
             let taken: Option<i64> =
@@ -104,6 +106,9 @@ impl Store {
 
     /// A user by login name.
     pub async fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
+        if name.contains('\0') {
+            return Ok(None);
+        }
         on_pool!(self, |pool, pg| {
             let row = sqlx::query(sql(
                 "SELECT id, name, role, org_unit, password_hash, disabled, created_at FROM users WHERE name = ?",
@@ -140,6 +145,9 @@ impl Store {
         keep: Option<&str>,
     ) -> Result<UserRecord, StoreError> {
         let name = name.trim();
+        if name.contains('\0') {
+            return Err(StoreError::NoSuchUser(name.replace('\0', "\\u0000")));
+        }
         let keep = keep.map(crate::sessions::token_hash).unwrap_or_default();
         on_pool!(self, |pool, pg| {
             let mut tx = if pg {

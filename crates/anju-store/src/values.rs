@@ -256,6 +256,10 @@ impl Store {
         user: &str,
         now: &Now,
     ) -> Result<Vec<StoredValue>, StoreError> {
+        crate::plain_text("user", user)?;
+        for (k, v) in values.iter().enumerate() {
+            crate::plain_text(&format!("values[{k}].org_unit"), &v.org_unit)?;
+        }
         on_pool!(self, |pool, pg| {
             let mut tx = if pg {
                 pool.begin().await?
@@ -350,6 +354,8 @@ impl Store {
         if step == Step::Return && reason.is_none() {
             return Err(StoreError::Invalid("退回须说明理由".into()));
         }
+        crate::plain_text("reason", reason.unwrap_or(""))?;
+        crate::plain_text("user", user)?;
         on_pool!(self, |pool, pg| {
             let mut tx = if pg {
                 pool.begin().await?
@@ -448,6 +454,8 @@ impl Store {
         if reason.is_empty() {
             return Err(StoreError::Invalid("更正须说明理由".into()));
         }
+        crate::plain_text("reason", reason)?;
+        crate::plain_text("user", user)?;
         check_amount(new)?;
         on_pool!(self, |pool, pg| {
             let mut tx = if pg {

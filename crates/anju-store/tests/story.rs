@@ -686,6 +686,37 @@ async fn story(store: Store) {
     );
     let r2 = store.revision().await.unwrap();
     assert!(store.approved_changes(r2).await.unwrap().is_empty());
+
+    // Text with a NUL character is refused on both backends (PostgreSQL
+    // cannot keep it), naming the field, and nothing is written.
+    let err = store
+        .correct(
+            c.id,
+            &value(8, "袁花镇", "2025-01", "5"),
+            "理由\0",
+            "yuanhua",
+            &now(22),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Invalid(m) if m.starts_with("reason")),
+        "{err}"
+    );
+    let err = store
+        .put_drafts(&[value(8, "袁\0花镇", "2025-02", "1")], "yuanhua", &now(22))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Invalid(m) if m.starts_with("values[0].org_unit")),
+        "{err}"
+    );
+    assert!(store.user("a\0b").await.unwrap().is_none());
+    assert!(matches!(
+        store.login_failures("a\0b", 0).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(store.revision().await.unwrap(), r2);
 }
 
 #[tokio::test]
