@@ -68,14 +68,27 @@ const MAX_EVALS: usize = 240;
 #[derive(Default)]
 pub(crate) struct Kept {
     revision: i64,
+    /// When this revision's content was first kept (it is dropped after
+    /// `FULL_READ_EVERY`, so changes made outside the service show).
+    made: Option<std::time::Instant>,
     /// The approved figures, read for the plan file given.
     values: Option<(i64, Arc<ValueSet>)>,
     evals: HashMap<(i64, YearMonth), Arc<Evaluation>>,
     bodies: HashMap<ViewKey, Answer>,
 }
 
-/// The approved versions by id, with the revision they are current at.
-pub(crate) type Rows = (i64, Arc<HashMap<i64, anju_store::StoredValue>>);
+/// The approved versions by id, with the revision they are current at and
+/// when they were last read whole.
+pub(crate) type Rows = (
+    i64,
+    Arc<HashMap<i64, anju_store::StoredValue>>,
+    std::time::Instant,
+);
+
+/// How long the approved versions are brought forward by changes alone
+/// before they are read whole again: a change made outside the service (a
+/// repair in SQL, a restored backup) shows within this time.
+pub(crate) const FULL_READ_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// The kept state, and the lock that makes filling single-flight.
 #[derive(Default)]
@@ -110,7 +123,8 @@ impl Cache {
     fn lookup(&self, revision: i64, key: &ViewKey) -> Option<Answer> {
         let kept = self.kept.lock().ok()?;
         // Content of a newer revision than the caller read is fresher still.
-        if kept.revision >= revision {
+        let fresh = kept.made.is_some_and(|m| m.elapsed() < FULL_READ_EVERY);
+        if kept.revision >= revision && fresh {
             kept.bodies.get(key).cloned()
         } else {
             None
@@ -129,9 +143,13 @@ impl Cache {
         }
         let (revision, values, eval) = match self.kept.lock() {
             Ok(mut kept) => {
-                if kept.revision < revision {
+                let stale = kept.made.is_none_or(|m| m.elapsed() >= FULL_READ_EVERY);
+                if kept.revision < revision || stale {
+                    // What is computed from here on is read after both
+                    // revisions were: it is current at the higher one.
                     *kept = Kept {
-                        revision,
+                        revision: revision.max(kept.revision),
+                        made: Some(std::time::Instant::now()),
                         ..Kept::default()
                     };
                 }

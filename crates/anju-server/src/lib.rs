@@ -116,18 +116,27 @@ impl AppState {
             return Ok(());
         };
         let name = format!("数据库中的计划(第 {} 版)", kept.id);
-        let plan = anju_core::plan::load(&name, &kept.text).map_err(|errs| {
-            for e in &errs.0 {
-                eprintln!("anju-server: {e}");
+        match anju_core::plan::load(&name, &kept.text) {
+            Ok(plan) => {
+                if let Ok(mut p) = self.plan.write() {
+                    *p = (kept.id, Arc::new(plan));
+                }
             }
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "plan_unreadable",
-                format!("{name}无法读取,请检查计划文件"),
-            )
-        })?;
-        if let Ok(mut p) = self.plan.write() {
-            *p = (kept.id, Arc::new(plan));
+            Err(errs) => {
+                // A plan this build cannot read (kept by a newer one, say):
+                // say so once and keep serving the plan it has, rather than
+                // failing every request.
+                for e in &errs.0 {
+                    eprintln!("anju-server: {e}");
+                }
+                eprintln!(
+                    "anju-server: {name}无法读取,继续使用当前计划(第 {} 版);请升级或重启服务",
+                    self.plan_file()
+                );
+                if let Ok(mut p) = self.plan.write() {
+                    p.0 = kept.id;
+                }
+            }
         }
         Ok(())
     }

@@ -3,6 +3,7 @@
 //! units are checked by `anju_core::access` as `anju user add` checks them.
 
 use anju_core::access::Role;
+use anju_core::auth::{FAILURE_WINDOW, LOCK_SECONDS, locked_until};
 use anju_store::UserRecord;
 use axum::Json;
 use axum::extract::State;
@@ -169,6 +170,14 @@ pub(crate) async fn change(
     JsonBody(body): JsonBody<UserChange>,
 ) -> Result<Json<UserOut>, ApiError> {
     admin(&who)?;
+    if body.password.is_some() && name.trim() == who.user.name {
+        // An admin's own password needs the old one, as everyone's does.
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "修改本人密码请使用 POST /api/v1/me/password(须提供原密码)",
+        ));
+    }
     if body.disabled.is_none() && body.password.is_none() {
         return Err(invalid("disabled", "须给出 disabled 或 password"));
     }
@@ -214,6 +223,20 @@ pub(crate) async fn own_password(
     who: Authed,
     JsonBody(body): JsonBody<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
+    // The lockout of logins holds here too: a stolen session must not
+    // become a way to guess the password.
+    let now = (state.clock)();
+    let failures = state
+        .store
+        .login_failures(&who.user.name, now - FAILURE_WINDOW - LOCK_SECONDS)
+        .await?;
+    if locked_until(&failures, now).is_some() {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "locked",
+            "原密码连续错误次数过多,请稍后再试",
+        ));
+    }
     let stored = who.user.password_hash.clone();
     let old = body.old_password;
     let ok = tokio::task::spawn_blocking(move || anju_store::verify_password(&old, &stored))
@@ -222,7 +245,7 @@ pub(crate) async fn own_password(
     if !ok {
         state
             .store
-            .record_login_failure(&who.user.name, (state.clock)())
+            .record_login_failure(&who.user.name, now)
             .await?;
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,

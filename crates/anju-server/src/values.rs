@@ -163,7 +163,17 @@ fn number_text(field: &str, v: &Option<serde_json::Value>) -> Result<String, Api
     match v {
         None | Some(serde_json::Value::Null) => Ok(String::new()),
         Some(serde_json::Value::String(s)) => Ok(s.clone()),
-        Some(serde_json::Value::Number(n)) => Ok(n.to_string()),
+        Some(serde_json::Value::Number(n)) => {
+            let text = n.to_string();
+            if text.contains(['e', 'E']) {
+                // A JSON number may have an exponent (1e2): its exact value.
+                rust_decimal::Decimal::from_scientific(&text)
+                    .map(|d| d.normalize().to_string())
+                    .map_err(|_| invalid(field.to_string(), format!("无法精确读取的数字:{text}")))
+            } else {
+                Ok(text)
+            }
+        }
         Some(other) => Err(invalid(field.to_string(), format!("不是数字:{other}"))),
     }
 }
@@ -280,7 +290,7 @@ async fn step(
 ) -> Result<Json<ValuesOut>, ApiError> {
     let plan = &*state.plan();
     let me = actor(plan, &who);
-    for &id in &body.ids {
+    for (k, &id) in body.ids.iter().enumerate() {
         let v = state
             .store
             .value(id)
@@ -288,11 +298,11 @@ async fn step(
             .ok_or_else(|| ApiError::not_found(format!("数据 {id} 不存在")))?;
         let ix = plan
             .indicator_index(anju_core::plan::IndicatorCode(v.indicator))
-            .ok_or_else(|| invalid(format!("ids[{id}]"), "计划中没有该指标"))?;
+            .ok_or_else(|| invalid(format!("ids[{k}]"), "计划中没有该指标"))?;
         let org = plan
             .orgs
             .resolve(&v.org_unit)
-            .map_err(|e| invalid(format!("ids[{id}]"), e))?;
+            .map_err(|e| invalid(format!("ids[{k}]"), e))?;
         let allowed = match step {
             Step::Submit => me.may_report(plan, ix, org),
             Step::Approve | Step::Return => me.may_review(plan, ix),
@@ -489,9 +499,13 @@ async fn approved_values(
     filling: &Filling,
 ) -> Result<std::sync::Arc<ValueSet>, ApiError> {
     use std::sync::Arc;
-    let rows = match state.cache.take_rows(filling) {
-        Some((at, rows)) if at >= filling.revision => (at, rows),
-        Some((at, mut rows)) => {
+    let kept = state
+        .cache
+        .take_rows(filling)
+        .filter(|(_, _, read)| read.elapsed() < crate::cache::FULL_READ_EVERY);
+    let rows = match kept {
+        Some((at, rows, read)) if at >= filling.revision => (at, rows, read),
+        Some((at, mut rows, read)) => {
             let changes = state.store.approved_changes(at).await?;
             let map = Arc::make_mut(&mut rows);
             for v in changes {
@@ -501,13 +515,15 @@ async fn approved_values(
                     map.remove(&v.id);
                 }
             }
-            (filling.revision, rows)
+            (filling.revision, rows, read)
         }
         None => {
+            let read = std::time::Instant::now();
             let all = state.store.approved().await?;
             (
                 filling.revision,
                 Arc::new(all.into_iter().map(|v| (v.id, v)).collect()),
+                read,
             )
         }
     };
@@ -555,9 +571,17 @@ pub(crate) async fn evaluation(
     QueryParams(q): QueryParams<EvalQuery>,
 ) -> Result<Response, ApiError> {
     let gzip = accepts_gzip(&headers);
-    let (plan_file, plan) = state.plan_in_force();
-    let plan = &*plan;
+    let (plan_file, plan_in_force) = state.plan_in_force();
+    let plan = &*plan_in_force;
     let as_of = YearMonth::parse(&q.as_of).map_err(|e| invalid("as_of".into(), e))?;
+    // The plan's years (and the one after, for its last December's reports).
+    let years = plan.meta.baseline_year..=plan.meta.last_year + 1;
+    if !years.contains(&as_of.year()) {
+        return Err(invalid(
+            "as_of".into(),
+            format!("须在计划年度 {}–{} 之内", years.start(), years.end()),
+        ));
+    }
     let only = q
         .org_unit
         .as_deref()
@@ -580,32 +604,45 @@ pub(crate) async fn evaluation(
         Some(v) => v.clone(),
         None => approved_values(&state, plan, &filling).await?,
     };
-    let eval = match &filling.eval {
-        Some(e) => e.clone(),
-        None => std::sync::Arc::new(engine::evaluate(
-            plan,
-            &values,
-            &TargetBook::from_plan(plan),
-            as_of,
-        )),
-    };
-    let mut body = Vec::with_capacity(1 << 16);
-    body.extend_from_slice(b"{\"rows\":[");
-    let mut first = true;
-    for r in eval
-        .rows
-        .iter()
-        .filter(|r| r.org == plan.reporting_root || me.may_read(plan, r.indicator, r.org))
-        .filter(|r| only.is_none_or(|o| o == r.org))
-    {
-        if !first {
-            body.push(b',');
+    // Evaluating and writing is CPU work: off the async threads.
+    let kept_eval = filling.eval.clone();
+    let (plan, values_for) = (plan_in_force.clone(), values.clone());
+    let (eval, answer) = tokio::task::spawn_blocking(move || {
+        let plan = &*plan;
+        let eval = kept_eval.unwrap_or_else(|| {
+            std::sync::Arc::new(engine::evaluate(
+                plan,
+                &values_for,
+                &TargetBook::from_plan(plan),
+                as_of,
+            ))
+        });
+        let mut body = Vec::with_capacity(1 << 16);
+        body.extend_from_slice(b"{\"rows\":[");
+        let mut first = true;
+        for r in eval
+            .rows
+            .iter()
+            .filter(|r| r.org == plan.reporting_root || me.may_read(plan, r.indicator, r.org))
+            .filter(|r| only.is_none_or(|o| o == r.org))
+        {
+            if !first {
+                body.push(b',');
+            }
+            first = false;
+            RowView::new(plan, &eval, r).write_json(&mut body);
         }
-        first = false;
-        RowView::new(plan, &eval, r).write_json(&mut body);
-    }
-    body.extend_from_slice(b"]}");
-    let answer = Answer::new(body);
+        body.extend_from_slice(b"]}");
+        (eval, Answer::new(body))
+    })
+    .await
+    .map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "服务器内部错误,请稍后重试",
+        )
+    })?;
     state.cache.put(filling, key, values, eval, answer.clone());
     Ok(json_answer(answer, gzip))
 }

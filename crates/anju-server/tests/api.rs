@@ -874,6 +874,31 @@ async fn a_server_sees_an_approval_made_by_another_server_at_once(backend: Backe
         "既有住宅加装电梯累计台数"
     );
     assert!(c.state.plan_file() > 0);
+
+    // A plan this build cannot read (kept by a newer one, say) does not stop
+    // the servers: they keep the plan they run, and say so in their log.
+    a.state
+        .store
+        .keep_plan(
+            "future",
+            "未来版.toml",
+            "[plan]\nid = 3\n",
+            "2024-07-04T09:00:00+08:00",
+        )
+        .await
+        .unwrap();
+    let (status, body) = a
+        .with_token(
+            "GET",
+            "/api/v1/evaluation?as_of=2024-06&org_unit=硖石街道",
+            &taskforce,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["rows"][7]["indicator_name"],
+        "既有住宅加装电梯累计台数"
+    );
 }
 
 async fn evaluation_answers_are_kept_per_caller_and_gzipped_on_request(backend: Backend) {
@@ -930,6 +955,18 @@ async fn evaluation_answers_are_kept_per_caller_and_gzipped_on_request(backend: 
             )
             .await;
         assert_eq!(units(&only), ["硖石街道"].map(String::from).into());
+    }
+
+    // Months outside the plan's years are refused, not evaluated.
+    for month in ["2099-01", "1999-12"] {
+        let (status, body) = app
+            .with_token(
+                "GET",
+                &format!("/api/v1/evaluation?as_of={month}"),
+                &taskforce,
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{month}: {body}");
     }
 
     // gzip when asked for, the same JSON inside; plain otherwise.
@@ -1116,6 +1153,33 @@ async fn admins_manage_users_through_the_api(backend: Backend) {
         StatusCode::OK
     );
 
+    // Guessing the old password is limited as logins are: after five wrong
+    // ones even the right one waits.
+    app.advance(20 * 60); // the failures above are out of the 15-minute window
+    for _ in 0..5 {
+        let wrong = json!({"old_password": "a wrong guess", "new_password": "whatever long"});
+        assert_eq!(
+            app.post("/api/v1/me/password", &token, wrong).await.0,
+            StatusCode::FORBIDDEN
+        );
+    }
+    let right = json!({"old_password": "my own password", "new_password": "another password"});
+    assert_eq!(
+        app.post("/api/v1/me/password", &token, right).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // An admin's own password needs the old one too.
+    assert_eq!(
+        app.patch(
+            "/api/v1/users/root",
+            &admin,
+            json!({"password": "taken over"})
+        )
+        .await
+        .0,
+        StatusCode::CONFLICT
+    );
+
     // No such user; nothing to change; an admin cannot lock themself out.
     assert_eq!(
         app.patch("/api/v1/users/nobody", &admin, json!({"disabled": true}))
@@ -1167,6 +1231,7 @@ async fn figures_follow_the_rules_of_the_values_file(backend: Backend) {
         ),
         (json!({"indicator": 8, "value": "1.1234567"}), "value"),
         (json!({"indicator": 8, "value": true}), "value"),
+        (json!({"indicator": 8, "value": 1e-7}), "value"),
     ] {
         let (status, body) = app.post("/api/v1/values", &town, one(fields.clone())).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{fields}: {body}");
@@ -1194,10 +1259,23 @@ async fn figures_follow_the_rules_of_the_values_file(backend: Backend) {
         ),
         (true, "45".into(), "50".into())
     );
+    // A JSON number with an exponent is read exactly.
+    let (status, body) = app
+        .post(
+            "/api/v1/values",
+            &town,
+            one(json!({"indicator": 8, "value": 1.25e2})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["values"][0]["value"].to_string()),
+        (StatusCode::OK, "125".into()),
+        "{body}"
+    );
     let (_, listed) = app.with_token("GET", "/api/v1/values", &town).await;
     assert_eq!(
         listed["values"].as_array().unwrap().len(),
-        1,
+        2,
         "nothing of the refused ones was stored"
     );
 }

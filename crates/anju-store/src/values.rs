@@ -644,6 +644,7 @@ pub fn observations<'a>(
     use anju_core::input::{Amount, InputError, Observation, Source};
     use anju_core::plan::IndicatorCode;
     let mut out = Vec::with_capacity(values.size_hint().0);
+    let mut seen = std::collections::HashMap::with_capacity(values.size_hint().0);
     let mut errors = Vec::new();
     for v in values {
         let fail = |message: String| InputError {
@@ -687,13 +688,36 @@ pub fn observations<'a>(
             file: file_index,
             line: u32::try_from(v.id).unwrap_or(u32::MAX),
         };
-        match Observation::new(ix as u16, org, period, amount, source) {
-            Some(o) => out.push(o),
-            None => errors.push(fail("数值超出可精确保存的范围".into())),
+        let Some(o) = Observation::new(ix as u16, org, period, amount, source) else {
+            errors.push(fail("数值超出可精确保存的范围".into()));
+            continue;
+        };
+        // One approved figure per unit and period: two can meet only when a
+        // revised plan made two stored names one unit. The newer counts.
+        match seen.entry((ix, org, period)) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(out.len());
+                out.push((v.id, o));
+            }
+            std::collections::hash_map::Entry::Occupied(e) => {
+                let kept = &mut out[*e.get()];
+                let (newer, older) = (kept.0.max(v.id), kept.0.min(v.id));
+                if v.id > kept.0 {
+                    *kept = (v.id, o);
+                }
+                errors.push(InputError {
+                    file: "数据库".into(),
+                    line: u64::try_from(older).unwrap_or(0),
+                    field: None,
+                    message: format!(
+                        "与记录 {newer} 是同一单位同一期间的已审核数据(计划已将两个单位名称视为同一单位),以较新的记录 {newer} 为准"
+                    ),
+                });
+            }
         }
     }
     Observations {
-        observations: out,
+        observations: out.into_iter().map(|(_, o)| o).collect(),
         skipped: errors,
     }
 }

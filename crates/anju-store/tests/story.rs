@@ -855,4 +855,41 @@ async fn only_approved_figures_feed_the_evaluation() {
         approved.len() - 1,
         "the others still count"
     );
+
+    // Two stored names the plan takes for one unit (a revised plan merged
+    // them): one approved figure each for one period. The newer counts, the
+    // older is named; the evaluation does not fail.
+    let twins = store
+        .put_drafts(&[value(8, "海宁市海洲街道", "2024-05", "2")], "x", &now(5))
+        .await
+        .unwrap();
+    let older = store
+        .put_drafts(&[value(8, "海洲街道", "2024-05", "1")], "x", &now(5))
+        .await
+        .unwrap();
+    let ids = [twins[0].id, older[0].id];
+    store
+        .step(&ids, Step::Submit, "x", &now(5), None, 5)
+        .await
+        .unwrap();
+    store
+        .step(&ids, Step::Approve, "zhuanban", &now(5), None, 5)
+        .await
+        .unwrap();
+    let approved = store.approved().await.unwrap();
+    let obs = anju_store::observations(&plan, &approved, 0);
+    let newest = ids.into_iter().max().unwrap();
+    let oldest = ids.into_iter().min().unwrap();
+    assert!(
+        obs.skipped
+            .iter()
+            .any(|e| e.line == u64::try_from(oldest).unwrap()
+                && e.message.contains(&newest.to_string())),
+        "{:?}",
+        obs.skipped
+    );
+    let lines: Vec<u32> = obs.observations.iter().map(|o| o.source().line).collect();
+    assert!(lines.contains(&u32::try_from(newest).unwrap()));
+    assert!(!lines.contains(&u32::try_from(oldest).unwrap()));
+    ValueSet::build(&plan, obs.observations, &["数据库".into()]).expect("no duplicate left");
 }
