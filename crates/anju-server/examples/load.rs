@@ -210,6 +210,7 @@ async fn main() {
             Some("市住建局"),
             &hash,
             &now.stamp,
+            "load",
         )
         .await
         .unwrap();

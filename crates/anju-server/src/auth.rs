@@ -192,7 +192,7 @@ pub(crate) async fn logout(
     State(state): State<AppState>,
     who: Authed,
 ) -> Result<Response, ApiError> {
-    state.store.end_session(&who.token).await?;
+    state.store.end_session(&who.token, (state.clock)()).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     let clear = format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
     if let Ok(v) = HeaderValue::from_str(&clear) {

@@ -8,6 +8,7 @@
 //! 422 bad input naming the field, 500 only for the database itself (its
 //! details go to the log, not to the user). No input produces a panic.
 
+mod audit;
 mod auth;
 mod cache;
 mod users;
@@ -354,6 +355,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/values/{id}/correct", post(values::correct))
         .route("/api/v1/evaluation", get(values::evaluation))
         .route("/api/v1/openapi.json", get(openapi_json))
+        .route("/api/v1/audit", get(audit::list))
         .fallback(|| async { ApiError::not_found("没有这个地址") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -408,7 +410,7 @@ async fn plan(State(state): State<AppState>) -> Result<Json<anju_core::view::Pla
         auth::login, auth::logout, auth::me,
         users::own_password, users::list, users::add, users::change,
         values::put, values::list, values::submit, values::approve, values::give_back,
-        values::correct, values::evaluation,
+        values::correct, values::evaluation, audit::list,
     ),
     modifiers(&BearerAuth),
 )]

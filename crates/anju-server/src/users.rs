@@ -136,7 +136,14 @@ pub(crate) async fn add(
     let stamp = crate::now(&state).stamp;
     let user = state
         .store
-        .create_user(&name, role, org_name.as_deref(), &hash, &stamp)
+        .create_user(
+            &name,
+            role,
+            org_name.as_deref(),
+            &hash,
+            &stamp,
+            &who.user.name,
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(UserOut::from(user))).into_response())
 }
@@ -194,7 +201,14 @@ pub(crate) async fn change(
     };
     let user = state
         .store
-        .update_user(&name, body.disabled, hash.as_deref(), None)
+        .update_user(
+            &name,
+            body.disabled,
+            hash.as_deref(),
+            None,
+            &who.user.name,
+            &crate::now(&state).stamp,
+        )
         .await?;
     Ok(Json(UserOut::from(user)))
 }
@@ -256,7 +270,14 @@ pub(crate) async fn own_password(
     let hash = hash("new_password", body.new_password).await?;
     state
         .store
-        .update_user(&who.user.name, None, Some(&hash), Some(&who.token))
+        .update_user(
+            &who.user.name,
+            None,
+            Some(&hash),
+            Some(&who.token),
+            &who.user.name,
+            &crate::now(&state).stamp,
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -65,7 +65,7 @@ impl TestApp {
         let hash = anju_store::hash_password(password).unwrap();
         self.state
             .store
-            .create_user(name, role, org, &hash, "2024-07-01T09:00:00+08:00")
+            .create_user(name, role, org, &hash, "2024-07-01T09:00:00+08:00", "test")
             .await
             .unwrap();
     }
@@ -552,7 +552,7 @@ async fn the_permission_matrix(backend: Backend) {
             (8, "海洲街道"),
         ),
     ];
-    const COLUMNS: [&str; 20] = [
+    const COLUMNS: [&str; 21] = [
         "enter own",
         "enter other",
         "submit own",
@@ -570,6 +570,7 @@ async fn the_permission_matrix(backend: Backend) {
         "users list",
         "users add",
         "users change",
+        "audit",
         "me",
         "own password",
         "logout",
@@ -577,12 +578,12 @@ async fn the_permission_matrix(backend: Backend) {
     // The city's rows of the evaluation are read by every user (results
     // display); the rest of a row follows the read scope.
     let expected = [
-        ("admin", "----------eeeeYYYYYY"),
-        ("taskforce", "YYYYYYYYYYYYYY---YYY"),
-        ("leader", "----------YYYY---YYY"),
-        ("fund", "Y-Y-Y-Y-Y-YeYY---YYY"),
-        ("ndrc", "Y-Y-----Y-YeYY---YYY"),
-        ("xiashi", "Y-Y-----Y-YeYe---YYY"),
+        ("admin", "----------eeeeYYYYYYY"),
+        ("taskforce", "YYYYYYYYYYYYYY---YYYY"),
+        ("leader", "----------YYYY----YYY"),
+        ("fund", "Y-Y-Y-Y-Y-YeYY----YYY"),
+        ("ndrc", "Y-Y-----Y-YeYY----YYY"),
+        ("xiashi", "Y-Y-----Y-YeYe----YYY"),
     ];
     let now = Now {
         date: Date {
@@ -681,6 +682,7 @@ async fn the_permission_matrix(backend: Backend) {
                 .await
                 .0,
         ));
+        got.push(code(app.with_token("GET", "/api/v1/audit", &token).await.0));
         got.push(code(app.with_token("GET", "/api/v1/me", &token).await.0));
         let change =
             json!({"old_password": password, "new_password": format!("{name} password 2")});
@@ -720,6 +722,7 @@ async fn the_permission_matrix(backend: Backend) {
         ("GET", "/api/v1/users"),
         ("POST", "/api/v1/users"),
         ("PATCH", "/api/v1/users/victim"),
+        ("GET", "/api/v1/audit"),
         ("GET", "/api/v1/me"),
         ("POST", "/api/v1/me/password"),
         ("POST", "/api/v1/logout"),
@@ -1450,6 +1453,86 @@ async fn no_input_gets_a_500_or_a_bare_error(backend: Backend) {
     assert!(asked > 2000, "{asked}");
 }
 
+/// The audit log through the API: what happened, by whom, newest first,
+/// filtered; the chain verifies.
+async fn the_audit_log_shows_every_change(backend: Backend) {
+    use anju_core::access::Role;
+    use serde_json::json;
+    let app = TestApp::new(&backend, "audit").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let taskforce = app
+        .token("zhuanban", Role::Taskforce, Some("市住建局"))
+        .await;
+    assert_eq!(
+        app.login("xiashi", "wrong password").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (_, body) = app
+        .post("/api/v1/values", &town, json!({"values": [{"indicator": 8, "org_unit": "硖石街道", "period": "2024-06", "value": 7}]}))
+        .await;
+    let id = body["values"][0]["id"].as_i64().unwrap();
+    app.post("/api/v1/values/submit", &town, json!({"ids": [id]}))
+        .await;
+    app.post(
+        "/api/v1/values/return",
+        &taskforce,
+        json!({"ids": [id], "reason": "口径不对"}),
+    )
+    .await;
+
+    let (status, body) = app.with_token("GET", "/api/v1/audit", &taskforce).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let entries = body["entries"].as_array().unwrap();
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions[..5],
+        [
+            "value.return",
+            "value.submit",
+            "value.draft",
+            "login.failed",
+            "login"
+        ],
+        "newest first"
+    );
+    let returned = &entries[0];
+    assert_eq!(returned["actor"], "zhuanban");
+    assert_eq!(returned["before"][0]["state"], "submitted");
+    assert_eq!(returned["after"][0]["state"], "returned");
+    assert_eq!(returned["after"][0]["return_reason"], "口径不对");
+    assert_eq!(entries[1]["prev_hash"], entries[2]["hash"]);
+    let (_, mine) = app
+        .with_token(
+            "GET",
+            "/api/v1/audit?actor=xiashi&action=value.draft",
+            &taskforce,
+        )
+        .await;
+    let mine = mine["entries"].as_array().unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0]["after"][0]["value"], "7");
+    let (_, page) = app
+        .with_token(
+            "GET",
+            &format!("/api/v1/audit?limit=2&before_id={}", entries[0]["id"]),
+            &taskforce,
+        )
+        .await;
+    assert_eq!(page["entries"].as_array().unwrap().len(), 2);
+    assert_eq!(page["entries"][0]["id"], entries[1]["id"]);
+    let (status, _) = app
+        .with_token("GET", "/api/v1/audit?limit=0", &taskforce)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(matches!(
+        app.state.store.verify_audit().await.unwrap(),
+        anju_store::AuditCheck::Whole { .. }
+    ));
+}
+
 on_both_backends!(
     health_says_backend_and_plan,
     the_plan_is_public_with_its_figures,
@@ -1468,4 +1551,5 @@ on_both_backends!(
     admins_manage_users_through_the_api,
     no_input_gets_a_500_or_a_bare_error,
     figures_follow_the_rules_of_the_values_file,
+    the_audit_log_shows_every_change,
 );

@@ -12,6 +12,7 @@
 //! found, a step the state does not allow, bad input) or wraps the database
 //! error; the service maps them to 404 / 409 / 422 / 500.
 
+mod audit;
 mod migrate;
 mod plans;
 mod sessions;
@@ -25,6 +26,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use audit::{AuditCheck, AuditEntry, AuditFilter, GENESIS};
 pub use plans::{PlanFile, plan_hash};
 pub use sessions::{Session, new_token};
 pub use users::{MAX_PASSWORD_BYTES, MIN_PASSWORD, UserRecord, hash_password, verify_password};

@@ -32,6 +32,10 @@ const SQLITE: Migrations = &[
         "0006_changes",
         include_str!("../migrations/sqlite/0006_changes.sql"),
     ),
+    (
+        "0007_audit",
+        include_str!("../migrations/sqlite/0007_audit.sql"),
+    ),
 ];
 const POSTGRES: Migrations = &[
     (
@@ -57,6 +61,10 @@ const POSTGRES: Migrations = &[
     (
         "0006_changes",
         include_str!("../migrations/postgres/0006_changes.sql"),
+    ),
+    (
+        "0007_audit",
+        include_str!("../migrations/postgres/0007_audit.sql"),
     ),
 ];
 

@@ -90,6 +90,11 @@ impl Store {
             return Ok(current);
         }
         on_pool!(self, |pool, pg| {
+            let mut tx = if pg {
+                pool.begin().await?
+            } else {
+                pool.begin_with("BEGIN IMMEDIATE").await?
+            };
             let row = sqlx::query(sql(
                 "INSERT INTO plan_files (plan_id, sm3, source, text, loaded_at) VALUES (?, ?, ?, ?, ?) \
                  RETURNING id, plan_id, sm3, source, text, loaded_at",
@@ -100,9 +105,26 @@ impl Store {
             .bind(source)
             .bind(text)
             .bind(now)
-            .fetch_one(pool)
+            .fetch_one(&mut *tx)
             .await?;
-            Ok(plan_file(&row)?)
+            let file = plan_file(&row)?;
+            crate::audit::append(
+                &mut tx,
+                pg,
+                crate::audit::Change {
+                    at: now,
+                    actor: "系统",
+                    action: "plan.keep",
+                    subject: format!("plan {}", file.id),
+                    before: None,
+                    after: Some(serde_json::json!({
+                        "plan_id": file.plan_id, "sm3": file.sm3, "source": file.source,
+                    })),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(file)
         })
     }
 }

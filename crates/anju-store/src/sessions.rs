@@ -49,13 +49,36 @@ impl Store {
         let token = new_token()?;
         let stamp = anju_core::auth::china_stamp(now);
         on_pool!(self, |pool, pg| {
+            let mut tx = if pg {
+                pool.begin().await?
+            } else {
+                pool.begin_with("BEGIN IMMEDIATE").await?
+            };
             sqlx::query(sql("INSERT INTO sessions (token_hash, user_id, created_at, last_seen) VALUES (?, ?, ?, ?)", pg))
                 .bind(token_hash(&token))
                 .bind(user_id)
                 .bind(&stamp)
                 .bind(now)
-                .execute(pool)
+                .execute(&mut *tx)
                 .await?;
+            let name: String = sqlx::query_scalar(sql("SELECT name FROM users WHERE id = ?", pg))
+                .bind(user_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            crate::audit::append(
+                &mut tx,
+                pg,
+                crate::audit::Change {
+                    at: &stamp,
+                    actor: &name,
+                    action: "login",
+                    subject: format!("user {name}"),
+                    before: None,
+                    after: None,
+                },
+            )
+            .await?;
+            tx.commit().await?;
             Ok(token)
         })
     }
@@ -119,13 +142,43 @@ impl Store {
         })
     }
 
-    /// Ends a session (logout). Ending one that does not exist is no error.
-    pub async fn end_session(&self, token: &str) -> Result<(), StoreError> {
+    /// Ends a session (logout) at `now`. Ending one that does not exist is
+    /// no error (and no entry in the audit log).
+    pub async fn end_session(&self, token: &str, now: i64) -> Result<(), StoreError> {
+        let stamp = anju_core::auth::china_stamp(now);
         on_pool!(self, |pool, pg| {
+            let mut tx = if pg {
+                pool.begin().await?
+            } else {
+                pool.begin_with("BEGIN IMMEDIATE").await?
+            };
+            let name: Option<String> = sqlx::query_scalar(sql(
+                "SELECT u.name FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
+                pg,
+            ))
+            .bind(token_hash(token))
+            .fetch_optional(&mut *tx)
+            .await?;
             sqlx::query(sql("DELETE FROM sessions WHERE token_hash = ?", pg))
                 .bind(token_hash(token))
-                .execute(pool)
+                .execute(&mut *tx)
                 .await?;
+            if let Some(name) = name {
+                crate::audit::append(
+                    &mut tx,
+                    pg,
+                    crate::audit::Change {
+                        at: &stamp,
+                        actor: &name,
+                        action: "logout",
+                        subject: format!("user {name}"),
+                        before: None,
+                        after: None,
+                    },
+                )
+                .await?;
+            }
+            tx.commit().await?;
             Ok(())
         })
     }
@@ -133,15 +186,35 @@ impl Store {
     /// Records a failed login for `name` at `at`.
     pub async fn record_login_failure(&self, name: &str, at: i64) -> Result<(), StoreError> {
         crate::plain_text("username", name)?;
+        let stamp = anju_core::auth::china_stamp(at);
         on_pool!(self, |pool, pg| {
+            let mut tx = if pg {
+                pool.begin().await?
+            } else {
+                pool.begin_with("BEGIN IMMEDIATE").await?
+            };
             sqlx::query(sql(
                 "INSERT INTO login_failures (user_name, at) VALUES (?, ?)",
                 pg,
             ))
             .bind(name.trim())
             .bind(at)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
+            crate::audit::append(
+                &mut tx,
+                pg,
+                crate::audit::Change {
+                    at: &stamp,
+                    actor: name.trim(),
+                    action: "login.failed",
+                    subject: format!("user {}", name.trim()),
+                    before: None,
+                    after: None,
+                },
+            )
+            .await?;
+            tx.commit().await?;
             Ok(())
         })
     }

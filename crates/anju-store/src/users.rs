@@ -59,7 +59,8 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 }
 
 impl Store {
-    /// Adds a user. A name already taken is a conflict.
+    /// Adds a user (`by`: who adds it, for the audit log). A name already
+    /// taken is a conflict.
     pub async fn create_user(
         &self,
         name: &str,
@@ -67,6 +68,7 @@ impl Store {
         org_unit: Option<&str>,
         password_hash: &str,
         now: &str,
+        by: &str,
     ) -> Result<UserRecord, StoreError> {
         let name = name.trim();
         if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -74,11 +76,17 @@ impl Store {
                 "用户名不能为空,也不能含空白或控制字符".into(),
             ));
         }
+        crate::plain_text("by", by)?;
         on_pool!(self, |pool, pg| {
+            let mut tx = if pg {
+                pool.begin().await?
+            } else {
+                pool.begin_with("BEGIN IMMEDIATE").await?
+            };
             let taken: Option<i64> =
                 sqlx::query_scalar(sql("SELECT id FROM users WHERE name = ?", pg))
                     .bind(name)
-                    .fetch_optional(pool)
+                    .fetch_optional(&mut *tx)
                     .await?;
             if taken.is_some() {
                 return Err(StoreError::UserExists(name.to_string()));
@@ -93,14 +101,31 @@ impl Store {
             .bind(org_unit)
             .bind(password_hash)
             .bind(now)
-            .fetch_one(pool)
+            .fetch_one(&mut *tx)
             .await
             .map_err(|e| match e.as_database_error() {
                 // Two adds of one name at once: the second meets the unique name.
                 Some(d) if d.is_unique_violation() => StoreError::UserExists(name.to_string()),
                 _ => StoreError::Database(e),
             })?;
-            Ok(user(&row)?)
+            let made = user(&row)?;
+            crate::audit::append(
+                &mut tx,
+                pg,
+                crate::audit::Change {
+                    at: now,
+                    actor: by,
+                    action: "user.create",
+                    subject: format!("user {}", made.name),
+                    before: None,
+                    after: Some(serde_json::json!({
+                        "name": made.name, "role": made.role.as_str(), "org_unit": made.org_unit,
+                    })),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(made)
         })
     }
 
@@ -143,7 +168,10 @@ impl Store {
         disabled: Option<bool>,
         password_hash: Option<&str>,
         keep: Option<&str>,
+        by: &str,
+        now: &str,
     ) -> Result<UserRecord, StoreError> {
+        crate::plain_text("by", by)?;
         let name = name.trim();
         if name.contains('\0') {
             return Err(StoreError::NoSuchUser(name.replace('\0', "\\u0000")));
@@ -155,6 +183,11 @@ impl Store {
             } else {
                 pool.begin_with("BEGIN IMMEDIATE").await?
             };
+            let was: Option<i64> =
+                sqlx::query_scalar(sql("SELECT disabled FROM users WHERE name = ?", pg))
+                    .bind(name)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             let row = sqlx::query(sql(
                 "UPDATE users SET disabled = COALESCE(?, disabled), password_hash = COALESCE(?, password_hash) \
                  WHERE name = ? RETURNING id, name, role, org_unit, password_hash, disabled, created_at",
@@ -177,6 +210,22 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
+            crate::audit::append(
+                &mut tx,
+                pg,
+                crate::audit::Change {
+                    at: now,
+                    actor: by,
+                    action: "user.update",
+                    subject: format!("user {}", found.name),
+                    before: Some(serde_json::json!({ "disabled": was.is_some_and(|d| d != 0) })),
+                    after: Some(serde_json::json!({
+                        "disabled": found.disabled,
+                        "password_changed": password_hash.is_some(),
+                    })),
+                },
+            )
+            .await?;
             tx.commit().await?;
             Ok(found)
         })

@@ -331,6 +331,19 @@ impl Store {
                 .map_err(unique_race)?;
                 out.push(stored(&row)?);
             }
+            crate::audit::append(
+                &mut tx,
+                pg,
+                crate::audit::Change {
+                    at: &now.stamp,
+                    actor: user,
+                    action: "value.draft",
+                    subject: crate::audit::subject_of(out.iter().map(|v| v.id)),
+                    before: None,
+                    after: Some(out.iter().map(crate::audit::version).collect()),
+                },
+            )
+            .await?;
             tx.commit().await?;
             Ok(out)
         })
@@ -365,12 +378,15 @@ impl Store {
             let mut out = Vec::with_capacity(ids.len());
             // Versions entering or leaving the approved set.
             let mut changed = Vec::new();
+            // Their states before, for the audit log.
+            let mut before = Vec::with_capacity(ids.len());
             for &id in ids {
                 let row = sqlx::query(sql(BY_ID, pg))
                     .bind(id)
                     .fetch_optional(&mut *tx)
                     .await?;
                 let v = stored(&row.ok_or(StoreError::NotFound(id))?)?;
+                before.push(serde_json::json!({"id": v.id, "state": v.state.as_str()}));
                 let next = v.state.after(step).map_err(|e| StoreError::Conflict {
                     id,
                     message: e.to_string(),
@@ -430,6 +446,23 @@ impl Store {
                     .await?;
                 out.push(stored(&row)?);
             }
+            crate::audit::append(
+                &mut tx,
+                pg,
+                crate::audit::Change {
+                    at: &now.stamp,
+                    actor: user,
+                    action: match step {
+                        Step::Submit => "value.submit",
+                        Step::Approve => "value.approve",
+                        Step::Return => "value.return",
+                    },
+                    subject: crate::audit::subject_of(out.iter().map(|v| v.id)),
+                    before: Some(serde_json::Value::Array(before)),
+                    after: Some(out.iter().map(crate::audit::version).collect()),
+                },
+            )
+            .await?;
             if !changed.is_empty() {
                 bump(&mut tx, pg, &changed).await?;
             }
@@ -532,6 +565,19 @@ impl Store {
             .await
             .map_err(unique_race)?;
             let v = stored(&row)?;
+            crate::audit::append(
+                &mut tx,
+                pg,
+                crate::audit::Change {
+                    at: &now.stamp,
+                    actor: user,
+                    action: "value.correct",
+                    subject: crate::audit::subject_of([old.id, v.id]),
+                    before: Some(crate::audit::version(&old)),
+                    after: Some(crate::audit::version(&v)),
+                },
+            )
+            .await?;
             tx.commit().await?;
             Ok(v)
         })

@@ -521,6 +521,7 @@ async fn story(store: Store) {
             Some("硖石街道"),
             &hash,
             &now(16).stamp,
+            "root",
         )
         .await
         .unwrap();
@@ -529,7 +530,7 @@ async fn story(store: Store) {
         (Role::Town, Some("硖石街道"), false)
     );
     let err = store
-        .create_user("xiashi", Role::Leader, None, &hash, &now(16).stamp)
+        .create_user("xiashi", Role::Leader, None, &hash, &now(16).stamp, "root")
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::UserExists(_)), "{err}");
@@ -575,7 +576,7 @@ async fn story(store: Store) {
         "idle"
     );
     let token = store.create_session(u.id, t0).await.unwrap();
-    store.end_session(&token).await.unwrap();
+    store.end_session(&token, t0).await.unwrap();
     assert!(
         store.session_user(&token, t0).await.unwrap().is_none(),
         "logged out"
@@ -587,7 +588,14 @@ async fn story(store: Store) {
     );
     let other = anju_store::hash_password("battery staple").unwrap();
     let changed = store
-        .update_user("xiashi", None, Some(&other), Some(&a))
+        .update_user(
+            "xiashi",
+            None,
+            Some(&other),
+            Some(&a),
+            "root",
+            "2024-07-03T09:00:00+08:00",
+        )
         .await
         .unwrap();
     assert!(anju_store::verify_password(
@@ -597,7 +605,14 @@ async fn story(store: Store) {
     assert!(store.session_user(&a, t0).await.unwrap().is_some(), "kept");
     assert!(store.session_user(&b, t0).await.unwrap().is_none(), "ended");
     let off = store
-        .update_user("xiashi", Some(true), None, None)
+        .update_user(
+            "xiashi",
+            Some(true),
+            None,
+            None,
+            "root",
+            "2024-07-03T09:00:00+08:00",
+        )
         .await
         .unwrap();
     assert!(off.disabled);
@@ -606,12 +621,28 @@ async fn story(store: Store) {
         "disabled"
     );
     let on = store
-        .update_user("xiashi", Some(false), None, None)
+        .update_user(
+            "xiashi",
+            Some(false),
+            None,
+            None,
+            "root",
+            "2024-07-03T09:00:00+08:00",
+        )
         .await
         .unwrap();
     assert!(!on.disabled);
     assert!(matches!(
-        store.update_user("nobody", Some(true), None, None).await,
+        store
+            .update_user(
+                "nobody",
+                Some(true),
+                None,
+                None,
+                "root",
+                "2024-07-03T09:00:00+08:00"
+            )
+            .await,
         Err(StoreError::NoSuchUser(_))
     ));
     let names: Vec<String> = store
@@ -717,6 +748,199 @@ async fn story(store: Store) {
         Err(StoreError::Invalid(_))
     ));
     assert_eq!(store.revision().await.unwrap(), r2);
+
+    audit_story(&store).await;
+}
+
+/// Runs SQL behind the store's back (what an intruder with database access
+/// could do).
+async fn raw(store: &Store, text: &str) {
+    match store {
+        Store::Sqlite(pool) => {
+            sqlx::query(sqlx::AssertSqlSafe(text.to_string()))
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+        Store::Postgres(pool) => {
+            sqlx::query(sqlx::AssertSqlSafe(text.to_string()))
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// The audit log of everything the story did: whole, with every kind of
+/// change; then every kind of tampering is found and named.
+async fn audit_story(store: &Store) {
+    use anju_store::{AuditCheck, AuditFilter};
+    let check = store.verify_audit().await.unwrap();
+    let AuditCheck::Whole { entries, .. } = check else {
+        panic!("{check:?}")
+    };
+    assert!(entries > 10, "{entries}");
+    let all = store
+        .audit(&AuditFilter {
+            limit: 1000,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.len() as i64, entries);
+    assert!(
+        all.windows(2).all(|w| w[0].id == w[1].id + 1),
+        "newest first"
+    );
+    let actions: std::collections::BTreeSet<&str> = all.iter().map(|e| e.action.as_str()).collect();
+    for a in [
+        "value.draft",
+        "value.submit",
+        "value.approve",
+        "value.return",
+        "value.correct",
+        "user.create",
+        "user.update",
+        "login",
+        "login.failed",
+        "logout",
+    ] {
+        assert!(actions.contains(a), "no {a} in {actions:?}");
+    }
+    // Who and what: the user's creation names its creator and never the hash.
+    let made = all.iter().find(|e| e.action == "user.create").unwrap();
+    assert_eq!(made.actor, "root");
+    assert!(!made.after.as_deref().unwrap().contains("argon2"));
+    // A correction shows the figure before and after.
+    let corrected = all.iter().find(|e| e.action == "value.correct").unwrap();
+    assert!(
+        corrected
+            .before
+            .as_deref()
+            .unwrap()
+            .contains("\"state\":\"approved\"")
+    );
+    assert!(corrected.after.as_deref().unwrap().contains("录入错误"));
+    let filtered = store
+        .audit(&AuditFilter {
+            actor: Some("root".into()),
+            limit: 1000,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert!(!filtered.is_empty() && filtered.iter().all(|e| e.actor == "root"));
+
+    // Tampering, each undone before the next.
+    let k = entries / 2;
+    let victim = all.iter().find(|e| e.id == k).unwrap().clone();
+    let broken = |id: i64| AuditCheck::Broken {
+        id,
+        why: String::new(),
+    };
+    let named = |c: AuditCheck| match c {
+        AuditCheck::Broken { id, .. } => broken(id),
+        whole => whole,
+    };
+    // Content edited.
+    raw(
+        store,
+        &format!("UPDATE audit_log SET actor = 'someone else' WHERE id = {k}"),
+    )
+    .await;
+    assert_eq!(
+        named(store.verify_audit().await.unwrap()),
+        broken(k),
+        "edited content"
+    );
+    raw(
+        store,
+        &format!(
+            "UPDATE audit_log SET actor = '{}' WHERE id = {k}",
+            victim.actor
+        ),
+    )
+    .await;
+    // Content and its own hash edited together: the next entry names the old hash.
+    let forged = anju_store::AuditEntry {
+        after: Some("{}".into()),
+        ..victim.clone()
+    }
+    .content_hash();
+    raw(
+        store,
+        &format!("UPDATE audit_log SET after = '{{}}', hash = '{forged}' WHERE id = {k}"),
+    )
+    .await;
+    assert_eq!(
+        named(store.verify_audit().await.unwrap()),
+        broken(k + 1),
+        "re-hashed"
+    );
+    let after = victim.after.clone().map_or("NULL".to_string(), |a| {
+        format!("'{}'", a.replace('\'', "''"))
+    });
+    raw(
+        store,
+        &format!(
+            "UPDATE audit_log SET after = {after}, hash = '{}' WHERE id = {k}",
+            victim.hash
+        ),
+    )
+    .await;
+    assert!(
+        matches!(
+            store.verify_audit().await.unwrap(),
+            AuditCheck::Whole { .. }
+        ),
+        "restored"
+    );
+    // A row removed from the middle.
+    raw(store, &format!("DELETE FROM audit_log WHERE id = {k}")).await;
+    assert_eq!(
+        named(store.verify_audit().await.unwrap()),
+        broken(k),
+        "removed"
+    );
+    let text = |v: &Option<String>| {
+        v.clone().map_or("NULL".to_string(), |a| {
+            format!("'{}'", a.replace('\'', "''"))
+        })
+    };
+    raw(store, &format!(
+        "INSERT INTO audit_log (id, at, actor, action, subject, before, after, prev_hash, hash) VALUES ({}, '{}', '{}', '{}', '{}', {}, {}, '{}', '{}')",
+        victim.id, victim.at, victim.actor, victim.action, victim.subject, text(&victim.before), text(&victim.after), victim.prev_hash, victim.hash
+    )).await;
+    assert!(
+        matches!(
+            store.verify_audit().await.unwrap(),
+            AuditCheck::Whole { .. }
+        ),
+        "restored"
+    );
+    // The last row removed: the head still names it.
+    let last = all[0].clone();
+    raw(
+        store,
+        &format!("DELETE FROM audit_log WHERE id = {}", last.id),
+    )
+    .await;
+    assert_eq!(
+        named(store.verify_audit().await.unwrap()),
+        broken(last.id),
+        "tail removed"
+    );
+    raw(store, &format!(
+        "INSERT INTO audit_log (id, at, actor, action, subject, before, after, prev_hash, hash) VALUES ({}, '{}', '{}', '{}', '{}', {}, {}, '{}', '{}')",
+        last.id, last.at, last.actor, last.action, last.subject, text(&last.before), text(&last.after), last.prev_hash, last.hash
+    )).await;
+    assert!(
+        matches!(
+            store.verify_audit().await.unwrap(),
+            AuditCheck::Whole { .. }
+        ),
+        "restored"
+    );
 }
 
 #[tokio::test]

@@ -48,6 +48,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// 审计日志:核验哈希链(verify)。
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// 数据库迁移:创建或升级数据表。
     Migrate {
         /// 数据库地址:sqlite://文件 或 postgres://…
@@ -93,6 +98,16 @@ enum UserCommand {
         /// 计划文件(默认:内置计划),用于核对所属单位。
         #[arg(long, env = "ANJU_PLAN")]
         plan: Option<PathBuf>,
+        /// 数据库地址。
+        #[arg(long, env = "ANJU_DATABASE", default_value = "sqlite://anju.db")]
+        database: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// 核验审计日志的 SM3 哈希链:逐条重算,指出第一条被改动、删除或插入的记录。
+    Verify {
         /// 数据库地址。
         #[arg(long, env = "ANJU_DATABASE", default_value = "sqlite://anju.db")]
         database: String,
@@ -191,6 +206,28 @@ async fn plan_in_force(
     Ok((kept.id, plan))
 }
 
+/// `anju audit verify`: checks the audit chain; exit 1 naming the first
+/// broken entry.
+fn audit_verify(database: &str) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let check = rt.block_on(async {
+        let store = anju_store::Store::connect(database).await?;
+        store.verify_audit().await
+    })?;
+    match check {
+        anju_store::AuditCheck::Whole { entries, last_hash } => {
+            println!("审计日志完整:共 {entries} 条,末条 SM3 哈希 {last_hash}");
+            Ok(())
+        }
+        anju_store::AuditCheck::Broken { id, why } => {
+            eprintln!("审计日志第 {id} 条:{why}");
+            Err(anyhow::Error::new(Reported))
+        }
+    }
+}
+
 /// `anju migrate`: applies the migrations the database lacks, and says which.
 fn migrate(database: &str) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -273,7 +310,14 @@ fn user_add(
         let hash = anju_store::hash_password(password)?;
         let org_name = org.map(|o| plan.orgs.get(o).name.clone());
         let user = store
-            .create_user(name, role, org_name.as_deref(), &hash, &china_now())
+            .create_user(
+                name,
+                role,
+                org_name.as_deref(),
+                &hash,
+                &china_now(),
+                "命令行",
+            )
             .await?;
         anyhow::Ok(user)
     })?;
@@ -306,6 +350,9 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval_cmd::run(args),
         Command::Gen(args) => gen_cmd::run(args),
         Command::Migrate { database } => migrate(&database),
+        Command::Audit {
+            command: AuditCommand::Verify { database },
+        } => audit_verify(&database),
         Command::Serve {
             listen,
             database,

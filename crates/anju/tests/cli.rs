@@ -748,3 +748,71 @@ fn serve_answers_on_the_address_it_prints_and_keeps_its_plan() {
     );
     assert_eq!(current().id, now.id);
 }
+
+#[test]
+fn audit_verify_names_the_row_edited_behind_the_service() {
+    use std::io::Write as _;
+    let dir = tmp("audit");
+    let db = dir.join("anju.db");
+    let _ = std::fs::remove_file(&db);
+    let url = format!("sqlite://{}", db.display());
+    for name in ["xiashi", "haizhou"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_anju"))
+            .args([
+                "user",
+                "add",
+                name,
+                "--role",
+                "leader",
+                "--password-stdin",
+                "--database",
+                &url,
+            ])
+            .env_remove("ANJU_PLAN")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"a long password\n")
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+    }
+    let ok = anju(&["audit", "verify", "--database", &url]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    // The built-in plan kept on first use, then two users.
+    assert!(
+        String::from_utf8_lossy(&ok.stdout).contains("审计日志完整:共 3 条"),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = anju_store::Store::connect(&url).await.unwrap();
+        let anju_store::Store::Sqlite(pool) = &store else {
+            panic!("sqlite")
+        };
+        sqlx::query("UPDATE audit_log SET actor = '别人' WHERE id = 2")
+            .execute(pool)
+            .await
+            .unwrap();
+    });
+    let bad = anju(&["audit", "verify", "--database", &url]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("审计日志第 2 条"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    assert!(bad.stdout.is_empty());
+}
