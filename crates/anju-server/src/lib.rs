@@ -11,6 +11,7 @@
 mod audit;
 mod auth;
 mod cache;
+mod publications;
 mod users;
 mod values;
 
@@ -221,7 +222,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(_) | StoreError::NoSuchUser(_) => {
                 ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
             }
-            StoreError::Conflict { .. } | StoreError::UserExists(_) => {
+            StoreError::Conflict { .. } | StoreError::UserExists(_) | StoreError::Published(_) => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
             }
             StoreError::Invalid(_) => {
@@ -356,6 +357,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/evaluation", get(values::evaluation))
         .route("/api/v1/openapi.json", get(openapi_json))
         .route("/api/v1/audit", get(audit::list))
+        .route(
+            "/api/v1/publications",
+            get(publications::list).post(publications::publish),
+        )
+        .route("/api/v1/publications/{as_of}", get(publications::one))
         .fallback(|| async { ApiError::not_found("没有这个地址") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -411,6 +417,7 @@ async fn plan(State(state): State<AppState>) -> Result<Json<anju_core::view::Pla
         users::own_password, users::list, users::add, users::change,
         values::put, values::list, values::submit, values::approve, values::give_back,
         values::correct, values::evaluation, audit::list,
+        publications::publish, publications::list, publications::one,
     ),
     modifiers(&BearerAuth),
 )]

@@ -15,6 +15,7 @@
 mod audit;
 mod migrate;
 mod plans;
+mod publications;
 mod sessions;
 mod users;
 mod values;
@@ -28,6 +29,7 @@ use sqlx::sqlite::{
 
 pub use audit::{AuditCheck, AuditEntry, AuditFilter, GENESIS};
 pub use plans::{PlanFile, plan_hash};
+pub use publications::{NewPublication, Publication};
 pub use sessions::{Session, new_token};
 pub use users::{MAX_PASSWORD_BYTES, MIN_PASSWORD, UserRecord, hash_password, verify_password};
 pub use values::{NewValue, Now, Observations, Scope, StoredValue, ValueFilter, observations};
@@ -55,6 +57,9 @@ pub enum StoreError {
     /// A user name already taken (HTTP 409).
     #[error("用户名“{0}”已存在")]
     UserExists(String),
+    /// A month published already, republished without a reason (HTTP 409).
+    #[error("{0} 已发布;如需重新发布,请说明理由")]
+    Published(String),
     /// Input the store cannot take (HTTP 422).
     #[error("{0}")]
     Invalid(String),

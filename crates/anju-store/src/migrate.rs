@@ -36,6 +36,10 @@ const SQLITE: Migrations = &[
         "0007_audit",
         include_str!("../migrations/sqlite/0007_audit.sql"),
     ),
+    (
+        "0008_publications",
+        include_str!("../migrations/sqlite/0008_publications.sql"),
+    ),
 ];
 const POSTGRES: Migrations = &[
     (
@@ -65,6 +69,10 @@ const POSTGRES: Migrations = &[
     (
         "0007_audit",
         include_str!("../migrations/postgres/0007_audit.sql"),
+    ),
+    (
+        "0008_publications",
+        include_str!("../migrations/postgres/0008_publications.sql"),
     ),
 ];
 

@@ -159,6 +159,7 @@ async fn bump<DB: sqlx::Database>(
     tx: &mut sqlx::Transaction<'_, DB>,
     pg: bool,
     changed: &[i64],
+    approved: &[i64],
 ) -> Result<(), sqlx::Error>
 where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
@@ -176,6 +177,16 @@ where
     for &id in changed {
         sqlx::query(sql(
             "UPDATE value_versions SET changed_rev = ? WHERE id = ?",
+            pg,
+        ))
+        .bind(revision)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    for &id in approved {
+        sqlx::query(sql(
+            "UPDATE value_versions SET approved_rev = ? WHERE id = ?",
             pg,
         ))
         .bind(revision)
@@ -376,8 +387,9 @@ impl Store {
                 pool.begin_with(SQLITE_WRITE).await?
             };
             let mut out = Vec::with_capacity(ids.len());
-            // Versions entering or leaving the approved set.
+            // Versions entering or leaving the approved set; those entering.
             let mut changed = Vec::new();
+            let mut entered = Vec::new();
             // Their states before, for the audit log.
             let mut before = Vec::with_capacity(ids.len());
             for &id in ids {
@@ -424,6 +436,7 @@ impl Store {
                             .await?;
                             changed.extend(gone);
                             changed.push(id);
+                            entered.push(id);
                         }
                         sqlx::query(sql(
                             "UPDATE value_versions SET state = ?, return_reason = ?, decided_by = ?, decided_at = ? WHERE id = ? AND state = ?",
@@ -464,7 +477,7 @@ impl Store {
             )
             .await?;
             if !changed.is_empty() {
-                bump(&mut tx, pg, &changed).await?;
+                bump(&mut tx, pg, &changed, &entered).await?;
             }
             tx.commit().await?;
             Ok(out)

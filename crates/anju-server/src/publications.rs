@@ -1,0 +1,247 @@
+//! Published months (月晾晒) over HTTP. The task force publishes; anyone,
+//! without a login, reads what was published — byte for byte as it was
+//! published, whatever was corrected later.
+
+use anju_core::access::Role;
+use anju_core::engine;
+use anju_core::period::{Period, YearMonth};
+use anju_core::targets::TargetBook;
+use anju_core::values::ValueSet;
+use anju_core::view::RowView;
+use anju_store::{NewPublication, Publication};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Authed;
+use crate::values::ValueOut;
+use crate::{ApiError, AppState, ErrorDoc, JsonBody, PathParam, QueryParams};
+
+fn invalid(field: &str, message: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        format!("{field}: {message}"),
+    )
+}
+
+/// What to publish.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PublishIn {
+    /// 发布的月份(YYYY-MM)。
+    #[schema(example = "2024-06")]
+    as_of: String,
+    /// 重新发布的理由(该月已发布时必填)。
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// A publication without its contents.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct PublicationHead {
+    as_of: String,
+    version: i64,
+    reason: Option<String>,
+    published_by: String,
+    published_at: String,
+    /// 发布时审计日志末条的 SM3 哈希(公开锚定审计日志)。
+    audit_hash: String,
+}
+
+impl From<&Publication> for PublicationHead {
+    fn from(p: &Publication) -> PublicationHead {
+        PublicationHead {
+            as_of: p.as_of.clone(),
+            version: p.version,
+            reason: p.reason.clone(),
+            published_by: p.published_by.clone(),
+            published_at: p.published_at.clone(),
+            audit_hash: p.audit_hash.clone(),
+        }
+    }
+}
+
+/// Every publication, newest first.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct PublicationsOut {
+    publications: Vec<PublicationHead>,
+}
+
+/// A publication with its contents, as published (for the API document;
+/// the answer is written from the stored text itself).
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct PublicationDoc {
+    as_of: String,
+    version: i64,
+    reason: Option<String>,
+    published_by: String,
+    published_at: String,
+    revision: i64,
+    audit_hash: String,
+    rows: Vec<anju_core::view::RowView<'static>>,
+    values: Vec<ValueOut>,
+    /// 上次发布以来审核通过的更正。
+    #[schema(value_type = Vec<Object>)]
+    corrections: Vec<serde_json::Value>,
+}
+
+/// The body of a publication: its fields, and the stored rows, figures and
+/// corrections exactly as stored.
+fn body_of(p: &Publication) -> Response {
+    let s = |t: &str| serde_json::Value::String(t.to_string()).to_string();
+    let reason = p.reason.as_deref().map_or_else(|| "null".to_string(), s);
+    let body = format!(
+        "{{\"as_of\":{},\"version\":{},\"reason\":{},\"published_by\":{},\"published_at\":{},\"revision\":{},\"audit_hash\":{},\"rows\":{},\"values\":{},\"corrections\":{}}}",
+        s(&p.as_of),
+        p.version,
+        reason,
+        s(&p.published_by),
+        s(&p.published_at),
+        p.revision,
+        s(&p.audit_hash),
+        p.rows_json,
+        p.values_json,
+        p.corrections_json
+    );
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// `POST /api/v1/publications` `{"as_of","reason"?}` (the task force).
+#[utoipa::path(
+    post,
+    path = "/api/v1/publications",
+    tag = "发布",
+    summary = "发布某月结果(专班);已发布的月份须说明理由才能重新发布",
+    request_body = PublishIn,
+    responses(
+        (status = 201, description = "已发布,内容即此后公开的内容", body = PublicationDoc),
+        (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
+        (status = 403, description = "无权", body = ErrorDoc),
+        (status = 409, description = "该月已发布,未说明重新发布的理由", body = ErrorDoc),
+        (status = 422, description = "输入有误,指明字段", body = ErrorDoc)
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn publish(
+    State(state): State<AppState>,
+    who: Authed,
+    JsonBody(body): JsonBody<PublishIn>,
+) -> Result<Response, ApiError> {
+    if who.user.role != Role::Taskforce {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "只有专班可以发布",
+        ));
+    }
+    let plan_arc = state.plan();
+    let plan = &*plan_arc;
+    let as_of = YearMonth::parse(&body.as_of).map_err(|e| invalid("as_of", e))?;
+    if !(plan.meta.baseline_year..=plan.meta.last_year + 1).contains(&as_of.year()) {
+        return Err(invalid("as_of", "不在计划年度之内"));
+    }
+    // The revision first: the figures read after it are at least as new.
+    let revision = state.store.revision().await?;
+    let approved = state.store.approved().await?;
+    let obs = anju_store::observations(plan, &approved, 0);
+    let values = ValueSet::build(plan, obs.observations, &["数据库".into()])
+        .map_err(|e| ApiError::new(StatusCode::CONFLICT, "duplicate", e.to_string()))?;
+    let eval = engine::evaluate(plan, &values, &TargetBook::from_plan(plan), as_of);
+    let mut rows = Vec::with_capacity(1 << 16);
+    rows.push(b'[');
+    for (k, r) in eval.rows.iter().enumerate() {
+        if k > 0 {
+            rows.push(b',');
+        }
+        RowView::new(plan, &eval, r).write_json(&mut rows);
+    }
+    rows.push(b']');
+    // The figures behind the rows: this year's up to the month, and last
+    // year's (the start of the year is last December's figure).
+    let behind: Vec<ValueOut> = approved
+        .into_iter()
+        .filter(|v| {
+            Period::parse(&v.period).is_ok_and(|p| p.end() <= as_of && p.year() >= as_of.year() - 1)
+        })
+        .map(ValueOut::from)
+        .collect();
+    let values_json = serde_json::to_string(&behind)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    let made = state
+        .store
+        .publish(
+            &NewPublication {
+                as_of: &as_of.to_string(),
+                reason: body.reason.as_deref(),
+                revision,
+                rows_json: String::from_utf8_lossy(&rows).into_owned(),
+                values_json,
+            },
+            &who.user.name,
+            &crate::now(&state).stamp,
+        )
+        .await?;
+    let mut response = body_of(&made);
+    *response.status_mut() = StatusCode::CREATED;
+    Ok(response)
+}
+
+/// `GET /api/v1/publications`: every publication, newest first (public).
+#[utoipa::path(
+    get,
+    path = "/api/v1/publications",
+    tag = "发布",
+    summary = "已发布的月份(公开)",
+    responses((status = 200, body = PublicationsOut))
+)]
+pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<PublicationsOut>, ApiError> {
+    let all = state.store.publications().await?;
+    Ok(Json(PublicationsOut {
+        publications: all.iter().map(PublicationHead::from).collect(),
+    }))
+}
+
+/// Which version.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct VersionQuery {
+    /// 版本(默认最新)。
+    version: Option<i64>,
+}
+
+/// `GET /api/v1/publications/{as_of}[?version=]`: a month as published (public).
+#[utoipa::path(
+    get,
+    path = "/api/v1/publications/{as_of}",
+    tag = "发布",
+    summary = "某月发布的结果(公开,与发布时一字不差)",
+    params(("as_of" = String, Path, description = "YYYY-MM"), VersionQuery),
+    responses(
+        (status = 200, body = PublicationDoc),
+        (status = 404, description = "该月未发布", body = ErrorDoc),
+        (status = 422, description = "查询参数有误", body = ErrorDoc)
+    )
+)]
+pub(crate) async fn one(
+    State(state): State<AppState>,
+    PathParam(as_of): PathParam<String>,
+    QueryParams(q): QueryParams<VersionQuery>,
+) -> Result<Response, ApiError> {
+    let month = YearMonth::parse(&as_of)
+        .map(|m| m.to_string())
+        .map_err(|_| ApiError::not_found(format!("{as_of} 未发布")))?;
+    match state.store.publication(&month, q.version).await? {
+        Some(p) => Ok(body_of(&p)),
+        None => Err(ApiError::not_found(format!("{month} 未发布"))),
+    }
+}
