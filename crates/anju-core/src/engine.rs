@@ -709,6 +709,20 @@ fn evaluate_one(
     {
         reason.push_str(&format!("(目标沿用{}的目标)", plan.orgs.get(from).name));
     }
+    if let Some(Resolved {
+        original: Some(o),
+        target: t,
+        ..
+    }) = target
+    {
+        reason.push_str(&format!(
+            "(目标已调整:原目标 {}{},现目标 {}{})",
+            o.comparator.symbol().trim_start_matches(">="),
+            o.value.normalize(),
+            t.comparator.symbol().trim_start_matches(">="),
+            t.value.normalize()
+        ));
+    }
     Row {
         indicator: ix,
         org,

@@ -18,6 +18,9 @@ pub enum TargetOrigin {
     Decomposed,
     /// A ratio's target applies to every unit below the one that has it.
     Inherited(OrgId),
+    /// An approved adjustment (适当调整) replaced the target; the original
+    /// is in `Resolved::original`.
+    Adjusted,
 }
 
 /// A target with its origin.
@@ -27,6 +30,9 @@ pub struct Resolved {
     pub target: Target,
     /// Where it comes from.
     pub origin: TargetOrigin,
+    /// For an adjusted target, the target it replaced (what the plan or the
+    /// decomposition gave, or what was inherited).
+    pub original: Option<Target>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,6 +55,8 @@ pub struct TargetBook {
     n_years: usize,
     n_orgs: usize,
     slots: Vec<Slot>,
+    /// Adjusted cells: the slot, and the target it had before.
+    adjusted: rustc_hash::FxHashMap<usize, Target>,
 }
 
 impl TargetBook {
@@ -59,6 +67,7 @@ impl TargetBook {
         let n_orgs = plan.orgs.len();
         let mut book = TargetBook {
             given: Vec::new(),
+            adjusted: rustc_hash::FxHashMap::default(),
             files: Vec::new(),
             base_year,
             first_year: plan.meta.first_year,
@@ -264,7 +273,19 @@ impl TargetBook {
                 } else {
                     TargetOrigin::Plan
                 };
-                Some(Resolved { target, origin })
+                let slot = self.slot_ix(ind, org, year);
+                match slot.and_then(|s| self.adjusted.get(&s)) {
+                    Some(original) => Some(Resolved {
+                        target,
+                        origin: TargetOrigin::Adjusted,
+                        original: Some(*original),
+                    }),
+                    None => Some(Resolved {
+                        target,
+                        origin,
+                        original: None,
+                    }),
+                }
             }
             Slot::NoValue => None,
             Slot::Unset if indicator.kind == Kind::Ratio => {
@@ -277,9 +298,15 @@ impl TargetBook {
                     }
                     match self.slot(ind, p, year) {
                         Slot::Set(target, _) => {
+                            // An inherited adjusted target shows its original too.
+                            let original = self
+                                .slot_ix(ind, p, year)
+                                .and_then(|s| self.adjusted.get(&s))
+                                .copied();
                             return Some(Resolved {
                                 target,
                                 origin: TargetOrigin::Inherited(p),
+                                original,
                             });
                         }
                         Slot::NoValue => return None,
@@ -290,6 +317,49 @@ impl TargetBook {
             }
             Slot::Unset => None,
         }
+    }
+
+    /// Replaces the target of a unit for a year by an approved adjustment,
+    /// keeping the target it had (shown beside it). The cell must have a
+    /// target to adjust — the plan's, a decomposition's or an inherited one:
+    /// a unit without one gets it by decomposition, not by adjustment.
+    /// Adjusting a cell again keeps the first original.
+    pub fn adjust(
+        &mut self,
+        plan: &Plan,
+        ind: usize,
+        org: OrgId,
+        year: i32,
+        target: Target,
+    ) -> Result<(), String> {
+        let indicator = plan
+            .indicators
+            .get(ind)
+            .ok_or_else(|| format!("没有第 {} 个指标", ind + 1))?;
+        if indicator.kind == Kind::Milestone {
+            return Err(format!(
+                "指标 {} 是里程碑指标,不按年度调整目标",
+                indicator.code
+            ));
+        }
+        if year < self.first_year {
+            return Err(format!("{year} 年不是计划目标年度"));
+        }
+        let slot = self
+            .slot_ix(ind, org, year)
+            .ok_or_else(|| format!("{year} 年不在计划年度之内"))?;
+        let before = self.target(plan, ind, org, year).ok_or_else(|| {
+            format!(
+                "{}在 {year} 年没有指标 {} 的目标可调整(须先分解下达)",
+                plan.orgs.get(org).name,
+                indicator.code
+            )
+        })?;
+        let original = before.original.unwrap_or(before.target);
+        let decomposed = matches!(self.slots[slot], Slot::Set(_, true));
+        self.slots[slot] = Slot::Set(target, decomposed);
+        self.adjusted.entry(slot).or_insert(original);
+        Ok(())
     }
 
     /// A unit's baseline (现状值): the plan's for the reporting root, a

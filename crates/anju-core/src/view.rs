@@ -81,8 +81,12 @@ pub struct RowView<'a> {
     pub target: Option<Num>,
     /// `>=` or `>`.
     pub comparator: Option<&'static str>,
-    /// `plan`, `decomposed` or `inherited`.
+    /// `plan`, `decomposed`, `inherited` or `adjusted`.
     pub target_origin: Option<&'static str>,
+    /// For an adjusted target: the target it replaced.
+    pub original_target: Option<Num>,
+    /// For an adjusted target: the replaced target's comparator.
+    pub original_comparator: Option<&'static str>,
     /// S.
     pub start: Option<Num>,
     /// `prior_december`, `prior_target` or `baseline`.
@@ -159,7 +163,13 @@ impl<'a> RowView<'a> {
                 TargetOrigin::Plan => "plan",
                 TargetOrigin::Decomposed => "decomposed",
                 TargetOrigin::Inherited(_) => "inherited",
+                TargetOrigin::Adjusted => "adjusted",
             }),
+            original_target: r.target.and_then(|t| t.original).map(|o| Num(o.value)),
+            original_comparator: r
+                .target
+                .and_then(|t| t.original)
+                .map(|o| o.comparator.symbol()),
             start: r.start.as_ref().and_then(|(s, _)| num(s, dp.max(2) + 2)),
             start_origin: r.start.as_ref().map(|(_, o)| match o {
                 StartOrigin::PriorDecember => "prior_december",
@@ -283,6 +293,8 @@ mod fast {
         num(out, "target", r.target);
         text(out, "comparator", r.comparator);
         text(out, "target_origin", r.target_origin);
+        num(out, "original_target", r.original_target);
+        text(out, "original_comparator", r.original_comparator);
         num(out, "start", r.start);
         text(out, "start_origin", r.start_origin);
         num(out, "expected", r.expected);

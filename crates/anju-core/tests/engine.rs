@@ -734,3 +734,81 @@ fn a_flow_target_of_zero() {
         ">= 0 is met by 0"
     );
 }
+
+#[test]
+fn an_adjusted_target_is_judged_and_shown_beside_the_original() {
+    use anju_core::plan::{Comparator, Target};
+    use anju_core::targets::TargetOrigin;
+    let plan = anju_core::builtin_plan().unwrap();
+    let ix = plan
+        .indicator_index(anju_core::plan::IndicatorCode(6))
+        .unwrap();
+    let city = plan.reporting_root;
+    let town = plan.orgs.resolve("硖石街道").unwrap();
+    let mut book = anju_core::targets::TargetBook::from_plan(&plan);
+    let before = book.target(&plan, ix, city, 2024).unwrap();
+    assert_eq!(before.original, None);
+    let lower = Target {
+        value: "85".parse().unwrap(),
+        comparator: Comparator::AtLeast,
+    };
+    book.adjust(&plan, ix, city, 2024, lower).unwrap();
+    let after = book.target(&plan, ix, city, 2024).unwrap();
+    assert_eq!(
+        (after.target, after.origin, after.original),
+        (lower, TargetOrigin::Adjusted, Some(before.target))
+    );
+    // A town inheriting the city's rate inherits the adjusted one, and shows the original.
+    let inherited = book.target(&plan, ix, town, 2024).unwrap();
+    assert_eq!(
+        (inherited.target, inherited.original),
+        (lower, Some(before.target))
+    );
+    // Adjusting again keeps the first original; other years are untouched.
+    let again = Target {
+        value: "86".parse().unwrap(),
+        comparator: Comparator::AtLeast,
+    };
+    book.adjust(&plan, ix, city, 2024, again).unwrap();
+    assert_eq!(
+        book.target(&plan, ix, city, 2024).unwrap().original,
+        Some(before.target)
+    );
+    assert_eq!(
+        book.target(&plan, ix, city, 2025).unwrap().origin,
+        TargetOrigin::Plan
+    );
+    // No target to adjust (a summed indicator at a town, not decomposed): refused.
+    let count = plan
+        .indicator_index(anju_core::plan::IndicatorCode(8))
+        .unwrap();
+    assert!(book.adjust(&plan, count, town, 2024, lower).is_err());
+
+    // The evaluation judges against the adjusted target and shows both.
+    let values = anju_core::values::ValueSet::build(&plan, Vec::new(), &[]).unwrap();
+    let eval = anju_core::engine::evaluate(
+        &plan,
+        &values,
+        &book,
+        anju_core::period::YearMonth::new(2024, 6).unwrap(),
+    );
+    let row = eval
+        .rows
+        .iter()
+        .find(|r| r.indicator == ix && r.org == city)
+        .unwrap();
+    let view = anju_core::view::RowView::new(&plan, &eval, row);
+    assert_eq!(
+        (
+            view.target.map(|n| n.0.to_string()),
+            view.target_origin,
+            view.original_target.map(|n| n.0.to_string())
+        ),
+        (
+            Some("86".into()),
+            Some("adjusted"),
+            Some(before.target.value.to_string())
+        )
+    );
+    assert!(view.reason.contains("目标已调整"), "{}", view.reason);
+}

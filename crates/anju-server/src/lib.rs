@@ -12,6 +12,7 @@ mod audit;
 mod auth;
 mod cache;
 mod publications;
+mod targets;
 mod users;
 mod values;
 
@@ -362,6 +363,18 @@ pub fn router(state: AppState) -> Router {
             get(publications::list).post(publications::publish),
         )
         .route("/api/v1/publications/{as_of}", get(publications::one))
+        .route(
+            "/api/v1/targets/adjustments",
+            get(targets::list).post(targets::propose),
+        )
+        .route(
+            "/api/v1/targets/adjustments/{id}/approve",
+            post(targets::approve),
+        )
+        .route(
+            "/api/v1/targets/adjustments/{id}/reject",
+            post(targets::reject),
+        )
         .fallback(|| async { ApiError::not_found("没有这个地址") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -418,6 +431,7 @@ async fn plan(State(state): State<AppState>) -> Result<Json<anju_core::view::Pla
         values::put, values::list, values::submit, values::approve, values::give_back,
         values::correct, values::evaluation, audit::list,
         publications::publish, publications::list, publications::one,
+        targets::propose, targets::list, targets::approve, targets::reject,
     ),
     modifiers(&BearerAuth),
 )]

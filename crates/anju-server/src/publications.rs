@@ -5,7 +5,6 @@
 use anju_core::access::Role;
 use anju_core::engine;
 use anju_core::period::{Period, YearMonth};
-use anju_core::targets::TargetBook;
 use anju_core::values::ValueSet;
 use anju_core::view::RowView;
 use anju_store::{NewPublication, Publication};
@@ -156,7 +155,9 @@ pub(crate) async fn publish(
     let obs = anju_store::observations(plan, &approved, 0);
     let values = ValueSet::build(plan, obs.observations, &["数据库".into()])
         .map_err(|e| ApiError::new(StatusCode::CONFLICT, "duplicate", e.to_string()))?;
-    let eval = engine::evaluate(plan, &values, &TargetBook::from_plan(plan), as_of);
+    let adjustments = state.store.adjustments(Some("approved")).await?;
+    let (book, _) = anju_store::targets_in_force(plan, &adjustments, as_of);
+    let eval = engine::evaluate(plan, &values, &book, as_of);
     let mut rows = Vec::with_capacity(1 << 16);
     rows.push(b'[');
     for (k, r) in eval.rows.iter().enumerate() {

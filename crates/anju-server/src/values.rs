@@ -8,7 +8,6 @@ use anju_core::access::Actor;
 use anju_core::engine;
 use anju_core::period::{Period, YearMonth};
 use anju_core::plan::Plan;
-use anju_core::targets::TargetBook;
 use anju_core::values::ValueSet;
 use anju_core::view::{Num, RowView};
 use anju_core::workflow::Step;
@@ -159,7 +158,7 @@ fn actor(plan: &Plan, who: &Authed) -> Actor {
 
 /// The text of a number as sent: a JSON number's own digits, a string as
 /// written; nothing (null, missing, "") is empty.
-fn number_text(field: &str, v: &Option<serde_json::Value>) -> Result<String, ApiError> {
+pub(crate) fn number_text(field: &str, v: &Option<serde_json::Value>) -> Result<String, ApiError> {
     match v {
         None | Some(serde_json::Value::Null) => Ok(String::new()),
         Some(serde_json::Value::String(s)) => Ok(s.clone()),
@@ -606,16 +605,21 @@ pub(crate) async fn evaluation(
     };
     // Evaluating and writing is CPU work: off the async threads.
     let kept_eval = filling.eval.clone();
+    // The targets in force as of the month: approved adjustments due by then.
+    let adjustments = if kept_eval.is_none() {
+        state.store.adjustments(Some("approved")).await?
+    } else {
+        Vec::new()
+    };
     let (plan, values_for) = (plan_in_force.clone(), values.clone());
     let (eval, answer) = tokio::task::spawn_blocking(move || {
         let plan = &*plan;
         let eval = kept_eval.unwrap_or_else(|| {
-            std::sync::Arc::new(engine::evaluate(
-                plan,
-                &values_for,
-                &TargetBook::from_plan(plan),
-                as_of,
-            ))
+            let (book, left_out) = anju_store::targets_in_force(plan, &adjustments, as_of);
+            for l in &left_out {
+                eprintln!("anju-server: {l}");
+            }
+            std::sync::Arc::new(engine::evaluate(plan, &values_for, &book, as_of))
         });
         let mut body = Vec::with_capacity(1 << 16);
         body.extend_from_slice(b"{\"rows\":[");

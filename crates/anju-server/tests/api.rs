@@ -552,7 +552,7 @@ async fn the_permission_matrix(backend: Backend) {
             (8, "海洲街道"),
         ),
     ];
-    const COLUMNS: [&str; 21] = [
+    const COLUMNS: [&str; 23] = [
         "enter own",
         "enter other",
         "submit own",
@@ -567,6 +567,8 @@ async fn the_permission_matrix(backend: Backend) {
         "list other",
         "evaluation own",
         "evaluation other",
+        "adjust own",
+        "adjust other",
         "users list",
         "users add",
         "users change",
@@ -578,12 +580,12 @@ async fn the_permission_matrix(backend: Backend) {
     // The city's rows of the evaluation are read by every user (results
     // display); the rest of a row follows the read scope.
     let expected = [
-        ("admin", "----------eeeeYYYYYYY"),
-        ("taskforce", "YYYYYYYYYYYYYY---YYYY"),
-        ("leader", "----------YYYY----YYY"),
-        ("fund", "Y-Y-Y-Y-Y-YeYY----YYY"),
-        ("ndrc", "Y-Y-----Y-YeYY----YYY"),
-        ("xiashi", "Y-Y-----Y-YeYe----YYY"),
+        ("admin", "----------eeee--YYYYYYY"),
+        ("taskforce", "YYYYYYYYYYYYYYYY---YYYY"),
+        ("leader", "----------YYYY------YYY"),
+        ("fund", "Y-Y-Y-Y-Y-YeYYY-----YYY"),
+        ("ndrc", "Y-Y-----Y-YeYY------YYY"),
+        ("xiashi", "Y-Y-----Y-YeYe------YYY"),
     ];
     let now = Now {
         date: Date {
@@ -674,6 +676,15 @@ async fn the_permission_matrix(backend: Backend) {
                 .any(|r| r["indicator"] == cell.0 && r["org_unit"] == cell.1);
             got.push(if seen { 'Y' } else { 'e' });
         }
+        // Target adjustments of the city's target for the indicator of each figure.
+        for cell in [*own, *other] {
+            let body = json!({"indicator": cell.0, "org_unit": "海宁市", "year": 2025, "target": "1", "effective": "2025-07", "reason": "政策评估后调整"});
+            got.push(code(
+                app.post("/api/v1/targets/adjustments", &token, body)
+                    .await
+                    .0,
+            ));
+        }
         got.push(code(app.with_token("GET", "/api/v1/users", &token).await.0));
         let new = json!({"username": format!("new-{name}"), "role": "leader", "password": "a new password"});
         got.push(code(app.post("/api/v1/users", &token, new).await.0));
@@ -724,6 +735,10 @@ async fn the_permission_matrix(backend: Backend) {
         ("PATCH", "/api/v1/users/victim"),
         ("GET", "/api/v1/audit"),
         ("POST", "/api/v1/publications"),
+        ("GET", "/api/v1/targets/adjustments"),
+        ("POST", "/api/v1/targets/adjustments"),
+        ("POST", "/api/v1/targets/adjustments/1/approve"),
+        ("POST", "/api/v1/targets/adjustments/1/reject"),
         ("GET", "/api/v1/me"),
         ("POST", "/api/v1/me/password"),
         ("POST", "/api/v1/logout"),
@@ -1743,6 +1758,180 @@ async fn a_published_month_reads_the_same_after_a_correction(backend: Backend) {
     assert!(hashes.contains(&published["audit_hash"].as_str().unwrap()));
 }
 
+/// A target adjustment changes the evaluation from its effective month on,
+/// and not before; the original is shown beside the new target.
+async fn a_target_adjustment_counts_from_its_effective_month(backend: Backend) {
+    use anju_core::access::Role;
+    use serde_json::json;
+    let app = TestApp::new(&backend, "adjust").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let proposer = app
+        .token("zhuanban", Role::Taskforce, Some("市住建局"))
+        .await;
+    let approver = app
+        .token("zuzhang", Role::Taskforce, Some("市住建局"))
+        .await;
+    let (_, body) = app
+        .post("/api/v1/values", &town, json!({"values": [{"indicator": 6, "org_unit": "硖石街道", "period": "2024-06", "numerator": 41, "denominator": 50}]}))
+        .await;
+    let id = body["values"][0]["id"].as_i64().unwrap();
+    app.post("/api/v1/values/submit", &town, json!({"ids": [id]}))
+        .await;
+    app.post("/api/v1/values/approve", &proposer, json!({"ids": [id]}))
+        .await;
+    let city = |body: &Value| -> Value {
+        body["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["indicator"] == 6 && r["org_unit"] == "海宁市")
+            .unwrap()
+            .clone()
+    };
+    let (_, june) = app
+        .with_token("GET", "/api/v1/evaluation?as_of=2024-06", &proposer)
+        .await;
+    let original = city(&june)["target"].clone();
+
+    // A town may not propose; bad input names its field.
+    let proposal = json!({"indicator": 6, "org_unit": "海宁市", "year": 2024, "target": "80", "effective": "2024-07", "reason": "年度政策评估后调整"});
+    assert_eq!(
+        app.post("/api/v1/targets/adjustments", &town, proposal.clone())
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    for (field, bad) in [
+        ("year", json!(2031)),
+        ("effective", json!("2024-13")),
+        ("target", json!("-1")),
+        ("org_unit", json!("火星")),
+    ] {
+        let mut p = proposal.clone();
+        p[field] = bad;
+        let (status, body) = app.post("/api/v1/targets/adjustments", &proposer, p).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(field),
+            "{body}"
+        );
+    }
+    let (status, made) = app
+        .post("/api/v1/targets/adjustments", &proposer, proposal)
+        .await;
+    assert_eq!(
+        (status, made["state"].as_str()),
+        (StatusCode::CREATED, Some("proposed")),
+        "{made}"
+    );
+    let aid = made["id"].as_i64().unwrap();
+    let approve = format!("/api/v1/targets/adjustments/{aid}/approve");
+
+    // Proposed is not in force; nor can its proposer approve it.
+    let (_, july) = app
+        .with_token("GET", "/api/v1/evaluation?as_of=2024-07", &proposer)
+        .await;
+    assert_eq!(
+        city(&july)["target"],
+        original,
+        "a proposal changes nothing"
+    );
+    assert_eq!(
+        app.post(&approve, &proposer, json!({})).await.0,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        app.post(&approve, &town, json!({})).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, decided) = app.post(&approve, &approver, json!({"note": "同意"})).await;
+    assert_eq!(
+        (status, decided["state"].as_str()),
+        (StatusCode::OK, Some("approved")),
+        "{decided}"
+    );
+    assert_eq!(
+        app.post(&approve, &approver, json!({})).await.0,
+        StatusCode::CONFLICT,
+        "decided once"
+    );
+
+    // Before the effective month: the original. From it on: the new, with the original beside it.
+    let (_, june) = app
+        .with_token("GET", "/api/v1/evaluation?as_of=2024-06", &proposer)
+        .await;
+    let row = city(&june);
+    assert_eq!(
+        (
+            row["target"].clone(),
+            row["target_origin"].as_str(),
+            row["original_target"].is_null()
+        ),
+        (original.clone(), Some("plan"), true)
+    );
+    let june_status = row["status"].clone();
+    for month in ["2024-07", "2024-12"] {
+        let (_, body) = app
+            .with_token(
+                "GET",
+                &format!("/api/v1/evaluation?as_of={month}"),
+                &proposer,
+            )
+            .await;
+        let row = city(&body);
+        assert_eq!(
+            (
+                row["target"].to_string(),
+                row["target_origin"].as_str(),
+                row["original_target"].clone()
+            ),
+            ("80".into(), Some("adjusted"), original.clone()),
+            "{month}"
+        );
+        assert!(
+            row["reason"].as_str().unwrap().contains("目标已调整"),
+            "{row}"
+        );
+        let town_row = body["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["indicator"] == 6 && r["org_unit"] == "硖石街道")
+            .unwrap();
+        assert_eq!(
+            (
+                town_row["target"].to_string(),
+                town_row["original_target"].clone()
+            ),
+            ("80".into(), original.clone()),
+            "the town inherits it"
+        );
+    }
+    // 82% against 87 lags; against 80 it is achieved.
+    let (_, july) = app
+        .with_token("GET", "/api/v1/evaluation?as_of=2024-07", &proposer)
+        .await;
+    assert_ne!(city(&july)["status"], june_status);
+    assert_eq!(city(&july)["status"], "achieved");
+    // Next year's target is the plan's.
+    let (_, next) = app
+        .with_token("GET", "/api/v1/evaluation?as_of=2025-03", &proposer)
+        .await;
+    assert_eq!(city(&next)["target_origin"], "plan");
+
+    let (_, listed) = app
+        .with_token("GET", "/api/v1/targets/adjustments?state=approved", &town)
+        .await;
+    assert_eq!(listed["adjustments"].as_array().unwrap().len(), 1);
+    let (_, audit) = app
+        .with_token("GET", "/api/v1/audit?action=target.approve", &proposer)
+        .await;
+    assert_eq!(audit["entries"][0]["actor"], "zuzhang");
+}
+
 on_both_backends!(
     health_says_backend_and_plan,
     the_plan_is_public_with_its_figures,
@@ -1763,4 +1952,5 @@ on_both_backends!(
     figures_follow_the_rules_of_the_values_file,
     the_audit_log_shows_every_change,
     a_published_month_reads_the_same_after_a_correction,
+    a_target_adjustment_counts_from_its_effective_month,
 );

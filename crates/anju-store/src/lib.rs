@@ -12,6 +12,7 @@
 //! found, a step the state does not allow, bad input) or wraps the database
 //! error; the service maps them to 404 / 409 / 422 / 500.
 
+mod adjustments;
 mod audit;
 mod migrate;
 mod plans;
@@ -27,6 +28,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use adjustments::{Adjustment, NewAdjustment, apply_adjustments, targets_in_force};
 pub use audit::{AuditCheck, AuditEntry, AuditFilter, GENESIS};
 pub use plans::{PlanFile, plan_hash};
 pub use publications::{NewPublication, Publication};

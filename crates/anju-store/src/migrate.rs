@@ -40,6 +40,10 @@ const SQLITE: Migrations = &[
         "0008_publications",
         include_str!("../migrations/sqlite/0008_publications.sql"),
     ),
+    (
+        "0009_target_adjustments",
+        include_str!("../migrations/sqlite/0009_target_adjustments.sql"),
+    ),
 ];
 const POSTGRES: Migrations = &[
     (
@@ -73,6 +77,10 @@ const POSTGRES: Migrations = &[
     (
         "0008_publications",
         include_str!("../migrations/postgres/0008_publications.sql"),
+    ),
+    (
+        "0009_target_adjustments",
+        include_str!("../migrations/postgres/0009_target_adjustments.sql"),
     ),
 ];
 

@@ -155,7 +155,7 @@ where
 /// approved set with it. The counter's row lock orders these transactions,
 /// so revisions follow commit order: once a revision is visible, every
 /// version marked with it or an earlier one is too.
-async fn bump<DB: sqlx::Database>(
+pub(crate) async fn bump<DB: sqlx::Database>(
     tx: &mut sqlx::Transaction<'_, DB>,
     pg: bool,
     changed: &[i64],

@@ -232,6 +232,9 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             });
         }
     }
+    // Approved target adjustments in the database (applied after the
+    // decomposition files).
+    let mut stored_adjustments = Vec::new();
     if let Some(url) = &args.database {
         // Only approved figures count (DESIGN.md); the record id stands for the line.
         let index = u16::try_from(files.len()).map_err(|_| anyhow::anyhow!("数据文件过多"))?;
@@ -239,8 +242,13 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        let approved =
-            rt.block_on(async { anju_store::Store::connect(url).await?.approved().await })?;
+        let (approved, adjustments) = rt.block_on(async {
+            let store = anju_store::Store::connect(url).await?;
+            let approved = store.approved().await?;
+            let adjustments = store.adjustments(Some("approved")).await?;
+            Ok::<_, anju_store::StoreError>((approved, adjustments))
+        })?;
+        stored_adjustments = adjustments;
         let obs = anju_store::observations(&plan, &approved, index);
         for e in &obs.skipped {
             eprintln!("警告:{e}(不在计划内,未计入)");
@@ -276,6 +284,9 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     }
     // Sums are checked once every decomposition file is in.
     warnings.extend(book.check_sums(&plan));
+    for l in anju_store::apply_adjustments(&mut book, &plan, &stored_adjustments, args.as_of) {
+        eprintln!("警告:{l}");
+    }
 
     timings.lap("targets");
     progress.phase("评估");

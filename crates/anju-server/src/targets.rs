@@ -1,0 +1,338 @@
+//! Target adjustments over HTTP: the task force or the indicator's lead unit
+//! proposes (with a reason and the month it takes effect); the task force
+//! approves or rejects, never its own proposal. Evaluations as of a month use
+//! the adjustments in effect then, and show the original beside the new.
+
+use anju_core::access::{Actor, Role};
+use anju_core::num::parse_figure;
+use anju_core::period::YearMonth;
+use anju_store::{Adjustment, NewAdjustment};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Authed;
+use crate::values::number_text;
+use crate::{ApiError, AppState, ErrorDoc, JsonBody, PathParam, QueryParams};
+
+fn invalid(field: &str, message: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        format!("{field}: {message}"),
+    )
+}
+
+/// A proposal.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ProposeIn {
+    /// 指标序号。
+    #[schema(value_type = u16, example = 6)]
+    indicator: serde_json::Value,
+    /// 单位(任一别名)。
+    #[schema(example = "海宁市")]
+    org_unit: String,
+    /// 目标年度。
+    #[schema(example = 2025)]
+    year: i32,
+    /// 调整后的目标值(数字或字符串)。
+    #[schema(value_type = String, example = "88")]
+    target: serde_json::Value,
+    /// `>=`(默认)或 `>`。
+    #[serde(default)]
+    comparator: Option<String>,
+    /// 生效月份(YYYY-MM):自该月起的评估采用调整后的目标。
+    #[schema(example = "2025-07")]
+    effective: String,
+    /// 调整理由。
+    reason: String,
+}
+
+/// An adjustment as shown.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct AdjustmentOut {
+    id: i64,
+    indicator: u16,
+    org_unit: String,
+    year: i32,
+    #[schema(value_type = f64)]
+    target: anju_core::view::Num,
+    comparator: String,
+    effective: String,
+    reason: String,
+    /// proposed approved rejected。
+    state: String,
+    proposed_by: String,
+    proposed_at: String,
+    decided_by: Option<String>,
+    decided_at: Option<String>,
+    decision_note: Option<String>,
+}
+
+impl From<Adjustment> for AdjustmentOut {
+    fn from(a: Adjustment) -> AdjustmentOut {
+        AdjustmentOut {
+            id: a.id,
+            indicator: a.indicator,
+            org_unit: a.org_unit,
+            year: a.year,
+            target: anju_core::view::Num(a.target.normalize()),
+            comparator: a.comparator,
+            effective: a.effective,
+            reason: a.reason,
+            state: a.state,
+            proposed_by: a.proposed_by,
+            proposed_at: a.proposed_at,
+            decided_by: a.decided_by,
+            decided_at: a.decided_at,
+            decision_note: a.decision_note,
+        }
+    }
+}
+
+/// Adjustments, oldest first.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct AdjustmentsOut {
+    adjustments: Vec<AdjustmentOut>,
+}
+
+/// `POST /api/v1/targets/adjustments`: a proposal (task force, or the lead
+/// unit of the indicator).
+#[utoipa::path(
+    post,
+    path = "/api/v1/targets/adjustments",
+    tag = "目标",
+    summary = "提出目标调整(专班或该指标的牵头单位)",
+    request_body = ProposeIn,
+    responses(
+        (status = 201, body = AdjustmentOut),
+        (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
+        (status = 403, description = "无权", body = ErrorDoc),
+        (status = 422, description = "输入有误,指明字段", body = ErrorDoc)
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn propose(
+    State(state): State<AppState>,
+    who: Authed,
+    JsonBody(body): JsonBody<ProposeIn>,
+) -> Result<Response, ApiError> {
+    let plan_arc = state.plan();
+    let plan = &*plan_arc;
+    let code = match &body.indicator {
+        serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let ix = plan
+        .find_indicator(&code)
+        .ok_or_else(|| invalid("indicator", format!("未知的指标“{code}”")))?;
+    let me = Actor {
+        role: who.user.role,
+        org: who
+            .user
+            .org_unit
+            .as_deref()
+            .and_then(|o| plan.orgs.resolve(o).ok()),
+    };
+    if !me.may_review(plan, ix) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("无权调整指标 {} 的目标", plan.indicators[ix].code),
+        ));
+    }
+    let org = plan
+        .orgs
+        .resolve(&body.org_unit)
+        .ok()
+        .and_then(|o| plan.reporting_unit(o))
+        .ok_or_else(|| {
+            invalid(
+                "org_unit",
+                format!("“{}”不在本计划的填报范围内", body.org_unit),
+            )
+        })?;
+    if !(plan.meta.first_year..=plan.meta.last_year).contains(&body.year) {
+        return Err(invalid(
+            "year",
+            format!(
+                "须为计划目标年度 {}–{}",
+                plan.meta.first_year, plan.meta.last_year
+            ),
+        ));
+    }
+    let percent = plan.indicators[ix].unit == "%";
+    let text = number_text("target", &Some(body.target.clone()))?;
+    let target = parse_figure(&text, percent).map_err(|e| invalid("target", e))?;
+    if target.is_sign_negative() {
+        return Err(invalid("target", "不能为负数"));
+    }
+    let comparator = match body.comparator.as_deref().map(str::trim) {
+        None | Some("") | Some(">=") | Some("≥") => ">=",
+        Some(">") => ">",
+        Some(other) => return Err(invalid("comparator", format!("应为 >= 或 >,不是“{other}”"))),
+    };
+    let effective = YearMonth::parse(&body.effective).map_err(|e| invalid("effective", e))?;
+    if !(plan.meta.first_year..=plan.meta.last_year).contains(&effective.year()) {
+        return Err(invalid("effective", "不在计划年度之内"));
+    }
+    // The cell must have a target to adjust (the book says why not).
+    let mut book = anju_core::targets::TargetBook::from_plan(plan);
+    book.adjust(
+        plan,
+        ix,
+        org,
+        body.year,
+        anju_core::plan::Target {
+            value: target,
+            comparator: anju_core::plan::Comparator::AtLeast,
+        },
+    )
+    .map_err(|e| invalid("org_unit", e))?;
+    let made = state
+        .store
+        .propose_adjustment(
+            &NewAdjustment {
+                indicator: plan.indicators[ix].code.0,
+                org_unit: &plan.orgs.get(org).name,
+                year: body.year,
+                target,
+                comparator,
+                effective: &effective.to_string(),
+                reason: &body.reason,
+            },
+            &who.user.name,
+            &crate::now(&state).stamp,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(AdjustmentOut::from(made))).into_response())
+}
+
+/// Filters of the list.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct AdjustmentQuery {
+    /// proposed approved rejected。
+    state: Option<String>,
+}
+
+/// `GET /api/v1/targets/adjustments[?state=]`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/targets/adjustments",
+    tag = "目标",
+    summary = "目标调整列表",
+    params(AdjustmentQuery),
+    responses(
+        (status = 200, body = AdjustmentsOut),
+        (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
+        (status = 422, description = "筛选条件有误", body = ErrorDoc)
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    _who: Authed,
+    QueryParams(q): QueryParams<AdjustmentQuery>,
+) -> Result<Json<AdjustmentsOut>, ApiError> {
+    let filter = match q.state.as_deref() {
+        None => None,
+        Some(s @ ("proposed" | "approved" | "rejected")) => Some(s),
+        Some(other) => return Err(invalid("state", format!("未知的状态“{other}”"))),
+    };
+    let all = state.store.adjustments(filter).await?;
+    Ok(Json(AdjustmentsOut {
+        adjustments: all.into_iter().map(AdjustmentOut::from).collect(),
+    }))
+}
+
+/// A decision's note.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DecideIn {
+    #[serde(default)]
+    note: Option<String>,
+}
+
+async fn decide(
+    state: AppState,
+    who: Authed,
+    id: i64,
+    body: DecideIn,
+    approve: bool,
+) -> Result<Json<AdjustmentOut>, ApiError> {
+    if who.user.role != Role::Taskforce {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "只有专班可以审核目标调整",
+        ));
+    }
+    let decided = state
+        .store
+        .decide_adjustment(
+            id,
+            approve,
+            body.note.as_deref(),
+            &who.user.name,
+            &crate::now(&state).stamp,
+        )
+        .await?;
+    Ok(Json(AdjustmentOut::from(decided)))
+}
+
+/// `POST /api/v1/targets/adjustments/{id}/approve` (the task force).
+#[utoipa::path(
+    post,
+    path = "/api/v1/targets/adjustments/{id}/approve",
+    tag = "目标",
+    summary = "批准目标调整(专班,不能批准本人提出的)",
+    params(("id" = i64, Path)),
+    request_body = DecideIn,
+    responses(
+        (status = 200, body = AdjustmentOut),
+        (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
+        (status = 403, description = "无权", body = ErrorDoc),
+        (status = 404, description = "不存在", body = ErrorDoc),
+        (status = 409, description = "不是待审核状态,或本人提出", body = ErrorDoc)
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn approve(
+    State(state): State<AppState>,
+    who: Authed,
+    PathParam(id): PathParam<i64>,
+    JsonBody(body): JsonBody<DecideIn>,
+) -> Result<Json<AdjustmentOut>, ApiError> {
+    decide(state, who, id, body, true).await
+}
+
+/// `POST /api/v1/targets/adjustments/{id}/reject` (the task force).
+#[utoipa::path(
+    post,
+    path = "/api/v1/targets/adjustments/{id}/reject",
+    tag = "目标",
+    summary = "驳回目标调整(专班)",
+    params(("id" = i64, Path)),
+    request_body = DecideIn,
+    responses(
+        (status = 200, body = AdjustmentOut),
+        (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
+        (status = 403, description = "无权", body = ErrorDoc),
+        (status = 404, description = "不存在", body = ErrorDoc),
+        (status = 409, description = "不是待审核状态,或本人提出", body = ErrorDoc)
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn reject(
+    State(state): State<AppState>,
+    who: Authed,
+    PathParam(id): PathParam<i64>,
+    JsonBody(body): JsonBody<DecideIn>,
+) -> Result<Json<AdjustmentOut>, ApiError> {
+    decide(state, who, id, body, false).await
+}
