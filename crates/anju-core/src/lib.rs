@@ -8,6 +8,7 @@
 pub mod access;
 pub mod auth;
 pub mod engine;
+pub mod entries;
 pub mod error;
 pub mod input;
 pub mod num;

@@ -11,6 +11,7 @@
 mod audit;
 mod auth;
 mod cache;
+mod imports;
 mod publications;
 mod targets;
 mod users;
@@ -154,11 +155,27 @@ impl std::fmt::Debug for AppState {
     }
 }
 
-/// An error as the API answers it: `{"error":{"code","message"}}` (for the
-/// API document; `ApiError` writes it).
+/// An error as the API answers it: `{"error":{"code","message"}}`, and for a
+/// file with bad rows `"rows"` naming each (for the API document; `ApiError`
+/// writes it).
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct ErrorDoc {
     error: ErrorDocInner,
+}
+
+/// One bad row of a file.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct BadRowDoc {
+    /// 文件名。
+    file: String,
+    /// 工作表(表格文件;CSV 为 null)。
+    sheet: Option<String>,
+    /// 行号(表头为第 1 行;0 表示整个文件)。
+    row: u64,
+    /// 列(如有)。
+    column: Option<String>,
+    /// 原因。
+    message: String,
 }
 
 /// The error's stable code and its message in Chinese.
@@ -168,6 +185,8 @@ pub(crate) struct ErrorDocInner {
     code: String,
     /// 中文说明。
     message: String,
+    /// 文件中的每一处错误(仅导入时)。
+    rows: Option<Vec<BadRowDoc>>,
 }
 
 /// An error as the API answers it.
@@ -176,17 +195,7 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
-}
-
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: ErrorInner<'a>,
-}
-
-#[derive(Serialize)]
-struct ErrorInner<'a> {
-    code: &'a str,
-    message: &'a str,
+    rows: Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -196,7 +205,27 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            rows: None,
         }
+    }
+
+    /// The error of a file with bad rows: 422, every row named.
+    pub fn bad_rows(errors: &[anju_core::input::InputError]) -> ApiError {
+        let rows: Vec<serde_json::Value> = errors
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "file": e.file, "sheet": null, "row": e.line, "column": e.field, "message": e.message,
+                })
+            })
+            .collect();
+        let mut error = ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_rows",
+            format!("文件有 {} 处错误,未导入任何数据", errors.len()),
+        );
+        error.rows = Some(serde_json::Value::Array(rows));
+        error
     }
 
     /// No such route or resource.
@@ -207,13 +236,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody {
-            error: ErrorInner {
-                code: self.code,
-                message: &self.message,
-            },
-        };
-        (self.status, Json(body)).into_response()
+        let mut error = serde_json::json!({ "code": self.code, "message": self.message });
+        if let Some(rows) = self.rows {
+            error["rows"] = rows;
+        }
+        (self.status, Json(serde_json::json!({ "error": error }))).into_response()
     }
 }
 
@@ -358,6 +385,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/evaluation", get(values::evaluation))
         .route("/api/v1/openapi.json", get(openapi_json))
         .route("/api/v1/audit", get(audit::list))
+        .route("/api/v1/imports", post(imports::import))
         .route(
             "/api/v1/publications",
             get(publications::list).post(publications::publish),
@@ -432,6 +460,7 @@ async fn plan(State(state): State<AppState>) -> Result<Json<anju_core::view::Pla
         values::correct, values::evaluation, audit::list,
         publications::publish, publications::list, publications::one,
         targets::propose, targets::list, targets::approve, targets::reject,
+        imports::import,
     ),
     modifiers(&BearerAuth),
 )]

@@ -735,6 +735,7 @@ async fn the_permission_matrix(backend: Backend) {
         ("PATCH", "/api/v1/users/victim"),
         ("GET", "/api/v1/audit"),
         ("POST", "/api/v1/publications"),
+        ("POST", "/api/v1/imports"),
         ("GET", "/api/v1/targets/adjustments"),
         ("POST", "/api/v1/targets/adjustments"),
         ("POST", "/api/v1/targets/adjustments/1/approve"),
@@ -1932,6 +1933,147 @@ async fn a_target_adjustment_counts_from_its_effective_month(backend: Backend) {
     assert_eq!(audit["entries"][0]["actor"], "zuzhang");
 }
 
+/// A multipart form with a file (and other fields).
+fn form(file_name: &str, content: &[u8], fields: &[(&str, &str)]) -> (String, Vec<u8>) {
+    let boundary = "----anjuTestBoundary7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes(),
+    );
+    body.extend_from_slice(content);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn upload(
+    app: &TestApp,
+    token: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (StatusCode, Value) {
+    let request = Request::post("/api/v1/imports")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", content_type)
+        .body(Body::from(body))
+        .unwrap();
+    let (status, _, body) = app.send(request).await;
+    (status, body)
+}
+
+async fn values_count(app: &TestApp, token: &str) -> usize {
+    app.with_token("GET", "/api/v1/values", token).await.1["values"]
+        .as_array()
+        .unwrap()
+        .len()
+}
+
+/// A file of figures is imported whole, or not at all with every bad row named.
+async fn a_file_is_imported_whole_or_not_at_all(backend: Backend) {
+    use anju_core::access::Role;
+    let app = TestApp::new(&backend, "import").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+
+    // Three bad rows (and one good): nothing is stored, all three are named.
+    let bad = "\u{feff}指标,单位,期间,数值,分子,分母\n8,硖石街道,2024-06,7,,\n99,硖石街道,2024-06,1,,\n8,硖石街道,2024-13,1,,\n\n6,海宁市硖石街道,2024-06,,45,0\n".as_bytes();
+    let (ct, body) = form("硖石街道-2024年6月.csv", bad, &[]);
+    let (status, error) = upload(&app, &town, &ct, body).await;
+    assert_eq!(
+        (status, error["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_rows")),
+        "{error}"
+    );
+    let rows: Vec<(u64, String)> = error["error"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["row"].as_u64().unwrap(),
+                r["column"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (3, "indicator".to_string()),
+            (4, "period".into()),
+            (6, "denominator".into())
+        ],
+        "{error}"
+    );
+    assert_eq!(values_count(&app, &town).await, 0, "nothing stored");
+
+    // Another town's row is outside the scope: refused the same way.
+    let other = "indicator,org_unit,period,value\n8,海洲街道,2024-06,3\n".as_bytes();
+    let (ct, body) = form("x.csv", other, &[]);
+    let (status, error) = upload(&app, &town, &ct, body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        error["error"]["rows"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("无权填报"),
+        "{error}"
+    );
+
+    // A unit and period twice in one file.
+    let twice = "indicator,org_unit,period,value\n8,硖石街道,2024-06,3\n8,硖石街道,2024年6月,4\n"
+        .as_bytes();
+    let (ct, body) = form("x.csv", twice, &[]);
+    let (status, error) = upload(&app, &town, &ct, body).await;
+    assert_eq!(
+        (status, error["error"]["rows"][0]["row"].as_u64()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some(3)),
+        "{error}"
+    );
+
+    // The good file lands, submitted at once when asked.
+    let good = "\u{feff}指标,单位,期间,数值,分子,分母\r\n8,硖石街道,2024-06,7,,\r\n6,海宁市硖石街道,2024年6月,,45,50\r\n\r\n".as_bytes();
+    let (ct, body) = form("硖石街道-2024年6月.csv", good, &[("submit", "true")]);
+    let (status, done) = upload(&app, &town, &ct, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{done}");
+    assert_eq!(
+        (done["count"].as_u64(), done["state"].as_str()),
+        (Some(2), Some("submitted"))
+    );
+    assert_eq!(done["values"][1]["org_unit"], "硖石街道");
+    assert_eq!(values_count(&app, &town).await, 2);
+
+    // Excel files are not read yet (save as CSV); a form without a file; not a form.
+    let (ct, body) = form("数据.xlsx", b"PK\x03\x04rest", &[]);
+    assert_eq!(
+        upload(&app, &town, &ct, body).await.0,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+    let boundary = "b";
+    let no_file = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"submit\"\r\n\r\ntrue\r\n--{boundary}--\r\n"
+    );
+    let (status, body) = upload(
+        &app,
+        &town,
+        "multipart/form-data; boundary=b",
+        no_file.into_bytes(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_form"))
+    );
+    let (status, body) = upload(&app, &town, "application/json", b"{}".to_vec()).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_form"))
+    );
+}
+
 on_both_backends!(
     health_says_backend_and_plan,
     the_plan_is_public_with_its_figures,
@@ -1953,4 +2095,5 @@ on_both_backends!(
     the_audit_log_shows_every_change,
     a_published_month_reads_the_same_after_a_correction,
     a_target_adjustment_counts_from_its_effective_month,
+    a_file_is_imported_whole_or_not_at_all,
 );

@@ -98,6 +98,18 @@ fn properties(doc: &Value, schema: &str) -> Vec<String> {
     names
 }
 
+/// The required property names of a schema (an import's `rows` is optional).
+fn required(doc: &Value, schema: &str) -> Vec<String> {
+    let mut names: Vec<String> = doc["components"]["schemas"][schema]["required"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no required list in {schema}"))
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
 fn keys(v: &Value) -> Vec<String> {
     let mut names: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
     names.sort();
@@ -169,7 +181,7 @@ async fn answers_have_the_fields_the_document_names(backend: Backend) {
     let (status, error) = send(&state, "GET", "/api/v1/users", Some(&tf), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(keys(&error), properties(&doc, "ErrorDoc"));
-    assert_eq!(keys(&error["error"]), properties(&doc, "ErrorDocInner"));
+    assert_eq!(keys(&error["error"]), required(&doc, "ErrorDocInner"));
 }
 
 on_both_backends!(

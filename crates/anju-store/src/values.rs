@@ -38,6 +38,25 @@ pub struct NewValue {
     pub denominator: Option<Decimal>,
 }
 
+impl From<&anju_core::entries::Entry> for NewValue {
+    /// A figure read from a file, as the store takes it.
+    fn from(e: &anju_core::entries::Entry) -> NewValue {
+        use anju_core::input::Amount;
+        let (value, numerator, denominator) = match e.amount {
+            Amount::Value(v) => (Some(v), None, None),
+            Amount::Ratio { num, den } => (None, Some(num), Some(den)),
+        };
+        NewValue {
+            indicator: e.indicator,
+            org_unit: e.org_unit.clone(),
+            period: e.period,
+            value,
+            numerator,
+            denominator,
+        }
+    }
+}
+
 /// One stored version of a figure.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredValue {

@@ -816,3 +816,108 @@ fn audit_verify_names_the_row_edited_behind_the_service() {
     );
     assert!(bad.stdout.is_empty());
 }
+
+#[test]
+fn import_takes_a_file_whole_or_names_every_bad_row() {
+    use std::io::Write as _;
+    let dir = tmp("import");
+    let db = dir.join("anju.db");
+    let _ = std::fs::remove_file(&db);
+    let url = format!("sqlite://{}", db.display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_anju"))
+        .args([
+            "user",
+            "add",
+            "xiashi",
+            "--role",
+            "town",
+            "--org",
+            "硖石街道",
+            "--password-stdin",
+            "--database",
+            &url,
+        ])
+        .env_remove("ANJU_PLAN")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long password\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+
+    // GB18030, as Excel and WPS save CSV on Chinese Windows; three bad rows.
+    let text = "指标,单位,期间,数值,分子,分母\r\n8,硖石街道,2024-06,7,,\r\n8,海洲街道,2024-06,1,,\r\n8,硖石街道,2024-06x,1,,\r\n8,硖石街道,2024-08,-1,,\r\n";
+    let (bytes, _, _) = encoding_rs::GB18030.encode(text);
+    let bad = dir.join("坏文件.csv");
+    std::fs::write(&bad, &bytes).unwrap();
+    let out = anju(&[
+        "import",
+        bad.to_str().unwrap(),
+        "--as",
+        "xiashi",
+        "--database",
+        &url,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for line in [":3: org_unit:", ":4: period:", ":5: value:"] {
+        assert!(err.contains(line), "{line} in {err}");
+    }
+    assert!(err.contains("文件有 3 处错误,未导入任何数据"), "{err}");
+
+    let good = dir.join("好文件.csv");
+    std::fs::write(
+        &good,
+        encoding_rs::GB18030
+            .encode("指标,单位,期间,数值\r\n8,硖石街道,2024-06,7\r\n8,硖石街道,2024-07,8\r\n")
+            .0,
+    )
+    .unwrap();
+    let out = anju(&[
+        "import",
+        good.to_str().unwrap(),
+        "--as",
+        "xiashi",
+        "--submit",
+        "--database",
+        &url,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("已导入 2 条数据(已报送)"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let stored = rt.block_on(async {
+        anju_store::Store::connect(&url)
+            .await
+            .unwrap()
+            .list(&anju_store::ValueFilter::default())
+            .await
+            .unwrap()
+    });
+    assert_eq!(stored.len(), 2, "only the good file");
+    assert!(
+        stored
+            .iter()
+            .all(|v| v.created_by == "xiashi" && v.state == anju_core::workflow::State::Submitted)
+    );
+    let nobody = anju(&[
+        "import",
+        good.to_str().unwrap(),
+        "--as",
+        "nobody",
+        "--database",
+        &url,
+    ]);
+    assert_eq!(nobody.status.code(), Some(1));
+}
