@@ -27,7 +27,8 @@ pub struct Entry {
 
 /// Reads the figures of a values file (`indicator,org_unit,period,value,
 /// numerator,denominator`, Chinese headers too; UTF-8, UTF-16 or GB18030) that
-/// `actor` may report. All or nothing: any bad row — a figure the values-file
+/// `actor` may report; a row with no value, numerator or denominator at all
+/// (a template's unfilled row) is skipped. All or nothing: any bad row — a figure the values-file
 /// rules refuse, a unit or indicator outside the actor's scope, a unit and
 /// period given twice — and the answer is every bad row.
 pub fn read_entries(
@@ -38,6 +39,11 @@ pub fn read_entries(
 ) -> Result<Vec<Entry>, InputErrors> {
     let entries: Vec<Entry> = read_table(file, bytes, &VALUE_COLUMNS, 1, None, || {
         |f: &[&str], source: Source| -> crate::input::RowResult<Entry> {
+            // A row with no figure at all is a figure not reported (a
+            // template's unfilled row), not an error.
+            if f[3].trim().is_empty() && f[4].trim().is_empty() && f[5].trim().is_empty() {
+                return Ok(None);
+            }
             let mut errs = Vec::new();
             let ix = plan.find_indicator(f[0]);
             if ix.is_none() {

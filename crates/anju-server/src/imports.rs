@@ -101,13 +101,21 @@ pub(crate) async fn import(
     }
     let (name, bytes) = file.ok_or_else(|| bad_form("缺少 file 字段"))?;
     let lower = name.to_lowercase();
-    if lower.ends_with(".xlsx") || lower.ends_with(".xls") || bytes.starts_with(b"PK\x03\x04") {
+    if lower.ends_with(".xls") || bytes.starts_with(b"\xD0\xCF\x11\xE0") {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_file",
-            "暂不支持直接导入 Excel 文件,请在 Excel/WPS 中另存为 CSV 后导入",
+            "不支持旧版 .xls 文件,请在 Excel/WPS 中另存为 .xlsx 或 CSV 后导入",
         ));
     }
+    // An .xlsx (a zip) is read as the values file its sheet holds.
+    let sheet = if bytes.starts_with(b"PK\x03\x04") {
+        let text = crate::sheets::read_xlsx(&name, &bytes)
+            .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_file", m))?;
+        Some(text)
+    } else {
+        None
+    };
     let plan_arc = state.plan();
     let plan = &*plan_arc;
     let me = Actor {
@@ -118,8 +126,28 @@ pub(crate) async fn import(
             .as_deref()
             .and_then(|o| plan.orgs.resolve(o).ok()),
     };
-    let entries = anju_core::entries::read_entries(plan, &me, &name, &bytes)
-        .map_err(|e| ApiError::bad_rows(&e.0))?;
+    let entries = match &sheet {
+        None => anju_core::entries::read_entries(plan, &me, &name, &bytes)
+            .map_err(|e| ApiError::bad_rows(&e.0, None))?,
+        Some(s) => {
+            anju_core::entries::read_entries(plan, &me, &name, s.csv.as_bytes()).map_err(|e| {
+                // Lines of the sheet's text back to the sheet's own rows.
+                let rows: Vec<anju_core::input::InputError> =
+                    e.0.into_iter()
+                        .map(|mut r| {
+                            if r.line > 0 {
+                                r.line = usize::try_from(r.line - 1)
+                                    .ok()
+                                    .and_then(|i| s.rows.get(i))
+                                    .map_or(r.line, |&row| u64::from(row));
+                            }
+                            r
+                        })
+                        .collect();
+                ApiError::bad_rows(&rows, Some(&s.sheet))
+            })?
+        }
+    };
     if entries.is_empty() {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -157,4 +185,119 @@ pub(crate) async fn import(
         }),
     )
         .into_response())
+}
+
+/// Which template.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct TemplateQuery {
+    /// 单位(默认:本人所属单位)。
+    org_unit: Option<String>,
+    /// 期间(YYYY-MM 等)。
+    period: String,
+}
+
+/// `GET /api/v1/templates?org_unit=&period=`: the .xlsx a unit fills in.
+#[utoipa::path(
+    get,
+    path = "/api/v1/templates",
+    tag = "数据",
+    summary = "下载填报模板(.xlsx):本人可填报的指标、上期数值参考;填好后原样导入",
+    params(TemplateQuery),
+    responses(
+        (status = 200, description = "填报模板", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
+        (status = 403, description = "无权填报该单位", body = ErrorDoc),
+        (status = 422, description = "单位或期间有误", body = ErrorDoc)
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn template(
+    State(state): State<AppState>,
+    who: Authed,
+    crate::QueryParams(q): crate::QueryParams<TemplateQuery>,
+) -> Result<Response, ApiError> {
+    use axum::http::{HeaderValue, header};
+    let plan_arc = state.plan();
+    let plan = &*plan_arc;
+    let invalid = |field: &str, m: String| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            format!("{field}: {m}"),
+        )
+    };
+    let me = Actor {
+        role: who.user.role,
+        org: who
+            .user
+            .org_unit
+            .as_deref()
+            .and_then(|o| plan.orgs.resolve(o).ok()),
+    };
+    let org = match q.org_unit.as_deref().or(who.user.org_unit.as_deref()) {
+        Some(o) => plan
+            .orgs
+            .resolve(o)
+            .ok()
+            .and_then(|o| plan.reporting_unit(o))
+            .ok_or_else(|| invalid("org_unit", format!("“{o}”不在本计划的填报范围内")))?,
+        None => return Err(invalid("org_unit", "请指定单位".into())),
+    };
+    let period = anju_core::period::Period::parse(&q.period)
+        .map_err(|e| invalid("period", e.to_string()))?;
+    if !(0..plan.indicators.len()).any(|ix| me.may_report(plan, ix, org)) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("无权填报{}的数据", plan.orgs.get(org).name),
+        ));
+    }
+    // Last period's approved figures, for reference.
+    let end = period.end();
+    let prev_month = if end.month() == 1 {
+        anju_core::period::YearMonth::new(end.year() - 1, 12)
+    } else {
+        anju_core::period::YearMonth::new(end.year(), end.month() - 1)
+    };
+    let previous: Vec<anju_store::StoredValue> = match prev_month {
+        Some(m) => {
+            state
+                .store
+                .list(&anju_store::ValueFilter {
+                    state: Some(anju_core::workflow::State::Approved),
+                    org_unit: Some(plan.orgs.get(org).name.clone()),
+                    period: Some(anju_core::period::Period::month(m)),
+                    ..anju_store::ValueFilter::default()
+                })
+                .await?
+        }
+        None => Vec::new(),
+    };
+    let bytes = crate::sheets::template(plan, &me, org, period, &previous)
+        .map_err(|m| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m))?;
+    let file = format!("{}-{}-填报模板.xlsx", plan.orgs.get(org).name, period);
+    let encoded: String = file
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let disposition = format!("attachment; filename=\"template.xlsx\"; filename*=UTF-8''{encoded}");
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
 }

@@ -13,6 +13,7 @@ mod auth;
 mod cache;
 mod imports;
 mod publications;
+mod sheets;
 mod targets;
 mod users;
 mod values;
@@ -210,12 +211,12 @@ impl ApiError {
     }
 
     /// The error of a file with bad rows: 422, every row named.
-    pub fn bad_rows(errors: &[anju_core::input::InputError]) -> ApiError {
+    pub fn bad_rows(errors: &[anju_core::input::InputError], sheet: Option<&str>) -> ApiError {
         let rows: Vec<serde_json::Value> = errors
             .iter()
             .map(|e| {
                 serde_json::json!({
-                    "file": e.file, "sheet": null, "row": e.line, "column": e.field, "message": e.message,
+                    "file": e.file, "sheet": sheet, "row": e.line, "column": e.field, "message": e.message,
                 })
             })
             .collect();
@@ -386,6 +387,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/openapi.json", get(openapi_json))
         .route("/api/v1/audit", get(audit::list))
         .route("/api/v1/imports", post(imports::import))
+        .route("/api/v1/templates", get(imports::template))
         .route(
             "/api/v1/publications",
             get(publications::list).post(publications::publish),
@@ -460,7 +462,7 @@ async fn plan(State(state): State<AppState>) -> Result<Json<anju_core::view::Pla
         values::correct, values::evaluation, audit::list,
         publications::publish, publications::list, publications::one,
         targets::propose, targets::list, targets::approve, targets::reject,
-        imports::import,
+        imports::import, imports::template,
     ),
     modifiers(&BearerAuth),
 )]

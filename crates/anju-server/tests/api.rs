@@ -2050,6 +2050,12 @@ async fn a_file_is_imported_whole_or_not_at_all(backend: Backend) {
     let (ct, body) = form("数据.xlsx", b"PK\x03\x04rest", &[]);
     assert_eq!(
         upload(&app, &town, &ct, body).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not a readable workbook"
+    );
+    let (ct, body) = form("旧.xls", b"\xD0\xCF\x11\xE0rest", &[]);
+    assert_eq!(
+        upload(&app, &town, &ct, body).await.0,
         StatusCode::UNSUPPORTED_MEDIA_TYPE
     );
     let boundary = "b";
@@ -2071,6 +2077,181 @@ async fn a_file_is_imported_whole_or_not_at_all(backend: Backend) {
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (StatusCode::BAD_REQUEST, Some("bad_form"))
+    );
+}
+
+/// Fills cells of an .xlsx without touching its layout: `(column, indicator
+/// code in column A, number)`; returns the new file.
+fn fill_in(xlsx: &[u8], cells: &[(char, u16, &str)]) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut zin = zip::ZipArchive::new(std::io::Cursor::new(xlsx.to_vec())).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for k in 0..zin.len() {
+        let mut entry = zin.by_index(k).unwrap();
+        let name = entry.name().to_string();
+        let mut data = Vec::new();
+        entry.read_to_end(&mut data).unwrap();
+        if name == "xl/worksheets/sheet1.xml" {
+            let mut xml = String::from_utf8(data).unwrap();
+            for (col, code, number) in cells {
+                // The row whose column A holds the indicator's code (a
+                // number cell, not a shared string).
+                let row = xml
+                    .match_indices("<c r=\"A")
+                    .find_map(|(at, _)| {
+                        let cell = &xml[at..at + xml[at..].find("</c>")?];
+                        let row: String =
+                            cell[7..].chars().take_while(char::is_ascii_digit).collect();
+                        (!cell.contains("t=\"s\"") && cell.ends_with(&format!("<v>{code}</v>")))
+                            .then_some(row)
+                    })
+                    .unwrap();
+                let blank_start = xml.find(&format!("<c r=\"{col}{row}\"")).unwrap();
+                let blank_end = blank_start + xml[blank_start..].find("/>").unwrap();
+                let cell = xml[blank_start..blank_end].to_string();
+                xml.replace_range(
+                    blank_start..blank_end + 2,
+                    &format!("{cell}><v>{number}</v></c>"),
+                );
+            }
+            data = xml.into_bytes();
+        }
+        let options = zip::write::SimpleFileOptions::default();
+        out.start_file(name, options).unwrap();
+        out.write_all(&data).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+/// The template round trip: downloaded for 硖石街道, filled in with no edit to
+/// its layout, uploaded back, it lands as values; a bad cell is named by the
+/// sheet's own row.
+async fn a_filled_in_template_lands_as_values(backend: Backend) {
+    use anju_core::access::Role;
+    use serde_json::json;
+    let app = TestApp::new(&backend, "template").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let taskforce = app
+        .token("zhuanban", Role::Taskforce, Some("市住建局"))
+        .await;
+    // May's approved figure is shown for reference.
+    let (_, body) = app
+        .post("/api/v1/values", &town, json!({"values": [{"indicator": 8, "org_unit": "硖石街道", "period": "2024-05", "value": 6}]}))
+        .await;
+    let id = body["values"][0]["id"].as_i64().unwrap();
+    app.post("/api/v1/values/submit", &town, json!({"ids": [id]}))
+        .await;
+    app.post("/api/v1/values/approve", &taskforce, json!({"ids": [id]}))
+        .await;
+
+    let response = router(app.state.clone())
+        .oneshot(
+            Request::get("/api/v1/templates?period=2024-06")
+                .header("authorization", format!("Bearer {town}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml")
+    );
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("filename*=UTF-8''")
+    );
+    let xlsx = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    {
+        use std::io::Read;
+        let mut z = zip::ZipArchive::new(std::io::Cursor::new(xlsx.clone())).unwrap();
+        let mut sheet = String::new();
+        z.by_name("xl/worksheets/sheet1.xml")
+            .unwrap()
+            .read_to_string(&mut sheet)
+            .unwrap();
+        assert!(
+            sheet.contains("<mergeCell ref=\"A1:J1\""),
+            "a merged title row"
+        );
+        assert!(
+            sheet.contains("type=\"decimal\"") && sheet.contains("greaterThanOrEqual"),
+            "numeric cells validated"
+        );
+        let mut strings = String::new();
+        z.by_name("xl/sharedStrings.xml")
+            .unwrap()
+            .read_to_string(&mut strings)
+            .unwrap();
+        assert!(strings.contains("硖石街道") && strings.contains("2024-06"));
+        assert!(
+            strings.contains("<t>6</t>"),
+            "May's approved figure for reference"
+        );
+    }
+    // Another town's template is not the town's to fill.
+    assert_eq!(
+        app.with_token(
+            "GET",
+            "/api/v1/templates?period=2024-06&org_unit=海洲街道",
+            &town
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+
+    let filled = fill_in(&xlsx, &[('E', 8, "7"), ('F', 6, "45"), ('G', 6, "50")]);
+    let (ct, body) = form("硖石街道-2024-06-填报模板.xlsx", &filled, &[]);
+    let (status, done) = upload(&app, &town, &ct, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{done}");
+    assert_eq!(done["count"], 2, "the unfilled rows are not figures");
+    let got: Vec<(i64, String, String)> = done["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["indicator"].as_i64().unwrap(),
+                v["period"].as_str().unwrap().to_string(),
+                format!("{}/{}/{}", v["value"], v["numerator"], v["denominator"]),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (6, "2024-06".into(), "null/45/50".into()),
+            (8, "2024-06".into(), "7/null/null".into())
+        ]
+    );
+
+    // A bad cell: named by the sheet and its row as Excel shows it.
+    let bad = fill_in(&xlsx, &[('E', 9, "-3")]);
+    let (ct, body) = form("x.xlsx", &bad, &[]);
+    let (status, error) = upload(&app, &town, &ct, body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    let row = &error["error"]["rows"][0];
+    // Title, note, header, then indicators 1.. from row 4: indicator 9 is row 12.
+    assert_eq!(
+        (
+            row["sheet"].as_str(),
+            row["row"].as_u64(),
+            row["column"].as_str()
+        ),
+        (Some("填报"), Some(12), Some("value")),
+        "{error}"
     );
 }
 
@@ -2096,4 +2277,5 @@ on_both_backends!(
     a_published_month_reads_the_same_after_a_correction,
     a_target_adjustment_counts_from_its_effective_month,
     a_file_is_imported_whole_or_not_at_all,
+    a_filled_in_template_lands_as_values,
 );

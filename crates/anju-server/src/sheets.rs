@@ -1,0 +1,278 @@
+//! Spreadsheets: the .xlsx template a unit fills in for a period, and reading
+//! an .xlsx back as the rows of a values file. A sheet is turned into the
+//! values file's text (header, rows) so one reader, with one set of rules,
+//! checks every file; row numbers are mapped back to the sheet's own.
+
+use std::fmt::Write as _;
+use std::str::FromStr;
+
+use anju_core::access::Actor;
+use anju_core::input::VALUE_COLUMNS;
+use anju_core::period::Period;
+use anju_core::plan::{Kind, OrgId, Plan};
+use anju_store::StoredValue;
+use rust_decimal::Decimal;
+use rust_xlsxwriter::{
+    DataValidation, DataValidationRule, Format, FormatAlign, FormatBorder, Workbook, XlsxError,
+};
+
+/// The name of the sheet a template writes and an import looks for first.
+pub const SHEET: &str = "填报";
+
+/// The template's columns, in order.
+const TEMPLATE_HEAD: [&str; 10] = [
+    "指标",
+    "指标名称",
+    "单位",
+    "期间",
+    "数值",
+    "分子",
+    "分母",
+    "计量单位",
+    "上期数值(参考)",
+    "填写说明",
+];
+
+/// A sheet read as a values file.
+pub struct SheetText {
+    /// The sheet's name.
+    pub sheet: String,
+    /// The values file's text (header first).
+    pub csv: String,
+    /// The sheet's row number (as Excel shows it) of each line of `csv`
+    /// (index 0 is line 1, the header).
+    pub rows: Vec<u32>,
+}
+
+fn xlsx_error(e: XlsxError) -> String {
+    format!("无法生成表格:{e}")
+}
+
+/// The template for `org` and `period`: the indicators `me` may report for
+/// the unit, last period's approved figure beside each for reference, and
+/// numeric cells that take only numbers ≥ 0.
+pub fn template(
+    plan: &Plan,
+    me: &Actor,
+    org: OrgId,
+    period: Period,
+    previous: &[StoredValue],
+) -> Result<Vec<u8>, String> {
+    let unit = &plan.orgs.get(org).name;
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(SHEET).map_err(xlsx_error)?;
+    let title = Format::new()
+        .set_bold()
+        .set_font_size(14)
+        .set_align(FormatAlign::Center);
+    let head = Format::new()
+        .set_bold()
+        .set_background_color("#D9E1F2")
+        .set_border(FormatBorder::Thin);
+    let fixed = Format::new().set_border(FormatBorder::Thin);
+    let input = Format::new()
+        .set_background_color("#FFF2CC")
+        .set_border(FormatBorder::Thin)
+        .set_unlocked();
+    let last = TEMPLATE_HEAD.len() as u16 - 1;
+    ws.merge_range(
+        0,
+        0,
+        0,
+        last,
+        &format!("{} 指标数据填报表 — {unit} {period}", plan.meta.name),
+        &title,
+    )
+    .map_err(xlsx_error)?;
+    ws.write_string(
+        1,
+        0,
+        "请只填写黄色单元格:比率指标填分子和分母,其他指标填数值;不要改动表头和前四列。填好后在系统中“导入”即可。",
+    )
+    .map_err(xlsx_error)?;
+    for (c, h) in TEMPLATE_HEAD.iter().enumerate() {
+        ws.write_string_with_format(2, c as u16, *h, &head)
+            .map_err(xlsx_error)?;
+    }
+    let widths = [6.0, 34.0, 12.0, 10.0, 12.0, 12.0, 12.0, 10.0, 16.0, 30.0];
+    for (c, w) in widths.iter().enumerate() {
+        ws.set_column_width(c as u16, *w).map_err(xlsx_error)?;
+    }
+    let mut row = 3u32;
+    for (ix, ind) in plan.indicators.iter().enumerate() {
+        if !me.may_report(plan, ix, org) {
+            continue;
+        }
+        ws.write_number_with_format(row, 0, f64::from(ind.code.0), &fixed)
+            .map_err(xlsx_error)?;
+        ws.write_string_with_format(row, 1, &ind.name, &fixed)
+            .map_err(xlsx_error)?;
+        ws.write_string_with_format(row, 2, unit, &fixed)
+            .map_err(xlsx_error)?;
+        ws.write_string_with_format(row, 3, period.to_string(), &fixed)
+            .map_err(xlsx_error)?;
+        let ratio = ind.kind == Kind::Ratio;
+        for c in 4..=6 {
+            ws.write_blank(row, c, &input).map_err(xlsx_error)?;
+        }
+        ws.write_string_with_format(row, 7, &ind.unit, &fixed)
+            .map_err(xlsx_error)?;
+        let before = previous
+            .iter()
+            .find(|v| v.indicator == ind.code.0)
+            .map(|v| match (v.value, v.numerator, v.denominator) {
+                (_, Some(n), Some(d)) => format!("{}/{}", n.normalize(), d.normalize()),
+                (Some(x), _, _) => x.normalize().to_string(),
+                _ => String::new(),
+            })
+            .unwrap_or_default();
+        ws.write_string_with_format(row, 8, before, &fixed)
+            .map_err(xlsx_error)?;
+        let note = if ratio {
+            format!(
+                "填{}(分子)和{}(分母)",
+                ind.numerator.as_deref().unwrap_or("分子"),
+                ind.denominator.as_deref().unwrap_or("分母")
+            )
+        } else {
+            format!("填数值,单位:{}", ind.unit)
+        };
+        ws.write_string_with_format(row, 9, note, &fixed)
+            .map_err(xlsx_error)?;
+        row += 1;
+    }
+    if row > 3 {
+        let numbers = DataValidation::new()
+            .allow_decimal_number(DataValidationRule::GreaterThanOrEqualTo(0.0))
+            .set_error_title("数值有误")
+            .map_err(xlsx_error)?
+            .set_error_message("请填写不小于 0 的数字")
+            .map_err(xlsx_error)?;
+        ws.add_data_validation(3, 4, row - 1, 6, &numbers)
+            .map_err(xlsx_error)?;
+    }
+    wb.save_to_buffer().map_err(xlsx_error)
+}
+
+fn header_key(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_lowercase()
+}
+
+/// A cell as the values file's text: numbers by their shortest decimal form
+/// (Excel keeps binary floats: 0.1 stays 0.1), dates as YYYY-MM-DD.
+fn cell_text(cell: &calamine::Data) -> String {
+    use calamine::Data;
+    match cell {
+        Data::Empty | Data::Error(_) => String::new(),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.trim().to_string(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) => Decimal::from_str(&f.to_string())
+            .map(|d| d.normalize().to_string())
+            .unwrap_or_else(|_| f.to_string()),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(d) => {
+            // Days since 1899-12-30 (Excel's day 0, leap bug included after 1900-02).
+            let days = d.as_f64().floor() as i64;
+            civil_from_days(days - 25569)
+        }
+    }
+}
+
+/// YYYY-MM-DD of a day count from 1970-01-01.
+fn civil_from_days(z: i64) -> String {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+fn csv_field(out: &mut String, s: &str) {
+    if s.contains([',', '"', '\n', '\r']) {
+        let _ = write!(out, "\"{}\"", s.replace('"', "\"\""));
+    } else {
+        out.push_str(s);
+    }
+}
+
+/// Reads an .xlsx as a values file: the sheet named 填报, else the first;
+/// the header is the first row (of the first 20) naming at least the
+/// indicator, unit and period columns — title rows, notes and blank rows above
+/// it are skipped, and a header cell left empty by a merge takes the text of
+/// the cell above it.
+pub fn read_xlsx(name: &str, bytes: &[u8]) -> Result<SheetText, String> {
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec()))
+            .map_err(|e| format!("{name}:不是有效的 .xlsx 文件({e})"))?;
+    let names = book.sheet_names();
+    let sheet = names
+        .iter()
+        .find(|n| n.as_str() == SHEET)
+        .or_else(|| names.first())
+        .cloned()
+        .ok_or_else(|| format!("{name}:文件中没有工作表"))?;
+    let range = book
+        .worksheet_range(&sheet)
+        .map_err(|e| format!("{name}:无法读取工作表“{sheet}”({e})"))?;
+    let first_row = range.start().map_or(0, |(r, _)| r);
+    let rows: Vec<Vec<String>> = range
+        .rows()
+        .map(|r| r.iter().map(cell_text).collect())
+        .collect();
+    let known = |s: &str| {
+        let k = header_key(s);
+        VALUE_COLUMNS
+            .iter()
+            .position(|c| c.aliases.iter().any(|a| header_key(a) == k))
+    };
+    let header_at = rows
+        .iter()
+        .take(20)
+        .position(|r| {
+            let found: Vec<usize> = r.iter().filter_map(|c| known(c)).collect();
+            [0, 1, 2].iter().all(|need| found.contains(need))
+        })
+        .ok_or_else(|| {
+            format!("{name}:工作表“{sheet}”的前 20 行中找不到表头(须有 指标、单位、期间 列)")
+        })?;
+    let mut header: Vec<String> = rows[header_at].clone();
+    if header_at > 0 {
+        for (c, h) in header.iter_mut().enumerate() {
+            if h.is_empty() {
+                *h = rows[header_at - 1].get(c).cloned().unwrap_or_default();
+            }
+        }
+    }
+    let mut csv = String::new();
+    let mut line_rows = Vec::new();
+    let mut push_row = |cells: &[String], sheet_row: u32, csv: &mut String| {
+        for (c, cell) in cells.iter().enumerate() {
+            if c > 0 {
+                csv.push(',');
+            }
+            csv_field(csv, cell);
+        }
+        csv.push('\n');
+        line_rows.push(sheet_row);
+    };
+    let row_no = |k: usize| first_row + u32::try_from(k).unwrap_or(u32::MAX - first_row) + 1;
+    push_row(&header, row_no(header_at), &mut csv);
+    for (k, r) in rows.iter().enumerate().skip(header_at + 1) {
+        push_row(r, row_no(k), &mut csv);
+    }
+    Ok(SheetText {
+        sheet,
+        csv,
+        rows: line_rows,
+    })
+}
