@@ -13,7 +13,7 @@ mod auth;
 mod cache;
 mod imports;
 mod publications;
-mod sheets;
+pub mod sheets;
 mod targets;
 mod users;
 mod values;

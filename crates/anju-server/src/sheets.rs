@@ -276,3 +276,57 @@ pub fn read_xlsx(name: &str, bytes: &[u8]) -> Result<SheetText, String> {
         rows: line_rows,
     })
 }
+
+/// The evaluation rows (as `anju eval --format json` writes them) as a
+/// workbook: one row per indicator and unit, numbers as numbers.
+pub fn evaluation_xlsx(title: &str, rows: &[serde_json::Value]) -> Result<Vec<u8>, String> {
+    const COLUMNS: [(&str, &str, f64); 14] = [
+        ("indicator", "指标", 6.0),
+        ("indicator_name", "指标名称", 34.0),
+        ("org_unit", "单位", 12.0),
+        ("unit", "计量单位", 10.0),
+        ("actual", "实际值", 12.0),
+        ("target", "目标值", 10.0),
+        ("original_target", "原目标值", 10.0),
+        ("expected", "序时应达", 12.0),
+        ("time_share", "序时进度", 10.0),
+        ("completion", "完成进度", 10.0),
+        ("lag", "落后", 8.0),
+        ("status_label", "状态", 8.0),
+        ("rank", "排名", 6.0),
+        ("reason", "说明", 60.0),
+    ];
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("评估结果").map_err(xlsx_error)?;
+    let bold = Format::new().set_bold().set_font_size(14);
+    let head = Format::new()
+        .set_bold()
+        .set_background_color("#D9E1F2")
+        .set_border(FormatBorder::Thin);
+    ws.write_string_with_format(0, 0, title, &bold)
+        .map_err(xlsx_error)?;
+    for (c, (_, h, w)) in COLUMNS.iter().enumerate() {
+        ws.write_string_with_format(1, c as u16, *h, &head)
+            .map_err(xlsx_error)?;
+        ws.set_column_width(c as u16, *w).map_err(xlsx_error)?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        let at = r as u32 + 2;
+        for (c, (key, _, _)) in COLUMNS.iter().enumerate() {
+            let c = c as u16;
+            match &row[*key] {
+                serde_json::Value::Number(n) => {
+                    let x = n.to_string().parse::<f64>().unwrap_or_default();
+                    ws.write_number(at, c, x).map_err(xlsx_error)?;
+                }
+                serde_json::Value::String(s) => {
+                    ws.write_string(at, c, s).map_err(xlsx_error)?;
+                }
+                _ => {}
+            }
+        }
+    }
+    ws.set_freeze_panes(2, 3).map_err(xlsx_error)?;
+    wb.save_to_buffer().map_err(xlsx_error)
+}

@@ -545,6 +545,8 @@ async fn approved_values(
 pub(crate) struct EvalQuery {
     as_of: String,
     org_unit: Option<String>,
+    /// `json`(默认)或 `xlsx`(Excel 工作簿)。
+    format: Option<String>,
 }
 
 /// `GET /api/v1/evaluation?as_of=YYYY-MM[&org_unit=…]`: the rows of `anju eval
@@ -570,6 +572,9 @@ pub(crate) async fn evaluation(
     QueryParams(q): QueryParams<EvalQuery>,
 ) -> Result<Response, ApiError> {
     let gzip = accepts_gzip(&headers);
+    if !matches!(q.format.as_deref(), None | Some("json" | "xlsx")) {
+        return Err(invalid("format".into(), "应为 json 或 xlsx"));
+    }
     let (plan_file, plan_in_force) = state.plan_in_force();
     let plan = &*plan_in_force;
     let as_of = YearMonth::parse(&q.as_of).map_err(|e| invalid("as_of".into(), e))?;
@@ -596,7 +601,7 @@ pub(crate) async fn evaluation(
         only,
     };
     let filling = match state.cache.get(who.revision, &key).await {
-        Found::Body(answer) => return Ok(json_answer(answer, gzip)),
+        Found::Body(answer) => return answer_as(&q, answer, gzip, as_of),
         Found::Miss(f) => f,
     };
     let values = match &filling.values {
@@ -648,7 +653,47 @@ pub(crate) async fn evaluation(
         )
     })?;
     state.cache.put(filling, key, values, eval, answer.clone());
-    Ok(json_answer(answer, gzip))
+    answer_as(&q, answer, gzip, as_of)
+}
+
+/// The answer in the format asked for: JSON, or the same rows as a workbook.
+fn answer_as(
+    q: &EvalQuery,
+    answer: Answer,
+    gzip: bool,
+    as_of: YearMonth,
+) -> Result<Response, ApiError> {
+    use axum::http::{HeaderValue, header};
+    match q.format.as_deref() {
+        None | Some("json") => Ok(json_answer(answer, gzip)),
+        Some("xlsx") => {
+            let body: serde_json::Value = serde_json::from_slice(&answer.plain).map_err(|e| {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+            })?;
+            let rows = body["rows"].as_array().cloned().unwrap_or_default();
+            let bytes =
+                crate::sheets::evaluation_xlsx(&format!("评估结果(截至 {as_of})"), &rows)
+                    .map_err(|m| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m))?;
+            let mut response = bytes.into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                ),
+            );
+            if let Ok(v) =
+                HeaderValue::from_str(&format!("attachment; filename=\"evaluation-{as_of}.xlsx\""))
+            {
+                headers.insert(header::CONTENT_DISPOSITION, v);
+            }
+            Ok(response)
+        }
+        Some(other) => Err(invalid(
+            "format".into(),
+            format!("应为 json 或 xlsx,不是“{other}”"),
+        )),
+    }
 }
 
 /// Whether a request's `Accept-Encoding` takes gzip (and does not refuse it

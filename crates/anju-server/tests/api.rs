@@ -2253,6 +2253,53 @@ async fn a_filled_in_template_lands_as_values(backend: Backend) {
         (Some("填报"), Some(12), Some("value")),
         "{error}"
     );
+
+    // The evaluation as a workbook, for Excel and WPS.
+    let response = router(app.state.clone())
+        .oneshot(
+            Request::get("/api/v1/evaluation?as_of=2024-06&format=xlsx")
+                .header("authorization", format!("Bearer {taskforce}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let book = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    {
+        use std::io::Read;
+        let mut z = zip::ZipArchive::new(std::io::Cursor::new(book)).unwrap();
+        let mut strings = String::new();
+        z.by_name("xl/sharedStrings.xml")
+            .unwrap()
+            .read_to_string(&mut strings)
+            .unwrap();
+        for text in [
+            "评估结果(截至 2024-06)",
+            "指标名称",
+            "完成进度",
+            "硖石街道",
+            "既有住宅加装电梯累计数量",
+        ] {
+            assert!(strings.contains(text), "{text}");
+        }
+    }
+    assert_eq!(
+        app.with_token(
+            "GET",
+            "/api/v1/evaluation?as_of=2024-06&format=pdf",
+            &taskforce
+        )
+        .await
+        .0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
 }
 
 on_both_backends!(

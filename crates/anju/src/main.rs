@@ -62,6 +62,24 @@ enum Command {
         #[arg(long, env = "ANJU_DATABASE", default_value = "sqlite://anju.db")]
         database: String,
     },
+    /// 生成填报模板(.xlsx):该用户可为该单位填报的指标,上期数值供参考;填好后用 import 导入。
+    Template {
+        /// 以哪个用户的身份(按其角色与单位确定可填报的指标)。
+        #[arg(long = "as", value_name = "USER")]
+        user: String,
+        /// 单位(默认:该用户所属单位)。
+        #[arg(long)]
+        org: Option<String>,
+        /// 期间(如 2024-06)。
+        #[arg(long)]
+        period: String,
+        /// 输出文件。
+        #[arg(long)]
+        out: PathBuf,
+        /// 数据库地址。
+        #[arg(long, env = "ANJU_DATABASE", default_value = "sqlite://anju.db")]
+        database: String,
+    },
     /// 审计日志:核验哈希链(verify)。
     Audit {
         #[command(subcommand)]
@@ -244,11 +262,34 @@ fn import(file: &PathBuf, user: &str, submit: bool, database: &str) -> anyhow::R
                 .as_deref()
                 .and_then(|o| plan.orgs.resolve(o).ok()),
         };
-        let entries = match anju_core::entries::read_entries(&plan, &me, &name, &bytes) {
+        // An .xlsx is read as the values file its sheet holds; rows keep the sheet's numbers.
+        let sheet = if bytes.starts_with(b"PK\x03\x04") {
+            Some(anju_server::sheets::read_xlsx(&name, &bytes).map_err(|m| anyhow::anyhow!(m))?)
+        } else {
+            None
+        };
+        let text = sheet.as_ref().map_or(&bytes[..], |s| s.csv.as_bytes());
+        let entries = match anju_core::entries::read_entries(&plan, &me, &name, text) {
             Ok(e) => e,
             Err(errs) => {
                 for e in &errs.0 {
-                    eprintln!("{e}");
+                    match &sheet {
+                        Some(s) => {
+                            let row = usize::try_from(e.line)
+                                .ok()
+                                .and_then(|l| l.checked_sub(1))
+                                .and_then(|i| s.rows.get(i))
+                                .copied()
+                                .map_or(e.line, u64::from);
+                            let field = e
+                                .field
+                                .as_deref()
+                                .map(|f| format!(" {f}:"))
+                                .unwrap_or_default();
+                            eprintln!("{}:{}:第 {row} 行:{field} {}", e.file, s.sheet, e.message);
+                        }
+                        None => eprintln!("{e}"),
+                    }
                 }
                 eprintln!("文件有 {} 处错误,未导入任何数据。", errs.0.len());
                 return Err(anyhow::Error::new(Reported));
@@ -287,6 +328,72 @@ fn import(file: &PathBuf, user: &str, submit: bool, database: &str) -> anyhow::R
         "已导入 {stored} 条数据({})",
         if submit { "已报送" } else { "草稿" }
     );
+    Ok(())
+}
+
+/// `anju template --as USER --period P --out FILE`: the .xlsx a unit fills in.
+fn template(
+    user: &str,
+    org: Option<&str>,
+    period: &str,
+    out: &PathBuf,
+    database: &str,
+) -> anyhow::Result<()> {
+    let period = anju_core::period::Period::parse(period)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let bytes = rt.block_on(async {
+        let store = anju_store::Store::connect(database).await?;
+        let (_, plan) = plan_in_force(&store, None).await?;
+        let who = store
+            .user(user)
+            .await?
+            .filter(|u| !u.disabled)
+            .ok_or_else(|| anyhow::anyhow!("用户“{user}”不存在或已停用"))?;
+        let me = anju_core::access::Actor {
+            role: who.role,
+            org: who
+                .org_unit
+                .as_deref()
+                .and_then(|o| plan.orgs.resolve(o).ok()),
+        };
+        let unit = org
+            .or(who.org_unit.as_deref())
+            .ok_or_else(|| anyhow::anyhow!("请用 --org 指定单位"))?;
+        let org = plan
+            .orgs
+            .resolve(unit)
+            .ok()
+            .and_then(|o| plan.reporting_unit(o))
+            .ok_or_else(|| anyhow::anyhow!("“{unit}”不在本计划的填报范围内"))?;
+        if !(0..plan.indicators.len()).any(|ix| me.may_report(&plan, ix, org)) {
+            anyhow::bail!("用户 {user} 无权填报{}的数据", plan.orgs.get(org).name);
+        }
+        let end = period.end();
+        let prev = if end.month() == 1 {
+            anju_core::period::YearMonth::new(end.year() - 1, 12)
+        } else {
+            anju_core::period::YearMonth::new(end.year(), end.month() - 1)
+        };
+        let previous = match prev {
+            Some(m) => {
+                store
+                    .list(&anju_store::ValueFilter {
+                        state: Some(anju_core::workflow::State::Approved),
+                        org_unit: Some(plan.orgs.get(org).name.clone()),
+                        period: Some(anju_core::period::Period::month(m)),
+                        ..anju_store::ValueFilter::default()
+                    })
+                    .await?
+            }
+            None => Vec::new(),
+        };
+        anju_server::sheets::template(&plan, &me, org, period, &previous)
+            .map_err(|m| anyhow::anyhow!(m))
+    })?;
+    std::fs::write(out, &bytes).map_err(|e| anyhow::anyhow!("无法写入 {}:{e}", out.display()))?;
+    println!("已生成填报模板 {}", out.display());
     Ok(())
 }
 
@@ -443,6 +550,13 @@ fn main() -> ExitCode {
             submit,
             database,
         } => import(&file, &user, submit, &database),
+        Command::Template {
+            user,
+            org,
+            period,
+            out,
+            database,
+        } => template(&user, org.as_deref(), &period, &out, &database),
         Command::Serve {
             listen,
             database,

@@ -911,6 +911,53 @@ fn import_takes_a_file_whole_or_names_every_bad_row() {
             .iter()
             .all(|v| v.created_by == "xiashi" && v.state == anju_core::workflow::State::Submitted)
     );
+    // The template for the town, read back: nothing filled in, nothing to import.
+    let t = dir.join("模板.xlsx");
+    let out = anju(&[
+        "template",
+        "--as",
+        "xiashi",
+        "--period",
+        "2024-07",
+        "--out",
+        t.to_str().unwrap(),
+        "--database",
+        &url,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(std::fs::read(&t).unwrap().starts_with(b"PK\x03\x04"));
+    let out = anju(&[
+        "import",
+        t.to_str().unwrap(),
+        "--as",
+        "xiashi",
+        "--database",
+        &url,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("文件中没有数据"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let other = anju(&[
+        "template",
+        "--as",
+        "xiashi",
+        "--org",
+        "海洲街道",
+        "--period",
+        "2024-07",
+        "--out",
+        t.to_str().unwrap(),
+        "--database",
+        &url,
+    ]);
+    assert_eq!(other.status.code(), Some(1));
     let nobody = anju(&[
         "import",
         good.to_str().unwrap(),
