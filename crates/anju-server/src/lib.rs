@@ -210,6 +210,12 @@ impl ApiError {
         }
     }
 
+    /// The same error with another message.
+    pub fn with_message(mut self, message: impl Into<String>) -> ApiError {
+        self.message = message.into();
+        self
+    }
+
     /// The error of a file with bad rows: 422, every row named.
     pub fn bad_rows(errors: &[anju_core::input::InputError], sheet: Option<&str>) -> ApiError {
         let rows: Vec<serde_json::Value> = errors
@@ -405,6 +411,10 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/targets/adjustments/{id}/reject",
             post(targets::reject),
         )
+        .route(
+            "/api/v1/targets/decompositions",
+            get(targets::decompositions).post(targets::decompose),
+        )
         .fallback(|| async { ApiError::not_found("没有这个地址") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -462,7 +472,7 @@ async fn plan(State(state): State<AppState>) -> Result<Json<anju_core::view::Pla
         values::correct, values::evaluation, audit::list,
         publications::publish, publications::list, publications::one,
         targets::propose, targets::list, targets::approve, targets::reject,
-        imports::import, imports::template,
+        imports::import, imports::template, targets::decompose, targets::decompositions,
     ),
     modifiers(&BearerAuth),
 )]

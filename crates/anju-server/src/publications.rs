@@ -156,7 +156,8 @@ pub(crate) async fn publish(
     let values = ValueSet::build(plan, obs.observations, &["数据库".into()])
         .map_err(|e| ApiError::new(StatusCode::CONFLICT, "duplicate", e.to_string()))?;
     let adjustments = state.store.adjustments(Some("approved")).await?;
-    let (book, _) = anju_store::targets_in_force(plan, &adjustments, as_of);
+    let decompositions = state.store.decompositions().await?;
+    let (book, _) = anju_store::targets_in_force(plan, &decompositions, &adjustments, as_of);
     let eval = engine::evaluate(plan, &values, &book, as_of);
     let mut rows = Vec::with_capacity(1 << 16);
     rows.push(b'[');

@@ -336,3 +336,163 @@ pub(crate) async fn reject(
 ) -> Result<Json<AdjustmentOut>, ApiError> {
     decide(state, who, id, body, false).await
 }
+
+/// A stored decomposition, as listed.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct DecompositionOut {
+    id: i64,
+    name: String,
+    rows: i64,
+    sm3: String,
+    uploaded_by: String,
+    uploaded_at: String,
+}
+
+impl From<anju_store::Decomposition> for DecompositionOut {
+    fn from(d: anju_store::Decomposition) -> DecompositionOut {
+        DecompositionOut {
+            id: d.id,
+            name: d.name,
+            rows: d.rows,
+            sm3: d.sm3,
+            uploaded_by: d.uploaded_by,
+            uploaded_at: d.uploaded_at,
+        }
+    }
+}
+
+/// Decompositions in force, in upload order.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct DecompositionsOut {
+    decompositions: Vec<DecompositionOut>,
+}
+
+/// The form of a decomposition upload (for the API document).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct DecompositionForm {
+    /// 分解文件(CSV:indicator,org_unit,year,target 或 指标、单位、年份、目标)。
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// `POST /api/v1/targets/decompositions`: a decomposition file (the task
+/// force), checked against the plan and the files in force, and refused
+/// unless every sum adds up.
+#[utoipa::path(
+    post,
+    path = "/api/v1/targets/decompositions",
+    tag = "目标",
+    summary = "上传目标分解文件(专班):须与已生效的分解无重复,且各级合计相符",
+    request_body(content = DecompositionForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, body = DecompositionOut),
+        (status = 400, description = "表单有误", body = ErrorDoc),
+        (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
+        (status = 403, description = "无权", body = ErrorDoc),
+        (status = 422, description = "文件有错误的行,或合计不符,逐条列出", body = ErrorDoc)
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn decompose(
+    State(state): State<AppState>,
+    who: Authed,
+    form: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, ApiError> {
+    if who.user.role != Role::Taskforce {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "只有专班可以下达目标分解",
+        ));
+    }
+    let bad_form = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_form", m);
+    let mut form =
+        form.map_err(|e| bad_form(format!("须为 multipart/form-data 表单:{}", e.body_text())))?;
+    let mut file = None;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| bad_form(format!("表单有误:{}", e.body_text())))?
+    {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("分解文件").to_string();
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| bad_form(format!("无法读取文件:{}", e.body_text())))?;
+            file = Some((name, bytes.to_vec()));
+        }
+    }
+    let (name, bytes) = file.ok_or_else(|| bad_form("缺少 file 字段".into()))?;
+    let text = anju_core::input::decode(&bytes)
+        .map_err(|m| invalid("file", m))?
+        .into_owned();
+    let plan_arc = state.plan();
+    let plan = &*plan_arc;
+    let rows = anju_core::input::read_targets(plan, &name, text.as_bytes(), 1)
+        .map_err(|e| ApiError::bad_rows(&e.0, None))?;
+    if rows.is_empty() {
+        return Err(invalid("file", "文件中没有目标"));
+    }
+    // With the files in force: no cell twice, and every sum adds up.
+    let in_force = state.store.decompositions().await?;
+    let mut book = anju_core::targets::TargetBook::from_plan(plan);
+    let left_out = anju_store::apply_decompositions(&mut book, plan, &in_force);
+    for l in &left_out {
+        eprintln!("anju-server: {l}");
+    }
+    book.decompose(plan, &name, &rows)
+        .map_err(|e| ApiError::bad_rows(&e.0, None))?;
+    let sums = book.check_sums(plan);
+    if !sums.is_empty() {
+        let errors: Vec<anju_core::input::InputError> = sums
+            .iter()
+            .map(|w| anju_core::input::InputError {
+                file: name.clone(),
+                line: w.source.map_or(0, |s| u64::from(s.line)),
+                field: Some("target".into()),
+                message: format!("指标 {}:{}", w.indicator, w.message),
+            })
+            .collect();
+        let mut error = ApiError::bad_rows(&errors, None);
+        error = error.with_message(format!(
+            "分解后有 {} 处合计不符或分解不全,未下达",
+            errors.len()
+        ));
+        return Err(error);
+    }
+    let kept = state
+        .store
+        .add_decomposition(
+            &name,
+            &text,
+            i64::try_from(rows.len()).unwrap_or(i64::MAX),
+            &who.user.name,
+            &crate::now(&state).stamp,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(DecompositionOut::from(kept))).into_response())
+}
+
+/// `GET /api/v1/targets/decompositions`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/targets/decompositions",
+    tag = "目标",
+    summary = "已下达的目标分解文件",
+    responses(
+        (status = 200, body = DecompositionsOut),
+        (status = 401, description = "未登录或登录已失效", body = ErrorDoc)
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn decompositions(
+    State(state): State<AppState>,
+    _who: Authed,
+) -> Result<Json<DecompositionsOut>, ApiError> {
+    let all = state.store.decompositions().await?;
+    Ok(Json(DecompositionsOut {
+        decompositions: all.into_iter().map(DecompositionOut::from).collect(),
+    }))
+}

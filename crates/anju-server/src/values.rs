@@ -611,16 +611,20 @@ pub(crate) async fn evaluation(
     // Evaluating and writing is CPU work: off the async threads.
     let kept_eval = filling.eval.clone();
     // The targets in force as of the month: approved adjustments due by then.
-    let adjustments = if kept_eval.is_none() {
-        state.store.adjustments(Some("approved")).await?
+    let (decompositions, adjustments) = if kept_eval.is_none() {
+        (
+            state.store.decompositions().await?,
+            state.store.adjustments(Some("approved")).await?,
+        )
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     let (plan, values_for) = (plan_in_force.clone(), values.clone());
     let (eval, answer) = tokio::task::spawn_blocking(move || {
         let plan = &*plan;
         let eval = kept_eval.unwrap_or_else(|| {
-            let (book, left_out) = anju_store::targets_in_force(plan, &adjustments, as_of);
+            let (book, left_out) =
+                anju_store::targets_in_force(plan, &decompositions, &adjustments, as_of);
             for l in &left_out {
                 eprintln!("anju-server: {l}");
             }

@@ -736,6 +736,8 @@ async fn the_permission_matrix(backend: Backend) {
         ("GET", "/api/v1/audit"),
         ("POST", "/api/v1/publications"),
         ("POST", "/api/v1/imports"),
+        ("POST", "/api/v1/targets/decompositions"),
+        ("GET", "/api/v1/targets/decompositions"),
         ("GET", "/api/v1/targets/adjustments"),
         ("POST", "/api/v1/targets/adjustments"),
         ("POST", "/api/v1/targets/adjustments/1/approve"),
@@ -2302,6 +2304,89 @@ async fn a_filled_in_template_lands_as_values(backend: Backend) {
     );
 }
 
+/// A decomposition of the city's targets to the towns: refused unless it
+/// adds up, then in force for every evaluation.
+async fn a_decomposition_is_checked_then_in_force(backend: Backend) {
+    use anju_core::access::Role;
+    let app = TestApp::new(&backend, "decompose").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let taskforce = app
+        .token("zhuanban", Role::Taskforce, Some("市住建局"))
+        .await;
+    let sample = include_str!("../../../examples/haining-targets-sample.csv");
+    let send = |token: String, name: &'static str, text: String| {
+        let app = &app;
+        async move {
+            let (ct, body) = form(name, text.as_bytes(), &[]);
+            let request = Request::post("/api/v1/targets/decompositions")
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", ct)
+                .body(Body::from(body))
+                .unwrap();
+            let (status, _, body) = app.send(request).await;
+            (status, body)
+        }
+    };
+    assert_eq!(
+        send(town.clone(), "分解.csv", sample.to_string()).await.0,
+        StatusCode::FORBIDDEN
+    );
+    // One town's figure changed: the towns no longer add up to the city.
+    let broken = sample.replacen("2,硖石街道,2022,0.1303", "2,硖石街道,2022,0.2303", 1);
+    assert_ne!(broken, sample);
+    let (status, error) = send(taskforce.clone(), "分解.csv", broken).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("合计不符"),
+        "{error}"
+    );
+    assert!(!error["error"]["rows"].as_array().unwrap().is_empty());
+    let (_, listed) = app
+        .with_token("GET", "/api/v1/targets/decompositions", &taskforce)
+        .await;
+    assert_eq!(
+        listed["decompositions"],
+        serde_json::json!([]),
+        "nothing kept"
+    );
+
+    let (status, kept) = send(taskforce.clone(), "分解.csv", sample.to_string()).await;
+    assert_eq!(status, StatusCode::CREATED, "{kept}");
+    assert_eq!(
+        kept["rows"].as_u64(),
+        Some(sample.lines().count() as u64 - 1)
+    );
+    let (_, body) = app
+        .with_token(
+            "GET",
+            "/api/v1/evaluation?as_of=2024-06&org_unit=硖石街道",
+            &town,
+        )
+        .await;
+    let row = body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["indicator"] == 2)
+        .unwrap()
+        .clone();
+    assert_eq!(row["target_origin"], "decomposed", "{row}");
+    // The same cells again: refused, naming the rows.
+    let (status, error) = send(taskforce.clone(), "again.csv", sample.to_string()).await;
+    assert_eq!(
+        (status, error["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_rows")),
+        "{error}"
+    );
+    let (_, audit) = app
+        .with_token("GET", "/api/v1/audit?action=target.decompose", &taskforce)
+        .await;
+    assert_eq!(audit["entries"].as_array().unwrap().len(), 1);
+}
+
 on_both_backends!(
     health_says_backend_and_plan,
     the_plan_is_public_with_its_figures,
@@ -2325,4 +2410,5 @@ on_both_backends!(
     a_target_adjustment_counts_from_its_effective_month,
     a_file_is_imported_whole_or_not_at_all,
     a_filled_in_template_lands_as_values,
+    a_decomposition_is_checked_then_in_force,
 );

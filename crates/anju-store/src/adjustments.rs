@@ -102,17 +102,20 @@ fn json(a: &Adjustment) -> serde_json::Value {
     })
 }
 
-/// The targets in force as of a month: the plan's, with the approved
+/// The targets in force as of a month: the plan's, decomposed by the stored
+/// files, with the approved
 /// adjustments whose effective month has come (in order of that month, then
 /// of approval). Adjustments the plan cannot take (a unit it no longer has)
 /// are left out and named.
 pub fn targets_in_force(
     plan: &Plan,
+    decompositions: &[Decomposition],
     adjustments: &[Adjustment],
     as_of: YearMonth,
 ) -> (TargetBook, Vec<String>) {
     let mut book = TargetBook::from_plan(plan);
-    let left_out = apply_adjustments(&mut book, plan, adjustments, as_of);
+    let mut left_out = apply_decompositions(&mut book, plan, decompositions);
+    left_out.extend(apply_adjustments(&mut book, plan, adjustments, as_of));
     (book, left_out)
 }
 
@@ -159,7 +162,137 @@ pub fn apply_adjustments(
     left_out
 }
 
+/// A decomposition file as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decomposition {
+    /// Its id (upload order).
+    pub id: i64,
+    /// The file's name.
+    pub name: String,
+    /// SM3 of the text.
+    pub sm3: String,
+    /// The text (UTF-8).
+    pub text: String,
+    /// How many target rows it has.
+    pub rows: i64,
+    /// Who uploaded it.
+    pub uploaded_by: String,
+    /// When.
+    pub uploaded_at: String,
+}
+
+/// Applies the stored decomposition files to a book, in upload order (each
+/// was checked when uploaded; one the plan no longer takes is left out and
+/// named).
+pub fn apply_decompositions(
+    book: &mut TargetBook,
+    plan: &Plan,
+    files: &[Decomposition],
+) -> Vec<String> {
+    let mut left_out = Vec::new();
+    for f in files {
+        let name = format!("{}(第 {} 份分解)", f.name, f.id);
+        let applied = anju_core::input::read_targets(plan, &name, f.text.as_bytes(), 1)
+            .and_then(|rows| book.decompose(plan, &name, &rows));
+        if let Err(e) = applied {
+            left_out.push(format!(
+                "{name}:{},未计入",
+                e.0.first().map(ToString::to_string).unwrap_or_default()
+            ));
+        }
+    }
+    left_out
+}
+
 impl Store {
+    /// Keeps a decomposition file (checked by the caller) and raises the
+    /// revision: evaluations change with it.
+    pub async fn add_decomposition(
+        &self,
+        name: &str,
+        text: &str,
+        rows: i64,
+        by: &str,
+        now: &str,
+    ) -> Result<Decomposition, StoreError> {
+        crate::plain_text("name", name)?;
+        crate::plain_text("file", text)?;
+        crate::plain_text("by", by)?;
+        let sm3 = crate::plans::plan_hash(text);
+        on_pool!(self, |pool, pg| {
+            let mut tx = if pg {
+                pool.begin().await?
+            } else {
+                pool.begin_with("BEGIN IMMEDIATE").await?
+            };
+            let row = sqlx::query(sql(
+                "INSERT INTO decompositions (name, sm3, text, rows, uploaded_by, uploaded_at) VALUES (?, ?, ?, ?, ?, ?) \
+                 RETURNING id, name, sm3, text, rows, uploaded_by, uploaded_at",
+                pg,
+            ))
+            .bind(name)
+            .bind(&sm3)
+            .bind(text)
+            .bind(rows)
+            .bind(by)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            let d = Decomposition {
+                id: row.try_get("id")?,
+                name: row.try_get("name")?,
+                sm3: row.try_get("sm3")?,
+                text: row.try_get("text")?,
+                rows: row.try_get("rows")?,
+                uploaded_by: row.try_get("uploaded_by")?,
+                uploaded_at: row.try_get("uploaded_at")?,
+            };
+            crate::values::bump(&mut tx, pg, &[], &[]).await?;
+            crate::audit::append(
+                &mut tx,
+                pg,
+                crate::audit::Change {
+                    at: now,
+                    actor: by,
+                    action: "target.decompose",
+                    subject: format!("decomposition {}", d.id),
+                    before: None,
+                    after: Some(
+                        serde_json::json!({ "name": d.name, "sm3": d.sm3, "rows": d.rows }),
+                    ),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(d)
+        })
+    }
+
+    /// Every decomposition file, in upload order.
+    pub async fn decompositions(&self) -> Result<Vec<Decomposition>, StoreError> {
+        on_pool!(self, |pool, pg| {
+            let rows = sqlx::query(sql(
+                "SELECT id, name, sm3, text, rows, uploaded_by, uploaded_at FROM decompositions ORDER BY id",
+                pg,
+            ))
+            .fetch_all(pool)
+            .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in &rows {
+                out.push(Decomposition {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    sm3: row.try_get("sm3")?,
+                    text: row.try_get("text")?,
+                    rows: row.try_get("rows")?,
+                    uploaded_by: row.try_get("uploaded_by")?,
+                    uploaded_at: row.try_get("uploaded_at")?,
+                });
+            }
+            Ok(out)
+        })
+    }
+
     /// Proposes an adjustment (checked by the caller against the plan).
     pub async fn propose_adjustment(
         &self,

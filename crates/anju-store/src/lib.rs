@@ -28,7 +28,10 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use adjustments::{Adjustment, NewAdjustment, apply_adjustments, targets_in_force};
+pub use adjustments::{
+    Adjustment, Decomposition, NewAdjustment, apply_adjustments, apply_decompositions,
+    targets_in_force,
+};
 pub use audit::{AuditCheck, AuditEntry, AuditFilter, GENESIS};
 pub use plans::{PlanFile, plan_hash};
 pub use publications::{NewPublication, Publication};

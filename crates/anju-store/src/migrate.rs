@@ -44,6 +44,10 @@ const SQLITE: Migrations = &[
         "0009_target_adjustments",
         include_str!("../migrations/sqlite/0009_target_adjustments.sql"),
     ),
+    (
+        "0010_decompositions",
+        include_str!("../migrations/sqlite/0010_decompositions.sql"),
+    ),
 ];
 const POSTGRES: Migrations = &[
     (
@@ -81,6 +85,10 @@ const POSTGRES: Migrations = &[
     (
         "0009_target_adjustments",
         include_str!("../migrations/postgres/0009_target_adjustments.sql"),
+    ),
+    (
+        "0010_decompositions",
+        include_str!("../migrations/postgres/0010_decompositions.sql"),
     ),
 ];
 

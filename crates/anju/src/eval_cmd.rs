@@ -235,6 +235,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     // Approved target adjustments in the database (applied after the
     // decomposition files).
     let mut stored_adjustments = Vec::new();
+    let mut stored_decompositions = Vec::new();
     if let Some(url) = &args.database {
         // Only approved figures count (DESIGN.md); the record id stands for the line.
         let index = u16::try_from(files.len()).map_err(|_| anyhow::anyhow!("数据文件过多"))?;
@@ -246,9 +247,10 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             let store = anju_store::Store::connect(url).await?;
             let approved = store.approved().await?;
             let adjustments = store.adjustments(Some("approved")).await?;
-            Ok::<_, anju_store::StoreError>((approved, adjustments))
+            let decompositions = store.decompositions().await?;
+            Ok::<_, anju_store::StoreError>((approved, (adjustments, decompositions)))
         })?;
-        stored_adjustments = adjustments;
+        (stored_adjustments, stored_decompositions) = adjustments;
         let obs = anju_store::observations(&plan, &approved, index);
         for e in &obs.skipped {
             eprintln!("警告:{e}(不在计划内,未计入)");
@@ -272,6 +274,10 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     timings.lap("group");
     // Targets.
     let mut book = TargetBook::from_plan(&plan);
+    // The decompositions kept in the database first, then the files given.
+    for l in anju_store::apply_decompositions(&mut book, &plan, &stored_decompositions) {
+        eprintln!("警告:{l}");
+    }
     let mut warnings: Vec<Warning> = Vec::new();
     for path in &args.targets {
         let name = path.display().to_string();
