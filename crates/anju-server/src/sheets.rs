@@ -245,13 +245,24 @@ pub fn read_xlsx(name: &str, bytes: &[u8]) -> Result<SheetText, String> {
         .ok_or_else(|| {
             format!("{name}:工作表“{sheet}”的前 20 行中找不到表头(须有 指标、单位、期间 列)")
         })?;
+    // A header over two rows (cells merged down, or a group over 分子 and
+    // 分母): the lower row names a column where it has text, the upper row
+    // where the lower is empty.
     let mut header: Vec<String> = rows[header_at].clone();
-    if header_at > 0 {
-        for (c, h) in header.iter_mut().enumerate() {
-            if h.is_empty() {
-                *h = rows[header_at - 1].get(c).cloned().unwrap_or_default();
+    let mut header_at = header_at;
+    while let Some(next) = rows.get(header_at + 1) {
+        let names_a_column = next.iter().any(|c| known(c).is_some());
+        let first_is_code = next.first().is_some_and(|c| c.parse::<f64>().is_ok());
+        if !names_a_column || first_is_code {
+            break;
+        }
+        header.resize(header.len().max(next.len()), String::new());
+        for (c, cell) in next.iter().enumerate() {
+            if !cell.is_empty() {
+                header[c] = cell.clone();
             }
         }
+        header_at += 1;
     }
     let mut csv = String::new();
     let mut line_rows = Vec::new();
@@ -329,4 +340,54 @@ pub fn evaluation_xlsx(title: &str, rows: &[serde_json::Value]) -> Result<Vec<u8
     }
     ws.set_freeze_panes(2, 3).map_err(xlsx_error)?;
     wb.save_to_buffer().map_err(xlsx_error)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A sheet as people make them: a merged title, a note, a blank row, a
+    /// header over two rows (指标/单位/期间 merged down, 分子 and 分母 under a
+    /// merged 比率), numbers as numbers, a blank row among the data.
+    #[test]
+    fn a_hand_made_sheet_reads_as_a_values_file() {
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        let f = Format::new();
+        ws.merge_range(0, 0, 0, 5, "海宁市住房指标 2024年6月", &f)
+            .unwrap();
+        ws.write_string(1, 0, "填报说明:……").unwrap();
+        for (c, h) in ["指标", "单位", "期间", "数值"].iter().enumerate() {
+            ws.merge_range(3, c as u16, 4, c as u16, h, &f).unwrap();
+        }
+        ws.merge_range(3, 4, 3, 5, "比率", &f).unwrap();
+        ws.write_string(4, 4, "分子").unwrap();
+        ws.write_string(4, 5, "分母").unwrap();
+        ws.write_number(5, 0, 8.0).unwrap();
+        ws.write_string(5, 1, "硖石街道").unwrap();
+        ws.write_string(5, 2, "2024-06").unwrap();
+        ws.write_number(5, 3, 0.1 + 0.2).unwrap();
+        ws.write_number(7, 0, 6.0).unwrap();
+        ws.write_string(7, 1, "硖石街道").unwrap();
+        ws.write_string(7, 2, "2024-06").unwrap();
+        ws.write_number(7, 4, 45.0).unwrap();
+        ws.write_number(7, 5, 50.0).unwrap();
+        let bytes = wb.save_to_buffer().unwrap();
+        let text = read_xlsx("手工表.xlsx", &bytes).unwrap();
+        assert_eq!(text.sheet, "Sheet1");
+        let lines: Vec<&str> = text.csv.lines().collect();
+        assert_eq!(lines[0], "指标,单位,期间,数值,分子,分母");
+        assert_eq!(lines[1], "8,硖石街道,2024-06,0.30000000000000004,,");
+        assert_eq!(lines[3], "6,硖石街道,2024-06,,45,50");
+        // Excel's own row numbers: the header is row 5, the figures rows 6 and 8.
+        assert_eq!((text.rows[0], text.rows[1], text.rows[3]), (5, 6, 8));
+    }
+
+    #[test]
+    fn excel_dates_are_read_as_dates() {
+        assert_eq!(civil_from_days(0), "1970-01-01");
+        // 2024-06-01 is Excel's day 45444.
+        assert_eq!(civil_from_days(45444 - 25569), "2024-06-01");
+    }
 }

@@ -386,7 +386,7 @@ fn num(v: &Option<anju_core::view::Num>) -> String {
     v.map(|n| n.0.normalize().to_string()).unwrap_or_default()
 }
 
-const CSV_HEADER: [&str; 22] = [
+const CSV_HEADER: [&str; 24] = [
     "indicator",
     "indicator_name",
     "unit",
@@ -399,6 +399,8 @@ const CSV_HEADER: [&str; 22] = [
     "target",
     "comparator",
     "target_origin",
+    "original_target",
+    "original_comparator",
     "start",
     "start_origin",
     "expected",
@@ -431,6 +433,8 @@ fn write_csv(out: &mut impl Write, plan: &Plan, eval: &Evaluation) -> anyhow::Re
             num(&v.target),
             opt(v.comparator),
             opt(v.target_origin),
+            num(&v.original_target),
+            opt(v.original_comparator),
             num(&v.start),
             opt(v.start_origin),
             num(&v.expected),
@@ -483,10 +487,18 @@ fn write_table(
         for r in chunk {
             let v = RowView::new(plan, eval, r);
             let depth = depth(plan, r.org);
-            let target = match (v.comparator, &v.target) {
+            let mut target = match (v.comparator, &v.target) {
                 (Some(">"), Some(t)) => format!(">{}", t.0.normalize()),
                 (_, t) => num(t),
             };
+            // An adjusted target shows its original beside it.
+            if let Some(o) = &v.original_target {
+                let was = match v.original_comparator {
+                    Some(">") => format!(">{}", o.0.normalize()),
+                    _ => num(&v.original_target),
+                };
+                target = format!("{target}(原{was})");
+            }
             let completion = v
                 .completion
                 .map(|p| {

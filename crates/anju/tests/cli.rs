@@ -561,6 +561,62 @@ fn eval_reads_the_approved_figures_of_a_database() {
     let rows = rows.as_array().unwrap();
     assert_eq!(row(rows, 8, "海宁市")["indicator_name"], "加装电梯(修订)");
     assert_eq!(num(&row(rows, 8, "海宁市")["actual"]), "7");
+    // An approved target adjustment counts, its original shown beside it.
+    rt.block_on(async {
+        let store = Store::connect(&url).await.unwrap();
+        let a = store
+            .propose_adjustment(
+                &anju_store::NewAdjustment {
+                    indicator: 6,
+                    org_unit: "海宁市",
+                    year: 2024,
+                    target: rust_decimal::Decimal::from(80),
+                    comparator: ">=",
+                    effective: "2024-01",
+                    reason: "政策评估后调整",
+                },
+                "zhuanban",
+                "2024-07-02T09:00:00+08:00",
+            )
+            .await
+            .unwrap();
+        store
+            .decide_adjustment(a.id, true, None, "zuzhang", "2024-07-02T10:00:00+08:00")
+            .await
+            .unwrap();
+    });
+    let csv = anju(&[
+        "eval",
+        "--database",
+        &url,
+        "--as-of",
+        "2024-06",
+        "--format",
+        "csv",
+    ]);
+    let text = String::from_utf8_lossy(&csv.stdout);
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .contains("target_origin,original_target,original_comparator")
+    );
+    assert!(
+        text.lines().any(|l| l.starts_with("6,")
+            && l.contains(",海宁市,")
+            && l.contains(",80,>=,adjusted,87,>=,")),
+        "{text}"
+    );
+    let table = anju(&[
+        "eval",
+        "--database",
+        &url,
+        "--as-of",
+        "2024-06",
+        "--format",
+        "table",
+    ]);
+    assert!(String::from_utf8_lossy(&table.stdout).contains("80(原87)"));
     // Without --data or --database there is nothing to evaluate.
     let none = anju(&["eval", "--as-of", "2024-06"]);
     assert_eq!(none.status.code(), Some(2));
