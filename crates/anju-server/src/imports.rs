@@ -110,7 +110,16 @@ pub(crate) async fn import(
     }
     // An .xlsx (a zip) is read as the values file its sheet holds.
     let sheet = if bytes.starts_with(b"PK\x03\x04") {
-        let text = crate::sheets::read_xlsx(&name, &bytes)
+        let (n, b) = (name.clone(), bytes.clone());
+        let text = tokio::task::spawn_blocking(move || crate::sheets::read_xlsx(&n, &b))
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "服务器内部错误,请稍后重试",
+                )
+            })?
             .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_file", m))?;
         Some(text)
     } else {
@@ -173,7 +182,16 @@ pub(crate) async fn import(
                 None,
                 plan.settings.report_deadline_day,
             )
-            .await?;
+            .await
+            .map_err(|e| {
+                let e = ApiError::from(e);
+                let message = format!(
+                    "{} 条数据已存为草稿,但报送未成功:{}",
+                    ids.len(),
+                    e.message()
+                );
+                e.with_message(message)
+            })?;
     }
     Ok((
         StatusCode::CREATED,

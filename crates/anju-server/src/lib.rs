@@ -210,6 +210,11 @@ impl ApiError {
         }
     }
 
+    /// Its message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     /// The same error with another message.
     pub fn with_message(mut self, message: impl Into<String>) -> ApiError {
         self.message = message.into();

@@ -44,7 +44,6 @@ pub(crate) struct PublicationHead {
     as_of: String,
     version: i64,
     reason: Option<String>,
-    published_by: String,
     published_at: String,
     /// 发布时审计日志末条的 SM3 哈希(公开锚定审计日志)。
     audit_hash: String,
@@ -56,7 +55,6 @@ impl From<&Publication> for PublicationHead {
             as_of: p.as_of.clone(),
             version: p.version,
             reason: p.reason.clone(),
-            published_by: p.published_by.clone(),
             published_at: p.published_at.clone(),
             audit_hash: p.audit_hash.clone(),
         }
@@ -76,12 +74,13 @@ pub(crate) struct PublicationDoc {
     as_of: String,
     version: i64,
     reason: Option<String>,
-    published_by: String,
     published_at: String,
     revision: i64,
     audit_hash: String,
     rows: Vec<anju_core::view::RowView<'static>>,
-    values: Vec<ValueOut>,
+    /// 背后的已审核数据(不含填报人、审核人的登录名)。
+    #[schema(value_type = Vec<Object>)]
+    values: Vec<serde_json::Value>,
     /// 上次发布以来审核通过的更正。
     #[schema(value_type = Vec<Object>)]
     corrections: Vec<serde_json::Value>,
@@ -93,11 +92,10 @@ fn body_of(p: &Publication) -> Response {
     let s = |t: &str| serde_json::Value::String(t.to_string()).to_string();
     let reason = p.reason.as_deref().map_or_else(|| "null".to_string(), s);
     let body = format!(
-        "{{\"as_of\":{},\"version\":{},\"reason\":{},\"published_by\":{},\"published_at\":{},\"revision\":{},\"audit_hash\":{},\"rows\":{},\"values\":{},\"corrections\":{}}}",
+        "{{\"as_of\":{},\"version\":{},\"reason\":{},\"published_at\":{},\"revision\":{},\"audit_hash\":{},\"rows\":{},\"values\":{},\"corrections\":{}}}",
         s(&p.as_of),
         p.version,
         reason,
-        s(&p.published_by),
         s(&p.published_at),
         p.revision,
         s(&p.audit_hash),
@@ -176,6 +174,18 @@ pub(crate) async fn publish(
             Period::parse(&v.period).is_ok_and(|p| p.end() <= as_of && p.year() >= as_of.year() - 1)
         })
         .map(ValueOut::from)
+        .collect();
+    // Public: the figures without the login names of who entered or approved them.
+    let behind: Vec<serde_json::Value> = behind
+        .iter()
+        .filter_map(|v| serde_json::to_value(v).ok())
+        .map(|mut v| {
+            if let Some(o) = v.as_object_mut() {
+                o.remove("created_by");
+                o.remove("decided_by");
+            }
+            v
+        })
         .collect();
     let values_json = serde_json::to_string(&behind)
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;

@@ -16,6 +16,13 @@ use rust_xlsxwriter::{
     DataValidation, DataValidationRule, Format, FormatAlign, FormatBorder, Workbook, XlsxError,
 };
 
+/// The most rows, columns and filled cells an imported sheet may have.
+const MAX_ROWS: usize = 100_000;
+const MAX_COLUMNS: usize = 64;
+const MAX_CELLS: usize = 1_000_000;
+/// The most a workbook may expand to (a zip's stated sizes, checked first).
+const MAX_EXPANDED: u64 = 256 << 20;
+
 /// The name of the sheet a template writes and an import looks for first.
 pub const SHEET: &str = "填报";
 
@@ -34,6 +41,7 @@ const TEMPLATE_HEAD: [&str; 10] = [
 ];
 
 /// A sheet read as a values file.
+#[derive(Debug)]
 pub struct SheetText {
     /// The sheet's name.
     pub sheet: String,
@@ -167,8 +175,13 @@ fn header_key(s: &str) -> String {
 fn cell_text(cell: &calamine::Data) -> String {
     use calamine::Data;
     match cell {
-        Data::Empty | Data::Error(_) => String::new(),
-        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.trim().to_string(),
+        Data::Empty => String::new(),
+        // An error cell (#DIV/0!, #N/A) is not a figure: its text makes the row refused.
+        Data::Error(e) => format!("#{e:?}"),
+        // A line break in a cell (Alt+Enter) would break the row in two.
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => {
+            s.replace(['\r', '\n'], " ").trim().to_string()
+        }
         Data::Int(i) => i.to_string(),
         Data::Float(f) => Decimal::from_str(&f.to_string())
             .map(|d| d.normalize().to_string())
@@ -176,8 +189,12 @@ fn cell_text(cell: &calamine::Data) -> String {
         Data::Bool(b) => b.to_string(),
         Data::DateTime(d) => {
             // Days since 1899-12-30 (Excel's day 0, leap bug included after 1900-02).
-            let days = d.as_f64().floor() as i64;
-            civil_from_days(days - 25569)
+            let days = d.as_f64();
+            if (0.0..3_000_000.0).contains(&days) {
+                civil_from_days(days.floor() as i64 - 25569)
+            } else {
+                format!("{days}")
+            }
         }
     }
 }
@@ -211,6 +228,25 @@ fn csv_field(out: &mut String, s: &str) {
 /// the cell above it.
 pub fn read_xlsx(name: &str, bytes: &[u8]) -> Result<SheetText, String> {
     use calamine::Reader;
+    // A small file must not expand to gigabytes (a zip bomb): check the
+    // sizes the archive states before anything is decompressed.
+    {
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+            .map_err(|e| format!("{name}:不是有效的 .xlsx 文件({e})"))?;
+        let mut total = 0u64;
+        for k in 0..zip.len() {
+            let entry = zip
+                .by_index_raw(k)
+                .map_err(|e| format!("{name}:不是有效的 .xlsx 文件({e})"))?;
+            total = total.saturating_add(entry.size());
+        }
+        if total > MAX_EXPANDED {
+            return Err(format!(
+                "{name}:文件解压后超过 {} MiB,不予读取",
+                MAX_EXPANDED >> 20
+            ));
+        }
+    }
     let mut book: calamine::Xlsx<_> =
         calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec()))
             .map_err(|e| format!("{name}:不是有效的 .xlsx 文件({e})"))?;
@@ -221,14 +257,46 @@ pub fn read_xlsx(name: &str, bytes: &[u8]) -> Result<SheetText, String> {
         .or_else(|| names.first())
         .cloned()
         .ok_or_else(|| format!("{name}:文件中没有工作表"))?;
-    let range = book
-        .worksheet_range(&sheet)
+    // Cells one by one, within bounds: a sheet's stated extent (or a cell
+    // at XFD1048576) must not make us allocate its whole rectangle.
+    let mut reader = book
+        .worksheet_cells_reader(&sheet)
         .map_err(|e| format!("{name}:无法读取工作表“{sheet}”({e})"))?;
-    let first_row = range.start().map_or(0, |(r, _)| r);
-    let rows: Vec<Vec<String>> = range
-        .rows()
-        .map(|r| r.iter().map(cell_text).collect())
-        .collect();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut cells = 0usize;
+    while let Some(cell) = reader
+        .next_cell()
+        .map_err(|e| format!("{name}:无法读取工作表“{sheet}”({e})"))?
+    {
+        let (r, c) = cell.get_position();
+        let (r, c) = (r as usize, c as usize);
+        if c >= MAX_COLUMNS {
+            continue;
+        }
+        let text = cell_text(&calamine::Data::from(cell.get_value().clone()));
+        if text.is_empty() {
+            continue;
+        }
+        if r >= MAX_ROWS {
+            return Err(format!(
+                "{name}:工作表“{sheet}”超过 {MAX_ROWS} 行,请分成几份导入"
+            ));
+        }
+        cells += 1;
+        if cells > MAX_CELLS {
+            return Err(format!(
+                "{name}:工作表“{sheet}”的单元格过多(超过 {MAX_CELLS} 个)"
+            ));
+        }
+        if rows.len() <= r {
+            rows.resize(r + 1, Vec::new());
+        }
+        if rows[r].len() <= c {
+            rows[r].resize(c + 1, String::new());
+        }
+        rows[r][c] = text;
+    }
+    let first_row = 0u32;
     let known = |s: &str| {
         let k = header_key(s);
         VALUE_COLUMNS
@@ -278,8 +346,14 @@ pub fn read_xlsx(name: &str, bytes: &[u8]) -> Result<SheetText, String> {
     };
     let row_no = |k: usize| first_row + u32::try_from(k).unwrap_or(u32::MAX - first_row) + 1;
     push_row(&header, row_no(header_at), &mut csv);
+    // Rows hold only their filled cells: pad them to the header's width.
+    let width = header.len();
     for (k, r) in rows.iter().enumerate().skip(header_at + 1) {
-        push_row(r, row_no(k), &mut csv);
+        let mut r = r.clone();
+        if r.len() < width {
+            r.resize(width, String::new());
+        }
+        push_row(&r, row_no(k), &mut csv);
     }
     Ok(SheetText {
         sheet,
@@ -382,6 +456,34 @@ mod tests {
         assert_eq!(lines[3], "6,硖石街道,2024-06,,45,50");
         // Excel's own row numbers: the header is row 5, the figures rows 6 and 8.
         assert_eq!((text.rows[0], text.rows[1], text.rows[3]), (5, 6, 8));
+    }
+
+    /// A cell far out (XFD1048576) does not make the reader allocate the
+    /// whole rectangle; a line break in a cell does not split its row.
+    #[test]
+    fn far_cells_and_line_breaks() {
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        for (c, h) in ["指标", "单位", "期间", "数值"].iter().enumerate() {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        ws.write_number(1, 0, 8.0).unwrap();
+        ws.write_string(1, 1, "硖石\n街道").unwrap();
+        ws.write_string(1, 2, "2024-06").unwrap();
+        ws.write_number(1, 3, 7.0).unwrap();
+        ws.write_string(1_048_575, 16_383, "far away").unwrap();
+        let bytes = wb.save_to_buffer().unwrap();
+        let text = read_xlsx("far.xlsx", &bytes).unwrap();
+        assert_eq!(text.csv.lines().nth(1), Some("8,硖石 街道,2024-06,7"));
+        // A figure at the last row is refused as too many rows, not read.
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        for (c, h) in ["指标", "单位", "期间", "数值"].iter().enumerate() {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        ws.write_number(1_048_575, 0, 8.0).unwrap();
+        let err = read_xlsx("deep.xlsx", &wb.save_to_buffer().unwrap()).unwrap_err();
+        assert!(err.contains("行"), "{err}");
     }
 
     #[test]

@@ -180,8 +180,11 @@ pub(crate) async fn propose(
     if !(plan.meta.first_year..=plan.meta.last_year).contains(&effective.year()) {
         return Err(invalid("effective", "不在计划年度之内"));
     }
-    // The cell must have a target to adjust (the book says why not).
+    // The cell must have a target to adjust — the plan's, an inherited one or
+    // a decomposition's in force (the book says why not).
     let mut book = anju_core::targets::TargetBook::from_plan(plan);
+    let decompositions = state.store.decompositions().await?;
+    anju_store::apply_decompositions(&mut book, plan, &decompositions);
     book.adjust(
         plan,
         ix,
@@ -417,10 +420,17 @@ pub(crate) async fn decompose(
     {
         if field.name() == Some("file") {
             let name = field.file_name().unwrap_or("分解文件").to_string();
-            let bytes = field
-                .bytes()
-                .await
-                .map_err(|e| bad_form(format!("无法读取文件:{}", e.body_text())))?;
+            let bytes = field.bytes().await.map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "too_large",
+                        format!("文件超过 {} MiB", crate::MAX_BODY >> 20),
+                    )
+                } else {
+                    bad_form(format!("无法读取文件:{}", e.body_text()))
+                }
+            })?;
             file = Some((name, bytes.to_vec()));
         }
     }

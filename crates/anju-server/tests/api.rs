@@ -1542,6 +1542,33 @@ async fn the_audit_log_shows_every_change(backend: Backend) {
         .await;
     assert_eq!(page["entries"].as_array().unwrap().len(), 2);
     assert_eq!(page["entries"][0]["id"], entries[1]["id"]);
+    // A long name tried is kept short; an admin sees who changed a figure, not the figure.
+    let long = "x".repeat(5000);
+    assert_eq!(
+        app.login(&long, "whatever").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (_, failed) = app
+        .with_token("GET", "/api/v1/audit?action=login.failed", &taskforce)
+        .await;
+    assert!(
+        failed["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["actor"].as_str().unwrap().chars().count() <= 64)
+    );
+    let admin = app.token("root", Role::Admin, None).await;
+    let (_, seen) = app
+        .with_token("GET", "/api/v1/audit?action=value.draft", &admin)
+        .await;
+    assert_eq!(
+        (
+            seen["entries"][0]["actor"].as_str(),
+            seen["entries"][0]["after"].is_null()
+        ),
+        (Some("xiashi"), true)
+    );
     let (status, _) = app
         .with_token("GET", "/api/v1/audit?limit=0", &taskforce)
         .await;
@@ -1626,6 +1653,11 @@ async fn a_published_month_reads_the_same_after_a_correction(backend: Backend) {
         "the towns' ranking is published with the rows"
     );
     assert_eq!(published["values"].as_array().unwrap().len(), 2);
+    // Public: no login names of who entered, approved or published.
+    let text = published.to_string();
+    for name in ["xiashi", "haizhou", "zhuanban"] {
+        assert!(!text.contains(name), "{name} in a public answer");
+    }
     assert_eq!(published["corrections"], json!([]));
     let (status, before) = raw_get(&app, "/api/v1/publications/2024-06").await;
     assert_eq!(status, StatusCode::OK, "public, no login");
@@ -2385,6 +2417,12 @@ async fn a_decomposition_is_checked_then_in_force(backend: Backend) {
         .with_token("GET", "/api/v1/audit?action=target.decompose", &taskforce)
         .await;
     assert_eq!(audit["entries"].as_array().unwrap().len(), 1);
+    // A town's target that exists only by the decomposition can be adjusted.
+    let proposal = serde_json::json!({"indicator": 2, "org_unit": "硖石街道", "year": 2024, "target": "0.2", "effective": "2024-07", "reason": "调整"});
+    let (status, body) = app
+        .post("/api/v1/targets/adjustments", &taskforce, proposal)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 
 on_both_backends!(

@@ -133,7 +133,14 @@ pub fn apply_adjustments(
         .filter(|a| a.state == "approved")
         .filter(|a| YearMonth::parse(&a.effective).is_ok_and(|m| m <= as_of))
         .collect();
-    due.sort_by(|a, b| (a.effective.as_str(), a.id).cmp(&(b.effective.as_str(), b.id)));
+    // By effective month, then by approval (time, then proposal for a tie).
+    due.sort_by(|a, b| {
+        (a.effective.as_str(), a.decided_at.as_deref(), a.id).cmp(&(
+            b.effective.as_str(),
+            b.decided_at.as_deref(),
+            b.id,
+        ))
+    });
     for a in due {
         let ix = plan.indicator_index(anju_core::plan::IndicatorCode(a.indicator));
         let org = plan.orgs.resolve(&a.org_unit).ok();

@@ -220,6 +220,8 @@ const ENTRY: &str =
 impl Store {
     /// Audit entries, newest first, filtered.
     pub async fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
+        crate::plain_text("actor", filter.actor.as_deref().unwrap_or(""))?;
+        crate::plain_text("action", filter.action.as_deref().unwrap_or(""))?;
         let mut text = format!("{ENTRY} WHERE 1 = 1");
         if filter.actor.is_some() {
             text.push_str(" AND actor = ?");
@@ -252,20 +254,32 @@ impl Store {
     /// and the head naming the last entry. Names the first entry that fails.
     pub async fn verify_audit(&self) -> Result<AuditCheck, StoreError> {
         const PAGE: i64 = 5000;
+        // The head first: entries written while the check runs come after
+        // it and are left for the next check.
+        let (seq, head): (i64, String) = on_pool!(self, |pool, pg| {
+            let row = sqlx::query(sql("SELECT seq, hash FROM audit_head WHERE id = 1", pg))
+                .fetch_one(pool)
+                .await?;
+            (row.try_get::<i64, _>(0)?, row.try_get::<String, _>(1)?)
+        });
         let mut expected_id = 1;
         let mut prev = GENESIS.to_string();
-        loop {
+        while expected_id <= seq {
             let page: Vec<AuditEntry> = on_pool!(self, |pool, pg| {
                 let rows = sqlx::query(sql(
-                    &format!("{ENTRY} WHERE id >= ? ORDER BY id LIMIT ?"),
+                    &format!("{ENTRY} WHERE id >= ? AND id <= ? ORDER BY id LIMIT ?"),
                     pg,
                 ))
                 .bind(expected_id)
+                .bind(seq)
                 .bind(PAGE)
                 .fetch_all(pool)
                 .await?;
                 rows.iter().map(entry).collect::<Result<Vec<_>, _>>()?
             });
+            if page.is_empty() {
+                break;
+            }
             for e in &page {
                 if e.id != expected_id {
                     return Ok(AuditCheck::Broken {
@@ -289,23 +303,18 @@ impl Store {
                 prev = hash;
                 expected_id += 1;
             }
-            if (page.len() as i64) < PAGE {
-                break;
-            }
         }
-        let (seq, head): (i64, String) = on_pool!(self, |pool, pg| {
-            let row = sqlx::query(sql("SELECT seq, hash FROM audit_head WHERE id = 1", pg))
-                .fetch_one(pool)
-                .await?;
-            (row.try_get::<i64, _>(0)?, row.try_get::<String, _>(1)?)
-        });
         let last = expected_id - 1;
-        if seq != last || head != prev {
+        if last != seq {
             return Ok(AuditCheck::Broken {
                 id: last + 1,
-                why: format!(
-                    "日志只到第 {last} 条,而记录的末条是第 {seq} 条(末尾的条目被删除,或末条被改动)"
-                ),
+                why: format!("日志只到第 {last} 条,而记录的末条是第 {seq} 条(末尾的条目被删除)"),
+            });
+        }
+        if head != prev {
+            return Ok(AuditCheck::Broken {
+                id: last.max(1),
+                why: "末条的哈希与记录的末条哈希不符(末条被改动)".into(),
             });
         }
         Ok(AuditCheck::Whole {

@@ -114,18 +114,17 @@ impl Store {
             }
             // Corrections approved after the previous publication's figures
             // were read (its revision).
-            let previous: Option<i64> = sqlx::query_scalar(sql(
-                "SELECT revision FROM publications ORDER BY id DESC LIMIT 1",
-                pg,
-            ))
-            .fetch_optional(&mut *tx)
-            .await?;
+            let previous: Option<i64> =
+                sqlx::query_scalar(sql("SELECT MAX(revision) FROM publications", pg))
+                    .fetch_one(&mut *tx)
+                    .await?;
             let corrections = sqlx::query(sql(
                 "SELECT id, indicator, org_unit, period, value, numerator, denominator, correction_reason, created_by, decided_by, decided_at \
-                 FROM value_versions WHERE correction_reason IS NOT NULL AND approved_rev > ? ORDER BY id",
+                 FROM value_versions WHERE correction_reason IS NOT NULL AND approved_rev > ? AND approved_rev <= ? ORDER BY id",
                 pg,
             ))
             .bind(previous.unwrap_or(0))
+            .bind(new.revision)
             .fetch_all(&mut *tx)
             .await?;
             let mut list = Vec::with_capacity(corrections.len());
@@ -139,8 +138,6 @@ impl Store {
                     "numerator": r.try_get::<Option<String>, _>("numerator")?,
                     "denominator": r.try_get::<Option<String>, _>("denominator")?,
                     "reason": r.try_get::<Option<String>, _>("correction_reason")?,
-                    "corrected_by": r.try_get::<String, _>("created_by")?,
-                    "approved_by": r.try_get::<Option<String>, _>("decided_by")?,
                     "approved_at": r.try_get::<Option<String>, _>("decided_at")?,
                 }));
             }

@@ -186,6 +186,10 @@ impl Store {
     /// Records a failed login for `name` at `at`.
     pub async fn record_login_failure(&self, name: &str, at: i64) -> Result<(), StoreError> {
         crate::plain_text("username", name)?;
+        // Names tried are kept to the length a user name may have: an
+        // unauthenticated caller must not write long text into the log.
+        let kept: String = name.trim().chars().take(crate::users::MAX_NAME).collect();
+        let name = kept.as_str();
         let stamp = anju_core::auth::china_stamp(at);
         on_pool!(self, |pool, pg| {
             let mut tx = if pg {

@@ -27,6 +27,9 @@ pub struct UserRecord {
     pub created_at: String,
 }
 
+/// The longest user name, in characters.
+pub const MAX_NAME: usize = 64;
+
 /// The smallest password length accepted.
 pub const MIN_PASSWORD: usize = 8;
 
@@ -71,7 +74,10 @@ impl Store {
         by: &str,
     ) -> Result<UserRecord, StoreError> {
         let name = name.trim();
-        if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if name.is_empty()
+            || name.chars().count() > MAX_NAME
+            || name.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
             return Err(StoreError::Invalid(
                 "用户名不能为空,也不能含空白或控制字符".into(),
             ));

@@ -478,6 +478,10 @@ impl Store {
                     .await?;
                 out.push(stored(&row)?);
             }
+            // The revision's lock before the audit head's, as every writer takes them.
+            if !changed.is_empty() {
+                bump(&mut tx, pg, &changed, &entered).await?;
+            }
             crate::audit::append(
                 &mut tx,
                 pg,
@@ -495,9 +499,6 @@ impl Store {
                 },
             )
             .await?;
-            if !changed.is_empty() {
-                bump(&mut tx, pg, &changed, &entered).await?;
-            }
             tx.commit().await?;
             Ok(out)
         })

@@ -320,7 +320,8 @@ fn import(file: &PathBuf, user: &str, submit: bool, database: &str) -> anyhow::R
                     None,
                     plan.settings.report_deadline_day,
                 )
-                .await?;
+                .await
+                .map_err(|e| anyhow::anyhow!("{} 条数据已存为草稿,但报送未成功:{e}", ids.len()))?;
         }
         anyhow::Ok(stored.len())
     })?;
