@@ -129,6 +129,15 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// A user as the rules see them: the role, and the unit named (by any
+    /// alias) resolved in `plan` (a unit the plan does not have is none).
+    pub fn of(plan: &Plan, role: Role, org_unit: Option<&str>) -> Actor {
+        Actor {
+            role,
+            org: org_unit.and_then(|o| plan.orgs.resolve(o).ok()),
+        }
+    }
+
     /// Whether the user's department leads or co-runs a task the indicator
     /// measures (and leads it, with `lead`).
     fn works_on(&self, plan: &Plan, indicator: usize, lead: bool) -> bool {

@@ -37,6 +37,14 @@ impl YearMonth {
     pub fn month(self) -> u32 {
         u32::from(self.month)
     }
+    /// The month before (none before the first year kept).
+    pub fn previous(self) -> Option<YearMonth> {
+        if self.month() == 1 {
+            YearMonth::new(self.year() - 1, 12)
+        } else {
+            YearMonth::new(self.year(), self.month() - 1)
+        }
+    }
     /// Parses `YYYY-MM` or `YYYY年M月` (and the other month forms of [`Period::parse`]).
     pub fn parse(s: &str) -> Result<YearMonth, PeriodError> {
         match Period::parse(s)? {

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::auth::Authed;
 use crate::values::ValueOut;
-use crate::{ApiError, AppState, ErrorDoc};
+use crate::{ApiError, AppState, ErrorDoc, invalid};
 
 /// What an import stored.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -44,6 +44,56 @@ fn bad_form(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "bad_form", message)
 }
 
+/// A multipart form as read: the file of the field `file` (its name, or
+/// `default_name`, and bytes), and the other fields' text.
+pub(crate) struct Form {
+    pub file: Option<(String, Vec<u8>)>,
+    pub fields: std::collections::HashMap<String, String>,
+}
+
+/// Reads a multipart form; every failure is a JSON error (400, or 413 for a
+/// file over the body limit).
+pub(crate) async fn read_form(
+    form: Result<Multipart, MultipartRejection>,
+    default_name: &str,
+) -> Result<Form, ApiError> {
+    let mut form =
+        form.map_err(|e| bad_form(format!("须为 multipart/form-data 表单:{}", e.body_text())))?;
+    let mut out = Form {
+        file: None,
+        fields: std::collections::HashMap::new(),
+    };
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| bad_form(format!("表单有误:{}", e.body_text())))?
+    {
+        match field.name().map(str::to_string) {
+            Some(n) if n == "file" => {
+                let name = field.file_name().unwrap_or(default_name).to_string();
+                let bytes = field.bytes().await.map_err(|e| {
+                    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                        ApiError::new(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            "too_large",
+                            format!("文件超过 {} MiB", crate::MAX_BODY >> 20),
+                        )
+                    } else {
+                        bad_form(format!("无法读取文件:{}", e.body_text()))
+                    }
+                })?;
+                out.file = Some((name, bytes.to_vec()));
+            }
+            Some(n) => {
+                let text = field.text().await.unwrap_or_default();
+                out.fields.insert(n, text);
+            }
+            None => {}
+        }
+    }
+    Ok(out)
+}
+
 /// `POST /api/v1/imports`.
 #[utoipa::path(
     post,
@@ -67,38 +117,12 @@ pub(crate) async fn import(
     who: Authed,
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
-    let mut form =
-        form.map_err(|e| bad_form(format!("须为 multipart/form-data 表单:{}", e.body_text())))?;
-    let mut file: Option<(String, Vec<u8>)> = None;
-    let mut submit = false;
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|e| bad_form(format!("表单有误:{}", e.body_text())))?
-    {
-        match field.name() {
-            Some("file") => {
-                let name = field.file_name().unwrap_or("上传文件").to_string();
-                let bytes = field.bytes().await.map_err(|e| {
-                    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                        ApiError::new(
-                            StatusCode::PAYLOAD_TOO_LARGE,
-                            "too_large",
-                            format!("文件超过 {} MiB", crate::MAX_BODY >> 20),
-                        )
-                    } else {
-                        bad_form(format!("无法读取文件:{}", e.body_text()))
-                    }
-                })?;
-                file = Some((name, bytes.to_vec()));
-            }
-            Some("submit") => {
-                let text = field.text().await.unwrap_or_default();
-                submit = matches!(text.trim(), "true" | "1" | "是");
-            }
-            _ => {}
-        }
-    }
+    let form = read_form(form, "上传文件").await?;
+    let submit = form
+        .fields
+        .get("submit")
+        .is_some_and(|t| matches!(t.trim(), "true" | "1" | "是"));
+    let file = form.file;
     let (name, bytes) = file.ok_or_else(|| bad_form("缺少 file 字段"))?;
     let lower = name.to_lowercase();
     if lower.ends_with(".xls") || bytes.starts_with(b"\xD0\xCF\x11\xE0") {
@@ -127,14 +151,7 @@ pub(crate) async fn import(
     };
     let plan_arc = state.plan();
     let plan = &*plan_arc;
-    let me = Actor {
-        role: who.user.role,
-        org: who
-            .user
-            .org_unit
-            .as_deref()
-            .and_then(|o| plan.orgs.resolve(o).ok()),
-    };
+    let me = Actor::of(plan, who.user.role, who.user.org_unit.as_deref());
     let entries = match &sheet {
         None => anju_core::entries::read_entries(plan, &me, &name, &bytes)
             .map_err(|e| ApiError::bad_rows(&e.0, None))?,
@@ -238,21 +255,7 @@ pub(crate) async fn template(
     use axum::http::{HeaderValue, header};
     let plan_arc = state.plan();
     let plan = &*plan_arc;
-    let invalid = |field: &str, m: String| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            format!("{field}: {m}"),
-        )
-    };
-    let me = Actor {
-        role: who.user.role,
-        org: who
-            .user
-            .org_unit
-            .as_deref()
-            .and_then(|o| plan.orgs.resolve(o).ok()),
-    };
+    let me = Actor::of(plan, who.user.role, who.user.org_unit.as_deref());
     let org = match q.org_unit.as_deref().or(who.user.org_unit.as_deref()) {
         Some(o) => plan
             .orgs
@@ -260,7 +263,7 @@ pub(crate) async fn template(
             .ok()
             .and_then(|o| plan.reporting_unit(o))
             .ok_or_else(|| invalid("org_unit", format!("“{o}”不在本计划的填报范围内")))?,
-        None => return Err(invalid("org_unit", "请指定单位".into())),
+        None => return Err(invalid("org_unit", "请指定单位")),
     };
     let period = anju_core::period::Period::parse(&q.period)
         .map_err(|e| invalid("period", e.to_string()))?;
@@ -272,12 +275,7 @@ pub(crate) async fn template(
         ));
     }
     // Last period's approved figures, for reference.
-    let end = period.end();
-    let prev_month = if end.month() == 1 {
-        anju_core::period::YearMonth::new(end.year() - 1, 12)
-    } else {
-        anju_core::period::YearMonth::new(end.year(), end.month() - 1)
-    };
+    let prev_month = period.end().previous();
     let previous: Vec<anju_store::StoredValue> = match prev_month {
         Some(m) => {
             state

@@ -29,6 +29,15 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
 
+/// Bad input, naming the field: 422 `invalid`, "field: why".
+pub(crate) fn invalid(field: impl std::fmt::Display, message: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        format!("{field}: {message}"),
+    )
+}
+
 /// The clock: seconds since 1970 (UTC). A parameter, so tests can move time.
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 

@@ -16,15 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::Authed;
 use crate::values::ValueOut;
-use crate::{ApiError, AppState, ErrorDoc, JsonBody, PathParam, QueryParams};
-
-fn invalid(field: &str, message: impl std::fmt::Display) -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid",
-        format!("{field}: {message}"),
-    )
-}
+use crate::{ApiError, AppState, ErrorDoc, JsonBody, PathParam, QueryParams, invalid};
 
 /// What to publish.
 #[derive(Deserialize, utoipa::ToSchema)]

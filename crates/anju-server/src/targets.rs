@@ -15,15 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::Authed;
 use crate::values::number_text;
-use crate::{ApiError, AppState, ErrorDoc, JsonBody, PathParam, QueryParams};
-
-fn invalid(field: &str, message: impl std::fmt::Display) -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid",
-        format!("{field}: {message}"),
-    )
-}
+use crate::{ApiError, AppState, ErrorDoc, JsonBody, PathParam, QueryParams, invalid};
 
 /// A proposal.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -130,14 +122,7 @@ pub(crate) async fn propose(
     let ix = plan
         .find_indicator(&code)
         .ok_or_else(|| invalid("indicator", format!("未知的指标“{code}”")))?;
-    let me = Actor {
-        role: who.user.role,
-        org: who
-            .user
-            .org_unit
-            .as_deref()
-            .and_then(|o| plan.orgs.resolve(o).ok()),
-    };
+    let me = Actor::of(plan, who.user.role, who.user.org_unit.as_deref());
     if !me.may_review(plan, ix) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -409,32 +394,10 @@ pub(crate) async fn decompose(
             "只有专班可以下达目标分解",
         ));
     }
-    let bad_form = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_form", m);
-    let mut form =
-        form.map_err(|e| bad_form(format!("须为 multipart/form-data 表单:{}", e.body_text())))?;
-    let mut file = None;
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|e| bad_form(format!("表单有误:{}", e.body_text())))?
-    {
-        if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("分解文件").to_string();
-            let bytes = field.bytes().await.map_err(|e| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "too_large",
-                        format!("文件超过 {} MiB", crate::MAX_BODY >> 20),
-                    )
-                } else {
-                    bad_form(format!("无法读取文件:{}", e.body_text()))
-                }
-            })?;
-            file = Some((name, bytes.to_vec()));
-        }
-    }
-    let (name, bytes) = file.ok_or_else(|| bad_form("缺少 file 字段".into()))?;
+    let (name, bytes) = crate::imports::read_form(form, "分解文件")
+        .await?
+        .file
+        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "bad_form", "缺少 file 字段"))?;
     let text = anju_core::input::decode(&bytes)
         .map_err(|m| invalid("file", m))?
         .into_owned();

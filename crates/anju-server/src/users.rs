@@ -12,15 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Authed;
-use crate::{ApiError, AppState, ErrorDoc, JsonBody, PathParam};
-
-fn invalid(field: &str, message: impl std::fmt::Display) -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid",
-        format!("{field}: {message}"),
-    )
-}
+use crate::{ApiError, AppState, ErrorDoc, JsonBody, PathParam, invalid};
 
 /// Admins only (403 for everyone else).
 fn admin(who: &Authed) -> Result<(), ApiError> {

@@ -20,15 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::Authed;
 use crate::cache::{Answer, Filling, Found, ViewKey};
-use crate::{ApiError, AppState, ErrorDoc, JsonBody, PathParam, QueryParams};
-
-fn invalid(field: String, message: impl std::fmt::Display) -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid",
-        format!("{field}: {message}"),
-    )
-}
+use crate::{ApiError, AppState, ErrorDoc, JsonBody, PathParam, QueryParams, invalid};
 
 fn forbidden(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
@@ -145,15 +137,7 @@ pub(crate) struct ValuesOut {
 
 /// The caller as the access rules see them.
 fn actor(plan: &Plan, who: &Authed) -> Actor {
-    let org = who
-        .user
-        .org_unit
-        .as_deref()
-        .and_then(|o| plan.orgs.resolve(o).ok());
-    Actor {
-        role: who.user.role,
-        org,
-    }
+    Actor::of(plan, who.user.role, who.user.org_unit.as_deref())
 }
 
 /// The text of a number as sent: a JSON number's own digits, a string as
@@ -413,7 +397,7 @@ pub(crate) async fn list(
             None => None,
             Some(s) => Some(
                 anju_core::workflow::State::parse(s)
-                    .ok_or_else(|| invalid("state".into(), format!("未知的状态“{s}”")))?,
+                    .ok_or_else(|| invalid("state", format!("未知的状态“{s}”")))?,
             ),
         },
         indicator: q.indicator,
@@ -421,11 +405,7 @@ pub(crate) async fn list(
             None => None,
             Some(o) => Some(
                 plan.orgs
-                    .get(
-                        plan.orgs
-                            .resolve(o)
-                            .map_err(|e| invalid("org_unit".into(), e))?,
-                    )
+                    .get(plan.orgs.resolve(o).map_err(|e| invalid("org_unit", e))?)
                     .name
                     .clone(),
             ),
@@ -435,7 +415,7 @@ pub(crate) async fn list(
             .as_deref()
             .map(Period::parse)
             .transpose()
-            .map_err(|e| invalid("period".into(), e))?,
+            .map_err(|e| invalid("period", e))?,
         scope: None,
     };
     let me = actor(plan, &who);
@@ -573,16 +553,16 @@ pub(crate) async fn evaluation(
 ) -> Result<Response, ApiError> {
     let gzip = accepts_gzip(&headers);
     if !matches!(q.format.as_deref(), None | Some("json" | "xlsx")) {
-        return Err(invalid("format".into(), "应为 json 或 xlsx"));
+        return Err(invalid("format", "应为 json 或 xlsx"));
     }
     let (plan_file, plan_in_force) = state.plan_in_force();
     let plan = &*plan_in_force;
-    let as_of = YearMonth::parse(&q.as_of).map_err(|e| invalid("as_of".into(), e))?;
+    let as_of = YearMonth::parse(&q.as_of).map_err(|e| invalid("as_of", e))?;
     // The plan's years (and the one after, for its last December's reports).
     let years = plan.meta.baseline_year..=plan.meta.last_year + 1;
     if !years.contains(&as_of.year()) {
         return Err(invalid(
-            "as_of".into(),
+            "as_of",
             format!("须在计划年度 {}–{} 之内", years.start(), years.end()),
         ));
     }
@@ -591,7 +571,7 @@ pub(crate) async fn evaluation(
         .as_deref()
         .map(|o| plan.orgs.resolve(o))
         .transpose()
-        .map_err(|e| invalid("org_unit".into(), e))?;
+        .map_err(|e| invalid("org_unit", e))?;
     let me = actor(plan, &who);
     let key = ViewKey {
         plan_file,
@@ -694,7 +674,7 @@ fn answer_as(
             Ok(response)
         }
         Some(other) => Err(invalid(
-            "format".into(),
+            "format",
             format!("应为 json 或 xlsx,不是“{other}”"),
         )),
     }
@@ -792,11 +772,11 @@ pub(crate) async fn correct(
         .ok_or_else(|| ApiError::not_found(format!("数据 {id} 不存在")))?;
     let ix = plan
         .indicator_index(anju_core::plan::IndicatorCode(old.indicator))
-        .ok_or_else(|| invalid("id".into(), "计划中没有该指标"))?;
+        .ok_or_else(|| invalid("id", "计划中没有该指标"))?;
     let org = plan
         .orgs
         .resolve(&old.org_unit)
-        .map_err(|e| invalid("id".into(), e))?;
+        .map_err(|e| invalid("id", e))?;
     if !actor(plan, &who).may_report(plan, ix, org) {
         return Err(forbidden(format!("无权更正数据 {id}")));
     }
@@ -811,7 +791,7 @@ pub(crate) async fn correct(
     let new = NewValue {
         indicator: old.indicator,
         org_unit: old.org_unit.clone(),
-        period: Period::parse(&old.period).map_err(|e| invalid("id".into(), e))?,
+        period: Period::parse(&old.period).map_err(|e| invalid("id", e))?,
         value,
         numerator,
         denominator,

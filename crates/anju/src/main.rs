@@ -255,13 +255,7 @@ fn import(file: &PathBuf, user: &str, submit: bool, database: &str) -> anyhow::R
             .await?
             .filter(|u| !u.disabled)
             .ok_or_else(|| anyhow::anyhow!("用户“{user}”不存在或已停用"))?;
-        let me = anju_core::access::Actor {
-            role: who.role,
-            org: who
-                .org_unit
-                .as_deref()
-                .and_then(|o| plan.orgs.resolve(o).ok()),
-        };
+        let me = anju_core::access::Actor::of(&plan, who.role, who.org_unit.as_deref());
         // An .xlsx is read as the values file its sheet holds; rows keep the sheet's numbers.
         let sheet = if bytes.starts_with(b"PK\x03\x04") {
             Some(anju_server::sheets::read_xlsx(&name, &bytes).map_err(|m| anyhow::anyhow!(m))?)
@@ -352,13 +346,7 @@ fn template(
             .await?
             .filter(|u| !u.disabled)
             .ok_or_else(|| anyhow::anyhow!("用户“{user}”不存在或已停用"))?;
-        let me = anju_core::access::Actor {
-            role: who.role,
-            org: who
-                .org_unit
-                .as_deref()
-                .and_then(|o| plan.orgs.resolve(o).ok()),
-        };
+        let me = anju_core::access::Actor::of(&plan, who.role, who.org_unit.as_deref());
         let unit = org
             .or(who.org_unit.as_deref())
             .ok_or_else(|| anyhow::anyhow!("请用 --org 指定单位"))?;
@@ -371,12 +359,7 @@ fn template(
         if !(0..plan.indicators.len()).any(|ix| me.may_report(&plan, ix, org)) {
             anyhow::bail!("用户 {user} 无权填报{}的数据", plan.orgs.get(org).name);
         }
-        let end = period.end();
-        let prev = if end.month() == 1 {
-            anju_core::period::YearMonth::new(end.year() - 1, 12)
-        } else {
-            anju_core::period::YearMonth::new(end.year(), end.month() - 1)
-        };
+        let prev = period.end().previous();
         let previous = match prev {
             Some(m) => {
                 store
