@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use sqlx::Row;
 use std::str::FromStr;
 
-use crate::{Store, StoreError, on_pool, sql};
+use crate::{Store, StoreError, on_pool, sql, write_tx};
 
 /// An adjustment as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -227,11 +227,7 @@ impl Store {
         crate::plain_text("by", by)?;
         let sm3 = crate::plans::plan_hash(text);
         on_pool!(self, |pool, pg| {
-            let mut tx = if pg {
-                pool.begin().await?
-            } else {
-                pool.begin_with("BEGIN IMMEDIATE").await?
-            };
+            let mut tx = write_tx!(pool, pg);
             let row = sqlx::query(sql(
                 "INSERT INTO decompositions (name, sm3, text, rows, uploaded_by, uploaded_at) VALUES (?, ?, ?, ?, ?, ?) \
                  RETURNING id, name, sm3, text, rows, uploaded_by, uploaded_at",
@@ -315,11 +311,7 @@ impl Store {
         crate::plain_text("org_unit", new.org_unit)?;
         crate::plain_text("by", by)?;
         on_pool!(self, |pool, pg| {
-            let mut tx = if pg {
-                pool.begin().await?
-            } else {
-                pool.begin_with("BEGIN IMMEDIATE").await?
-            };
+            let mut tx = write_tx!(pool, pg);
             let row = sqlx::query(sql(
                 &format!(
                     "INSERT INTO target_adjustments (indicator, org_unit, year, target, comparator, effective, reason, state, proposed_by, proposed_at) \
@@ -372,11 +364,7 @@ impl Store {
         crate::plain_text("note", note.unwrap_or(""))?;
         crate::plain_text("by", by)?;
         on_pool!(self, |pool, pg| {
-            let mut tx = if pg {
-                pool.begin().await?
-            } else {
-                pool.begin_with("BEGIN IMMEDIATE").await?
-            };
+            let mut tx = write_tx!(pool, pg);
             let row = sqlx::query(sql(
                 &format!("SELECT {COLUMNS} FROM target_adjustments WHERE id = ?"),
                 pg,

@@ -100,6 +100,21 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// A write transaction: on SQLite it takes the write lock at once (`BEGIN
+/// IMMEDIATE`), so two writers queue for the busy timeout instead of both
+/// reading and one failing to upgrade its lock; the second then sees the
+/// first's result. PostgreSQL orders writers by row locks.
+macro_rules! write_tx {
+    ($pool:ident, $pg:ident) => {
+        if $pg {
+            $pool.begin().await?
+        } else {
+            $pool.begin_with("BEGIN IMMEDIATE").await?
+        }
+    };
+}
+pub(crate) use write_tx;
+
 /// A query text for the backend: `?` placeholders as PostgreSQL writes them
 /// (`$1`, `$2`, …) when `pg`. Every text passed here is built from this
 /// crate's constants, never from input, which is what `AssertSqlSafe` asserts.

@@ -5,7 +5,7 @@
 use sm3::{Digest, Sm3};
 use sqlx::Row;
 
-use crate::{Store, StoreError, on_pool, sql};
+use crate::{Store, StoreError, on_pool, sql, write_tx};
 
 /// A plan file as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,11 +90,7 @@ impl Store {
             return Ok(current);
         }
         on_pool!(self, |pool, pg| {
-            let mut tx = if pg {
-                pool.begin().await?
-            } else {
-                pool.begin_with("BEGIN IMMEDIATE").await?
-            };
+            let mut tx = write_tx!(pool, pg);
             let row = sqlx::query(sql(
                 "INSERT INTO plan_files (plan_id, sm3, source, text, loaded_at) VALUES (?, ?, ?, ?, ?) \
                  RETURNING id, plan_id, sm3, source, text, loaded_at",

@@ -6,7 +6,7 @@
 
 use sqlx::Row;
 
-use crate::{Store, StoreError, on_pool, sql};
+use crate::{Store, StoreError, on_pool, sql, write_tx};
 
 /// A publication as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,11 +89,7 @@ impl Store {
         crate::plain_text("reason", reason.unwrap_or(""))?;
         crate::plain_text("by", by)?;
         on_pool!(self, |pool, pg| {
-            let mut tx = if pg {
-                pool.begin().await?
-            } else {
-                pool.begin_with("BEGIN IMMEDIATE").await?
-            };
+            let mut tx = write_tx!(pool, pg);
             // Publications are ordered by the audit head's lock (below) on
             // PostgreSQL and by the write lock on SQLite; take it first.
             let audit_hash: String = sqlx::query_scalar(sql(

@@ -7,7 +7,7 @@ use sm3::{Digest, Sm3};
 use sqlx::Row;
 
 use crate::users::UserRecord;
-use crate::{Store, StoreError, on_pool, sql};
+use crate::{Store, StoreError, on_pool, sql, write_tx};
 
 /// A live session as a request sees it.
 #[derive(Debug, Clone)]
@@ -49,11 +49,7 @@ impl Store {
         let token = new_token()?;
         let stamp = anju_core::auth::china_stamp(now);
         on_pool!(self, |pool, pg| {
-            let mut tx = if pg {
-                pool.begin().await?
-            } else {
-                pool.begin_with("BEGIN IMMEDIATE").await?
-            };
+            let mut tx = write_tx!(pool, pg);
             sqlx::query(sql("INSERT INTO sessions (token_hash, user_id, created_at, last_seen) VALUES (?, ?, ?, ?)", pg))
                 .bind(token_hash(&token))
                 .bind(user_id)
@@ -147,11 +143,7 @@ impl Store {
     pub async fn end_session(&self, token: &str, now: i64) -> Result<(), StoreError> {
         let stamp = anju_core::auth::china_stamp(now);
         on_pool!(self, |pool, pg| {
-            let mut tx = if pg {
-                pool.begin().await?
-            } else {
-                pool.begin_with("BEGIN IMMEDIATE").await?
-            };
+            let mut tx = write_tx!(pool, pg);
             let name: Option<String> = sqlx::query_scalar(sql(
                 "SELECT u.name FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
                 pg,
@@ -192,11 +184,7 @@ impl Store {
         let name = kept.as_str();
         let stamp = anju_core::auth::china_stamp(at);
         on_pool!(self, |pool, pg| {
-            let mut tx = if pg {
-                pool.begin().await?
-            } else {
-                pool.begin_with("BEGIN IMMEDIATE").await?
-            };
+            let mut tx = write_tx!(pool, pg);
             sqlx::query(sql(
                 "INSERT INTO login_failures (user_name, at) VALUES (?, ?)",
                 pg,

@@ -6,7 +6,7 @@ use anju_core::access::Role;
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use sqlx::Row;
 
-use crate::{Store, StoreError, on_pool, sql};
+use crate::{Store, StoreError, on_pool, sql, write_tx};
 
 /// A stored user.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,11 +84,7 @@ impl Store {
         }
         crate::plain_text("by", by)?;
         on_pool!(self, |pool, pg| {
-            let mut tx = if pg {
-                pool.begin().await?
-            } else {
-                pool.begin_with("BEGIN IMMEDIATE").await?
-            };
+            let mut tx = write_tx!(pool, pg);
             let taken: Option<i64> =
                 sqlx::query_scalar(sql("SELECT id FROM users WHERE name = ?", pg))
                     .bind(name)
@@ -184,11 +180,7 @@ impl Store {
         }
         let keep = keep.map(crate::sessions::token_hash).unwrap_or_default();
         on_pool!(self, |pool, pg| {
-            let mut tx = if pg {
-                pool.begin().await?
-            } else {
-                pool.begin_with("BEGIN IMMEDIATE").await?
-            };
+            let mut tx = write_tx!(pool, pg);
             let was: Option<i64> =
                 sqlx::query_scalar(sql("SELECT disabled FROM users WHERE name = ?", pg))
                     .bind(name)

@@ -9,7 +9,7 @@ use anju_core::workflow::{self, Date, State, Step};
 use rust_decimal::Decimal;
 use sqlx::Row;
 
-use crate::{Store, StoreError, on_pool, sql};
+use crate::{Store, StoreError, on_pool, sql, write_tx};
 
 /// The time of a change: its date (for deadlines) and its timestamp as stored
 /// (RFC 3339, +08:00). Given by the caller: the store reads no clock.
@@ -216,11 +216,6 @@ where
     Ok(())
 }
 
-/// SQLite write transactions take the write lock at once, so that two writers
-/// queue (for the busy timeout) instead of both reading and one failing to
-/// upgrade its lock; the second then sees the first's result.
-const SQLITE_WRITE: &str = "BEGIN IMMEDIATE";
-
 /// Two requests adding a version of one figure at once: the second meets the
 /// unique version number and is told to try again (nothing is stored twice).
 fn unique_race(e: sqlx::Error) -> StoreError {
@@ -291,11 +286,7 @@ impl Store {
             crate::plain_text(&format!("values[{k}].org_unit"), &v.org_unit)?;
         }
         on_pool!(self, |pool, pg| {
-            let mut tx = if pg {
-                pool.begin().await?
-            } else {
-                pool.begin_with(SQLITE_WRITE).await?
-            };
+            let mut tx = write_tx!(pool, pg);
             let mut out = Vec::with_capacity(values.len());
             for v in values {
                 check_amount(v)?;
@@ -400,11 +391,7 @@ impl Store {
         crate::plain_text("reason", reason.unwrap_or(""))?;
         crate::plain_text("user", user)?;
         on_pool!(self, |pool, pg| {
-            let mut tx = if pg {
-                pool.begin().await?
-            } else {
-                pool.begin_with(SQLITE_WRITE).await?
-            };
+            let mut tx = write_tx!(pool, pg);
             let mut out = Vec::with_capacity(ids.len());
             // Versions entering or leaving the approved set; those entering.
             let mut changed = Vec::new();
@@ -524,11 +511,7 @@ impl Store {
         crate::plain_text("user", user)?;
         check_amount(new)?;
         on_pool!(self, |pool, pg| {
-            let mut tx = if pg {
-                pool.begin().await?
-            } else {
-                pool.begin_with(SQLITE_WRITE).await?
-            };
+            let mut tx = write_tx!(pool, pg);
             let row = sqlx::query(sql(BY_ID, pg))
                 .bind(id)
                 .fetch_optional(&mut *tx)
