@@ -75,8 +75,42 @@ pub(crate) async fn login(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<Login>,
 ) -> Result<Response, ApiError> {
+    let (token, user) = log_in(&state, &body.username, body.password).await?;
+    let mut response = Json(LoginAnswer {
+        token: token.clone(),
+        user: UserView::from(&user),
+    })
+    .into_response();
+    set_session_cookie(&mut response, &token);
+    Ok(response)
+}
+
+/// Sets the session cookie on `response` (HttpOnly, SameSite=Strict: never
+/// sent with a request another site starts).
+pub(crate) fn set_session_cookie(response: &mut Response, token: &str) {
+    let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/");
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+}
+
+/// Clears the session cookie on `response`.
+pub(crate) fn clear_session_cookie(response: &mut Response) {
+    let clear = format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    if let Ok(v) = HeaderValue::from_str(&clear) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+}
+
+/// Checks a login (lockout, password) and opens a session: its token and
+/// the user. The API and the web login form both call it.
+pub(crate) async fn log_in(
+    state: &AppState,
+    username: &str,
+    password: String,
+) -> Result<(String, UserRecord), ApiError> {
     let now = (state.clock)();
-    let name = body.username.trim().to_string();
+    let name = username.trim().to_string();
     let failures = state
         .store
         .login_failures(&name, now - FAILURE_WINDOW - LOCK_SECONDS)
@@ -96,7 +130,6 @@ pub(crate) async fn login(
     let hash = user
         .as_ref()
         .map_or_else(|| dummy_hash().to_string(), |u| u.password_hash.clone());
-    let password = body.password;
     let ok = tokio::task::spawn_blocking(move || anju_store::verify_password(&password, &hash))
         .await
         .unwrap_or(false);
@@ -108,20 +141,11 @@ pub(crate) async fn login(
         }
     };
     let token = state.store.create_session(user.id, now).await?;
-    let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/");
-    let mut response = Json(LoginAnswer {
-        token,
-        user: UserView::from(&user),
-    })
-    .into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, v);
-    }
-    Ok(response)
+    Ok((token, user))
 }
 
 /// The token of a request: `Authorization: Bearer …`, else the cookie.
-fn token_of(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn token_of(headers: &HeaderMap) -> Option<String> {
     if let Some(t) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -194,10 +218,7 @@ pub(crate) async fn logout(
 ) -> Result<Response, ApiError> {
     state.store.end_session(&who.token, (state.clock)()).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    let clear = format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
-    if let Ok(v) = HeaderValue::from_str(&clear) {
-        response.headers_mut().insert(header::SET_COOKIE, v);
-    }
+    clear_session_cookie(&mut response);
     Ok(response)
 }
 

@@ -17,6 +17,7 @@ pub mod sheets;
 mod targets;
 mod users;
 mod values;
+mod web;
 
 use std::sync::Arc;
 
@@ -67,6 +68,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Approved figures, evaluations and answers kept per store revision.
     pub(crate) cache: Arc<cache::Cache>,
+    /// The store holds demo data (`anju serve --demo`): every page says so.
+    pub demo: bool,
 }
 
 impl AppState {
@@ -79,6 +82,7 @@ impl AppState {
             store,
             clock,
             cache: Arc::default(),
+            demo: false,
         }
     }
 
@@ -217,6 +221,11 @@ impl ApiError {
             message: message.into(),
             rows: None,
         }
+    }
+
+    /// Its HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
     }
 
     /// Its message.
@@ -390,6 +399,7 @@ where
 /// The routes of the service.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .merge(web::routes())
         .route("/api/v1/health", get(health))
         .route("/api/v1/plan", get(plan))
         .route("/api/v1/login", post(auth::login))

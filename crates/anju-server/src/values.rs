@@ -418,27 +418,40 @@ pub(crate) async fn list(
             .map_err(|e| invalid("period", e))?,
         scope: None,
     };
-    let me = actor(plan, &who);
-    // The query is narrowed to the caller's units and indicators; the exact
-    // rule is checked again on each row below.
+    let values = readable(&state, plan, &who, filter)
+        .await?
+        .into_iter()
+        .map(ValueOut::from)
+        .collect();
+    Ok(Json(ValuesOut { values }))
+}
+
+/// The versions matching `filter` that `who` may read, in the order they
+/// were stored. The query is narrowed to the caller's units and indicators;
+/// the exact rule is checked again on each row.
+pub(crate) async fn readable(
+    state: &AppState,
+    plan: &Plan,
+    who: &Authed,
+    filter: ValueFilter,
+) -> Result<Vec<StoredValue>, ApiError> {
+    let me = actor(plan, who);
     let filter = ValueFilter {
         scope: scope_of(plan, &me),
         ..filter
     };
-    let readable = |v: &StoredValue| {
+    let may = |v: &StoredValue| {
         let ix = plan.indicator_index(anju_core::plan::IndicatorCode(v.indicator));
         let org = plan.orgs.resolve(&v.org_unit).ok();
         matches!((ix, org), (Some(ix), Some(org)) if me.may_read(plan, ix, org))
     };
-    let values = state
+    Ok(state
         .store
         .list(&filter)
         .await?
         .into_iter()
-        .filter(readable)
-        .map(ValueOut::from)
-        .collect();
-    Ok(Json(ValuesOut { values }))
+        .filter(may)
+        .collect())
 }
 
 /// The units and indicators a caller may read (`None`: everything).
@@ -555,7 +568,7 @@ pub(crate) async fn evaluation(
     if !matches!(q.format.as_deref(), None | Some("json" | "xlsx")) {
         return Err(invalid("format", "应为 json 或 xlsx"));
     }
-    let (plan_file, plan_in_force) = state.plan_in_force();
+    let plan_in_force = state.plan();
     let plan = &*plan_in_force;
     let as_of = YearMonth::parse(&q.as_of).map_err(|e| invalid("as_of", e))?;
     // The plan's years (and the one after, for its last December's reports).
@@ -572,7 +585,22 @@ pub(crate) async fn evaluation(
         .map(|o| plan.orgs.resolve(o))
         .transpose()
         .map_err(|e| invalid("org_unit", e))?;
-    let me = actor(plan, &who);
+    let answer = evaluation_answer(&state, &who, as_of, only).await?;
+    answer_as(&q, answer, gzip, as_of)
+}
+
+/// The rows of the evaluation as of `as_of` that `who` may read (of `only`,
+/// if given), as JSON: kept per store revision and kind of caller, filled
+/// single-flight. The API and the web pages both read it.
+pub(crate) async fn evaluation_answer(
+    state: &AppState,
+    who: &Authed,
+    as_of: YearMonth,
+    only: Option<anju_core::plan::OrgId>,
+) -> Result<Answer, ApiError> {
+    let (plan_file, plan_in_force) = state.plan_in_force();
+    let plan = &*plan_in_force;
+    let me = actor(plan, who);
     let key = ViewKey {
         plan_file,
         as_of,
@@ -581,12 +609,12 @@ pub(crate) async fn evaluation(
         only,
     };
     let filling = match state.cache.get(who.revision, &key).await {
-        Found::Body(answer) => return answer_as(&q, answer, gzip, as_of),
+        Found::Body(answer) => return Ok(answer),
         Found::Miss(f) => f,
     };
     let values = match &filling.values {
         Some(v) => v.clone(),
-        None => approved_values(&state, plan, &filling).await?,
+        None => approved_values(state, plan, &filling).await?,
     };
     // Evaluating and writing is CPU work: off the async threads.
     let kept_eval = filling.eval.clone();
@@ -637,7 +665,7 @@ pub(crate) async fn evaluation(
         )
     })?;
     state.cache.put(filling, key, values, eval, answer.clone());
-    answer_as(&q, answer, gzip, as_of)
+    Ok(answer)
 }
 
 /// The answer in the format asked for: JSON, or the same rows as a workbook.

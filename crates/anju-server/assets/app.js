@@ -1,0 +1,227 @@
+// anju 安居: the little JavaScript of the web pages. Forms are sent to the
+// JSON API of the same server (the session cookie goes along); nothing is
+// loaded from any other host. Numbers are sent as the text typed, so the
+// server keeps their exact decimal digits.
+'use strict';
+(function () {
+  const $ = (s, r) => (r || document).querySelector(s);
+  const $$ = (s, r) => Array.from((r || document).querySelectorAll(s));
+
+  function describe(data, status) {
+    if (data && data.error) {
+      let m = data.error.message;
+      if (Array.isArray(data.error.rows) && data.error.rows.length) {
+        m += ':' + data.error.rows.map(r =>
+          (r.sheet ? r.sheet + ' ' : '') + (r.row ? '第 ' + r.row + ' 行' : '') +
+          (r.column ? ' ' + r.column : '') + ' ' + r.message).join(';');
+      }
+      return m;
+    }
+    if (status === 401) return '登录已失效,请重新登录';
+    return '请求失败(' + status + ')';
+  }
+
+  async function api(method, url, body, multipart) {
+    const opt = { method: method, credentials: 'same-origin', headers: {} };
+    if (multipart) {
+      opt.body = body;
+    } else if (body !== undefined) {
+      opt.headers['content-type'] = 'application/json';
+      opt.body = JSON.stringify(body);
+    }
+    const r = await fetch(url, opt);
+    const text = await r.text();
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+    if (!r.ok) {
+      const err = new Error(describe(data, r.status));
+      err.status = r.status;
+      throw err;
+    }
+    return data;
+  }
+
+  function say(el, msg, ok) {
+    if (!el) return;
+    el.textContent = msg;
+    el.classList.toggle('ok', !!ok);
+    el.classList.toggle('bad', !ok);
+  }
+
+  function toLogin(e) {
+    if (e && e.status === 401) {
+      location.href = '/login?next=' + encodeURIComponent(location.pathname + location.search);
+    }
+  }
+
+  // Any <form data-api="/api/…">: its fields as JSON (or multipart), sent
+  // with data-method (POST by default); data-reload reloads on success.
+  $$('form[data-api]').forEach(f => f.addEventListener('submit', async ev => {
+    ev.preventDefault();
+    const status = $('.status', f);
+    const multipart = 'multipart' in f.dataset;
+    let body;
+    if (multipart) {
+      body = new FormData(f);
+    } else {
+      body = {};
+      for (const el of f.elements) {
+        if (!el.name || el.disabled) continue;
+        if (el.type === 'checkbox') { body[el.name] = el.checked; continue; }
+        let v = el.value;
+        if (v === '') continue;
+        if ('bool' in el.dataset) v = v === 'true';
+        else if ('number' in el.dataset) v = Number(v);
+        body[el.name] = v;
+      }
+    }
+    const buttons = $$('button', f);
+    buttons.forEach(b => { b.disabled = true; });
+    say(status, '正在处理…', true);
+    try {
+      await api(f.dataset.method || 'POST', f.dataset.api, body, multipart);
+      say(status, '已完成', true);
+      if ('reload' in f.dataset) location.reload();
+    } catch (e) {
+      say(status, e.message, false);
+      toLogin(e);
+    } finally {
+      buttons.forEach(b => { b.disabled = false; });
+    }
+  }));
+
+  // The reporting form: warnings as one types, save as draft, submit.
+  const rf = $('#report-form');
+  if (rf) {
+    rf.addEventListener('submit', ev => ev.preventDefault());
+    const fields = $$('fieldset.field', rf);
+    const status = $('#report-status');
+    const num = s => {
+      s = (s || '').trim().replace(/,/g, '');
+      if (s === '') return null;
+      const x = Number(s);
+      return Number.isFinite(x) ? x : NaN;
+    };
+    const check = fs => {
+      const ul = $('.warnings', fs);
+      ul.textContent = '';
+      const warn = m => { const li = document.createElement('li'); li.textContent = '⚠ ' + m; ul.appendChild(li); };
+      let v;
+      if (fs.dataset.ratio === '1') {
+        const n = num($('[name=numerator]', fs).value);
+        const d = num($('[name=denominator]', fs).value);
+        const rate = $('.rate', fs);
+        rate.textContent = '';
+        if (n === null && d === null) return;
+        if (n === null || d === null) { warn('比率指标须同时填写分子和分母'); return; }
+        if (Number.isNaN(n) || Number.isNaN(d)) { warn('请填写数字'); return; }
+        if (d === 0) { warn('分母不能为 0'); return; }
+        const m = Number(fs.dataset.mult || '1');
+        v = n / d * m;
+        rate.textContent = '比率约 ' + (Math.round(v * 100) / 100) + '(保存后由系统精确计算)';
+        if (n < 0 || d < 0) warn('不能为负数');
+        if (m === 100 && n > d) warn('分子大于分母,比率超过 100%,请核对');
+      } else {
+        v = num($('[name=value]', fs).value);
+        if (v === null) return;
+        if (Number.isNaN(v)) { warn('请填写数字'); return; }
+        if (v < 0) warn('不能为负数');
+      }
+      if (!fs.dataset.last) return;
+      const last = Number(fs.dataset.last);
+      const lp = fs.dataset.lastPeriod;
+      const kind = fs.dataset.kind;
+      if (!Number.isFinite(last)) return;
+      if (last !== 0 && v > last * 10) {
+        warn('是上期(' + lp + ')' + fs.dataset.last + ' 的 ' + (v / last).toFixed(1) + ' 倍,可能单位有误');
+      } else if (v !== 0 && v * 10 < last) {
+        warn('不到上期(' + lp + ')' + fs.dataset.last + ' 的十分之一,可能单位有误');
+      } else if (v < last && (kind === 'cumulative' || kind === 'milestone' ||
+                 (kind === 'flow' && fs.dataset.sameYear === '1'))) {
+        warn((kind === 'flow' ? '本年累计值' : '累计值') + '低于上期(' + lp + ')' + fs.dataset.last + ',请核对');
+      }
+    };
+    fields.forEach(fs => {
+      $$('input', fs).forEach(i => i.addEventListener('input', () => check(fs)));
+      check(fs);
+    });
+    const collect = () => {
+      const out = [];
+      const errors = [];
+      for (const fs of fields) {
+        if (fs.dataset.editable !== '1') continue;
+        const base = { indicator: Number(fs.dataset.code), org_unit: rf.dataset.org, period: rf.dataset.period };
+        if (fs.dataset.ratio === '1') {
+          const n = $('[name=numerator]', fs).value.trim();
+          const d = $('[name=denominator]', fs).value.trim();
+          if (!n && !d) continue;
+          if (!n || !d) { errors.push('指标 ' + base.indicator + ':须同时填写分子和分母'); continue; }
+          out.push(Object.assign(base, { numerator: n, denominator: d }));
+        } else {
+          const v = $('[name=value]', fs).value.trim();
+          if (!v) continue;
+          out.push(Object.assign(base, { value: v }));
+        }
+      }
+      if (errors.length) throw new Error(errors.join(';'));
+      if (!out.length) throw new Error('还没有填写任何数据');
+      return out;
+    };
+    const save = async () => (await api('POST', '/api/v1/values', { values: collect() })).values;
+    const run = async (button, work) => {
+      const buttons = $$('.actions button', rf);
+      buttons.forEach(b => { b.disabled = true; });
+      say(status, '正在处理…', true);
+      try {
+        await work();
+      } catch (e) {
+        say(status, e.message, false);
+        toLogin(e);
+      } finally {
+        buttons.forEach(b => { b.disabled = false; });
+      }
+    };
+    const saveButton = $('#save-draft');
+    if (saveButton) saveButton.addEventListener('click', () => run(saveButton, async () => {
+      const saved = await save();
+      say(status, '已保存 ' + saved.length + ' 项草稿', true);
+    }));
+    const submitButton = $('#submit-report');
+    if (submitButton) submitButton.addEventListener('click', () => run(submitButton, async () => {
+      const saved = await save();
+      await api('POST', '/api/v1/values/submit', { ids: saved.map(v => v.id) });
+      say(status, '已提交 ' + saved.length + ' 项,等待审核', true);
+      setTimeout(() => location.reload(), 600);
+    }));
+  }
+
+  // The review queue: approve or return the ticked figures.
+  const rv = $('#review-form');
+  if (rv) {
+    const status = $('#review-status');
+    const all = $('#check-all');
+    if (all) all.addEventListener('change', () => {
+      $$('input[name=id]:not(:disabled)', rv).forEach(c => { c.checked = all.checked; });
+    });
+    const act = async kind => {
+      const ids = $$('input[name=id]:checked', rv).map(c => Number(c.value));
+      if (!ids.length) { say(status, '请先勾选数据', false); return; }
+      const body = { ids: ids };
+      if (kind === 'return') {
+        const reason = $('#return-reason').value.trim();
+        if (!reason) { say(status, '退回须写明理由', false); $('#return-reason').focus(); return; }
+        body.reason = reason;
+      }
+      try {
+        await api('POST', '/api/v1/values/' + kind, body);
+        say(status, (kind === 'approve' ? '已批准 ' : '已退回 ') + ids.length + ' 项', true);
+        setTimeout(() => location.reload(), 600);
+      } catch (e) {
+        say(status, e.message, false);
+        toLogin(e);
+      }
+    };
+    $('#approve-selected').addEventListener('click', () => act('approve'));
+    $('#return-selected').addEventListener('click', () => act('return'));
+  }
+})();

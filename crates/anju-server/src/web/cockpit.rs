@@ -1,0 +1,517 @@
+//! The cockpit (驾驶舱) for leaders and the task force, and whoever else may
+//! read figures (each sees the rows their role allows, as in the API): the
+//! indicators × units matrix with its lights and reasons, the month's
+//! reporting (late, returned, missing), publishing the month, and one
+//! indicator's page — its trajectory chart, yearly targets (original and
+//! adjusted), the towns side by side and where each figure came from.
+
+use anju_core::access::{Actor, Role};
+use anju_core::airing::LightCount;
+use anju_core::period::{Period, YearMonth};
+use anju_core::plan::{IndicatorCode, Kind, OrgId, Plan};
+use anju_core::targets::TargetOrigin;
+use anju_core::workflow::State as Step;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::chart::{Point, Trajectory};
+use super::{
+    EvalRow, Member, Shell, WebError, actor_of, html, light_class, month_param, parse_rows,
+    percent, shown, target_text,
+};
+use crate::values::{evaluation_answer, readable};
+use crate::{ApiError, AppState};
+
+#[derive(Deserialize)]
+pub(crate) struct MonthQuery {
+    as_of: Option<String>,
+    org: Option<String>,
+}
+
+struct Cell {
+    light: &'static str,
+    label: String,
+    actual: String,
+    reason: String,
+    href: String,
+}
+
+struct Line {
+    code: u16,
+    name: String,
+    unit: String,
+    cells: Vec<Option<Cell>>,
+}
+
+/// One town's (or the city's) reporting this month.
+struct Progress {
+    unit: String,
+    expected: usize,
+    submitted: usize,
+    approved: usize,
+    returned: usize,
+    late: usize,
+}
+
+/// A figure that is late or was returned.
+struct Issue {
+    indicator: u16,
+    unit: String,
+    what: &'static str,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "cockpit.html")]
+struct Cockpit {
+    shell: Shell,
+    as_of: String,
+    previous: Option<String>,
+    next: Option<String>,
+    columns: Vec<String>,
+    lines: Vec<Line>,
+    city: LightCount,
+    progress: Vec<Progress>,
+    issues: Vec<Issue>,
+    can_publish: bool,
+    published: Option<i64>,
+}
+
+/// The rows of the month that `who` may read.
+async fn rows_of(
+    state: &AppState,
+    who: &crate::auth::Authed,
+    as_of: YearMonth,
+    only: Option<OrgId>,
+) -> Result<Vec<EvalRow>, WebError> {
+    let answer = evaluation_answer(state, who, as_of, only).await?;
+    parse_rows(&answer.plain)
+}
+
+/// The reporting tree's units shown as columns: the root, then its children.
+fn columns(plan: &Plan) -> Vec<OrgId> {
+    let root = plan.reporting_root;
+    std::iter::once(root)
+        .chain(plan.orgs.get(root).children.iter().copied())
+        .collect()
+}
+
+fn no_admin(who: &crate::auth::Authed) -> Result<(), WebError> {
+    if who.user.role == Role::Admin {
+        Err(WebError::forbidden("系统管理员只管理用户,不查看业务数据"))
+    } else {
+        Ok(())
+    }
+}
+
+/// `GET /cockpit?as_of=YYYY-MM`.
+pub(crate) async fn matrix(
+    State(state): State<AppState>,
+    Member(who): Member,
+    Query(q): Query<MonthQuery>,
+) -> Result<Response, WebError> {
+    no_admin(&who)?;
+    let plan = state.plan();
+    let as_of = month_param(&state, &plan, q.as_of.as_deref())?;
+    let rows = rows_of(&state, &who, as_of, None).await?;
+    let cols: Vec<OrgId> = columns(&plan)
+        .into_iter()
+        .filter(|&o| {
+            let name = &plan.orgs.get(o).name;
+            rows.iter().any(|r| &r.org_unit == name)
+        })
+        .collect();
+    let names: Vec<String> = cols
+        .iter()
+        .map(|&o| plan.orgs.get(o).name.clone())
+        .collect();
+    let lines = plan
+        .indicators
+        .iter()
+        .map(|i| Line {
+            code: i.code.0,
+            name: i.name.clone(),
+            unit: i.unit.clone(),
+            cells: names
+                .iter()
+                .map(|n| {
+                    rows.iter()
+                        .find(|r| r.indicator == i.code.0 && &r.org_unit == n)
+                        .map(|r| Cell {
+                            light: light_class(&r.light),
+                            label: r.status_label.clone(),
+                            actual: shown(&r.actual),
+                            reason: r.reason.clone(),
+                            href: format!(
+                                "/indicator/{}?as_of={as_of}&org={}",
+                                i.code.0,
+                                super::url_encode(n)
+                            ),
+                        })
+                })
+                .collect(),
+        })
+        .collect();
+    let root = plan.orgs.get(plan.reporting_root).name.clone();
+    let mut city = LightCount::default();
+    for r in rows.iter().filter(|r| r.org_unit == root) {
+        city.add(&r.light, &r.status);
+    }
+    // This month's reporting: every version of the month the viewer may read.
+    let versions = readable(
+        &state,
+        &plan,
+        &who,
+        anju_store::ValueFilter {
+            period: Some(Period::month(as_of)),
+            ..anju_store::ValueFilter::default()
+        },
+    )
+    .await?;
+    let mut progress = Vec::new();
+    let mut issues = Vec::new();
+    for &org in &cols {
+        let name = &plan.orgs.get(org).name;
+        let reporter = Actor {
+            role: if org == plan.reporting_root {
+                Role::Taskforce
+            } else {
+                Role::Town
+            },
+            org: Some(org),
+        };
+        let expected = (0..plan.indicators.len())
+            .filter(|&ix| reporter.may_report(&plan, ix, org))
+            .count();
+        let mine: Vec<&anju_store::StoredValue> =
+            versions.iter().filter(|v| &v.org_unit == name).collect();
+        // The latest version of each indicator.
+        let mut latest: Vec<&anju_store::StoredValue> = Vec::new();
+        for v in &mine {
+            match latest.iter_mut().find(|l| l.indicator == v.indicator) {
+                Some(l) if l.version < v.version => *l = v,
+                Some(_) => {}
+                None => latest.push(v),
+            }
+        }
+        let count = |s: Step| latest.iter().filter(|v| v.state == s).count();
+        for v in latest.iter().filter(|v| v.state == Step::Returned) {
+            issues.push(Issue {
+                indicator: v.indicator,
+                unit: name.clone(),
+                what: "退回",
+                detail: v.return_reason.clone().unwrap_or_default(),
+            });
+        }
+        for v in latest.iter().filter(|v| v.late) {
+            issues.push(Issue {
+                indicator: v.indicator,
+                unit: name.clone(),
+                what: "迟报",
+                detail: format!("{} 提交", v.created_at.chars().take(10).collect::<String>()),
+            });
+        }
+        progress.push(Progress {
+            unit: name.clone(),
+            expected,
+            submitted: count(Step::Submitted),
+            approved: count(Step::Approved),
+            returned: count(Step::Returned),
+            late: latest.iter().filter(|v| v.late).count(),
+        });
+    }
+    let can_publish = who.user.role == Role::Taskforce;
+    let published = if can_publish {
+        state
+            .store
+            .publication(&as_of.to_string(), None)
+            .await
+            .map_err(ApiError::from)?
+            .map(|p| p.version)
+    } else {
+        None
+    };
+    let page = Cockpit {
+        shell: Shell::new(
+            &state,
+            Some(&who),
+            &format!("驾驶舱 · 截至 {as_of}"),
+            "/cockpit",
+        ),
+        as_of: as_of.to_string(),
+        previous: as_of.previous().map(|m| m.to_string()),
+        next: YearMonth::new(
+            as_of.year() + i32::from(as_of.month() == 12),
+            as_of.month() % 12 + 1,
+        )
+        .filter(|m| m.year() <= plan.meta.last_year)
+        .map(|m| m.to_string()),
+        columns: names,
+        lines,
+        city,
+        progress,
+        issues,
+        can_publish,
+        published,
+    };
+    Ok(html(&page))
+}
+
+/// One year's target of the unit, as in force at the month.
+struct YearTarget {
+    year: i32,
+    target: String,
+    original: Option<String>,
+    origin: &'static str,
+}
+
+/// One month of the chart's year, as a table row.
+struct MonthLine {
+    month: String,
+    actual: String,
+    expected: String,
+    label: String,
+    light: &'static str,
+}
+
+/// Where one version of a figure came from.
+struct Provenance {
+    unit: String,
+    period: String,
+    version: i64,
+    figure: String,
+    state: &'static str,
+    reported: String,
+    decided: String,
+    late: bool,
+    note: String,
+}
+
+#[derive(Template)]
+#[template(path = "indicator.html")]
+struct IndicatorPage {
+    shell: Shell,
+    code: u16,
+    as_of: String,
+    org: String,
+    orgs: Vec<String>,
+    kind: &'static str,
+    seed_text: Option<String>,
+    row: Option<EvalRow>,
+    chart: String,
+    months: Vec<MonthLine>,
+    years: Vec<YearTarget>,
+    adjusted: bool,
+    towns: Vec<EvalRow>,
+    provenance: Vec<Provenance>,
+}
+
+fn state_label(s: Step) -> &'static str {
+    match s {
+        Step::Draft => "草稿",
+        Step::Submitted => "待审核",
+        Step::Approved => "已审核",
+        Step::Returned => "已退回",
+        Step::Superseded => "已被取代",
+    }
+}
+
+fn as_f64(n: &Option<serde_json::Number>) -> Option<f64> {
+    n.as_ref().and_then(|n| n.to_string().parse::<f64>().ok())
+}
+
+/// `GET /indicator/{code}?as_of=YYYY-MM&org=…`.
+pub(crate) async fn indicator(
+    State(state): State<AppState>,
+    Member(who): Member,
+    Path(code): Path<String>,
+    Query(q): Query<MonthQuery>,
+) -> Result<Response, WebError> {
+    no_admin(&who)?;
+    let plan = state.plan();
+    let ix = code
+        .parse::<u16>()
+        .ok()
+        .and_then(|c| plan.indicator_index(IndicatorCode(c)))
+        .ok_or_else(|| WebError::not_found(format!("没有指标“{code}”")))?;
+    let ind = &plan.indicators[ix];
+    let as_of = month_param(&state, &plan, q.as_of.as_deref())?;
+    let root = plan.reporting_root;
+    let org = match q.org.as_deref().filter(|s| !s.trim().is_empty()) {
+        None => root,
+        Some(o) => plan
+            .orgs
+            .resolve(o)
+            .ok()
+            .and_then(|o| plan.reporting_unit(o))
+            .ok_or_else(|| WebError::invalid("org 单位", format!("“{o}”不在本计划的填报范围内")))?,
+    };
+    let me = actor_of(&plan, &who);
+    if org != root && !me.may_read(&plan, ix, org) {
+        return Err(WebError::forbidden(format!(
+            "无权查看{}的该项指标",
+            plan.orgs.get(org).name
+        )));
+    }
+    let org_name = plan.orgs.get(org).name.clone();
+    // The months of the year up to the month asked for.
+    let mut months = Vec::new();
+    let mut points = Vec::new();
+    let mut row = None;
+    for m in 1..=as_of.month() {
+        let Some(ym) = YearMonth::new(as_of.year(), m) else {
+            continue;
+        };
+        let rows = rows_of(&state, &who, ym, Some(org)).await?;
+        let r = rows.into_iter().find(|r| r.indicator == ind.code.0);
+        if let Some(r) = &r {
+            if let Some(v) = as_f64(&r.actual) {
+                points.push(Point {
+                    month: m,
+                    value: v,
+                    text: shown(&r.actual),
+                });
+            }
+            months.push(MonthLine {
+                month: ym.to_string(),
+                actual: shown(&r.actual),
+                expected: shown(&r.expected),
+                label: r.status_label.clone(),
+                light: light_class(&r.light),
+            });
+        }
+        if m == as_of.month() {
+            row = r;
+        }
+    }
+    let chart = Trajectory {
+        year: as_of.year(),
+        unit: ind.unit.clone(),
+        start: match ind.kind {
+            Kind::Flow => Some((0.0, "0".into())),
+            _ => row
+                .as_ref()
+                .and_then(|r| as_f64(&r.start).map(|v| (v, shown(&r.start)))),
+        },
+        target: row.as_ref().and_then(|r| {
+            as_f64(&r.target).map(|v| (v, target_text(&r.target, r.comparator.as_deref())))
+        }),
+        original: row
+            .as_ref()
+            .filter(|r| r.target_origin.as_deref() == Some("adjusted"))
+            .and_then(|r| as_f64(&r.original_target).map(|v| (v, shown(&r.original_target)))),
+        actuals: points,
+    }
+    .svg();
+    // The yearly targets in force at the month, and what they replaced.
+    let decompositions = state.store.decompositions().await.map_err(ApiError::from)?;
+    let adjustments = state
+        .store
+        .adjustments(Some("approved"))
+        .await
+        .map_err(ApiError::from)?;
+    let (book, _) = anju_store::targets_in_force(&plan, &decompositions, &adjustments, as_of);
+    let years: Vec<YearTarget> = (plan.meta.baseline_year + 1..=plan.meta.last_year)
+        .map(|y| {
+            let t = book.target(&plan, ix, org, y);
+            YearTarget {
+                year: y,
+                target: t.map_or_else(|| "—".into(), |t| t.target.as_written()),
+                original: t.and_then(|t| t.original).map(|o| o.as_written()),
+                origin: match t.map(|t| t.origin) {
+                    Some(TargetOrigin::Adjusted) => "已调整",
+                    Some(TargetOrigin::Decomposed) => "分解下达",
+                    Some(TargetOrigin::Inherited(_)) => "沿用上级",
+                    Some(TargetOrigin::Plan) => "实施方案",
+                    None => "",
+                },
+            }
+        })
+        .collect();
+    let towns: Vec<EvalRow> = rows_of(&state, &who, as_of, None)
+        .await?
+        .into_iter()
+        .filter(|r| r.indicator == ind.code.0)
+        .collect();
+    let orgs: Vec<String> = towns.iter().map(|r| r.org_unit.clone()).collect();
+    // Where the figures of the year came from, newest first.
+    let mut versions = readable(
+        &state,
+        &plan,
+        &who,
+        anju_store::ValueFilter {
+            indicator: Some(ind.code.0),
+            org_unit: (org != root).then(|| org_name.clone()),
+            ..anju_store::ValueFilter::default()
+        },
+    )
+    .await?;
+    versions.retain(|v| {
+        Period::parse(&v.period).is_ok_and(|p| p.year() == as_of.year() && p.end() <= as_of)
+    });
+    versions.reverse();
+    versions.truncate(200);
+    let provenance = versions
+        .into_iter()
+        .map(|v| Provenance {
+            figure: match (&v.numerator, &v.denominator) {
+                (Some(n), Some(d)) => format!("{n} / {d}"),
+                _ => v.value.map_or_else(|| "—".into(), |x| x.to_string()),
+            },
+            unit: v.org_unit,
+            period: v.period,
+            version: v.version,
+            state: state_label(v.state),
+            reported: format!(
+                "{} · {}",
+                v.created_by,
+                v.created_at
+                    .replace('T', " ")
+                    .chars()
+                    .take(16)
+                    .collect::<String>()
+            ),
+            decided: match (&v.decided_by, &v.decided_at) {
+                (Some(b), Some(a)) => format!(
+                    "{b} · {}",
+                    a.replace('T', " ").chars().take(16).collect::<String>()
+                ),
+                _ => "—".into(),
+            },
+            late: v.late,
+            note: v
+                .return_reason
+                .or(v.correction_reason.map(|c| format!("更正:{c}")))
+                .unwrap_or_default(),
+        })
+        .collect();
+    let page = IndicatorPage {
+        shell: Shell::new(
+            &state,
+            Some(&who),
+            &format!("{}. {}({})", ind.code.0, ind.name, ind.unit),
+            "/cockpit",
+        ),
+        code: ind.code.0,
+        as_of: as_of.to_string(),
+        org: org_name,
+        orgs,
+        kind: ind.kind.label(),
+        seed_text: ind.seed_text.clone(),
+        row,
+        chart,
+        months,
+        adjusted: years.iter().any(|y: &YearTarget| y.original.is_some()),
+        years,
+        towns,
+        provenance,
+    };
+    Ok(html(&page))
+}
+
+/// Completion as a percentage, for templates.
+pub(crate) fn completion(r: &EvalRow) -> String {
+    percent(&r.completion)
+}

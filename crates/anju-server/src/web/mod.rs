@@ -1,0 +1,598 @@
+//! The web pages (zh-CN), served at `/`: the public 成效展示, the cockpit,
+//! the reporting form, the review queue, targets and users. Pages are HTML
+//! written on the server from askama templates (escaped at compile time) over
+//! the same service calls as the JSON API; the little JavaScript in
+//! `assets/app.js` sends the forms to that API. Every asset is built into the
+//! binary, and the Content-Security-Policy lets a page load nothing from any
+//! other host.
+//!
+//! Errors: a page that fails shows an HTML page with the message; a page
+//! that needs a login sends the browser to `/login`.
+
+mod chart;
+mod cockpit;
+mod public;
+mod work;
+
+use anju_core::access::{Actor, Role};
+use anju_core::period::YearMonth;
+use anju_core::plan::Plan;
+use askama::Template;
+use axum::Router;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use crate::auth::Authed;
+use crate::{ApiError, AppState};
+
+/// The web routes (merged into the service's router).
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(public::home))
+        .route("/airing/{as_of}", get(public::airing))
+        .route("/login", get(login_page).post(login_form))
+        .route("/logout", post(logout_form))
+        .route("/cockpit", get(cockpit::matrix))
+        .route("/indicator/{code}", get(cockpit::indicator))
+        .route("/report", get(work::report))
+        .route("/review", get(work::review))
+        .route("/targets", get(work::targets))
+        .route("/users", get(work::users))
+        .route("/assets/app.css", get(css))
+        .route("/assets/app.js", get(js))
+}
+
+/// What every page shows around its content.
+pub(crate) struct Shell {
+    /// The page's title.
+    pub title: String,
+    /// The plan's name.
+    pub plan_name: String,
+    /// The links of the main navigation.
+    pub nav: Vec<Link>,
+    /// Who is logged in (name and role, in Chinese), if anyone.
+    pub user: Option<String>,
+    /// The server runs on demo data.
+    pub demo: bool,
+}
+
+/// A navigation link.
+pub(crate) struct Link {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// A role's name in Chinese.
+pub(crate) fn role_label(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "系统管理员",
+        Role::Taskforce => "专班",
+        Role::Leader => "市领导",
+        Role::LeadUnit => "牵头单位",
+        Role::Unit => "责任单位",
+        Role::Town => "镇(街道)",
+    }
+}
+
+impl Shell {
+    /// The frame of a page titled `title` at `here` (a path of the nav).
+    pub(crate) fn new(state: &AppState, who: Option<&Authed>, title: &str, here: &str) -> Shell {
+        let plan = state.plan();
+        let mut links: Vec<(&'static str, &'static str)> = vec![("/", "成效展示")];
+        if let Some(w) = who {
+            let role = w.user.role;
+            if role != Role::Admin {
+                links.push(("/cockpit", "驾驶舱"));
+            }
+            if matches!(
+                role,
+                Role::Town | Role::Unit | Role::LeadUnit | Role::Taskforce
+            ) {
+                links.push(("/report", "填报"));
+            }
+            if matches!(role, Role::LeadUnit | Role::Taskforce) {
+                links.push(("/review", "审核"));
+            }
+            if matches!(role, Role::Taskforce | Role::Leader) {
+                links.push(("/targets", "目标"));
+            }
+            if role == Role::Admin {
+                links.push(("/users", "用户"));
+            }
+        }
+        Shell {
+            title: title.to_string(),
+            plan_name: plan
+                .meta
+                .brand
+                .clone()
+                .unwrap_or_else(|| plan.meta.name.clone()),
+            nav: links
+                .into_iter()
+                .map(|(href, label)| Link {
+                    href,
+                    label,
+                    current: href == here,
+                })
+                .collect(),
+            user: who.map(|w| {
+                let unit = w
+                    .user
+                    .org_unit
+                    .as_deref()
+                    .map(|o| format!(" · {o}"))
+                    .unwrap_or_default();
+                format!("{}({}{unit})", w.user.name, role_label(w.user.role))
+            }),
+            demo: state.demo,
+        }
+    }
+}
+
+/// An error as a page: its status and message.
+pub(crate) struct WebError {
+    status: StatusCode,
+    message: String,
+    /// Send the browser to the login page instead (no or an expired login).
+    login: Option<String>,
+}
+
+impl From<ApiError> for WebError {
+    fn from(e: ApiError) -> WebError {
+        WebError {
+            status: e.status(),
+            message: e.message().to_string(),
+            login: None,
+        }
+    }
+}
+
+impl WebError {
+    /// 403 with a message.
+    pub(crate) fn forbidden(message: impl Into<String>) -> WebError {
+        WebError {
+            status: StatusCode::FORBIDDEN,
+            message: message.into(),
+            login: None,
+        }
+    }
+
+    /// 404 with a message.
+    pub(crate) fn not_found(message: impl Into<String>) -> WebError {
+        WebError {
+            status: StatusCode::NOT_FOUND,
+            message: message.into(),
+            login: None,
+        }
+    }
+
+    /// 422 with a message naming the field.
+    pub(crate) fn invalid(field: &str, message: impl std::fmt::Display) -> WebError {
+        WebError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            message: format!("{field}:{message}"),
+            login: None,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    shell: Shell,
+    status: u16,
+    message: String,
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        if let Some(next) = self.login {
+            return Redirect::to(&format!("/login?next={}", url_encode(&next))).into_response();
+        }
+        let shell = Shell {
+            title: "出错了".into(),
+            plan_name: "安居潮城".into(),
+            nav: vec![Link {
+                href: "/",
+                label: "成效展示",
+                current: false,
+            }],
+            user: None,
+            demo: false,
+        };
+        let page = ErrorPage {
+            shell,
+            status: self.status.as_u16(),
+            message: self.message,
+        };
+        let mut response = html(&page);
+        *response.status_mut() = self.status;
+        response
+    }
+}
+
+/// Percent-encodes a query parameter's value.
+pub(crate) fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The headers every page carries: nothing may load from another host,
+/// no page may be framed, no inline script runs.
+fn page_headers(response: &mut Response) {
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+/// A rendered page.
+pub(crate) fn html(page: &impl Template) -> Response {
+    match page.render() {
+        Ok(body) => {
+            let mut r = (
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                )],
+                body,
+            )
+                .into_response();
+            page_headers(&mut r);
+            r
+        }
+        Err(e) => {
+            eprintln!("anju-server: 页面生成失败:{e}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "页面生成失败").into_response()
+        }
+    }
+}
+
+/// The logged-in user of a page, if any (an expired session is no login).
+pub(crate) struct Viewer(pub Option<Authed>);
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
+        if crate::auth::token_of(&parts.headers).is_none() {
+            return Ok(Viewer(None));
+        }
+        match Authed::from_request_parts(parts, state).await {
+            Ok(a) => Ok(Viewer(Some(a))),
+            Err(e) if e.status() == StatusCode::UNAUTHORIZED => Ok(Viewer(None)),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// A page that needs a login: the user, or a redirect to the login page.
+pub(crate) struct Member(pub Authed);
+
+impl FromRequestParts<AppState> for Member {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
+        match Viewer::from_request_parts(parts, state).await? {
+            Viewer(Some(a)) => Ok(Member(a)),
+            Viewer(None) => Err(WebError {
+                status: StatusCode::SEE_OTHER,
+                message: String::new(),
+                login: Some(
+                    parts
+                        .uri
+                        .path_and_query()
+                        .map_or("/", |p| p.as_str())
+                        .to_string(),
+                ),
+            }),
+        }
+    }
+}
+
+/// The user as the rules see them.
+pub(crate) fn actor_of(plan: &Plan, who: &Authed) -> Actor {
+    Actor::of(plan, who.user.role, who.user.org_unit.as_deref())
+}
+
+/// The month a page shows by default: the month before this one in China
+/// (a month's figures are reported after it ends), kept within the plan's
+/// years.
+pub(crate) fn default_month(state: &AppState, plan: &Plan) -> Result<YearMonth, WebError> {
+    let d = anju_core::auth::china_time((state.clock)()).0;
+    let last = YearMonth::new(d.year, d.month).and_then(YearMonth::previous);
+    let first = YearMonth::new(plan.meta.baseline_year + 1, 1);
+    let end = YearMonth::new(plan.meta.last_year, 12);
+    match (last, first, end) {
+        (Some(m), Some(f), _) if m < f => Ok(f),
+        (Some(m), _, Some(e)) if m > e => Ok(e),
+        (Some(m), _, _) => Ok(m),
+        _ => Err(WebError::invalid("as_of 月份", "无法确定当前月份")),
+    }
+}
+
+/// `?as_of=` of a page: the month asked for, or the default.
+pub(crate) fn month_param(
+    state: &AppState,
+    plan: &Plan,
+    raw: Option<&str>,
+) -> Result<YearMonth, WebError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => default_month(state, plan),
+        Some(s) => {
+            let m = YearMonth::parse(s).map_err(|e| WebError::invalid("as_of 月份", e))?;
+            let years = plan.meta.baseline_year + 1..=plan.meta.last_year + 1;
+            if years.contains(&m.year()) {
+                Ok(m)
+            } else {
+                Err(WebError::invalid(
+                    "as_of 月份",
+                    format!("须在计划年度 {}–{} 之内", years.start(), years.end()),
+                ))
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct NextQuery {
+    next: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    shell: Shell,
+    next: String,
+    username: String,
+    message: Option<String>,
+}
+
+/// Only a path of this site may follow a login (no open redirect).
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// `GET /login`.
+async fn login_page(
+    State(state): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<NextQuery>,
+) -> Response {
+    html(&LoginPage {
+        shell: Shell::new(&state, None, "登录", "/login"),
+        next: safe_next(q.next.as_deref()),
+        username: String::new(),
+        message: None,
+    })
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// Refuses a form posted from another site (the `Origin` a browser sends
+/// must be this host).
+fn same_origin(headers: &HeaderMap) -> Result<(), WebError> {
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    match (origin, host) {
+        (Some(o), Some(h)) => {
+            let o = o.split_once("://").map_or(o, |(_, rest)| rest);
+            if o == h {
+                Ok(())
+            } else {
+                Err(WebError::forbidden("请求来自其他网站,已拒绝"))
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Where a user goes after logging in, when no page was asked for.
+fn start_page(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "/users",
+        Role::Town | Role::Unit => "/report",
+        Role::LeadUnit => "/review",
+        Role::Taskforce | Role::Leader => "/cockpit",
+    }
+}
+
+/// `POST /login` (a form): the session cookie and the next page, or the
+/// form again with the reason.
+async fn login_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Form(form): axum::extract::Form<LoginForm>,
+) -> Result<Response, WebError> {
+    same_origin(&headers)?;
+    let next = safe_next(form.next.as_deref());
+    match crate::auth::log_in(&state, &form.username, form.password).await {
+        Ok((token, user)) => {
+            let to = if next.is_empty() {
+                start_page(user.role).to_string()
+            } else {
+                next
+            };
+            let mut r = Redirect::to(&to).into_response();
+            crate::auth::set_session_cookie(&mut r, &token);
+            Ok(r)
+        }
+        Err(e) => {
+            let mut r = html(&LoginPage {
+                shell: Shell::new(&state, None, "登录", "/login"),
+                next,
+                username: form.username,
+                message: Some(e.message().to_string()),
+            });
+            *r.status_mut() = e.status();
+            Ok(r)
+        }
+    }
+}
+
+/// `POST /logout` (a form): ends the session, back to the public page.
+async fn logout_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Viewer(who): Viewer,
+) -> Result<Response, WebError> {
+    same_origin(&headers)?;
+    if let Some(w) = who {
+        state
+            .store
+            .end_session(&w.token, (state.clock)())
+            .await
+            .map_err(ApiError::from)?;
+    }
+    let mut r = Redirect::to("/").into_response();
+    crate::auth::clear_session_cookie(&mut r);
+    Ok(r)
+}
+
+const CSS: &str = include_str!("../../assets/app.css");
+const JS: &str = include_str!("../../assets/app.js");
+
+fn asset(body: &'static str, kind: &'static str) -> Response {
+    let mut r = (
+        [(header::CONTENT_TYPE, HeaderValue::from_static(kind))],
+        body,
+    )
+        .into_response();
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    r.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    r
+}
+
+async fn css() -> Response {
+    asset(CSS, "text/css; charset=utf-8")
+}
+
+async fn js() -> Response {
+    asset(JS, "text/javascript; charset=utf-8")
+}
+
+/// One row of an evaluation as the pages read it (the JSON of `RowView`).
+/// Numbers keep their exact digits (`serde_json` with arbitrary precision).
+#[derive(Deserialize, Clone, Debug)]
+pub(crate) struct EvalRow {
+    pub indicator: u16,
+    pub org_unit: String,
+    pub actual: Option<serde_json::Number>,
+    pub target: Option<serde_json::Number>,
+    pub comparator: Option<String>,
+    pub target_origin: Option<String>,
+    pub original_target: Option<serde_json::Number>,
+    pub start: Option<serde_json::Number>,
+    pub expected: Option<serde_json::Number>,
+    pub completion: Option<serde_json::Number>,
+    pub status: String,
+    pub status_label: String,
+    pub light: String,
+    pub reason: String,
+    pub rank: Option<u32>,
+    pub rank_of: Option<u32>,
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+/// The rows of an evaluation's or a publication's JSON.
+pub(crate) fn parse_rows(json: &[u8]) -> Result<Vec<EvalRow>, WebError> {
+    #[derive(Deserialize)]
+    struct Rows {
+        rows: Vec<EvalRow>,
+    }
+    let parsed = if json.first() == Some(&b'[') {
+        serde_json::from_slice::<Vec<EvalRow>>(json)
+    } else {
+        serde_json::from_slice::<Rows>(json).map(|r| r.rows)
+    };
+    parsed.map_err(|e| WebError {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        message: format!("评估结果无法读取:{e}"),
+        login: None,
+    })
+}
+
+/// A number as shown (its exact digits), or “—”.
+pub(crate) fn shown(n: &Option<serde_json::Number>) -> String {
+    n.as_ref()
+        .map_or_else(|| "—".to_string(), ToString::to_string)
+}
+
+/// A share (0.1234) as a percentage (12.34%), exact.
+pub(crate) fn percent(n: &Option<serde_json::Number>) -> String {
+    use std::str::FromStr;
+    n.as_ref()
+        .and_then(|n| rust_decimal::Decimal::from_str(&n.to_string()).ok())
+        .map_or_else(
+            || "—".to_string(),
+            |d| {
+                format!(
+                    "{}%",
+                    (d * rust_decimal::Decimal::ONE_HUNDRED)
+                        .round_dp(2)
+                        .normalize()
+                )
+            },
+        )
+}
+
+/// A target as written: `≥ 88`, `> 1.48`.
+pub(crate) fn target_text(value: &Option<serde_json::Number>, comparator: Option<&str>) -> String {
+    match value {
+        None => "—".into(),
+        Some(v) => match comparator {
+            Some(">") => format!(">{v}"),
+            _ => format!("≥{v}"),
+        },
+    }
+}
+
+/// The CSS class of a light.
+pub(crate) fn light_class(light: &str) -> &'static str {
+    match light {
+        "green" => "l-green",
+        "yellow" => "l-yellow",
+        "red" => "l-red",
+        _ => "l-none",
+    }
+}

@@ -1,0 +1,559 @@
+//! The pages where work is done: the reporting form (填报) of a town or
+//! department, the review queue (审核), targets (decompositions and
+//! adjustments) and users. They show what the store holds for the caller's
+//! role; the forms send their changes to the JSON API (`assets/app.js`), so
+//! every rule and check of the API holds for them too.
+
+use anju_core::access::Role;
+use anju_core::period::{Period, YearMonth};
+use anju_core::plan::{IndicatorCode, Kind, OrgId, Plan};
+use anju_core::workflow::State as Step;
+use anju_store::{StoredValue, ValueFilter};
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use super::{Member, Shell, WebError, actor_of, html, month_param, role_label};
+use crate::values::readable;
+use crate::{ApiError, AppState};
+
+#[derive(Deserialize)]
+pub(crate) struct ReportQuery {
+    period: Option<String>,
+    org: Option<String>,
+}
+
+/// The last approved figure before the period, beside a field.
+struct Last {
+    period: String,
+    text: String,
+    /// The value (a ratio's rate) as a plain number, for the warnings.
+    value: String,
+    same_year: bool,
+}
+
+/// One indicator of the form.
+struct Field {
+    code: u16,
+    name: String,
+    unit: String,
+    kind: &'static str,
+    kind_label: &'static str,
+    ratio: bool,
+    numerator_label: String,
+    denominator_label: String,
+    multiplier: String,
+    state: Option<&'static str>,
+    editable: bool,
+    value: String,
+    numerator: String,
+    denominator: String,
+    return_reason: Option<String>,
+    last: Option<Last>,
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportPage {
+    shell: Shell,
+    period: String,
+    org: String,
+    orgs: Vec<String>,
+    fields: Vec<Field>,
+    deadline_day: u8,
+    open: usize,
+}
+
+fn state_name(s: Step) -> &'static str {
+    match s {
+        Step::Draft => "草稿",
+        Step::Submitted => "待审核",
+        Step::Approved => "已审核",
+        Step::Returned => "已退回",
+        Step::Superseded => "已被取代",
+    }
+}
+
+/// A figure as a plain number in the display unit (a ratio's rate), exact.
+fn plain(plan: &Plan, ix: usize, v: &StoredValue) -> Option<Decimal> {
+    let ind = &plan.indicators[ix];
+    match (v.value, v.numerator, v.denominator) {
+        (Some(x), _, _) => Some(x),
+        (None, Some(n), Some(d)) => ind.rate(n, d).and_then(|r| r.round(ind.decimals.max(2))),
+        _ => None,
+    }
+}
+
+/// A figure as shown: `12.5`, or `3 / 4 = 75.00`.
+fn figure_text(plan: &Plan, ix: usize, v: &StoredValue) -> String {
+    match (v.value, v.numerator, v.denominator) {
+        (Some(x), _, _) => x.to_string(),
+        (None, Some(n), Some(d)) => match plain(plan, ix, v) {
+            Some(r) => format!("{n} / {d} = {r}"),
+            None => format!("{n} / {d}"),
+        },
+        _ => "—".into(),
+    }
+}
+
+/// The latest version of each indicator among `versions`.
+fn latest_of(versions: &[StoredValue]) -> Vec<&StoredValue> {
+    let mut out: Vec<&StoredValue> = Vec::new();
+    for v in versions {
+        match out.iter_mut().find(|l| {
+            l.indicator == v.indicator && l.org_unit == v.org_unit && l.period == v.period
+        }) {
+            Some(l) if l.version < v.version => *l = v,
+            Some(_) => {}
+            None => out.push(v),
+        }
+    }
+    out
+}
+
+/// The approved figure of each (indicator, unit) with the latest period
+/// before `before`.
+fn last_approved<'a>(
+    approved: &'a [StoredValue],
+    indicator: u16,
+    org: &str,
+    before: YearMonth,
+) -> Option<(&'a StoredValue, Period)> {
+    approved
+        .iter()
+        .filter(|v| v.indicator == indicator && v.org_unit == org && v.state == Step::Approved)
+        .filter_map(|v| Period::parse(&v.period).ok().map(|p| (v, p)))
+        .filter(|(_, p)| p.end() < before)
+        .max_by_key(|(_, p)| (p.end(), p.key()))
+}
+
+/// The unit a user reports for: a town its town, a department the unit it
+/// belongs to; the task force any unit of the reporting tree.
+fn report_unit(
+    plan: &Plan,
+    who: &crate::auth::Authed,
+    asked: Option<&str>,
+) -> Result<OrgId, WebError> {
+    let own = who
+        .user
+        .org_unit
+        .as_deref()
+        .and_then(|o| plan.orgs.resolve(o).ok())
+        .and_then(|o| plan.reporting_unit(o));
+    match (who.user.role, asked.filter(|s| !s.trim().is_empty())) {
+        (Role::Taskforce, Some(o)) => plan
+            .orgs
+            .resolve(o)
+            .ok()
+            .and_then(|o| plan.reporting_unit(o))
+            .ok_or_else(|| WebError::invalid("org 单位", format!("“{o}”不在本计划的填报范围内"))),
+        (Role::Taskforce, None) => Ok(plan.reporting_root),
+        (Role::Town | Role::Unit | Role::LeadUnit, _) => {
+            own.ok_or_else(|| WebError::forbidden("您的账号没有所属单位,无法填报"))
+        }
+        _ => Err(WebError::forbidden("您的角色不填报数据")),
+    }
+}
+
+/// `GET /report?period=YYYY-MM[&org=…]`: this period's form.
+pub(crate) async fn report(
+    State(state): State<AppState>,
+    Member(who): Member,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, WebError> {
+    let plan = state.plan();
+    let org = report_unit(&plan, &who, q.org.as_deref())?;
+    let period = month_param(&state, &plan, q.period.as_deref())?;
+    let me = actor_of(&plan, &who);
+    let org_name = plan.orgs.get(org).name.clone();
+    let versions = readable(
+        &state,
+        &plan,
+        &who,
+        ValueFilter {
+            org_unit: Some(org_name.clone()),
+            ..ValueFilter::default()
+        },
+    )
+    .await?;
+    let this = Period::month(period).to_string();
+    let current: Vec<&StoredValue> = latest_of(&versions)
+        .into_iter()
+        .filter(|v| v.period == this)
+        .collect();
+    let mut fields = Vec::new();
+    for (ix, ind) in plan.indicators.iter().enumerate() {
+        if !me.may_report(&plan, ix, org) {
+            continue;
+        }
+        let now = current.iter().find(|v| v.indicator == ind.code.0);
+        let state_now = now.map(|v| v.state);
+        let editable = matches!(state_now, None | Some(Step::Draft | Step::Returned));
+        let last = last_approved(&versions, ind.code.0, &org_name, period).map(|(v, p)| Last {
+            period: p.to_string(),
+            text: figure_text(&plan, ix, v),
+            value: plain(&plan, ix, v)
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            same_year: p.year() == period.year(),
+        });
+        let text = |d: Option<Decimal>| d.map(|d| d.to_string()).unwrap_or_default();
+        fields.push(Field {
+            code: ind.code.0,
+            name: ind.name.clone(),
+            unit: ind.unit.clone(),
+            kind: ind.kind.as_str(),
+            kind_label: ind.kind.label(),
+            ratio: ind.kind == Kind::Ratio,
+            numerator_label: ind.numerator.clone().unwrap_or_else(|| "分子".into()),
+            denominator_label: ind.denominator.clone().unwrap_or_else(|| "分母".into()),
+            multiplier: ind
+                .multiplier
+                .map(|m| m.to_string())
+                .unwrap_or_else(|| "1".into()),
+            state: state_now.map(state_name),
+            editable,
+            value: text(now.and_then(|v| v.value)),
+            numerator: text(now.and_then(|v| v.numerator)),
+            denominator: text(now.and_then(|v| v.denominator)),
+            return_reason: now
+                .filter(|v| v.state == Step::Returned)
+                .and_then(|v| v.return_reason.clone()),
+            last,
+        });
+    }
+    if fields.is_empty() {
+        return Err(WebError::forbidden(format!(
+            "您没有{org_name}需要填报的指标"
+        )));
+    }
+    let orgs = if who.user.role == Role::Taskforce {
+        plan.reporting
+            .iter()
+            .map(|&o| plan.orgs.get(o).name.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let open = fields.iter().filter(|f| f.editable).count();
+    let page = ReportPage {
+        shell: Shell::new(
+            &state,
+            Some(&who),
+            &format!("{org_name} · {period} 数据填报"),
+            "/report",
+        ),
+        period: period.to_string(),
+        org: org_name,
+        orgs,
+        fields,
+        deadline_day: plan.settings.report_deadline_day,
+        open,
+    };
+    Ok(html(&page))
+}
+
+/// A submitted figure waiting for review.
+struct Pending {
+    id: i64,
+    indicator: u16,
+    name: String,
+    unit: String,
+    org: String,
+    period: String,
+    figure: String,
+    previous: String,
+    change: String,
+    late: bool,
+    correction: Option<String>,
+    by: String,
+    at: String,
+    own: bool,
+}
+
+#[derive(Template)]
+#[template(path = "review.html")]
+struct ReviewPage {
+    shell: Shell,
+    items: Vec<Pending>,
+}
+
+/// `GET /review`: the figures waiting for the caller's review.
+pub(crate) async fn review(
+    State(state): State<AppState>,
+    Member(who): Member,
+) -> Result<Response, WebError> {
+    if !matches!(who.user.role, Role::Taskforce | Role::LeadUnit) {
+        return Err(WebError::forbidden("只有专班和牵头单位审核数据"));
+    }
+    let plan = state.plan();
+    let me = actor_of(&plan, &who);
+    let waiting = readable(
+        &state,
+        &plan,
+        &who,
+        ValueFilter {
+            state: Some(Step::Submitted),
+            ..ValueFilter::default()
+        },
+    )
+    .await?;
+    let approved = readable(
+        &state,
+        &plan,
+        &who,
+        ValueFilter {
+            state: Some(Step::Approved),
+            ..ValueFilter::default()
+        },
+    )
+    .await?;
+    let mut items = Vec::new();
+    for v in &waiting {
+        let Some(ix) = plan.indicator_index(IndicatorCode(v.indicator)) else {
+            continue;
+        };
+        if !me.may_review(&plan, ix) {
+            continue;
+        }
+        let ind = &plan.indicators[ix];
+        let Ok(p) = Period::parse(&v.period) else {
+            continue;
+        };
+        let prev = last_approved(&approved, v.indicator, &v.org_unit, p.end());
+        let now = plain(&plan, ix, v);
+        let (previous, change) = match prev {
+            Some((pv, pp)) => {
+                let before = plain(&plan, ix, pv);
+                let change = match (now, before) {
+                    (Some(a), Some(b)) => {
+                        let d = a - b;
+                        let sign = if d > Decimal::ZERO { "+" } else { "" };
+                        if b.is_zero() {
+                            format!("{sign}{}", d.normalize())
+                        } else {
+                            let pct = (d / b * Decimal::ONE_HUNDRED).round_dp(1);
+                            format!("{sign}{}({sign}{pct}%)", d.normalize())
+                        }
+                    }
+                    _ => "—".into(),
+                };
+                (format!("{}:{}", pp, figure_text(&plan, ix, pv)), change)
+            }
+            None => ("—".into(), "首次填报".into()),
+        };
+        items.push(Pending {
+            id: v.id,
+            indicator: v.indicator,
+            name: ind.name.clone(),
+            unit: ind.unit.clone(),
+            org: v.org_unit.clone(),
+            period: v.period.clone(),
+            figure: figure_text(&plan, ix, v),
+            previous,
+            change,
+            late: v.late,
+            correction: v.correction_reason.clone(),
+            by: v.created_by.clone(),
+            at: v.created_at.replace('T', " ").chars().take(16).collect(),
+            own: v.created_by == who.user.name,
+        });
+    }
+    let page = ReviewPage {
+        shell: Shell::new(&state, Some(&who), "数据审核", "/review"),
+        items,
+    };
+    Ok(html(&page))
+}
+
+struct AdjustmentLine {
+    id: i64,
+    indicator: u16,
+    org: String,
+    year: i32,
+    target: String,
+    effective: String,
+    reason: String,
+    state: &'static str,
+    proposed: String,
+    decided: String,
+    open: bool,
+}
+
+struct DecompositionLine {
+    name: String,
+    rows: i64,
+    uploaded: String,
+}
+
+#[derive(Template)]
+#[template(path = "targets.html")]
+struct TargetsPage {
+    shell: Shell,
+    may_change: bool,
+    adjustments: Vec<AdjustmentLine>,
+    decompositions: Vec<DecompositionLine>,
+    indicators: Vec<(u16, String)>,
+    units: Vec<String>,
+    years: Vec<i32>,
+    month: String,
+}
+
+/// `GET /targets`: decompositions and adjustments (the task force changes
+/// them; leaders read).
+pub(crate) async fn targets(
+    State(state): State<AppState>,
+    Member(who): Member,
+) -> Result<Response, WebError> {
+    if !matches!(who.user.role, Role::Taskforce | Role::Leader) {
+        return Err(WebError::forbidden("只有专班和市领导查看目标调整"));
+    }
+    let plan = state.plan();
+    let adjustments = state
+        .store
+        .adjustments(None)
+        .await
+        .map_err(ApiError::from)?
+        .into_iter()
+        .rev()
+        .map(|a| AdjustmentLine {
+            id: a.id,
+            indicator: a.indicator,
+            target: format!(
+                "{}{}",
+                if a.comparator == ">" { ">" } else { "≥" },
+                a.target
+            ),
+            org: a.org_unit,
+            year: a.year,
+            effective: a.effective,
+            reason: a.reason,
+            open: a.state == "proposed",
+            state: match a.state.as_str() {
+                "proposed" => "待批准",
+                "approved" => "已批准",
+                "rejected" => "已驳回",
+                _ => "其他",
+            },
+            proposed: format!(
+                "{} · {}",
+                a.proposed_by,
+                a.proposed_at.chars().take(10).collect::<String>()
+            ),
+            decided: match (a.decided_by, a.decided_at) {
+                (Some(b), Some(t)) => format!(
+                    "{b} · {}{}",
+                    t.chars().take(10).collect::<String>(),
+                    a.decision_note.map(|n| format!(":{n}")).unwrap_or_default()
+                ),
+                _ => "—".into(),
+            },
+        })
+        .collect();
+    let decompositions = state
+        .store
+        .decompositions()
+        .await
+        .map_err(ApiError::from)?
+        .into_iter()
+        .rev()
+        .map(|d| DecompositionLine {
+            name: d.name,
+            rows: d.rows,
+            uploaded: format!(
+                "{} · {}",
+                d.uploaded_by,
+                d.uploaded_at.chars().take(10).collect::<String>()
+            ),
+        })
+        .collect();
+    let page = TargetsPage {
+        shell: Shell::new(&state, Some(&who), "目标分解与调整", "/targets"),
+        may_change: who.user.role == Role::Taskforce,
+        adjustments,
+        decompositions,
+        indicators: plan
+            .indicators
+            .iter()
+            .filter(|i| i.kind != Kind::Milestone)
+            .map(|i| (i.code.0, i.name.clone()))
+            .collect(),
+        units: std::iter::once(plan.reporting_root)
+            .chain(plan.orgs.get(plan.reporting_root).children.iter().copied())
+            .map(|o| plan.orgs.get(o).name.clone())
+            .collect(),
+        years: (plan.meta.baseline_year + 1..=plan.meta.last_year).collect(),
+        month: super::default_month(&state, &plan)?.to_string(),
+    };
+    Ok(html(&page))
+}
+
+struct UserLine {
+    name: String,
+    role: &'static str,
+    org: String,
+    disabled: bool,
+    created: String,
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersPage {
+    shell: Shell,
+    users: Vec<UserLine>,
+    roles: Vec<(&'static str, &'static str)>,
+    units: Vec<String>,
+}
+
+/// `GET /users`: user administration (admins).
+pub(crate) async fn users(
+    State(state): State<AppState>,
+    Member(who): Member,
+) -> Result<Response, WebError> {
+    if who.user.role != Role::Admin {
+        return Err(WebError::forbidden("只有系统管理员管理用户"));
+    }
+    let plan = state.plan();
+    let users = state
+        .store
+        .users()
+        .await
+        .map_err(ApiError::from)?
+        .into_iter()
+        .map(|u| UserLine {
+            name: u.name,
+            role: role_label(u.role),
+            org: u.org_unit.unwrap_or_default(),
+            disabled: u.disabled,
+            created: u.created_at.chars().take(10).collect(),
+        })
+        .collect();
+    let roles = [
+        Role::Town,
+        Role::Unit,
+        Role::LeadUnit,
+        Role::Taskforce,
+        Role::Leader,
+        Role::Admin,
+    ]
+    .into_iter()
+    .map(|r| (r.as_str(), role_label(r)))
+    .collect();
+    let mut units: Vec<String> = plan
+        .orgs
+        .iter()
+        .filter(|(id, _)| plan.reporting_unit(*id).is_some())
+        .map(|(_, u)| u.name.clone())
+        .collect();
+    units.sort();
+    units.dedup();
+    let page = UsersPage {
+        shell: Shell::new(&state, Some(&who), "用户管理", "/users"),
+        users,
+        roles,
+        units,
+    };
+    Ok(html(&page))
+}

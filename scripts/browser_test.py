@@ -1,0 +1,372 @@
+#!/usr/bin/env python3
+"""End-to-end test of the web pages in headless Chromium (Debian's chromium
+and chromium-driver), driven over the W3C WebDriver protocol with nothing but
+Python's standard library.
+
+The real flow, on a fresh SQLite database and a real `anju serve`:
+  a town user logs in, fills in the month (a warning shows while typing a
+  ratio above 100 %), saves a draft and submits; the public page does not
+  show the figure; the task force approves it in the review queue; the
+  cockpit and the indicator page show the new status and where the figure
+  came from; the task force publishes the month; the public page and the
+  month's airing table show it.
+Checked on every page: no request goes to any host but the server (the
+browser's own network log and the page's resource timing), and the public
+pages carry no login name. Screenshots of the main pages go to --out.
+
+Exit status: 0 passed, 1 a check failed, 2 the browser or server could not
+be started.
+"""
+
+import argparse
+import base64
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
+
+
+class Failed(Exception):
+    pass
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(method, url, body=None, timeout=60):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers={"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        raw = e.read()
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise Failed(f"{method} {url}: HTTP {e.code} {raw[:200]!r}")
+
+
+def wait_for(what, probe, timeout=20.0):
+    end = time.time() + timeout
+    last = None
+    while time.time() < end:
+        try:
+            got = probe()
+            if got:
+                return got
+        except Exception as e:  # noqa: BLE001 - keep polling, report the last one
+            last = e
+        time.sleep(0.1)
+    raise Failed(f"waited {timeout:.0f} s for {what}" + (f" ({last})" if last else ""))
+
+
+class Browser:
+    """A WebDriver session."""
+
+    def __init__(self, driver_url, user_data, chromium):
+        self.driver = driver_url
+        caps = {
+            "capabilities": {
+                "alwaysMatch": {
+                    "browserName": "chrome",
+                    "goog:chromeOptions": {
+                        "binary": chromium,
+                        "args": [
+                            "--headless=new", "--no-sandbox", "--disable-gpu",
+                            "--disable-dev-shm-usage", "--disable-background-networking",
+                            "--disable-component-update", "--disable-sync", "--no-first-run",
+                            "--disable-quic", "--disable-extensions",
+                            "--disable-default-apps", "--lang=zh-CN",
+                            f"--user-data-dir={user_data}", "--window-size=1280,900",
+                        ],
+                    },
+                    "goog:loggingPrefs": {"performance": "ALL"},
+                }
+            }
+        }
+        answer = http("POST", f"{driver_url}/session", caps, timeout=120)
+        value = answer.get("value", {})
+        if "sessionId" not in value:
+            raise RuntimeError(f"no WebDriver session: {answer}")
+        self.sid = value["sessionId"]
+        self.base = f"{driver_url}/session/{self.sid}"
+
+    def call(self, method, path, body=None):
+        answer = http(method, self.base + path, body)
+        value = answer.get("value") if isinstance(answer, dict) else None
+        if isinstance(value, dict) and "error" in value:
+            raise Failed(f"WebDriver {path}: {value['error']}: {value.get('message', '')[:300]}")
+        return value
+
+    def go(self, url):
+        self.call("POST", "/url", {"url": url})
+
+    def find(self, css):
+        return self.call("POST", "/element", {"using": "css selector", "value": css})[ELEMENT]
+
+    def find_all(self, css):
+        return [e[ELEMENT] for e in self.call("POST", "/elements", {"using": "css selector", "value": css})]
+
+    def click(self, css):
+        self.call("POST", f"/element/{self.find(css)}/click", {})
+
+    def type(self, css, text, clear=True):
+        el = self.find(css)
+        if clear:
+            self.call("POST", f"/element/{el}/clear", {})
+        self.call("POST", f"/element/{el}/value", {"text": text})
+
+    def text(self, css):
+        return self.call("GET", f"/element/{self.find(css)}/text")
+
+    def js(self, script, *args):
+        return self.call("POST", "/execute/sync", {"script": script, "args": list(args)})
+
+    def source(self):
+        return self.call("GET", "/source")
+
+    def url(self):
+        return self.call("GET", "/url")
+
+    def screenshot(self, path, width=1280):
+        height = self.js("return Math.min(Math.max(document.documentElement.scrollHeight, 600), 4000);")
+        self.call("POST", "/window/rect", {"width": width, "height": int(height) + 100})
+        png = base64.b64decode(self.call("GET", "/screenshot"))
+        with open(path, "wb") as f:
+            f.write(png)
+        self.call("POST", "/window/rect", {"width": 1280, "height": 900})
+
+    def requested_urls(self):
+        """Every URL the browser asked for since the last call (its network log)."""
+        urls = []
+        for entry in self.call("POST", "/se/log", {"type": "performance"}) or []:
+            try:
+                message = json.loads(entry["message"])["message"]
+            except (KeyError, ValueError):
+                continue
+            if message.get("method") == "Network.requestWillBeSent":
+                urls.append(message["params"]["request"]["url"])
+            elif message.get("method") == "Network.webSocketCreated":
+                urls.append(message["params"]["url"])
+        return urls
+
+    def quit(self):
+        try:
+            http("DELETE", self.base)
+        except Exception:  # noqa: BLE001 - best effort
+            pass
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bin", required=True, help="the anju binary")
+    ap.add_argument("--out", default="target/screenshots", help="where screenshots go")
+    ap.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
+    ap.add_argument("--chromedriver", default=shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    for tool in (args.chromium, args.chromedriver):
+        if not os.path.exists(tool):
+            print(f"browser test: {tool} is missing (apt-get install chromium chromium-driver)", file=sys.stderr)
+            return 2
+
+    work = tempfile.mkdtemp(prefix="anju-browser-")
+    db = f"sqlite://{work}/anju.db"
+    procs = []
+    browser = None
+    try:
+        users = [("xiashi", "town", "硖石街道", "xiashi-密码-2026"),
+                 ("zhuanban", "taskforce", None, "zhuanban-密码-2026")]
+        for name, role, org, password in users:
+            cmd = [args.bin, "user", "add", name, "--role", role, "--password-stdin", "--database", db]
+            if org:
+                cmd += ["--org", org]
+            subprocess.run(cmd, input=password + "\n", text=True, check=True, capture_output=True)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = subprocess.Popen([args.bin, "serve", "--database", db, "--listen", f"127.0.0.1:{port}"],
+                                  stdout=subprocess.DEVNULL, stderr=open(f"{work}/serve.log", "w"))
+        procs.append(server)
+        wait_for("the server", lambda: urllib.request.urlopen(f"{base}/api/v1/health", timeout=2).status == 200)
+        driver_port = free_port()
+        driver = subprocess.Popen([args.chromedriver, f"--port={driver_port}"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(driver)
+        driver_url = f"http://127.0.0.1:{driver_port}"
+        wait_for("chromedriver", lambda: http("GET", f"{driver_url}/status")["value"]["ready"])
+        try:
+            browser = Browser(driver_url, f"{work}/profile", args.chromium)
+        except Exception as e:  # noqa: BLE001
+            print(f"browser test: Chromium did not start: {e}", file=sys.stderr)
+            return 2
+        run_flow(browser, base, args.out, users)
+    except Failed as e:
+        print(f"browser test FAILED: {e}", file=sys.stderr)
+        log = os.path.join(work, "serve.log")
+        if os.path.exists(log):
+            sys.stderr.write(open(log).read()[-2000:])
+        return 1
+    finally:
+        if browser:
+            browser.quit()
+        for p in procs:
+            p.terminate()
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(work, ignore_errors=True)
+    print("browser test passed: screenshots in", args.out)
+    return 0
+
+
+def check(cond, message):
+    if not cond:
+        raise Failed(message)
+
+
+def run_flow(b, base, out, users):
+    seen_pages = []
+    # What the browser loaded before our first page (its new-tab page).
+    b.go("about:blank")
+    b.requested_urls()
+
+    def only_own_host(page):
+        """No request of the page went anywhere but the server."""
+        urls = b.requested_urls()
+        urls += b.js("return performance.getEntriesByType('resource').map(e => e.name);") or []
+        foreign = [u for u in urls
+                   if not (u.startswith(base + "/") or u == base or u.startswith(("data:", "about:", "blob:")))]
+        check(not foreign, f"{page} asked another host: {foreign[:5]}")
+        seen_pages.append(page)
+
+    def visit(path):
+        b.go(base + path)
+        wait_for(f"{path} to load", lambda: b.js("return document.readyState;") == "complete")
+        only_own_host(path)
+
+    def no_login_names(page):
+        html = b.source()
+        for name, *_ in users:
+            check(name not in html, f"the public page {page} shows the login name {name}")
+        check("published_by" not in html, f"{page} shows who published")
+
+    def login(name, password):
+        visit("/login")
+        b.type("#username", name)
+        b.type("#password", password)
+        b.click("#login-submit")
+        wait_for("the login to finish", lambda: "/login" not in b.url())
+        only_own_host(f"after login of {name}")
+
+    def logout():
+        b.click(".who button")
+        wait_for("the logout", lambda: b.url().rstrip("/") == base)
+
+    # The public page before anything is published.
+    visit("/")
+    check("尚未发布" in b.text("main"), "the public page should say nothing is published yet")
+    no_login_names("/")
+    # Keyboard: the first Tab reaches the skip link.
+    b.call("POST", f"/element/{b.find('body')}/value", {"text": "\ue004"})
+    check(b.js("return document.activeElement.className;") == "skip", "Tab should first reach the skip link")
+    b.screenshot(f"{out}/public-empty.png")
+
+    # A town user fills in the month and submits it.
+    (town, _, _, town_pw), (tf, _, _, tf_pw) = users
+    login(town, town_pw)
+    check(b.url().endswith("/report"), f"a town user should land on the form, not {b.url()}")
+    period = b.js("return document.querySelector('#report-form').dataset.period;")
+    check(len(period) == 7, f"the form's period: {period!r}")
+    # A ratio above 100 % is warned about while typing.
+    b.type("#n6", "120")
+    b.type("#d6", "100")
+    wait_for("the warning of indicator 6", lambda: "分子大于分母" in b.text("#f6 .warnings"))
+    b.type("#n6", "90")
+    wait_for("the warning to go", lambda: b.text("#f6 .warnings") == "")
+    b.type("#n1", "2600")
+    b.type("#d1", "10000")
+    b.type("#v2", "0.31")
+    b.screenshot(f"{out}/report.png")
+    b.call("POST", "/window/rect", {"width": 390, "height": 844})
+    b.screenshot(f"{out}/report-phone.png", width=390)
+    b.click("#save-draft")
+    wait_for("the draft to be saved", lambda: "已保存 3 项草稿" in b.text("#report-status"))
+    b.click("#submit-report")
+    wait_for("the month to be submitted", lambda: "已提交 3 项" in b.text("#report-status"))
+    wait_for("the page to reload", lambda: "待审核" in b.text("#f1"))
+    only_own_host("/report after submitting")
+    logout()
+
+    # Approved figures only: nothing of it on the public page.
+    visit("/")
+    check("尚未发布" in b.text("main"), "an unpublished figure must not reach the public page")
+
+    # The task force reviews and approves.
+    login(tf, tf_pw)
+    check(b.url().endswith("/cockpit"), f"the task force should land on the cockpit, not {b.url()}")
+    visit(f"/cockpit?as_of={period}")
+    check("无数据" in b.text("#matrix tbody tr:first-child"), "before approval indicator 1 has no data")
+    visit("/review")
+    rows = b.find_all("#queue tbody tr")
+    check(len(rows) == 3, f"the review queue should hold 3 figures, not {len(rows)}")
+    check("首次填报" in b.text("#queue"), "the queue should show the change against last period")
+    b.screenshot(f"{out}/review.png")
+    b.click("#check-all")
+    b.click("#approve-selected")
+    wait_for("the approval", lambda: "已批准 3 项" in b.text("#review-status"))
+    wait_for("the queue to empty", lambda: b.find_all("#queue-empty"))
+
+    # The cockpit shows the new status.
+    visit(f"/cockpit?as_of={period}")
+    first = b.text("#matrix tbody tr:first-child")
+    check("已达标" in first and "26" in first, f"indicator 1 should now be achieved at 26: {first!r}")
+    b.screenshot(f"{out}/cockpit.png")
+    visit(f"/indicator/1?as_of={period}&org=%E7%A1%96%E7%9F%B3%E8%A1%97%E9%81%93")
+    check(b.find_all("svg.chart circle"), "the indicator page should chart the actual")
+    prov = b.text("#provenance")
+    check(town in prov and tf in prov, f"the figure's source should name who reported and approved: {prov!r}")
+    b.screenshot(f"{out}/indicator.png")
+
+    # Approved but not published: still not public.
+    visit("/")
+    check("尚未发布" in b.text("main"), "an approved but unpublished month must not be public")
+
+    # Publish the month.
+    visit(f"/cockpit?as_of={period}")
+    b.click("#publish")
+    wait_for("the publication", lambda: "已发布(第 1 版)" in b.text("#publish-form"))
+    logout()
+
+    # The public page and the airing table show it, without login names.
+    visit("/")
+    main = b.text("main")
+    check(f"{period} 月晾晒" in main, "the public page should name the published month")
+    row1 = b.text("#i1")
+    check("已达标" in row1 and "26" in row1, f"the public page should show indicator 1 achieved: {row1!r}")
+    ranking = b.text("#ranking")
+    check("硖石街道" in ranking.splitlines()[1], f"硖石街道 should rank first: {ranking!r}")
+    no_login_names("/")
+    b.screenshot(f"{out}/public.png")
+    visit(f"/airing/{period}")
+    check("第 1 版" in b.text("main"), "the airing table names its version")
+    no_login_names(f"/airing/{period}")
+    b.screenshot(f"{out}/airing.png")
+    print(f"checked {len(seen_pages)} page loads: every request went to {base} only")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
