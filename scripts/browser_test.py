@@ -189,7 +189,9 @@ def main():
     browser = None
     try:
         users = [("xiashi", "town", "硖石街道", "xiashi-密码-2026"),
-                 ("zhuanban", "taskforce", None, "zhuanban-密码-2026")]
+                 ("zhuanban", "taskforce", None, "zhuanban-密码-2026"),
+                 ("zhuanban2", "taskforce", None, "zhuanban2-密码-2026"),
+                 ("guanli", "admin", None, "guanli-密码-2026")]
         for name, role, org, password in users:
             cmd = [args.bin, "user", "add", name, "--role", role, "--password-stdin", "--database", db]
             if org:
@@ -213,6 +215,18 @@ def main():
             print(f"browser test: Chromium did not start: {e}", file=sys.stderr)
             return 2
         run_flow(browser, base, args.out, users)
+        server.terminate()
+        server.wait(timeout=30)
+        # The demo: a living cockpit on a new database, marked on every page.
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        demo = subprocess.Popen([args.bin, "serve", "--demo", "--database", f"sqlite://{work}/demo.db",
+                                 "--listen", f"127.0.0.1:{port}"],
+                                stdout=subprocess.DEVNULL, stderr=open(f"{work}/serve.log", "w"))
+        procs.append(demo)
+        wait_for("the demo server", lambda: urllib.request.urlopen(f"{base}/api/v1/health", timeout=2).status == 200,
+                 timeout=600)
+        run_demo(browser, base, args.out)
     except Failed as e:
         print(f"browser test FAILED: {e}", file=sys.stderr)
         log = os.path.join(work, "serve.log")
@@ -286,7 +300,7 @@ def run_flow(b, base, out, users):
     b.screenshot(f"{out}/public-empty.png")
 
     # A town user fills in the month and submits it.
-    (town, _, _, town_pw), (tf, _, _, tf_pw) = users
+    (town, _, _, town_pw), (tf, _, _, tf_pw), (tf2, _, _, tf2_pw), (admin, _, _, admin_pw) = users
     login(town, town_pw)
     check(b.url().endswith("/report"), f"a town user should land on the form, not {b.url()}")
     period = b.js("return document.querySelector('#report-form').dataset.period;")
@@ -365,7 +379,75 @@ def run_flow(b, base, out, users):
     check("第 1 版" in b.text("main"), "the airing table names its version")
     no_login_names(f"/airing/{period}")
     b.screenshot(f"{out}/airing.png")
+
+    # A target adjustment: proposed by one of the task force, not approvable
+    # by the same person, approved by another; the indicator page then shows
+    # the adjusted target beside the original.
+    year = period[:4]
+    login(tf, tf_pw)
+    visit("/targets")
+    b.js("document.querySelector('#adj-ind').value = '1';"
+         "document.querySelector('#adj-year').value = arguments[0];", year)
+    b.type("#adj-target", "26")
+    b.type("#adj-eff", "")
+    b.js("document.querySelector('#adj-eff').value = arguments[0];", period)
+    b.type("#adj-reason", "政策评估后适当调高")
+    b.click("#propose-form button[type=submit]")
+    wait_for("the proposal", lambda: "待批准" in b.text("#adjustments"))
+    b.click("#adjustments form button")
+    wait_for("the refusal of a self-approval",
+             lambda: "本人" in b.text("#adjustments"))
+    logout()
+    login(tf2, tf2_pw)
+    visit("/targets")
+    b.click("#adjustments form button")
+    wait_for("the approval of the adjustment", lambda: "已批准" in b.text("#adjustments"))
+    b.screenshot(f"{out}/targets.png")
+    visit(f"/indicator/1?as_of={period}")
+    years = b.text("table.years")
+    check("已调整" in years and "24.5" in years and "26" in years,
+          f"the adjusted target beside the original: {years!r}")
+    check("原目标" in b.text("figure"), "the chart shows the original target")
+    logout()
+
+    # User administration: an admin adds a user.
+    login(admin, admin_pw)
+    check(b.url().endswith("/users"), f"an admin lands on the users page, not {b.url()}")
+    b.type("#nu-name", "haizhou")
+    b.js("document.querySelector('#nu-role').value = 'town';")
+    b.type("#nu-org", "海洲街道")
+    b.type("#nu-pass", "haizhou-密码-2026")
+    b.click("#add-user button[type=submit]")
+    wait_for("the new user", lambda: "haizhou" in b.text("#users"))
+    logout()
     print(f"checked {len(seen_pages)} page loads: every request went to {base} only")
+
+
+def run_demo(b, base, out):
+    def visit(path):
+        b.go(base + path)
+        wait_for(f"{path} to load", lambda: b.js("return document.readyState;") == "complete")
+        check("演示数据" in b.text(".demo-banner"), f"the demo page {path} must say it shows demo data")
+
+    visit("/")
+    check(len(b.find_all("#ranking tbody tr")) == 12, "the demo publishes a ranking of the 12 towns")
+    b.screenshot(f"{out}/demo-public.png")
+    visit("/login")
+    b.type("#username", "demo-lingdao")
+    b.type("#password", "anju-demo-2026")
+    b.click("#login-submit")
+    wait_for("the leader's login", lambda: "/cockpit" in b.url())
+    visit("/cockpit")
+    lights = b.text("#city-summary")
+    check("绿灯" in lights and "红灯" in lights, f"the demo cockpit shows lights: {lights!r}")
+    cells = b.js("return Array.from(document.querySelectorAll('#matrix td.cell')).map(c => c.className);")
+    kinds = {c.split()[-1] for c in cells}
+    check({"l-green", "l-red"} <= kinds, f"a living cockpit has green and red cells: {kinds}")
+    b.screenshot(f"{out}/demo-cockpit.png")
+    visit("/indicator/8")
+    check(len(b.find_all("svg.chart circle")) >= 1, "the demo chart has actuals")
+    b.screenshot(f"{out}/demo-indicator.png")
+    print("demo: every page says it is demo data; the cockpit has green and red lights")
 
 
 if __name__ == "__main__":

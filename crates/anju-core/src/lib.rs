@@ -8,6 +8,7 @@
 pub mod access;
 pub mod airing;
 pub mod auth;
+pub mod demo;
 pub mod engine;
 pub mod entries;
 pub mod error;

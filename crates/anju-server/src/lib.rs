@@ -11,6 +11,7 @@
 mod audit;
 mod auth;
 mod cache;
+pub mod demo;
 mod imports;
 mod publications;
 pub mod sheets;
@@ -439,7 +440,14 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/targets/decompositions",
             get(targets::decompositions).post(targets::decompose),
         )
-        .fallback(|| async { ApiError::not_found("没有这个地址") })
+        .fallback(|uri: axum::http::Uri| async move {
+            // A page for a browser, JSON for the API.
+            if uri.path().starts_with("/api/") {
+                ApiError::not_found("没有这个地址").into_response()
+            } else {
+                web::not_found("没有这个页面").into_response()
+            }
+        })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,

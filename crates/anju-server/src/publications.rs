@@ -133,9 +133,32 @@ pub(crate) async fn publish(
             "只有专班可以发布",
         ));
     }
+    let as_of = YearMonth::parse(&body.as_of).map_err(|e| invalid("as_of", e))?;
+    let made = publish_month(
+        &state,
+        as_of,
+        body.reason.as_deref(),
+        &who.user.name,
+        &crate::now(&state),
+    )
+    .await?;
+    let mut response = body_of(&made);
+    *response.status_mut() = StatusCode::CREATED;
+    Ok(response)
+}
+
+/// Publishes the month `as_of` (again, with `reason`) as `by`: the
+/// evaluation of the approved figures, and the figures behind it without
+/// login names.
+pub(crate) async fn publish_month(
+    state: &AppState,
+    as_of: YearMonth,
+    reason: Option<&str>,
+    by: &str,
+    now: &anju_store::Now,
+) -> Result<Publication, ApiError> {
     let plan_arc = state.plan();
     let plan = &*plan_arc;
-    let as_of = YearMonth::parse(&body.as_of).map_err(|e| invalid("as_of", e))?;
     if !(plan.meta.baseline_year..=plan.meta.last_year + 1).contains(&as_of.year()) {
         return Err(invalid("as_of", "不在计划年度之内"));
     }
@@ -186,18 +209,16 @@ pub(crate) async fn publish(
         .publish(
             &NewPublication {
                 as_of: &as_of.to_string(),
-                reason: body.reason.as_deref(),
+                reason,
                 revision,
                 rows_json: String::from_utf8_lossy(&rows).into_owned(),
                 values_json,
             },
-            &who.user.name,
-            &crate::now(&state).stamp,
+            by,
+            &now.stamp,
         )
         .await?;
-    let mut response = body_of(&made);
-    *response.status_mut() = StatusCode::CREATED;
-    Ok(response)
+    Ok(made)
 }
 
 /// `GET /api/v1/publications`: every publication, newest first (public).

@@ -14,6 +14,9 @@ use tower::ServiceExt;
 mod common;
 use common::Backend;
 
+#[path = "api/web.rs"]
+mod web;
+
 struct TestApp {
     state: AppState,
     now: Arc<std::sync::atomic::AtomicI64>,

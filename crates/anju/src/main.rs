@@ -42,6 +42,9 @@ enum Command {
         /// 计划文件:给出时成为现行计划并存入数据库;不给出时沿用数据库中的现行计划(首次启动时为内置计划)。
         #[arg(long, env = "ANJU_PLAN")]
         plan: Option<PathBuf>,
+        /// 演示模式:在新数据库(默认 sqlite://anju-demo.db)中载入合成的演示数据和演示账号,每个页面都标明是演示数据。
+        #[arg(long)]
+        demo: bool,
     },
     /// 用户管理。
     User {
@@ -429,7 +432,14 @@ fn serve(
     listen: std::net::SocketAddr,
     database: &str,
     plan: Option<&PathBuf>,
+    demo: bool,
 ) -> anyhow::Result<()> {
+    // The demo never goes into the default database.
+    let database = if demo && database == "sqlite://anju.db" {
+        "sqlite://anju-demo.db"
+    } else {
+        database
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -439,19 +449,41 @@ fn serve(
         let plan = std::sync::Arc::new(plan);
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
+        let mut state = anju_server::AppState::new(plan, store, anju_server::system_clock())
+            .with_plan_file(plan_file);
+        if demo
+            && !anju_server::demo::is_demo(&state)
+                .await
+                .map_err(anyhow::Error::msg)?
+        {
+            println!("正在载入演示数据……");
+            let loaded = anju_server::demo::load(&state)
+                .await
+                .map_err(anyhow::Error::msg)?;
+            println!(
+                "已载入演示数据:{} 条数据(至 {}),{} 个月已发布。演示账号(密码均为 {}):",
+                loaded.figures,
+                loaded.until.map(|m| m.to_string()).unwrap_or_default(),
+                loaded.published,
+                anju_server::demo::DEMO_PASSWORD
+            );
+            for (name, role, org) in &loaded.users {
+                println!("  {name}  {role}  {}", org.as_deref().unwrap_or(""));
+            }
+        }
+        // A demo store says so on every page, whether or not --demo was given.
+        state.demo = anju_server::demo::is_demo(&state)
+            .await
+            .map_err(anyhow::Error::msg)?;
         println!(
-            "anju 服务已启动:http://{addr}(数据库 {},计划 {})",
-            store.backend(),
-            plan.meta.id
+            "anju 服务已启动:http://{addr}(数据库 {},计划 {}{})",
+            state.store.backend(),
+            state.plan().meta.id,
+            if state.demo { ",演示数据" } else { "" }
         );
         use std::io::Write as _;
         std::io::stdout().flush()?;
-        anju_server::serve(
-            anju_server::AppState::new(plan, store, anju_server::system_clock())
-                .with_plan_file(plan_file),
-            listener,
-        )
-        .await?;
+        anju_server::serve(state, listener).await?;
         Ok(())
     })
 }
@@ -545,7 +577,8 @@ fn main() -> ExitCode {
             listen,
             database,
             plan,
-        } => serve(listen, &database, plan.as_ref()),
+            demo,
+        } => serve(listen, &database, plan.as_ref(), demo),
         Command::User {
             command:
                 UserCommand::Add {

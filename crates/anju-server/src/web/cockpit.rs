@@ -49,6 +49,7 @@ struct Line {
 struct Progress {
     unit: String,
     expected: usize,
+    missing: usize,
     submitted: usize,
     approved: usize,
     returned: usize,
@@ -57,7 +58,7 @@ struct Progress {
 
 /// A figure that is late or was returned.
 struct Issue {
-    indicator: u16,
+    indicator: Option<u16>,
     unit: String,
     what: &'static str,
     detail: String,
@@ -199,23 +200,33 @@ pub(crate) async fn matrix(
         let count = |s: Step| latest.iter().filter(|v| v.state == s).count();
         for v in latest.iter().filter(|v| v.state == Step::Returned) {
             issues.push(Issue {
-                indicator: v.indicator,
+                indicator: Some(v.indicator),
                 unit: name.clone(),
                 what: "退回",
                 detail: v.return_reason.clone().unwrap_or_default(),
             });
         }
-        for v in latest.iter().filter(|v| v.late) {
+        let late: Vec<String> = latest
+            .iter()
+            .filter(|v| v.late)
+            .map(|v| v.indicator.to_string())
+            .collect();
+        if !late.is_empty() {
             issues.push(Issue {
-                indicator: v.indicator,
+                indicator: None,
                 unit: name.clone(),
                 what: "迟报",
-                detail: format!("{} 提交", v.created_at.chars().take(10).collect::<String>()),
+                detail: format!("{} 项(指标 {})", late.len(), late.join("、")),
             });
         }
+        let reported = latest
+            .iter()
+            .filter(|v| matches!(v.state, Step::Submitted | Step::Approved | Step::Returned))
+            .count();
         progress.push(Progress {
             unit: name.clone(),
             expected,
+            missing: expected.saturating_sub(reported),
             submitted: count(Step::Submitted),
             approved: count(Step::Approved),
             returned: count(Step::Returned),
@@ -305,6 +316,7 @@ struct IndicatorPage {
     years: Vec<YearTarget>,
     adjusted: bool,
     towns: Vec<EvalRow>,
+    provenance_scope: String,
     provenance: Vec<Provenance>,
 }
 
@@ -448,9 +460,22 @@ pub(crate) async fn indicator(
         },
     )
     .await?;
+    // One unit: its figures of the year so far; the city: every unit's
+    // figures of the month.
     versions.retain(|v| {
-        Period::parse(&v.period).is_ok_and(|p| p.year() == as_of.year() && p.end() <= as_of)
+        Period::parse(&v.period).is_ok_and(|p| {
+            if org == root {
+                p.end() == as_of
+            } else {
+                p.year() == as_of.year() && p.end() <= as_of
+            }
+        })
     });
+    let provenance_scope = if org == root {
+        format!("{as_of} 各单位")
+    } else {
+        format!("{org_name} {} 年", as_of.year())
+    };
     versions.reverse();
     versions.truncate(200);
     let provenance = versions
@@ -506,6 +531,7 @@ pub(crate) async fn indicator(
         adjusted: years.iter().any(|y: &YearTarget| y.original.is_some()),
         years,
         towns,
+        provenance_scope,
         provenance,
     };
     Ok(html(&page))

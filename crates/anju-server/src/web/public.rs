@@ -185,9 +185,14 @@ pub(crate) async fn home(
                                 (*y, t)
                             })
                             .collect(),
-                        milestone: i
-                            .milestone
-                            .map(|m| format!("{} 前 {}", m.deadline, m.target.as_written())),
+                        milestone: i.milestone.map(|m| {
+                            format!(
+                                "{} 前{}{}",
+                                m.deadline,
+                                m.target.comparator.label(),
+                                m.target.value
+                            )
+                        }),
                         actual: row.map_or_else(|| "—".into(), |r| shown(&r.actual)),
                         light: row.map_or("l-none", |r| light_class(&r.light)),
                         status: row.map_or_else(|| "未发布".into(), |r| r.status_label.clone()),

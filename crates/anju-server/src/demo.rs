@@ -1,0 +1,278 @@
+//! Loading demo data into an empty store (`anju serve --demo`): demo logins,
+//! the decomposition of the city's targets to the towns, every town's
+//! figures from the first plan month to last month — entered by the town,
+//! submitted and approved by the task force, each at a plausible date early in
+//! the month after — and the publication of the recent months. Last month is
+//! left half done (some towns approved, some waiting, one returned, one not
+//! yet reported) so the cockpit and the review queue have something to show.
+//! The figures come from `anju_core::demo`; nothing here is real.
+
+use anju_core::access::Role;
+use anju_core::demo::{Amount, Figure};
+use anju_core::period::{Period, YearMonth};
+use anju_core::workflow::{Date, Step};
+use anju_store::{NewValue, Now};
+
+use crate::AppState;
+
+/// The password of every demo login.
+pub const DEMO_PASSWORD: &str = "anju-demo-2026";
+
+/// The task force's demo login (its presence marks a demo store).
+pub const DEMO_TASKFORCE: &str = "demo-zhuanban";
+
+/// What was loaded.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Demo logins made: (name, role, unit).
+    pub users: Vec<(String, &'static str, Option<String>)>,
+    /// Figures stored.
+    pub figures: usize,
+    /// Months published.
+    pub published: usize,
+    /// The last month with figures.
+    pub until: Option<YearMonth>,
+}
+
+/// A time early in the month after `m` (the 3rd, before the deadline day).
+fn reported_at(m: YearMonth, day: u32, hour: u32) -> Now {
+    let (y, mo) = if m.month() == 12 {
+        (m.year() + 1, 1)
+    } else {
+        (m.year(), m.month() + 1)
+    };
+    Now {
+        date: Date {
+            year: y,
+            month: mo,
+            day,
+        },
+        stamp: format!("{y:04}-{mo:02}-{day:02}T{hour:02}:00:00+08:00"),
+    }
+}
+
+fn new_value(plan: &anju_core::plan::Plan, f: &Figure) -> NewValue {
+    let (value, numerator, denominator) = match f.amount {
+        Amount::Value(v) => (Some(v), None, None),
+        Amount::Ratio { num, den } => (None, Some(num), Some(den)),
+    };
+    NewValue {
+        indicator: f.indicator,
+        org_unit: plan.orgs.get(f.org).name.clone(),
+        period: Period::month(f.month),
+        value,
+        numerator,
+        denominator,
+    }
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// Whether the store already holds the demo.
+pub async fn is_demo(state: &AppState) -> Result<bool, String> {
+    Ok(state
+        .store
+        .user(DEMO_TASKFORCE)
+        .await
+        .map_err(err)?
+        .is_some())
+}
+
+/// Loads the demo into an empty store, up to the month before `now` (China
+/// time). Refuses a store that holds users or figures of its own.
+pub async fn load(state: &AppState) -> Result<Loaded, String> {
+    if is_demo(state).await? {
+        return Ok(Loaded::default());
+    }
+    let store = &state.store;
+    if !store.users().await.map_err(err)?.is_empty()
+        || !store
+            .list(&anju_store::ValueFilter::default())
+            .await
+            .map_err(err)?
+            .is_empty()
+    {
+        return Err(
+            "数据库中已有用户或数据,不能载入演示数据;请用 --database 指定一个新的数据库".into(),
+        );
+    }
+    let plan = state.plan();
+    let today = anju_core::auth::china_time((state.clock)()).0;
+    let until = YearMonth::new(today.year, today.month)
+        .and_then(YearMonth::previous)
+        .ok_or("无法确定当前月份")?;
+    let last_plan_month = YearMonth::new(plan.meta.last_year, 12).ok_or("计划的最后一年有误")?;
+    let until = until.min(last_plan_month);
+    let first = YearMonth::new(plan.meta.baseline_year + 1, 1).ok_or("计划的起始年有误")?;
+    if until < first {
+        return Err(format!("计划自 {first} 起,尚无可演示的月份"));
+    }
+    let mut loaded = Loaded {
+        until: Some(until),
+        ..Loaded::default()
+    };
+    let now = crate::now(state);
+    let hash = tokio::task::spawn_blocking(|| anju_store::hash_password(DEMO_PASSWORD))
+        .await
+        .map_err(err)?
+        .map_err(err)?;
+    let towns = plan.orgs.get(plan.reporting_root).children.clone();
+    let mut logins: Vec<(String, Role, Option<String>)> = vec![
+        (DEMO_TASKFORCE.into(), Role::Taskforce, None),
+        ("demo-lingdao".into(), Role::Leader, None),
+        ("demo-admin".into(), Role::Admin, None),
+    ];
+    for (k, &t) in towns.iter().enumerate() {
+        logins.push((
+            format!("demo-town-{:02}", k + 1),
+            Role::Town,
+            Some(plan.orgs.get(t).name.clone()),
+        ));
+    }
+    for (name, role, org) in &logins {
+        store
+            .create_user(
+                name,
+                *role,
+                org.as_deref(),
+                &hash,
+                &now.stamp,
+                "anju serve --demo",
+            )
+            .await
+            .map_err(err)?;
+        loaded
+            .users
+            .push((name.clone(), role.as_str(), org.clone()));
+    }
+    // The towns' targets.
+    let csv = anju_core::demo::decomposition_csv(&plan);
+    let rows = anju_core::input::read_targets(&plan, "演示分解.csv", csv.as_bytes(), 1)
+        .map_err(|e| format!("演示分解文件有误:{}", e.0.len()))?;
+    store
+        .add_decomposition(
+            "演示分解.csv",
+            &csv,
+            i64::try_from(rows.len()).unwrap_or(i64::MAX),
+            DEMO_TASKFORCE,
+            &reported_at(first.previous().unwrap_or(first), 1, 9).stamp,
+        )
+        .await
+        .map_err(err)?;
+    // The figures, month by month.
+    let figures = anju_core::demo::figures(&plan, until);
+    let deadline = plan.settings.report_deadline_day;
+    let mut month = first;
+    loop {
+        let last = month == until;
+        for (k, &town) in towns.iter().enumerate() {
+            // Last month: town 12 has not reported yet.
+            if last && k == 11 {
+                continue;
+            }
+            let values: Vec<NewValue> = figures
+                .iter()
+                .filter(|f| f.month == month && f.org == town)
+                .map(|f| new_value(&plan, f))
+                .collect();
+            if values.is_empty() {
+                continue;
+            }
+            let user = format!("demo-town-{:02}", k + 1);
+            // One town reports after the deadline day each month it is late.
+            let day = if k == 7 && last {
+                u32::from(deadline) + 3
+            } else {
+                3
+            };
+            // Never later than now (early in a month, last month's figures
+            // are being reported today).
+            let at = Some(reported_at(month, day, 9))
+                .filter(|a| a.stamp <= now.stamp)
+                .unwrap_or_else(|| now.clone());
+            let stored = store.put_drafts(&values, &user, &at).await.map_err(err)?;
+            let ids: Vec<i64> = stored.iter().map(|v| v.id).collect();
+            store
+                .step(&ids, Step::Submit, &user, &at, None, deadline)
+                .await
+                .map_err(err)?;
+            loaded.figures += ids.len();
+            // Last month: towns 10 and 11 wait for review, town 9 was returned.
+            let decided = Some(reported_at(month, day + 1, 15))
+                .filter(|a| a.stamp <= now.stamp)
+                .unwrap_or_else(|| now.clone());
+            match (last, k) {
+                (true, 9 | 10) => {}
+                (true, 8) => {
+                    store
+                        .step(
+                            &ids[..1],
+                            Step::Return,
+                            DEMO_TASKFORCE,
+                            &decided,
+                            Some("与上月相比变化较大,请核实后重报"),
+                            deadline,
+                        )
+                        .await
+                        .map_err(err)?;
+                    store
+                        .step(
+                            &ids[1..],
+                            Step::Approve,
+                            DEMO_TASKFORCE,
+                            &decided,
+                            None,
+                            deadline,
+                        )
+                        .await
+                        .map_err(err)?;
+                }
+                _ => {
+                    store
+                        .step(
+                            &ids,
+                            Step::Approve,
+                            DEMO_TASKFORCE,
+                            &decided,
+                            None,
+                            deadline,
+                        )
+                        .await
+                        .map_err(err)?;
+                }
+            }
+        }
+        if last {
+            break;
+        }
+        // Published: every December, and each of the last twelve months
+        // before the one under way.
+        let recent = {
+            let months_back =
+                (until.year() - month.year()) * 12 + until.month() as i32 - month.month() as i32;
+            months_back <= 12
+        };
+        if month.month() == 12 || recent {
+            crate::publications::publish_month(
+                state,
+                month,
+                None,
+                DEMO_TASKFORCE,
+                &reported_at(month, 6, 10),
+            )
+            .await
+            .map_err(|e| e.message().to_string())?;
+            loaded.published += 1;
+        }
+        month = match YearMonth::new(
+            month.year() + i32::from(month.month() == 12),
+            month.month() % 12 + 1,
+        ) {
+            Some(m) => m,
+            None => break,
+        };
+    }
+    Ok(loaded)
+}

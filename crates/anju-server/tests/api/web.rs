@@ -1,0 +1,406 @@
+//! The web pages through the real router: who may see which page, what the
+//! public pages show (published figures only, no login names), the login
+//! form, and that every page keeps to its own host.
+
+use anju_core::access::Role;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::json;
+use tower::ServiceExt;
+
+use super::TestApp;
+use crate::common::Backend;
+
+impl TestApp {
+    /// A page as `token`'s user sees it (the session cookie), or anonymously.
+    async fn page(&self, uri: &str, token: Option<&str>) -> (StatusCode, HeaderMap, String) {
+        let mut request = Request::get(uri);
+        if let Some(t) = token {
+            request = request.header("cookie", format!("anju_session={t}"));
+        }
+        let response = anju_server::router(self.state.clone())
+            .oneshot(request.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let (status, headers) = (response.status(), response.headers().clone());
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (status, headers, String::from_utf8(bytes.to_vec()).unwrap())
+    }
+
+    /// A figure entered by `town`, submitted and approved by `taskforce`.
+    async fn approved(&self, town: &str, taskforce: &str, value: serde_json::Value) -> i64 {
+        let (status, body) = self
+            .post("/api/v1/values", town, json!({ "values": [value] }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let id = body["values"][0]["id"].as_i64().unwrap();
+        assert_eq!(
+            self.post("/api/v1/values/submit", town, json!({"ids": [id]}))
+                .await
+                .0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            self.post("/api/v1/values/approve", taskforce, json!({"ids": [id]}))
+                .await
+                .0,
+            StatusCode::OK
+        );
+        id
+    }
+}
+
+/// The text of the public page's row of an indicator.
+fn row_of(html: &str, code: u16) -> String {
+    let start = html
+        .find(&format!("<tr id=\"i{code}\">"))
+        .expect("the indicator's row");
+    let end = html[start..].find("</tr>").unwrap() + start;
+    html[start..end].to_string()
+}
+
+async fn the_public_page_shows_published_figures_only_and_no_login_names(backend: Backend) {
+    let app = TestApp::new(&backend, "web_public").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let taskforce = app.token("zhuanban", Role::Taskforce, None).await;
+    app.approved(&town, &taskforce, json!({"indicator": 1, "org_unit": "硖石街道", "period": "2024-06", "numerator": 2400, "denominator": 10000})).await;
+
+    // Approved, not published: the public sees the plan, not the figure.
+    let (status, headers, html) = app.page("/", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(html.contains("尚未发布"), "nothing is published yet");
+    assert!(
+        html.contains("<td class=\"num actual\">—</td>"),
+        "an unpublished figure is not public"
+    );
+    assert!(!html.contains("<td class=\"num actual\">24</td>"));
+    assert!(
+        html.contains("19.9") && html.contains("城镇住房保障受益覆盖率"),
+        "the plan's baseline and indicators"
+    );
+    assert!(
+        html.contains("扩大保障性租赁住房供给"),
+        "the tasks with their lead units"
+    );
+
+    assert_eq!(
+        app.post(
+            "/api/v1/publications",
+            &taskforce,
+            json!({"as_of": "2024-06"})
+        )
+        .await
+        .0,
+        StatusCode::CREATED
+    );
+    // A figure approved after publishing stays out of the public page.
+    app.approved(&town, &taskforce, json!({"indicator": 6, "org_unit": "硖石街道", "period": "2024-06", "numerator": 47, "denominator": 50})).await;
+
+    let (_, _, html) = app.page("/", None).await;
+    let row = row_of(&html, 1);
+    assert!(
+        row.contains("<td class=\"num actual\">24</td>") && row.contains("已达标"),
+        "{row}"
+    );
+    assert!(
+        !row_of(&html, 6).contains("94"),
+        "approved after publishing: not public"
+    );
+    assert!(html.contains("<strong>2024-06</strong> 月晾晒"));
+    let (status, _, airing) = app.page("/airing/2024-06", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(airing.contains("第 1 版") && airing.contains("硖石街道"));
+    for page in [&html, &airing] {
+        for name in ["xiashi", "zhuanban"] {
+            assert!(!page.contains(name), "a public page names {name}");
+        }
+    }
+    assert_eq!(
+        app.page("/airing/2024-05", None).await.0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+async fn pages_need_a_login_and_the_right_role(backend: Backend) {
+    let app = TestApp::new(&backend, "web_roles").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let admin = app.token("admin", Role::Admin, None).await;
+    let leader = app.token("lingdao", Role::Leader, None).await;
+    let taskforce = app.token("zhuanban", Role::Taskforce, None).await;
+
+    let (status, headers, _) = app.page("/cockpit?as_of=2024-06", None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        headers["location"],
+        "/login?next=/cockpit%3Fas_of%3D2024-06"
+    );
+    // An expired session is no login.
+    assert_eq!(
+        app.page("/report", Some("not-a-token")).await.0,
+        StatusCode::SEE_OTHER
+    );
+
+    for (token, path, want) in [
+        (&town, "/report", StatusCode::OK),
+        (&town, "/cockpit", StatusCode::OK),
+        (&town, "/review", StatusCode::FORBIDDEN),
+        (&town, "/targets", StatusCode::FORBIDDEN),
+        (&town, "/users", StatusCode::FORBIDDEN),
+        (&leader, "/cockpit", StatusCode::OK),
+        (&leader, "/indicator/8?as_of=2024-06", StatusCode::OK),
+        (&leader, "/targets", StatusCode::OK),
+        (&leader, "/report", StatusCode::FORBIDDEN),
+        (&leader, "/review", StatusCode::FORBIDDEN),
+        (&admin, "/users", StatusCode::OK),
+        (&admin, "/cockpit", StatusCode::FORBIDDEN),
+        (&taskforce, "/review", StatusCode::OK),
+        (&taskforce, "/report?org=海洲街道", StatusCode::OK),
+        (&taskforce, "/targets", StatusCode::OK),
+        (&taskforce, "/users", StatusCode::FORBIDDEN),
+    ] {
+        let (status, _, html) = app.page(path, Some(token)).await;
+        assert_eq!(status, want, "{path}: {html}");
+        assert!(
+            html.contains("<html lang=\"zh-CN\">"),
+            "{path} is a page, even when refused"
+        );
+    }
+    // A town sees its own town's form, not another's.
+    let (_, _, html) = app.page("/report?org=海洲街道", Some(&town)).await;
+    assert!(
+        html.contains("硖石街道 · 2024-06 数据填报"),
+        "a town reports for itself"
+    );
+    // A town's cockpit has the city and its own column only.
+    let (_, _, html) = app.page("/cockpit?as_of=2024-06", Some(&town)).await;
+    assert!(html.contains(">硖石街道</th>") && !html.contains(">海洲街道</th>"));
+    // A town may not open another town's indicator page.
+    let (status, _, _) = app.page("/indicator/1?org=海洲街道", Some(&town)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.page("/indicator/99", Some(&leader)).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (status, headers, html) = app.page("/no-such-page", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+            && html.contains("没有这个页面")
+    );
+    assert_eq!(
+        app.page("/cockpit?as_of=1999-01", Some(&leader)).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+}
+
+async fn the_reporting_form_shows_exactly_the_units_indicators_and_last_figures(backend: Backend) {
+    let app = TestApp::new(&backend, "web_report").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let taskforce = app.token("zhuanban", Role::Taskforce, None).await;
+    app.approved(
+        &town,
+        &taskforce,
+        json!({"indicator": 8, "org_unit": "硖石街道", "period": "2024-05", "value": 6}),
+    )
+    .await;
+    let (status, body) = app.post("/api/v1/values", &town, json!({"values": [{"indicator": 8, "org_unit": "硖石街道", "period": "2024-06", "value": 7}]})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _, html) = app.page("/report", Some(&town)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        html.matches("<fieldset class=\"field").count(),
+        15,
+        "a town reports all 15 indicators"
+    );
+    // A ratio has numerator and denominator fields; a count one field.
+    assert!(
+        html.contains("id=\"n1\"") && html.contains("id=\"d1\"") && !html.contains("id=\"v1\"")
+    );
+    assert!(html.contains("id=\"v8\""));
+    // Indicator 8: the draft is filled in, last month's approved figure beside it.
+    let f8 = &html[html.find("id=\"f8\"").unwrap()..];
+    let f8 = &f8[..f8.find("</fieldset>").unwrap()];
+    assert!(
+        f8.contains("data-last=\"6\"") && f8.contains("上期(2024-05)已审核:6"),
+        "{f8}"
+    );
+    assert!(f8.contains("value=\"7\"") && f8.contains("草稿"), "{f8}");
+    assert!(html.contains("/api/v1/templates?period=2024-06"));
+}
+
+async fn the_review_queue_shows_the_change_against_last_period(backend: Backend) {
+    let app = TestApp::new(&backend, "web_review").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let taskforce = app.token("zhuanban", Role::Taskforce, None).await;
+    app.approved(
+        &town,
+        &taskforce,
+        json!({"indicator": 8, "org_unit": "硖石街道", "period": "2024-05", "value": 8}),
+    )
+    .await;
+    let (_, body) = app.post("/api/v1/values", &town, json!({"values": [{"indicator": 8, "org_unit": "硖石街道", "period": "2024-06", "value": 10}]})).await;
+    let id = body["values"][0]["id"].as_i64().unwrap();
+    app.post("/api/v1/values/submit", &town, json!({"ids": [id]}))
+        .await;
+    let (status, _, html) = app.page("/review", Some(&taskforce)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&format!("value=\"{id}\"")),
+        "the submitted figure is in the queue"
+    );
+    assert!(
+        html.contains("2024-05:8") && html.contains("+2(+25.0%)"),
+        "{html}"
+    );
+}
+
+async fn the_cockpit_and_indicator_page_show_an_approved_figure(backend: Backend) {
+    let app = TestApp::new(&backend, "web_cockpit").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let taskforce = app.token("zhuanban", Role::Taskforce, None).await;
+    app.approved(&town, &taskforce, json!({"indicator": 1, "org_unit": "硖石街道", "period": "2024-06", "numerator": 2400, "denominator": 10000})).await;
+    let (status, headers, html) = app.page("/cockpit?as_of=2024-06", Some(&taskforce)).await;
+    assert_eq!(status, StatusCode::OK);
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("default-src 'self'") && csp.contains("connect-src 'self'"),
+        "{csp}"
+    );
+    assert!(
+        html.contains("<span class=\"st\">已达标</span> <span class=\"v\">24</span>"),
+        "the light carries its label"
+    );
+    assert!(
+        html.contains("id=\"publish-form\""),
+        "the task force may publish"
+    );
+    let (status, _, html) = app
+        .page("/indicator/1?as_of=2024-06&org=硖石街道", Some(&taskforce))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("<svg class=\"chart\""),
+        "a chart of the trajectory"
+    );
+    assert!(html.contains("6月 实绩 24"));
+    assert!(
+        html.contains("xiashi · ") && html.contains("zhuanban · "),
+        "who reported and who approved"
+    );
+}
+
+async fn every_page_keeps_to_its_own_host(backend: Backend) {
+    let app = TestApp::new(&backend, "web_hosts").await;
+    let taskforce = app.token("zhuanban", Role::Taskforce, None).await;
+    let admin = app.token("admin", Role::Admin, None).await;
+    for (path, token) in [
+        ("/", None),
+        ("/login", None),
+        ("/cockpit", Some(&taskforce)),
+        ("/indicator/8", Some(&taskforce)),
+        ("/report", Some(&taskforce)),
+        ("/review", Some(&taskforce)),
+        ("/targets", Some(&taskforce)),
+        ("/users", Some(&admin)),
+    ] {
+        let (status, headers, html) = app.page(path, token.map(String::as_str)).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(
+            headers["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .starts_with("default-src 'self'"),
+            "{path}"
+        );
+        let outside = html
+            .replace("http://www.w3.org/2000/svg", "")
+            .matches("//")
+            .filter(|_| true)
+            .count();
+        assert_eq!(outside, 0, "{path} names another host: {html}");
+    }
+    for asset in ["/assets/app.css", "/assets/app.js"] {
+        let (status, _, body) = app.page(asset, None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            !body.contains("http://") && !body.contains("https://"),
+            "{asset} names another host"
+        );
+    }
+}
+
+async fn the_login_form_opens_a_session_and_refuses_other_sites(backend: Backend) {
+    let app = TestApp::new(&backend, "web_login").await;
+    app.add_user("xiashi", Role::Town, Some("硖石街道"), "correct horse")
+        .await;
+    let form = |body: &str, origin: Option<&str>| {
+        let mut r = Request::post("/login")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("host", "anju.example");
+        if let Some(o) = origin {
+            r = r.header("origin", o);
+        }
+        r.body(Body::from(body.to_string())).unwrap()
+    };
+    let send = |request: Request<Body>| async {
+        let response = anju_server::router(app.state.clone())
+            .oneshot(request)
+            .await
+            .unwrap();
+        let (status, headers) = (response.status(), response.headers().clone());
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (status, headers, String::from_utf8(bytes.to_vec()).unwrap())
+    };
+    let (status, headers, _) = send(form(
+        "username=xiashi&password=correct+horse&next=%2Freview",
+        Some("http://anju.example"),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers["location"], "/review");
+    let cookie = headers["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    // Only a path of this site may follow a login.
+    let (_, headers, _) = send(form(
+        "username=xiashi&password=correct+horse&next=%2F%2Fevil.example",
+        None,
+    ))
+    .await;
+    assert_eq!(headers["location"], "/report", "a town starts at its form");
+    let (status, _, html) = send(form("username=xiashi&password=wrong", None)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(html.contains("用户名或密码错误") && html.contains("value=\"xiashi\""));
+    let (status, _, _) = send(form(
+        "username=xiashi&password=correct+horse",
+        Some("https://evil.example"),
+    ))
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a form posted from another site"
+    );
+}
+
+crate::on_both_backends!(
+    the_public_page_shows_published_figures_only_and_no_login_names,
+    pages_need_a_login_and_the_right_role,
+    the_reporting_form_shows_exactly_the_units_indicators_and_last_figures,
+    the_review_queue_shows_the_change_against_last_period,
+    the_cockpit_and_indicator_page_show_an_approved_figure,
+    every_page_keeps_to_its_own_host,
+    the_login_form_opens_a_session_and_refuses_other_sites,
+);
