@@ -323,6 +323,15 @@ def run_flow(b, base, out, users):
     wait_for("the month to be submitted", lambda: "已提交 3 项" in b.text("#report-status"))
     wait_for("the page to reload", lambda: "待审核" in b.text("#f1"))
     only_own_host("/report after submitting")
+    # A file upload: one more figure, imported and submitted at once.
+    upload = os.path.join(os.path.dirname(os.path.abspath(out)), "browser-upload.csv")
+    with open(upload, "w", encoding="utf-8") as f:
+        f.write(f"indicator,org_unit,period,value,numerator,denominator\n3,硖石街道,{period},0.04,,\n")
+    b.call("POST", f"/element/{b.find('#import-file')}/value", {"text": upload})
+    b.click("#import-form input[name=submit]")
+    b.click("#import-form button[type=submit]")
+    wait_for("the imported figure", lambda: "待审核" in b.text("#f3"))
+    os.remove(upload)
     logout()
 
     # Approved figures only: nothing of it on the public page.
@@ -336,12 +345,12 @@ def run_flow(b, base, out, users):
     check("无数据" in b.text("#matrix tbody tr:first-child"), "before approval indicator 1 has no data")
     visit("/review")
     rows = b.find_all("#queue tbody tr")
-    check(len(rows) == 3, f"the review queue should hold 3 figures, not {len(rows)}")
+    check(len(rows) == 4, f"the review queue should hold 4 figures, not {len(rows)}")
     check("首次填报" in b.text("#queue"), "the queue should show the change against last period")
     b.screenshot(f"{out}/review.png")
     b.click("#check-all")
     b.click("#approve-selected")
-    wait_for("the approval", lambda: "已批准 3 项" in b.text("#review-status"))
+    wait_for("the approval", lambda: "已批准 4 项" in b.text("#review-status"))
     wait_for("the queue to empty", lambda: b.find_all("#queue-empty"))
 
     # The cockpit shows the new status.
@@ -349,6 +358,13 @@ def run_flow(b, base, out, users):
     first = b.text("#matrix tbody tr:first-child")
     check("已达标" in first and "26" in first, f"indicator 1 should now be achieved at 26: {first!r}")
     b.screenshot(f"{out}/cockpit.png")
+    # Printed on A4: the browser's own PDF of the page.
+    pdf = base64.b64decode(b.call("POST", "/print", {"page": {"width": 21.0, "height": 29.7},
+                                                      "orientation": "landscape"}))
+    check(pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") + pdf.count(b"/Type/Page") >= 1,
+          "the cockpit prints to PDF")
+    with open(f"{out}/cockpit-a4.pdf", "wb") as f:
+        f.write(pdf)
     visit(f"/indicator/1?as_of={period}&org=%E7%A1%96%E7%9F%B3%E8%A1%97%E9%81%93")
     check(b.find_all("svg.chart circle"), "the indicator page should chart the actual")
     prov = b.text("#provenance")

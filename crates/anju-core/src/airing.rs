@@ -4,7 +4,8 @@
 //! and missing figures together first (a figure not reported counts as badly
 //! as a red light: a town must not rank first by reporting nothing), then
 //! fewer yellow, then more green; units equal on all three share a rank
-//! (1, 2, 2, 4). Indicators without a target or not yet due count neither way.
+//! (1, 2, 2, 4). Indicators without a target or not yet due count neither way,
+//! with or without a figure.
 
 /// How many indicators of one unit show each light.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -24,13 +25,15 @@ pub struct LightCount {
 impl LightCount {
     /// Counts one row by its light and status as the evaluation rows name
     /// them (`green`, `yellow`, `red`; status `no_data`; anything else
-    /// neither).
-    pub fn add(&mut self, light: &str, status: &str) {
+    /// neither). A missing figure counts only when it is `due`: the unit has
+    /// a target for the year and, for a milestone, its deadline has come
+    /// (the engine says `no_data` before it looks at the target).
+    pub fn add(&mut self, light: &str, status: &str, due: bool) {
         match (light, status) {
             ("green", _) => self.green += 1,
             ("yellow", _) => self.yellow += 1,
             ("red", _) => self.red += 1,
-            (_, "no_data") => self.no_data += 1,
+            (_, "no_data") if due => self.no_data += 1,
             _ => self.none += 1,
         }
     }
@@ -102,16 +105,17 @@ mod tests {
     #[test]
     fn rows_are_counted_by_light_and_status() {
         let mut n = LightCount::default();
-        for (l, s) in [
-            ("green", "achieved"),
-            ("red", "severe"),
-            ("yellow", "lagging"),
-            ("none", "no_data"),
-            ("green", "on_track"),
-            ("none", "no_target"),
-            ("none", "pending"),
+        for (l, s, due) in [
+            ("green", "achieved", true),
+            ("red", "severe", true),
+            ("yellow", "lagging", true),
+            ("none", "no_data", true),
+            ("none", "no_data", false),
+            ("green", "on_track", true),
+            ("none", "no_target", true),
+            ("none", "pending", false),
         ] {
-            n.add(l, s);
+            n.add(l, s, due);
         }
         assert_eq!(
             n,
@@ -120,7 +124,7 @@ mod tests {
                 yellow: 1,
                 red: 1,
                 no_data: 1,
-                none: 2
+                none: 3
             }
         );
     }

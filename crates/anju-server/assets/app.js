@@ -48,10 +48,18 @@
     el.classList.toggle('bad', !ok);
   }
 
-  function toLogin(e) {
-    if (e && e.status === 401) {
-      location.href = '/login?next=' + encodeURIComponent(location.pathname + location.search);
-    }
+  // An expired login: say so and offer the login page in a new window,
+  // keeping what was typed on this one (a click again then sends it).
+  function toLogin(e, el) {
+    if (!e || e.status !== 401 || !el) return;
+    el.textContent = '登录已失效。请';
+    const a = document.createElement('a');
+    a.href = '/login?next=' + encodeURIComponent('/');
+    a.target = '_blank';
+    a.rel = 'noopener';
+    a.textContent = '在新窗口中重新登录';
+    el.appendChild(a);
+    el.appendChild(document.createTextNode(',然后回到本页再点一次(已填写的内容仍在)。'));
   }
 
   // Any <form data-api="/api/…">: its fields as JSON (or multipart), sent
@@ -84,7 +92,7 @@
       if ('reload' in f.dataset) location.reload();
     } catch (e) {
       say(status, e.message, false);
-      toLogin(e);
+      toLogin(e, status);
     } finally {
       buttons.forEach(b => { b.disabled = false; });
     }
@@ -128,6 +136,9 @@
         if (v < 0) warn('不能为负数');
       }
       if (!fs.dataset.last) return;
+      // A year-to-date value starts again each January: no comparison
+      // across years (as anju_core::validate).
+      if (fs.dataset.kind === 'flow' && fs.dataset.sameYear !== '1') return;
       const last = Number(fs.dataset.last);
       const lp = fs.dataset.lastPeriod;
       const kind = fs.dataset.kind;
@@ -145,9 +156,14 @@
       $$('input', fs).forEach(i => i.addEventListener('input', () => check(fs)));
       check(fs);
     });
+    // The fieldsets in the order their figures were sent, to point an
+    // error of the API ("values[2]…") at its field.
+    let sent = [];
     const collect = () => {
       const out = [];
       const errors = [];
+      sent = [];
+      fields.forEach(fs => fs.removeAttribute('aria-invalid'));
       for (const fs of fields) {
         if (fs.dataset.editable !== '1') continue;
         const base = { indicator: Number(fs.dataset.code), org_unit: rf.dataset.org, period: rf.dataset.period };
@@ -157,10 +173,12 @@
           if (!n && !d) continue;
           if (!n || !d) { errors.push('指标 ' + base.indicator + ':须同时填写分子和分母'); continue; }
           out.push(Object.assign(base, { numerator: n, denominator: d }));
+          sent.push(fs);
         } else {
           const v = $('[name=value]', fs).value.trim();
           if (!v) continue;
           out.push(Object.assign(base, { value: v }));
+          sent.push(fs);
         }
       }
       if (errors.length) throw new Error(errors.join(';'));
@@ -175,8 +193,17 @@
       try {
         await work();
       } catch (e) {
-        say(status, e.message, false);
-        toLogin(e);
+        let message = e.message;
+        const m = /values\[(\d+)\]/.exec(message);
+        const fs = m && sent[Number(m[1])];
+        if (fs) {
+          message = '指标 ' + fs.dataset.code + ':' + message.replace(/values\[\d+\]\.?/, '');
+          fs.setAttribute('aria-invalid', 'true');
+          const input = fs.querySelector('input');
+          if (input) input.focus();
+        }
+        say(status, message, false);
+        toLogin(e, status);
       } finally {
         buttons.forEach(b => { b.disabled = false; });
       }
@@ -212,13 +239,16 @@
         if (!reason) { say(status, '退回须写明理由', false); $('#return-reason').focus(); return; }
         body.reason = reason;
       }
+      const buttons = $$('.actions button', rv);
+      buttons.forEach(b => { b.disabled = true; });
       try {
         await api('POST', '/api/v1/values/' + kind, body);
         say(status, (kind === 'approve' ? '已批准 ' : '已退回 ') + ids.length + ' 项', true);
         setTimeout(() => location.reload(), 600);
       } catch (e) {
         say(status, e.message, false);
-        toLogin(e);
+        toLogin(e, status);
+        buttons.forEach(b => { b.disabled = false; });
       }
     };
     $('#approve-selected').addEventListener('click', () => act('approve'));

@@ -54,7 +54,7 @@ pub fn system_clock() -> Clock {
 
 /// The plan a server runs, with the id of its file in the store (0: a plan
 /// not kept there, as in tests).
-type PlanInForce = (i64, Arc<Plan>);
+pub(crate) type PlanInForce = (i64, Arc<Plan>);
 
 /// What every request can reach.
 #[derive(Clone)]
@@ -456,7 +456,34 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(no_cross_site_writes))
         .with_state(state)
+}
+
+/// A change sent with the session cookie (a browser's) must come from a page
+/// of this site: the SameSite cookie already keeps other sites out; this also
+/// keeps out pages of sibling hosts of the same site. Calls with a Bearer
+/// token are not a browser's and pass.
+async fn no_cross_site_writes(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use axum::http::{Method, header};
+    let read_only = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    let by_cookie = request.headers().get(header::AUTHORIZATION).is_none()
+        && auth::token_of(request.headers()).is_some();
+    if !read_only && by_cookie && !web::from_this_site(request.headers()) {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "cross_site",
+            "请求来自其他网站,已拒绝",
+        )
+        .into_response();
+    }
+    next.run(request).await
 }
 
 /// The service answers.

@@ -568,8 +568,8 @@ pub(crate) async fn evaluation(
     if !matches!(q.format.as_deref(), None | Some("json" | "xlsx")) {
         return Err(invalid("format", "应为 json 或 xlsx"));
     }
-    let plan_in_force = state.plan();
-    let plan = &*plan_in_force;
+    let in_force = state.plan_in_force();
+    let plan = &*in_force.1;
     let as_of = YearMonth::parse(&q.as_of).map_err(|e| invalid("as_of", e))?;
     // The plan's years (and the one after, for its last December's reports).
     let years = plan.meta.baseline_year..=plan.meta.last_year + 1;
@@ -585,20 +585,22 @@ pub(crate) async fn evaluation(
         .map(|o| plan.orgs.resolve(o))
         .transpose()
         .map_err(|e| invalid("org_unit", e))?;
-    let answer = evaluation_answer(&state, &who, as_of, only).await?;
+    let answer = evaluation_answer(&state, &who, &in_force, as_of, only).await?;
     answer_as(&q, answer, gzip, as_of)
 }
 
 /// The rows of the evaluation as of `as_of` that `who` may read (of `only`,
 /// if given), as JSON: kept per store revision and kind of caller, filled
-/// single-flight. The API and the web pages both read it.
+/// single-flight. The API and the web pages both read it. `in_force` is the
+/// plan `only` was resolved in (units are numbered per plan).
 pub(crate) async fn evaluation_answer(
     state: &AppState,
     who: &Authed,
+    in_force: &crate::PlanInForce,
     as_of: YearMonth,
     only: Option<anju_core::plan::OrgId>,
 ) -> Result<Answer, ApiError> {
-    let (plan_file, plan_in_force) = state.plan_in_force();
+    let (plan_file, plan_in_force) = (in_force.0, in_force.1.clone());
     let plan = &*plan_in_force;
     let me = actor(plan, who);
     let key = ViewKey {

@@ -76,10 +76,14 @@ impl Store {
         let name = name.trim();
         if name.is_empty()
             || name.chars().count() > MAX_NAME
-            || name.chars().any(|c| c.is_whitespace() || c.is_control())
+            || name
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '/' || c == '\\')
+            || name == "."
+            || name == ".."
         {
             return Err(StoreError::Invalid(
-                "用户名不能为空,也不能含空白或控制字符".into(),
+                "用户名不能为空,不能是“.”或“..”,也不能含空白、控制字符或斜杠".into(),
             ));
         }
         crate::plain_text("by", by)?;

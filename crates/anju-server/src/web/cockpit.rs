@@ -68,6 +68,7 @@ struct Issue {
 #[template(path = "cockpit.html")]
 struct Cockpit {
     shell: Shell,
+    root: String,
     as_of: String,
     previous: Option<String>,
     next: Option<String>,
@@ -84,10 +85,11 @@ struct Cockpit {
 async fn rows_of(
     state: &AppState,
     who: &crate::auth::Authed,
+    in_force: &crate::PlanInForce,
     as_of: YearMonth,
     only: Option<OrgId>,
 ) -> Result<Vec<EvalRow>, WebError> {
-    let answer = evaluation_answer(state, who, as_of, only).await?;
+    let answer = evaluation_answer(state, who, in_force, as_of, only).await?;
     parse_rows(&answer.plain)
 }
 
@@ -114,9 +116,10 @@ pub(crate) async fn matrix(
     Query(q): Query<MonthQuery>,
 ) -> Result<Response, WebError> {
     no_admin(&who)?;
-    let plan = state.plan();
+    let in_force = state.plan_in_force();
+    let plan = in_force.1.clone();
     let as_of = month_param(&state, &plan, q.as_of.as_deref())?;
-    let rows = rows_of(&state, &who, as_of, None).await?;
+    let rows = rows_of(&state, &who, &in_force, as_of, None).await?;
     let cols: Vec<OrgId> = columns(&plan)
         .into_iter()
         .filter(|&o| {
@@ -158,7 +161,7 @@ pub(crate) async fn matrix(
     let root = plan.orgs.get(plan.reporting_root).name.clone();
     let mut city = LightCount::default();
     for r in rows.iter().filter(|r| r.org_unit == root) {
-        city.add(&r.light, &r.status);
+        city.add(&r.light, &r.status, super::due(&plan, r));
     }
     // This month's reporting: every version of the month the viewer may read.
     let versions = readable(
@@ -173,18 +176,18 @@ pub(crate) async fn matrix(
     .await?;
     let mut progress = Vec::new();
     let mut issues = Vec::new();
-    for &org in &cols {
+    // The towns' reporting (the city's figures are mostly their totals;
+    // departments' figures for the city show in the review queue). Only the
+    // indicators the viewer may read count, so a department sees its own.
+    let me = actor_of(&plan, &who);
+    for &org in cols.iter().filter(|&&o| o != plan.reporting_root) {
         let name = &plan.orgs.get(org).name;
         let reporter = Actor {
-            role: if org == plan.reporting_root {
-                Role::Taskforce
-            } else {
-                Role::Town
-            },
+            role: Role::Town,
             org: Some(org),
         };
         let expected = (0..plan.indicators.len())
-            .filter(|&ix| reporter.may_report(&plan, ix, org))
+            .filter(|&ix| reporter.may_report(&plan, ix, org) && me.may_read(&plan, ix, org))
             .count();
         let mine: Vec<&anju_store::StoredValue> =
             versions.iter().filter(|v| &v.org_unit == name).collect();
@@ -251,8 +254,12 @@ pub(crate) async fn matrix(
             &format!("驾驶舱 · 截至 {as_of}"),
             "/cockpit",
         ),
+        root: root.clone(),
         as_of: as_of.to_string(),
-        previous: as_of.previous().map(|m| m.to_string()),
+        previous: as_of
+            .previous()
+            .filter(|m| m.year() > plan.meta.baseline_year)
+            .map(|m| m.to_string()),
         next: YearMonth::new(
             as_of.year() + i32::from(as_of.month() == 12),
             as_of.month() % 12 + 1,
@@ -342,7 +349,8 @@ pub(crate) async fn indicator(
     Query(q): Query<MonthQuery>,
 ) -> Result<Response, WebError> {
     no_admin(&who)?;
-    let plan = state.plan();
+    let in_force = state.plan_in_force();
+    let plan = in_force.1.clone();
     let ix = code
         .parse::<u16>()
         .ok()
@@ -376,7 +384,7 @@ pub(crate) async fn indicator(
         let Some(ym) = YearMonth::new(as_of.year(), m) else {
             continue;
         };
-        let rows = rows_of(&state, &who, ym, Some(org)).await?;
+        let rows = rows_of(&state, &who, &in_force, ym, Some(org)).await?;
         let r = rows.into_iter().find(|r| r.indicator == ind.code.0);
         if let Some(r) = &r {
             if let Some(v) = as_f64(&r.actual) {
@@ -442,7 +450,7 @@ pub(crate) async fn indicator(
             }
         })
         .collect();
-    let towns: Vec<EvalRow> = rows_of(&state, &who, as_of, None)
+    let towns: Vec<EvalRow> = rows_of(&state, &who, &in_force, as_of, None)
         .await?
         .into_iter()
         .filter(|r| r.indicator == ind.code.0)

@@ -225,7 +225,7 @@ impl IntoResponse for WebError {
 pub(crate) fn url_encode(s: &str) -> String {
     s.bytes()
         .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            if b.is_ascii_alphanumeric() || b"-_~".contains(&b) {
                 char::from(b).to_string()
             } else {
                 format!("%{b:02X}")
@@ -378,10 +378,19 @@ struct LoginPage {
     message: Option<String>,
 }
 
-/// Only a path of this site may follow a login (no open redirect).
-fn safe_next(next: Option<&str>) -> String {
+/// Only a path of this site may follow a login (no open redirect): it
+/// starts with one `/`, and every byte is a visible ASCII character (a
+/// browser drops tabs and newlines, so `/\t/evil.example` would become
+/// `//evil.example`).
+pub(crate) fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n)
+            if n.starts_with('/')
+                && !matches!(n.as_bytes().get(1), Some(b'/' | b'\\'))
+                && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
+            n.to_string()
+        }
         _ => String::new(),
     }
 }
@@ -407,21 +416,29 @@ struct LoginForm {
     next: Option<String>,
 }
 
-/// Refuses a form posted from another site (the `Origin` a browser sends
-/// must be this host).
-fn same_origin(headers: &HeaderMap) -> Result<(), WebError> {
+/// Whether a request a browser sent comes from a page of this site:
+/// `Sec-Fetch-Site` when the browser sends it (every current one does; it
+/// survives a reverse proxy that rewrites `Host`), else `Origin` against
+/// `Host`; a request with neither is not from a browser page.
+pub(crate) fn from_this_site(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return matches!(site, "same-origin" | "none");
+    }
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
     match (origin, host) {
-        (Some(o), Some(h)) => {
-            let o = o.split_once("://").map_or(o, |(_, rest)| rest);
-            if o == h {
-                Ok(())
-            } else {
-                Err(WebError::forbidden("请求来自其他网站,已拒绝"))
-            }
-        }
-        _ => Ok(()),
+        (Some(o), Some(h)) => o.split_once("://").map_or(o, |(_, rest)| rest) == h,
+        (Some(_), None) => false,
+        (None, _) => true,
+    }
+}
+
+/// Refuses a form posted from another site.
+fn same_origin(headers: &HeaderMap) -> Result<(), WebError> {
+    if from_this_site(headers) {
+        Ok(())
+    } else {
+        Err(WebError::forbidden("请求来自其他网站,已拒绝"))
     }
 }
 
@@ -521,6 +538,7 @@ async fn js() -> Response {
 pub(crate) struct EvalRow {
     pub indicator: u16,
     pub org_unit: String,
+    pub as_of: String,
     pub actual: Option<serde_json::Number>,
     pub target: Option<serde_json::Number>,
     pub comparator: Option<String>,
@@ -590,6 +608,19 @@ pub(crate) fn target_text(value: &Option<serde_json::Number>, comparator: Option
             _ => format!("≥{v}"),
         },
     }
+}
+
+/// Whether a row's missing figure counts against its unit: it has a target
+/// and, for a milestone, the deadline has come.
+pub(crate) fn due(plan: &Plan, r: &EvalRow) -> bool {
+    let milestone_ahead = plan
+        .indicators
+        .iter()
+        .find(|i| i.code.0 == r.indicator)
+        .and_then(|i| i.milestone)
+        .zip(YearMonth::parse(&r.as_of).ok())
+        .is_some_and(|(m, as_of)| as_of < m.deadline);
+    r.target.is_some() && !milestone_ahead
 }
 
 /// The CSS class of a light.

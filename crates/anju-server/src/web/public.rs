@@ -74,6 +74,8 @@ pub(crate) struct Standing {
 #[template(path = "home.html")]
 struct Home {
     shell: Shell,
+    plan_title: String,
+    indicator_count: usize,
     latest: Option<PubHead>,
     domains: Vec<DomainBlock>,
     tasks: Vec<TaskLine>,
@@ -97,7 +99,7 @@ pub(crate) fn town_standings(plan: &Plan, rows: &[EvalRow]) -> Vec<Standing> {
         .map(|t| {
             let mut c = LightCount::default();
             for r in rows.iter().filter(|r| &r.org_unit == t) {
-                c.add(&r.light, &r.status);
+                c.add(&r.light, &r.status, super::due(plan, r));
             }
             c
         })
@@ -219,6 +221,8 @@ pub(crate) async fn home(
         .collect();
     let page = Home {
         shell: Shell::new(&state, who.as_ref(), "成效展示", "/"),
+        plan_title: plan.meta.name.clone(),
+        indicator_count: plan.indicators.len(),
         latest: shown_pub.as_ref().map(PubHead::from),
         standings: if rows.is_empty() {
             Vec::new()

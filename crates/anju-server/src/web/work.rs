@@ -310,6 +310,17 @@ pub(crate) async fn review(
         },
     )
     .await?;
+    // The approved figures by indicator and unit, with their periods.
+    let mut by_series: std::collections::HashMap<(u16, &str), Vec<(Period, &StoredValue)>> =
+        std::collections::HashMap::new();
+    for a in &approved {
+        if let Ok(p) = Period::parse(&a.period) {
+            by_series
+                .entry((a.indicator, a.org_unit.as_str()))
+                .or_default()
+                .push((p, a));
+        }
+    }
     let mut items = Vec::new();
     for v in &waiting {
         let Some(ix) = plan.indicator_index(IndicatorCode(v.indicator)) else {
@@ -322,7 +333,20 @@ pub(crate) async fn review(
         let Ok(p) = Period::parse(&v.period) else {
             continue;
         };
-        let prev = last_approved(&approved, v.indicator, &v.org_unit, p.end());
+        // A correction is compared with the figure it replaces; a new
+        // figure with the last approved one before its period.
+        let series = by_series
+            .get(&(v.indicator, v.org_unit.as_str()))
+            .map_or(&[][..], Vec::as_slice);
+        let prev = if v.correction_reason.is_some() {
+            series.iter().find(|(q, _)| *q == p)
+        } else {
+            series
+                .iter()
+                .filter(|(q, _)| q.end() < p.end())
+                .max_by_key(|(q, _)| (q.end(), q.key()))
+        }
+        .map(|&(q, a)| (a, q));
         let now = plain(&plan, ix, v);
         let (previous, change) = match prev {
             Some((pv, pp)) => {

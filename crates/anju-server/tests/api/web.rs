@@ -116,6 +116,14 @@ async fn the_public_page_shows_published_figures_only_and_no_login_names(backend
     assert!(html.contains("<strong>2024-06</strong> 月晾晒"));
     let (status, _, airing) = app.page("/airing/2024-06", None).await;
     assert_eq!(status, StatusCode::OK);
+    // Without a decomposition a town has targets for the six ratios only
+    // (inherited): those six count as missing, the other nine do not count.
+    let haizhou = &airing[airing.find("<th scope=\"row\">海洲街道</th>").unwrap()..];
+    let haizhou = &haizhou[..haizhou.find("</tr>").unwrap()];
+    assert!(
+        haizhou.ends_with("<td class=\"num\">6</td><td class=\"num\">9</td>"),
+        "{haizhou}"
+    );
     assert!(airing.contains("第 1 版") && airing.contains("硖石街道"));
     for page in [&html, &airing] {
         for name in ["xiashi", "zhuanban"] {
@@ -139,7 +147,7 @@ async fn pages_need_a_login_and_the_right_role(backend: Backend) {
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(
         headers["location"],
-        "/login?next=/cockpit%3Fas_of%3D2024-06"
+        "/login?next=%2Fcockpit%3Fas_of%3D2024-06"
     );
     // An expired session is no login.
     assert_eq!(
@@ -262,6 +270,22 @@ async fn the_review_queue_shows_the_change_against_last_period(backend: Backend)
         html.contains("2024-05:8") && html.contains("+2(+25.0%)"),
         "{html}"
     );
+    // A correction is compared with the figure it replaces.
+    app.post("/api/v1/values/approve", &taskforce, json!({"ids": [id]}))
+        .await;
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/values/{id}/correct"),
+            &town,
+            json!({"value": 12, "reason": "漏报两台"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, _, html) = app.page("/review", Some(&taskforce)).await;
+    assert!(
+        html.contains("2024-06:10") && html.contains("+2(+20.0%)") && html.contains("漏报两台"),
+        "{html}"
+    );
 }
 
 async fn the_cockpit_and_indicator_page_show_an_approved_figure(backend: Backend) {
@@ -373,13 +397,25 @@ async fn the_login_form_opens_a_session_and_refuses_other_sites(backend: Backend
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
         "{cookie}"
     );
-    // Only a path of this site may follow a login.
-    let (_, headers, _) = send(form(
-        "username=xiashi&password=correct+horse&next=%2F%2Fevil.example",
-        None,
-    ))
-    .await;
-    assert_eq!(headers["location"], "/report", "a town starts at its form");
+    // Only a path of this site may follow a login: a browser drops a tab or
+    // newline, so "/\t/evil.example" would be "//evil.example".
+    for next in [
+        "%2F%2Fevil.example",
+        "%2F%09%2Fevil.example",
+        "%2F%0A%2Fevil.example",
+        "%2F%5Cevil.example",
+        "https%3A%2F%2Fevil.example",
+    ] {
+        let (_, headers, _) = send(form(
+            &format!("username=xiashi&password=correct+horse&next={next}"),
+            None,
+        ))
+        .await;
+        assert_eq!(
+            headers["location"], "/report",
+            "next={next}: a town starts at its form"
+        );
+    }
     let (status, _, html) = send(form("username=xiashi&password=wrong", None)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(html.contains("用户名或密码错误") && html.contains("value=\"xiashi\""));
@@ -395,6 +431,74 @@ async fn the_login_form_opens_a_session_and_refuses_other_sites(backend: Backend
     );
 }
 
+async fn a_change_sent_with_the_cookie_must_come_from_this_site(backend: Backend) {
+    let app = TestApp::new(&backend, "web_csrf").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let body = json!({"values": [{"indicator": 8, "org_unit": "硖石街道", "period": "2024-06", "value": 7}]}).to_string();
+    let send = |site: Option<&str>, origin: Option<&str>, bearer: bool| {
+        let mut r = Request::post("/api/v1/values")
+            .header("content-type", "application/json")
+            .header("host", "anju.example");
+        r = if bearer {
+            r.header("authorization", format!("Bearer {town}"))
+        } else {
+            r.header("cookie", format!("anju_session={town}"))
+        };
+        if let Some(s) = site {
+            r = r.header("sec-fetch-site", s);
+        }
+        if let Some(o) = origin {
+            r = r.header("origin", o);
+        }
+        let request = r.body(Body::from(body.clone())).unwrap();
+        let state = app.state.clone();
+        async move {
+            anju_server::router(state)
+                .oneshot(request)
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(
+        send(Some("cross-site"), None, false).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        send(Some("same-site"), None, false).await,
+        StatusCode::FORBIDDEN,
+        "a sibling host of the site"
+    );
+    assert_eq!(
+        send(None, Some("https://evil.example"), false).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        send(Some("same-origin"), Some("https://proxy.example"), false).await,
+        StatusCode::OK,
+        "behind a proxy that rewrites Host"
+    );
+    assert_eq!(
+        send(None, Some("http://anju.example"), false).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        send(Some("cross-site"), None, true).await,
+        StatusCode::OK,
+        "a Bearer token is not a browser's"
+    );
+    // Nothing of the refused requests was stored: one figure, at version 2.
+    let (_, list) = app
+        .with_token("GET", "/api/v1/values?indicator=8", &town)
+        .await;
+    let versions = list["values"].as_array().unwrap();
+    assert_eq!(
+        versions.len(),
+        3,
+        "three accepted drafts, each a version: {list}"
+    );
+}
+
 crate::on_both_backends!(
     the_public_page_shows_published_figures_only_and_no_login_names,
     pages_need_a_login_and_the_right_role,
@@ -403,4 +507,5 @@ crate::on_both_backends!(
     the_cockpit_and_indicator_page_show_an_approved_figure,
     every_page_keeps_to_its_own_host,
     the_login_form_opens_a_session_and_refuses_other_sites,
+    a_change_sent_with_the_cookie_must_come_from_this_site,
 );
