@@ -426,7 +426,19 @@ def run_flow(b, base, out, users):
     check("原目标" in b.text("figure"), "the chart shows the original target")
     logout()
 
-    # User administration: an admin adds a user.
+    # The town corrects an approved figure: a new version waits for review.
+    login(town, town_pw)
+    b.click("#f1 details.correct summary")
+    b.type("#cn1", "2650")
+    b.type("#cd1", "10000")
+    b.click("#f1 .send-correction")
+    wait_for("the reason to be asked for", lambda: "理由" in b.text("#f1 details.correct .status"))
+    b.type("#cr1", "核实后补录 50 户")
+    b.click("#f1 .send-correction")
+    wait_for("the correction", lambda: "待审核" in b.text("#f1 .state"))
+    logout()
+
+    # User administration: an admin adds a user, then changes their own password.
     login(admin, admin_pw)
     check(b.url().endswith("/users"), f"an admin lands on the users page, not {b.url()}")
     b.type("#nu-name", "haizhou")
@@ -435,6 +447,14 @@ def run_flow(b, base, out, users):
     b.type("#nu-pass", "haizhou-密码-2026")
     b.click("#add-user button[type=submit]")
     wait_for("the new user", lambda: "haizhou" in b.text("#users"))
+    visit("/account")
+    b.type("#old-password", admin_pw)
+    b.type("#new-password", "guanli-新密码-2027")
+    b.click("#password-form button[type=submit]")
+    wait_for("the password change", lambda: "已完成" in b.text("#password-form .status"))
+    logout()
+    login(admin, "guanli-新密码-2027")
+    check(b.url().endswith("/users"), "the new password logs in")
     logout()
     print(f"checked {len(seen_pages)} page loads: every request went to {base} only")
 

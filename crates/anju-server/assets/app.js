@@ -185,6 +185,29 @@
       if (!out.length) throw new Error('还没有填写任何数据');
       return out;
     };
+    // A correction of an approved figure: a new version with its reason.
+    $$('details.correct', rf).forEach(d => {
+      const button = $('.send-correction', d);
+      const out = $('.status', d);
+      button.addEventListener('click', async () => {
+        const body = {};
+        for (const input of $$('input', d)) {
+          const v = input.value.trim();
+          if (v) body[input.name] = v;
+        }
+        if (!body.reason) { say(out, '请写明更正理由', false); return; }
+        button.disabled = true;
+        try {
+          await api('POST', '/api/v1/values/' + d.dataset.id + '/correct', body);
+          say(out, '已提交更正,等待审核', true);
+          setTimeout(() => location.reload(), 600);
+        } catch (e) {
+          say(out, e.message, false);
+          toLogin(e, out);
+          button.disabled = false;
+        }
+      });
+    });
     const save = async () => (await api('POST', '/api/v1/values', { values: collect() })).values;
     const run = async (button, work) => {
       const buttons = $$('.actions button', rf);

@@ -47,6 +47,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/review", get(work::review))
         .route("/targets", get(work::targets))
         .route("/users", get(work::users))
+        .route("/account", get(account))
         .route("/assets/app.css", get(css))
         .route("/assets/app.js", get(js))
 }
@@ -362,6 +363,25 @@ pub(crate) fn month_param(
             }
         }
     }
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    shell: Shell,
+    name: String,
+    role: &'static str,
+    unit: String,
+}
+
+/// `GET /account`: who is logged in, and changing one's own password.
+async fn account(State(state): State<AppState>, Member(who): Member) -> Response {
+    html(&AccountPage {
+        shell: Shell::new(&state, Some(&who), "我的账号", "/account"),
+        name: who.user.name.clone(),
+        role: role_label(who.user.role),
+        unit: who.user.org_unit.clone().unwrap_or_else(|| "—".into()),
+    })
 }
 
 #[derive(Deserialize)]

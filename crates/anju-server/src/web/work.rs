@@ -51,6 +51,8 @@ struct Field {
     numerator: String,
     denominator: String,
     return_reason: Option<String>,
+    /// The approved version, which a correction replaces.
+    approved_id: Option<i64>,
     last: Option<Last>,
 }
 
@@ -221,6 +223,7 @@ pub(crate) async fn report(
             return_reason: now
                 .filter(|v| v.state == Step::Returned)
                 .and_then(|v| v.return_reason.clone()),
+            approved_id: now.filter(|v| v.state == Step::Approved).map(|v| v.id),
             last,
         });
     }
@@ -300,16 +303,35 @@ pub(crate) async fn review(
         },
     )
     .await?;
-    let approved = readable(
-        &state,
-        &plan,
-        &who,
-        ValueFilter {
-            state: Some(Step::Approved),
-            ..ValueFilter::default()
-        },
-    )
-    .await?;
+    // The approved figures of the series waiting for this reviewer (read
+    // series by series: far fewer rows than every approved figure).
+    let mut series: Vec<(u16, String)> = waiting
+        .iter()
+        .filter(|v| {
+            plan.indicator_index(IndicatorCode(v.indicator))
+                .is_some_and(|ix| me.may_review(&plan, ix))
+        })
+        .map(|v| (v.indicator, v.org_unit.clone()))
+        .collect();
+    series.sort();
+    series.dedup();
+    let mut approved = Vec::new();
+    for (indicator, org_unit) in series {
+        approved.extend(
+            readable(
+                &state,
+                &plan,
+                &who,
+                ValueFilter {
+                    state: Some(Step::Approved),
+                    indicator: Some(indicator),
+                    org_unit: Some(org_unit),
+                    ..ValueFilter::default()
+                },
+            )
+            .await?,
+        );
+    }
     // The approved figures by indicator and unit, with their periods.
     let mut by_series: std::collections::HashMap<(u16, &str), Vec<(Period, &StoredValue)>> =
         std::collections::HashMap::new();

@@ -157,6 +157,7 @@ async fn pages_need_a_login_and_the_right_role(backend: Backend) {
 
     for (token, path, want) in [
         (&town, "/report", StatusCode::OK),
+        (&town, "/account", StatusCode::OK),
         (&town, "/cockpit", StatusCode::OK),
         (&town, "/review", StatusCode::FORBIDDEN),
         (&town, "/targets", StatusCode::FORBIDDEN),
@@ -244,7 +245,24 @@ async fn the_reporting_form_shows_exactly_the_units_indicators_and_last_figures(
     );
     assert!(f8.contains("value=\"7\"") && f8.contains("草稿"), "{f8}");
     assert!(html.contains("/api/v1/templates?period=2024-06"));
+    // An approved figure is locked, with a way to correct it.
+    let (_, body) = app
+        .with_token("GET", "/api/v1/values?indicator=8&period=2024-06", &town)
+        .await;
+    let id = body["values"][0]["id"].as_i64().unwrap();
+    app.post("/api/v1/values/submit", &town, json!({"ids": [id]}))
+        .await;
+    app.post("/api/v1/values/approve", &taskforce, json!({"ids": [id]}))
+        .await;
+    let (_, _, html) = app.page("/report", Some(&town)).await;
+    let f8 = &html[html.find("id=\"f8\"").unwrap()..];
+    let f8 = &f8[..f8.find("</fieldset>").unwrap()];
+    assert!(
+        f8.contains("已审核") && f8.contains("readonly") && f8.contains(&format!("<details class=\"correct\" data-id=\"{id}\">")),
+        "{f8}"
+    );
 }
+
 
 async fn the_review_queue_shows_the_change_against_last_period(backend: Backend) {
     let app = TestApp::new(&backend, "web_review").await;
