@@ -199,49 +199,41 @@ pub async fn load(state: &AppState) -> Result<Loaded, String> {
                 .await
                 .map_err(err)?;
             loaded.figures += ids.len();
-            // Last month: towns 10 and 11 wait for review, town 9 was returned.
             let decided = Some(reported_at(month, day + 1, 15))
                 .filter(|a| a.stamp <= now.stamp)
                 .unwrap_or_else(|| now.clone());
-            match (last, k) {
-                (true, 9 | 10) => {}
-                (true, 8) => {
-                    store
-                        .step(
-                            &ids[..1],
-                            Step::Return,
-                            DEMO_TASKFORCE,
-                            &decided,
-                            Some("与上月相比变化较大,请核实后重报"),
-                            deadline,
-                        )
-                        .await
-                        .map_err(err)?;
-                    store
-                        .step(
-                            &ids[1..],
-                            Step::Approve,
-                            DEMO_TASKFORCE,
-                            &decided,
-                            None,
-                            deadline,
-                        )
-                        .await
-                        .map_err(err)?;
-                }
-                _ => {
-                    store
-                        .step(
-                            &ids,
-                            Step::Approve,
-                            DEMO_TASKFORCE,
-                            &decided,
-                            None,
-                            deadline,
-                        )
-                        .await
-                        .map_err(err)?;
-                }
+            // Last month: towns 10 and 11 wait for review, town 9 has one
+            // figure returned.
+            let (returned, approved): (&[i64], &[i64]) = match (last, k) {
+                (true, 9 | 10) => (&[], &[]),
+                (true, 8) => ids.split_at(1),
+                _ => (&[], &ids),
+            };
+            if !returned.is_empty() {
+                store
+                    .step(
+                        returned,
+                        Step::Return,
+                        DEMO_TASKFORCE,
+                        &decided,
+                        Some("与上月相比变化较大,请核实后重报"),
+                        deadline,
+                    )
+                    .await
+                    .map_err(err)?;
+            }
+            if !approved.is_empty() {
+                store
+                    .step(
+                        approved,
+                        Step::Approve,
+                        DEMO_TASKFORCE,
+                        &decided,
+                        None,
+                        deadline,
+                    )
+                    .await
+                    .map_err(err)?;
             }
         }
         if last {

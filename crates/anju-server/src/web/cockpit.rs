@@ -327,16 +327,6 @@ struct IndicatorPage {
     provenance: Vec<Provenance>,
 }
 
-fn state_label(s: Step) -> &'static str {
-    match s {
-        Step::Draft => "草稿",
-        Step::Submitted => "待审核",
-        Step::Approved => "已审核",
-        Step::Returned => "已退回",
-        Step::Superseded => "已被取代",
-    }
-}
-
 fn as_f64(n: &Option<serde_json::Number>) -> Option<f64> {
     n.as_ref().and_then(|n| n.to_string().parse::<f64>().ok())
 }
@@ -496,7 +486,7 @@ pub(crate) async fn indicator(
             unit: v.org_unit,
             period: v.period,
             version: v.version,
-            state: state_label(v.state),
+            state: v.state.label(),
             reported: format!(
                 "{} · {}",
                 v.created_by,

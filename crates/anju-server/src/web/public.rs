@@ -119,18 +119,24 @@ fn kind_label(kind: Kind) -> &'static str {
     kind.label()
 }
 
-/// `GET /`: the plan at a glance and the latest published month.
-pub(crate) async fn home(
-    State(state): State<AppState>,
-    Viewer(who): Viewer,
-) -> Result<Response, WebError> {
+/// The plan in force now (a page without a login has no session to bring
+/// it up to date).
+async fn plan_now(state: &AppState) -> Result<std::sync::Arc<Plan>, WebError> {
     let plan_id = state
         .store
         .current_plan_id()
         .await
         .map_err(ApiError::from)?;
     state.sync_plan(plan_id).await?;
-    let plan = state.plan();
+    Ok(state.plan())
+}
+
+/// `GET /`: the plan at a glance and the latest published month.
+pub(crate) async fn home(
+    State(state): State<AppState>,
+    Viewer(who): Viewer,
+) -> Result<Response, WebError> {
+    let plan = plan_now(&state).await?;
     let heads = state.store.publications().await.map_err(ApiError::from)?;
     // The newest version of each month, newest month first.
     let mut months: Vec<&anju_store::Publication> = heads.iter().collect();
@@ -270,13 +276,7 @@ pub(crate) async fn airing(
     axum::extract::Path(as_of): axum::extract::Path<String>,
     Query(q): Query<VersionQuery>,
 ) -> Result<Response, WebError> {
-    let plan_id = state
-        .store
-        .current_plan_id()
-        .await
-        .map_err(ApiError::from)?;
-    state.sync_plan(plan_id).await?;
-    let plan = state.plan();
+    let plan = plan_now(&state).await?;
     let Some(p) = state
         .store
         .publication(&as_of, q.version)

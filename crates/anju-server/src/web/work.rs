@@ -68,16 +68,6 @@ struct ReportPage {
     open: usize,
 }
 
-fn state_name(s: Step) -> &'static str {
-    match s {
-        Step::Draft => "草稿",
-        Step::Submitted => "待审核",
-        Step::Approved => "已审核",
-        Step::Returned => "已退回",
-        Step::Superseded => "已被取代",
-    }
-}
-
 /// A figure as a plain number in the display unit (a ratio's rate), exact.
 fn plain(plan: &Plan, ix: usize, v: &StoredValue) -> Option<Decimal> {
     let ind = &plan.indicators[ix];
@@ -215,7 +205,7 @@ pub(crate) async fn report(
                 .multiplier
                 .map(|m| m.to_string())
                 .unwrap_or_else(|| "1".into()),
-            state: state_now.map(state_name),
+            state: state_now.map(Step::label),
             editable,
             value: text(now.and_then(|v| v.value)),
             numerator: text(now.and_then(|v| v.numerator)),

@@ -258,11 +258,12 @@ async fn the_reporting_form_shows_exactly_the_units_indicators_and_last_figures(
     let f8 = &html[html.find("id=\"f8\"").unwrap()..];
     let f8 = &f8[..f8.find("</fieldset>").unwrap()];
     assert!(
-        f8.contains("已审核") && f8.contains("readonly") && f8.contains(&format!("<details class=\"correct\" data-id=\"{id}\">")),
+        f8.contains("已审核")
+            && f8.contains("readonly")
+            && f8.contains(&format!("<details class=\"correct\" data-id=\"{id}\">")),
         "{f8}"
     );
 }
-
 
 async fn the_review_queue_shows_the_change_against_last_period(backend: Backend) {
     let app = TestApp::new(&backend, "web_review").await;
