@@ -182,6 +182,156 @@ impl Trajectory {
     }
 }
 
+/// One year of the plan: its target in force (and the original, if
+/// adjusted), and the unit's actual at the year's end (or at the month shown,
+/// for the year under way).
+pub(crate) struct PlanYear {
+    pub year: i32,
+    pub target: Option<(f64, String)>,
+    pub original: Option<(f64, String)>,
+    pub actual: Option<(f64, String)>,
+}
+
+/// The whole plan at a glance: the baseline, each year's target as a bar
+/// (the original dotted beside an adjusted one) and the actual of each year
+/// as a point.
+pub(crate) struct PlanYears {
+    pub unit: String,
+    pub baseline: Option<(i32, f64, String)>,
+    pub years: Vec<PlanYear>,
+}
+
+impl PlanYears {
+    /// The chart as an `<svg>` element.
+    pub(crate) fn svg(&self) -> String {
+        let mut values: Vec<f64> = Vec::new();
+        if let Some((_, v, _)) = &self.baseline {
+            values.push(*v);
+        }
+        for y in &self.years {
+            for v in [&y.target, &y.original, &y.actual].into_iter().flatten() {
+                values.push(v.0);
+            }
+        }
+        let (mut lo, mut hi) = values
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                (a.min(v), b.max(v))
+            });
+        if !lo.is_finite() || !hi.is_finite() {
+            (lo, hi) = (0.0, 1.0);
+        }
+        if (hi - lo).abs() < 1e-9 {
+            hi = lo + 1.0_f64.max(lo.abs() * 0.1);
+        }
+        let pad = (hi - lo) * 0.12;
+        let (lo, hi) = (lo - pad, hi + pad);
+        let first = self
+            .baseline
+            .as_ref()
+            .map(|b| b.0)
+            .or(self.years.first().map(|y| y.year - 1))
+            .unwrap_or(0);
+        let n = (self.years.len() + 1) as f64;
+        let x = |year: i32| LEFT + (W - LEFT - 40.0) * (f64::from(year - first) + 0.5) / n;
+        let y = |v: f64| TOP + (H - TOP - BOTTOM) * (1.0 - (v - lo) / (hi - lo));
+        let mut s = String::new();
+        let _ = write!(
+            s,
+            "<svg class=\"chart\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-labelledby=\"years-title years-desc\" xmlns=\"http://www.w3.org/2000/svg\">"
+        );
+        let _ = write!(
+            s,
+            "<title id=\"years-title\">计划期内各年目标与实绩({})</title><desc id=\"years-desc\">横条为各年目标(虚线为调整前的原目标),圆点为各年年末实绩(当年为截至所示月份)。</desc>",
+            esc(&self.unit)
+        );
+        for k in 0..=4 {
+            let v = lo + (hi - lo) * f64::from(k) / 4.0;
+            let yy = y(v);
+            let _ = write!(
+                s,
+                "<line class=\"grid\" x1=\"{LEFT}\" x2=\"{:.1}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\"/><text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+                W - 40.0,
+                LEFT - 6.0,
+                yy + 4.0,
+                tick(v)
+            );
+        }
+        let mut points: Vec<(f64, f64)> = Vec::new();
+        if let Some((year, v, text)) = &self.baseline {
+            let (xx, yy) = (x(*year), y(*v));
+            let _ = write!(
+                s,
+                "<text class=\"tick\" x=\"{xx:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{year} 基数</text><circle class=\"actual-dot\" cx=\"{xx:.1}\" cy=\"{yy:.1}\" r=\"4\"><title>{year} 年基数 {}</title></circle>",
+                H - BOTTOM + 18.0,
+                esc(text)
+            );
+            points.push((xx, yy));
+        }
+        for py in &self.years {
+            let xx = x(py.year);
+            let _ = write!(
+                s,
+                "<text class=\"tick\" x=\"{xx:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+                H - BOTTOM + 18.0,
+                py.year
+            );
+            if let Some((o, text)) = &py.original {
+                let _ = write!(
+                    s,
+                    "<line class=\"original\" x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"><title>{} 年原目标 {}</title></line>",
+                    xx - 22.0,
+                    xx + 22.0,
+                    y(*o),
+                    y(*o),
+                    py.year,
+                    esc(text)
+                );
+            }
+            if let Some((t, text)) = &py.target {
+                let _ = write!(
+                    s,
+                    "<line class=\"target-bar\" x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"><title>{} 年目标 {}</title></line><text class=\"label\" x=\"{xx:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+                    xx - 22.0,
+                    xx + 22.0,
+                    y(*t),
+                    y(*t),
+                    py.year,
+                    esc(text),
+                    y(*t) - 6.0,
+                    esc(text)
+                );
+            }
+            if let Some((a, text)) = &py.actual {
+                let (ax, ay) = (xx, y(*a));
+                let _ = write!(
+                    s,
+                    "<circle class=\"actual-dot\" cx=\"{ax:.1}\" cy=\"{ay:.1}\" r=\"5\"><title>{} 年实绩 {}</title></circle><text class=\"label actual-label\" x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+                    py.year,
+                    esc(text),
+                    ax + 8.0,
+                    ay + 4.0,
+                    esc(text)
+                );
+                points.push((ax, ay));
+            }
+        }
+        if points.len() > 1 {
+            let pts: Vec<String> = points
+                .iter()
+                .map(|(a, b)| format!("{a:.1},{b:.1}"))
+                .collect();
+            let _ = write!(
+                s,
+                "<polyline class=\"actual\" points=\"{}\"/>",
+                pts.join(" ")
+            );
+        }
+        s.push_str("</svg>");
+        s
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,6 +373,33 @@ mod tests {
         let mut c = chart();
         c.unit = "<script>".into();
         assert!(!c.svg().contains("<script>"));
+    }
+
+    #[test]
+    fn the_plan_chart_shows_each_year_target_and_actual() {
+        let c = PlanYears {
+            unit: "台".into(),
+            baseline: Some((2022, 44.0, "44".into())),
+            years: vec![
+                PlanYear {
+                    year: 2023,
+                    target: Some((52.0, "≥52".into())),
+                    original: None,
+                    actual: Some((53.0, "53".into())),
+                },
+                PlanYear {
+                    year: 2024,
+                    target: Some((66.0, "≥66".into())),
+                    original: Some((64.0, "≥64".into())),
+                    actual: None,
+                },
+            ],
+        };
+        let svg = c.svg();
+        assert_eq!(svg.matches("class=\"target-bar\"").count(), 2);
+        assert_eq!(svg.matches("class=\"original\"").count(), 1);
+        assert!(svg.contains("2023 年实绩 53") && svg.contains("2022 年基数 44"));
+        assert!(svg.contains("2024 年原目标 ≥64") && !svg.contains("NaN"));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::chart::{Point, Trajectory};
+use super::chart::{PlanYear, PlanYears, Point, Trajectory};
 use super::{
     EvalRow, Member, Shell, WebError, actor_of, html, light_class, month_param, parse_rows,
     percent, shown, target_text,
@@ -319,6 +319,7 @@ struct IndicatorPage {
     seed_text: Option<String>,
     row: Option<EvalRow>,
     chart: String,
+    plan_chart: String,
     months: Vec<MonthLine>,
     years: Vec<YearTarget>,
     adjusted: bool,
@@ -440,6 +441,53 @@ pub(crate) async fn indicator(
             }
         })
         .collect();
+    // The whole plan: each year's target in force and the unit's actual at
+    // the year's end (the month shown, for its year).
+    let mut plan_years = Vec::new();
+    for y in plan.meta.baseline_year + 1..=plan.meta.last_year {
+        let t = book.target(&plan, ix, org, y);
+        let as_number = |t: anju_core::plan::Target| {
+            t.value
+                .to_string()
+                .parse::<f64>()
+                .ok()
+                .map(|v| (v, t.as_written()))
+        };
+        let actual = if y < as_of.year() {
+            match YearMonth::new(y, 12) {
+                Some(dec) => rows_of(&state, &who, &in_force, dec, Some(org))
+                    .await?
+                    .into_iter()
+                    .find(|r| r.indicator == ind.code.0)
+                    .and_then(|r| as_f64(&r.actual).map(|v| (v, shown(&r.actual)))),
+                None => None,
+            }
+        } else if y == as_of.year() {
+            row.as_ref().and_then(|r| {
+                as_f64(&r.actual).map(|v| (v, format!("{}({as_of})", shown(&r.actual))))
+            })
+        } else {
+            None
+        };
+        plan_years.push(PlanYear {
+            year: y,
+            target: t.and_then(|t| as_number(t.target)),
+            original: t.and_then(|t| t.original).and_then(as_number),
+            actual,
+        });
+    }
+    let baseline = book.baseline(ix, org).and_then(|b| {
+        b.to_string()
+            .parse::<f64>()
+            .ok()
+            .map(|v| (plan.meta.baseline_year, v, b.normalize().to_string()))
+    });
+    let plan_chart = PlanYears {
+        unit: ind.unit.clone(),
+        baseline,
+        years: plan_years,
+    }
+    .svg();
     let towns: Vec<EvalRow> = rows_of(&state, &who, &in_force, as_of, None)
         .await?
         .into_iter()
@@ -525,6 +573,7 @@ pub(crate) async fn indicator(
         seed_text: ind.seed_text.clone(),
         row,
         chart,
+        plan_chart,
         months,
         adjusted: years.iter().any(|y: &YearTarget| y.original.is_some()),
         years,

@@ -337,6 +337,10 @@ async fn the_cockpit_and_indicator_page_show_an_approved_figure(backend: Backend
     );
     assert!(html.contains("6月 实绩 24"));
     assert!(
+        html.contains("计划期内各年目标与实绩") && html.contains("2024 年实绩 24(2024-06)"),
+        "the plan's years at a glance"
+    );
+    assert!(
         html.contains("xiashi · ") && html.contains("zhuanban · "),
         "who reported and who approved"
     );
