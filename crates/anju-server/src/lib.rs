@@ -445,7 +445,7 @@ pub fn router(state: AppState) -> Router {
             if uri.path().starts_with("/api/") {
                 ApiError::not_found("没有这个地址").into_response()
             } else {
-                web::not_found("没有这个页面").into_response()
+                web::WebError::not_found("没有这个页面").into_response()
             }
         })
         .method_not_allowed_fallback(|| async {

@@ -29,11 +29,6 @@ use serde::Deserialize;
 use crate::auth::Authed;
 use crate::{ApiError, AppState};
 
-/// The page of an address that has none.
-pub(crate) fn not_found(message: &str) -> WebError {
-    WebError::not_found(message)
-}
-
 /// The web routes (merged into the service's router).
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()

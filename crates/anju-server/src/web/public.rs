@@ -4,7 +4,7 @@
 //! names (a publication's rows carry none; who published is not shown).
 
 use anju_core::airing::{LightCount, standings};
-use anju_core::plan::{Kind, Plan};
+use anju_core::plan::Plan;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
@@ -115,10 +115,6 @@ pub(crate) fn town_standings(plan: &Plan, rows: &[EvalRow]) -> Vec<Standing> {
     out
 }
 
-fn kind_label(kind: Kind) -> &'static str {
-    kind.label()
-}
-
 /// The plan in force now (a page without a login has no session to bring
 /// it up to date).
 async fn plan_now(state: &AppState) -> Result<std::sync::Arc<Plan>, WebError> {
@@ -179,7 +175,7 @@ pub(crate) async fn home(
                         code: i.code.0,
                         name: i.name.clone(),
                         unit: i.unit.clone(),
-                        kind: kind_label(i.kind),
+                        kind: i.kind.label(),
                         baseline: i.baseline.map_or_else(|| "—".into(), |b| b.to_string()),
                         baseline_year: plan.meta.baseline_year,
                         targets: years
