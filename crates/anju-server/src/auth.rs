@@ -73,6 +73,7 @@ fn dummy_hash() -> &'static str {
 )]
 pub(crate) async fn login(
     State(state): State<AppState>,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<Login>,
 ) -> Result<Response, ApiError> {
     let (token, user) = log_in(&state, &body.username, body.password).await?;
@@ -81,14 +82,33 @@ pub(crate) async fn login(
         user: UserView::from(&user),
     })
     .into_response();
-    set_session_cookie(&mut response, &token);
+    set_session_cookie(&mut response, &token, &headers);
     Ok(response)
 }
 
+/// Whether the browser reached the service over HTTPS through a reverse
+/// proxy (`X-Forwarded-Proto: https`, or `Forwarded: …proto=https`).
+fn over_https(headers: &HeaderMap) -> bool {
+    let forwarded_proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"));
+    let forwarded = headers
+        .get(header::FORWARDED)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split([';', ','])
+                .any(|p| p.trim().eq_ignore_ascii_case("proto=https"))
+        });
+    forwarded_proto || forwarded
+}
+
 /// Sets the session cookie on `response` (HttpOnly, SameSite=Strict: never
-/// sent with a request another site starts).
-pub(crate) fn set_session_cookie(response: &mut Response, token: &str) {
-    let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/");
+/// sent with a request another site starts; Secure when the browser came
+/// over HTTPS, so it never travels in clear afterwards).
+pub(crate) fn set_session_cookie(response: &mut Response, token: &str, request: &HeaderMap) {
+    let secure = if over_https(request) { "; Secure" } else { "" };
+    let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/{secure}");
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, v);
     }

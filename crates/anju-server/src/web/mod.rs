@@ -484,7 +484,7 @@ async fn login_form(
                 next
             };
             let mut r = Redirect::to(&to).into_response();
-            crate::auth::set_session_cookie(&mut r, &token);
+            crate::auth::set_session_cookie(&mut r, &token, &headers);
             Ok(r)
         }
         Err(e) => {

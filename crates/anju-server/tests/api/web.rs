@@ -417,8 +417,22 @@ async fn the_login_form_opens_a_session_and_refuses_other_sites(backend: Backend
     assert_eq!(headers["location"], "/review");
     let cookie = headers["set-cookie"].to_str().unwrap();
     assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Strict")
+            && !cookie.contains("Secure"),
         "{cookie}"
+    );
+    // Behind a proxy that speaks HTTPS to the browser, the cookie is Secure.
+    let mut request = form("username=xiashi&password=correct+horse", None);
+    request
+        .headers_mut()
+        .insert("x-forwarded-proto", "https".parse().unwrap());
+    let (_, headers, _) = send(request).await;
+    assert!(
+        headers["set-cookie"]
+            .to_str()
+            .unwrap()
+            .ends_with("; Secure")
     );
     // Only a path of this site may follow a login: a browser drops a tab or
     // newline, so "/\t/evil.example" would be "//evil.example".
@@ -522,7 +536,73 @@ async fn a_change_sent_with_the_cookie_must_come_from_this_site(backend: Backend
     );
 }
 
+async fn the_demo_loads_into_an_empty_store_only(backend: Backend) {
+    let app = TestApp::new(&backend, "web_demo").await;
+    assert!(!anju_server::demo::is_demo(&app.state).await.unwrap());
+    // 2024-07-03: figures from 2023-01 to 2024-06.
+    let loaded = anju_server::demo::load(&app.state).await.unwrap();
+    assert_eq!(loaded.until.unwrap().to_string(), "2024-06");
+    assert_eq!(
+        loaded.figures,
+        12 * 15 * 18 - 15,
+        "the twelfth town has not reported June"
+    );
+    assert_eq!(
+        loaded.published, 12,
+        "2023-06 … 2024-05 (2023-12 among them)"
+    );
+    assert!(anju_server::demo::is_demo(&app.state).await.unwrap());
+    // Loading again changes nothing.
+    assert_eq!(
+        anju_server::demo::load(&app.state).await.unwrap().figures,
+        0
+    );
+    // June is half done: two towns wait for review, one figure was returned.
+    let (token, _) = {
+        let (status, _, body) = app
+            .login(
+                anju_server::demo::DEMO_TASKFORCE,
+                anju_server::demo::DEMO_PASSWORD,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        (body["token"].as_str().unwrap().to_string(), ())
+    };
+    let (_, waiting) = app
+        .with_token("GET", "/api/v1/values?state=submitted", &token)
+        .await;
+    assert_eq!(waiting["values"].as_array().unwrap().len(), 30);
+    let (_, returned) = app
+        .with_token("GET", "/api/v1/values?state=returned", &token)
+        .await;
+    assert_eq!(returned["values"].as_array().unwrap().len(), 1);
+    // The evaluation of May shows every light, from approved figures only.
+    let (_, eval) = app
+        .with_token("GET", "/api/v1/evaluation?as_of=2024-05", &token)
+        .await;
+    let lights: std::collections::BTreeSet<String> = eval["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["light"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        lights.contains("green") && lights.contains("yellow") && lights.contains("red"),
+        "{lights:?}"
+    );
+
+    // A store with a user of its own is refused, and keeps what it has.
+    let other = TestApp::new(&backend, "web_demo_refused").await;
+    other
+        .add_user("xiashi", Role::Town, Some("硖石街道"), "correct horse")
+        .await;
+    let refused = anju_server::demo::load(&other.state).await.unwrap_err();
+    assert!(refused.contains("已有用户或数据"), "{refused}");
+    assert_eq!(other.state.store.users().await.unwrap().len(), 1);
+}
+
 crate::on_both_backends!(
+    the_demo_loads_into_an_empty_store_only,
     the_public_page_shows_published_figures_only_and_no_login_names,
     pages_need_a_login_and_the_right_role,
     the_reporting_form_shows_exactly_the_units_indicators_and_last_figures,
