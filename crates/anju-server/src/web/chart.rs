@@ -47,6 +47,40 @@ fn tick(v: f64) -> String {
     if s == "-0" { "0".into() } else { s.to_string() }
 }
 
+/// The value range of a chart: every value in view, with `pad` of the span
+/// above and below (a flat or empty series still gets a scale).
+fn scale(values: &[f64], pad: f64) -> (f64, f64) {
+    let (mut lo, mut hi) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    if !lo.is_finite() || !hi.is_finite() {
+        (lo, hi) = (0.0, 1.0);
+    }
+    if (hi - lo).abs() < 1e-9 {
+        hi = lo + 1.0_f64.max(lo.abs() * 0.1);
+    }
+    let pad = (hi - lo) * pad;
+    (lo - pad, hi + pad)
+}
+
+/// Five horizontal grid lines from `lo` to `hi` with their values, from the
+/// left margin to `right`.
+fn grid(s: &mut String, lo: f64, hi: f64, right: f64, y: impl Fn(f64) -> f64) {
+    for k in 0..=4 {
+        let v = lo + (hi - lo) * f64::from(k) / 4.0;
+        let yy = y(v);
+        let _ = write!(
+            s,
+            "<line class=\"grid\" x1=\"{LEFT}\" x2=\"{right:.1}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\"/><text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            LEFT - 6.0,
+            yy + 4.0,
+            tick(v)
+        );
+    }
+}
+
 impl Trajectory {
     /// The chart as an `<svg>` element.
     pub(crate) fn svg(&self) -> String {
@@ -57,19 +91,7 @@ impl Trajectory {
         {
             values.push(v.0);
         }
-        let (mut lo, mut hi) = values
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
-                (a.min(v), b.max(v))
-            });
-        if !lo.is_finite() || !hi.is_finite() {
-            (lo, hi) = (0.0, 1.0);
-        }
-        if (hi - lo).abs() < 1e-9 {
-            hi = lo + 1.0_f64.max(lo.abs() * 0.1);
-        }
-        let pad = (hi - lo) * 0.1;
-        let (lo, hi) = (lo - pad, hi + pad);
+        let (lo, hi) = scale(&values, 0.1);
         let x = |m: f64| LEFT + (W - LEFT - RIGHT) * m / 12.0;
         let y = |v: f64| TOP + (H - TOP - BOTTOM) * (1.0 - (v - lo) / (hi - lo));
         let mut s = String::new();
@@ -83,19 +105,7 @@ impl Trajectory {
             self.year,
             esc(&self.unit)
         );
-        // Grid and y ticks.
-        for k in 0..=4 {
-            let v = lo + (hi - lo) * f64::from(k) / 4.0;
-            let yy = y(v);
-            let _ = write!(
-                s,
-                "<line class=\"grid\" x1=\"{LEFT}\" x2=\"{:.1}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\"/><text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-                W - RIGHT,
-                LEFT - 6.0,
-                yy + 4.0,
-                tick(v)
-            );
-        }
+        grid(&mut s, lo, hi, W - RIGHT, y);
         for m in 1..=12 {
             let _ = write!(
                 s,
@@ -213,19 +223,7 @@ impl PlanYears {
                 values.push(v.0);
             }
         }
-        let (mut lo, mut hi) = values
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
-                (a.min(v), b.max(v))
-            });
-        if !lo.is_finite() || !hi.is_finite() {
-            (lo, hi) = (0.0, 1.0);
-        }
-        if (hi - lo).abs() < 1e-9 {
-            hi = lo + 1.0_f64.max(lo.abs() * 0.1);
-        }
-        let pad = (hi - lo) * 0.12;
-        let (lo, hi) = (lo - pad, hi + pad);
+        let (lo, hi) = scale(&values, 0.12);
         let first = self
             .baseline
             .as_ref()
@@ -245,18 +243,7 @@ impl PlanYears {
             "<title id=\"years-title\">计划期内各年目标与实绩({})</title><desc id=\"years-desc\">横条为各年目标(虚线为调整前的原目标),圆点为各年年末实绩(当年为截至所示月份)。</desc>",
             esc(&self.unit)
         );
-        for k in 0..=4 {
-            let v = lo + (hi - lo) * f64::from(k) / 4.0;
-            let yy = y(v);
-            let _ = write!(
-                s,
-                "<line class=\"grid\" x1=\"{LEFT}\" x2=\"{:.1}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\"/><text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-                W - 40.0,
-                LEFT - 6.0,
-                yy + 4.0,
-                tick(v)
-            );
-        }
+        grid(&mut s, lo, hi, W - 40.0, y);
         let mut points: Vec<(f64, f64)> = Vec::new();
         if let Some((year, v, text)) = &self.baseline {
             let (xx, yy) = (x(*year), y(*v));
