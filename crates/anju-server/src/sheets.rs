@@ -20,8 +20,15 @@ use rust_xlsxwriter::{
 const MAX_ROWS: usize = 100_000;
 const MAX_COLUMNS: usize = 64;
 const MAX_CELLS: usize = 1_000_000;
-/// The most a workbook may expand to (a zip's stated sizes, checked first).
-const MAX_EXPANDED: u64 = 256 << 20;
+/// The most a workbook may expand to, counted in the bytes actually inflated
+/// (a zip may state any sizes it likes).
+const MAX_EXPANDED: u64 = 64 << 20;
+/// The longest text a cell may hold: Excel's own limit, in characters.
+pub const MAX_CELL_CHARS: usize = 32_767;
+/// The longest run of XML text (bytes between two tags) a workbook part may
+/// have: a cell's text at its longest, four bytes a character, with its
+/// entities written out (`&amp;` is five bytes for one), and some room.
+const MAX_TEXT_RUN: usize = MAX_CELL_CHARS * 4 * 2;
 
 /// The name of the sheet a template writes and an import looks for first.
 pub const SHEET: &str = "填报";
@@ -163,6 +170,109 @@ pub fn template(
     wb.save_to_buffer().map_err(xlsx_error)
 }
 
+/// Inflates every part of the archive once, into nothing, before the reader
+/// sees it, and refuses the file when a part inflates to more than it states
+/// (a lying zip bomb), when all of them together pass [`MAX_EXPANDED`], or
+/// when a part holds a text longer than a cell may (or a CDATA section, which
+/// Excel never writes and which could hide one). Memory stays constant: the
+/// bytes are counted, not kept. The reader then inflates the same bytes the
+/// same way, so what it reads is what was counted here.
+fn check_archive(name: &str, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Read as _;
+    let bad = |e: &dyn std::fmt::Display| format!("{name}:不是有效的 .xlsx 文件({e})");
+    let too_big = || format!("{name}:文件解压后超过 {} MiB,不予读取", MAX_EXPANDED >> 20);
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| bad(&e))?;
+    // What the archive states first: an honest bomb is refused before any work.
+    let mut stated = 0u64;
+    for k in 0..zip.len() {
+        let entry = zip.by_index_raw(k).map_err(|e| bad(&e))?;
+        stated = stated.saturating_add(entry.size());
+    }
+    if stated > MAX_EXPANDED {
+        return Err(too_big());
+    }
+    let mut total = 0u64;
+    let mut buf = vec![0u8; 64 << 10];
+    for k in 0..zip.len() {
+        let mut entry = zip.by_index(k).map_err(|e| bad(&e))?;
+        let part = entry.name().to_string();
+        let declared = entry.size();
+        let mut scan = TextScan::default();
+        let mut inflated = 0u64;
+        loop {
+            let n = entry.read(&mut buf).map_err(|e| bad(&e))?;
+            if n == 0 {
+                break;
+            }
+            inflated += n as u64;
+            total += n as u64;
+            if inflated > declared {
+                return Err(format!(
+                    "{name}:文件中的“{part}”解压后比它声明的 {declared} 字节更大,文件已损坏或被篡改,不予读取"
+                ));
+            }
+            if total > MAX_EXPANDED {
+                return Err(too_big());
+            }
+            if part.ends_with(".xml") {
+                scan.feed(&buf[..n])
+                    .map_err(|e| format!("{name}:“{part}”{e}"))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Follows a workbook part's XML as it inflates: the length of the text run
+/// since the last tag, and whether a CDATA section begins.
+#[derive(Default)]
+struct TextScan {
+    run: usize,
+    /// The last bytes seen, to find `<![CDATA[` across two chunks.
+    tail: Vec<u8>,
+}
+
+impl TextScan {
+    const CDATA: &'static [u8] = b"<![CDATA[";
+
+    fn feed(&mut self, chunk: &[u8]) -> Result<(), String> {
+        let mut joined = std::mem::take(&mut self.tail);
+        joined.extend_from_slice(chunk);
+        if joined.windows(Self::CDATA.len()).any(|w| w == Self::CDATA) {
+            return Err("含有 CDATA 段,不是 Excel 写出的文件,不予读取".into());
+        }
+        for &b in chunk {
+            if b == b'<' {
+                self.run = 0;
+            } else {
+                self.run += 1;
+                if self.run > MAX_TEXT_RUN {
+                    return Err(format!(
+                        "中有超过 {MAX_CELL_CHARS} 个字符的文本(Excel 单元格的上限),不予读取"
+                    ));
+                }
+            }
+        }
+        let keep = joined.len().min(Self::CDATA.len() - 1);
+        self.tail = joined[joined.len() - keep..].to_vec();
+        Ok(())
+    }
+}
+
+/// A column as Excel names it: 0 is A, 25 is Z, 26 is AA.
+fn column_name(mut c: usize) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'A' + (c % 26) as u8);
+        if c < 26 {
+            break;
+        }
+        c = c / 26 - 1;
+    }
+    out.reverse();
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 fn header_key(s: &str) -> String {
     s.chars()
         .filter(|c| !c.is_whitespace())
@@ -228,25 +338,7 @@ fn csv_field(out: &mut String, s: &str) {
 /// the cell above it.
 pub fn read_xlsx(name: &str, bytes: &[u8]) -> Result<SheetText, String> {
     use calamine::Reader;
-    // A small file must not expand to gigabytes (a zip bomb): check the
-    // sizes the archive states before anything is decompressed.
-    {
-        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-            .map_err(|e| format!("{name}:不是有效的 .xlsx 文件({e})"))?;
-        let mut total = 0u64;
-        for k in 0..zip.len() {
-            let entry = zip
-                .by_index_raw(k)
-                .map_err(|e| format!("{name}:不是有效的 .xlsx 文件({e})"))?;
-            total = total.saturating_add(entry.size());
-        }
-        if total > MAX_EXPANDED {
-            return Err(format!(
-                "{name}:文件解压后超过 {} MiB,不予读取",
-                MAX_EXPANDED >> 20
-            ));
-        }
-    }
+    check_archive(name, bytes)?;
     let mut book: calamine::Xlsx<_> =
         calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec()))
             .map_err(|e| format!("{name}:不是有效的 .xlsx 文件({e})"))?;
@@ -276,6 +368,13 @@ pub fn read_xlsx(name: &str, bytes: &[u8]) -> Result<SheetText, String> {
         let text = cell_text(&calamine::Data::from(cell.get_value().clone()));
         if text.is_empty() {
             continue;
+        }
+        if text.chars().count() > MAX_CELL_CHARS {
+            return Err(format!(
+                "{name}:工作表“{sheet}”第 {} 行第 {} 列的文本超过 {MAX_CELL_CHARS} 个字符(Excel 单元格的上限)",
+                r + 1,
+                column_name(c)
+            ));
         }
         if r >= MAX_ROWS {
             return Err(format!(
