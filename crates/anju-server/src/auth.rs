@@ -88,7 +88,7 @@ pub(crate) async fn login(
 
 /// Whether the browser reached the service over HTTPS through a reverse
 /// proxy (`X-Forwarded-Proto: https`, or `Forwarded: …proto=https`).
-fn over_https(headers: &HeaderMap) -> bool {
+pub(crate) fn over_https(headers: &HeaderMap) -> bool {
     let forwarded_proto = headers
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())
@@ -164,14 +164,40 @@ pub(crate) async fn log_in(
     Ok((token, user))
 }
 
-/// The token of a request: `Authorization: Bearer …`, else the cookie.
-pub(crate) fn token_of(headers: &HeaderMap) -> Option<String> {
-    if let Some(t) = headers
+/// How a request says who sends it. Decided here once, for the
+/// cross-site check and for [`Authed`] alike.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Credential {
+    /// `Authorization: Bearer …` (the scheme in any case): a program, not a
+    /// browser page; it cannot be sent by another site's page.
+    Bearer(String),
+    /// The session cookie: a browser, whose writes must come from this site.
+    /// Any other `Authorization` header (`Basic`, `Negotiate`, which a
+    /// browser adds by itself behind an intranet proxy or SSO) is ignored,
+    /// so it neither authenticates nor lifts the cross-site check.
+    Cookie(String),
+}
+
+impl Credential {
+    /// The session token, however it came.
+    pub(crate) fn token(self) -> String {
+        match self {
+            Credential::Bearer(t) | Credential::Cookie(t) => t,
+        }
+    }
+}
+
+/// The credential of a request: a Bearer token, else the session cookie.
+pub(crate) fn credential_of(headers: &HeaderMap) -> Option<Credential> {
+    let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    {
-        return Some(t.trim().to_string());
+        .and_then(|v| {
+            let (scheme, rest) = v.trim_start().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+        });
+    if let Some(t) = bearer {
+        return Some(Credential::Bearer(t.to_string()));
     }
     headers
         .get_all(header::COOKIE)
@@ -182,8 +208,13 @@ pub(crate) fn token_of(headers: &HeaderMap) -> Option<String> {
             c.trim()
                 .strip_prefix(COOKIE)
                 .and_then(|r| r.strip_prefix('='))
-                .map(str::to_string)
+                .map(|t| Credential::Cookie(t.to_string()))
         })
+}
+
+/// The token of a request: `Authorization: Bearer …`, else the cookie.
+pub(crate) fn token_of(headers: &HeaderMap) -> Option<String> {
+    credential_of(headers).map(Credential::token)
 }
 
 /// A logged-in user (401 otherwise).

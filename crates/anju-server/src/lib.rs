@@ -5,8 +5,10 @@
 //!
 //! Error policy: every error is JSON `{"error":{"code":"…","message":"…"}}`
 //! with its HTTP status — 404 not found, 409 a step the state does not allow,
-//! 422 bad input naming the field, 500 only for the database itself (its
-//! details go to the log, not to the user). No input produces a panic.
+//! 422 bad input naming the field, 503 `busy` with `Retry-After` when the
+//! database stays locked by other writers past `anju_store::BUSY_WAIT`
+//! (nothing was changed), 500 only for the database itself (its details go
+//! to the log, not to the user). No input produces a panic.
 
 mod audit;
 mod auth;
@@ -211,6 +213,8 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     rows: Option<serde_json::Value>,
+    /// Seconds after which a retry may succeed (503 `busy`).
+    retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -221,6 +225,7 @@ impl ApiError {
             code,
             message: message.into(),
             rows: None,
+            retry_after: None,
         }
     }
 
@@ -271,7 +276,14 @@ impl IntoResponse for ApiError {
         if let Some(rows) = self.rows {
             error["rows"] = rows;
         }
-        (self.status, Json(serde_json::json!({ "error": error }))).into_response()
+        let mut response =
+            (self.status, Json(serde_json::json!({ "error": error }))).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -286,6 +298,12 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Invalid(_) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string())
+            }
+            StoreError::Busy => {
+                let mut error =
+                    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string());
+                error.retry_after = Some(2);
+                error
             }
             StoreError::BadUrl(_) | StoreError::Database(_) => {
                 eprintln!("anju-server: {e}");
@@ -463,18 +481,21 @@ pub fn router(state: AppState) -> Router {
 /// A change sent with the session cookie (a browser's) must come from a page
 /// of this site: the SameSite cookie already keeps other sites out; this also
 /// keeps out pages of sibling hosts of the same site. Calls with a Bearer
-/// token are not a browser's and pass.
+/// token are not a browser's and pass; which a request is, is decided once,
+/// by `auth::credential_of`.
 async fn no_cross_site_writes(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    use axum::http::{Method, header};
+    use axum::http::Method;
     let read_only = matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
-    let by_cookie = request.headers().get(header::AUTHORIZATION).is_none()
-        && auth::token_of(request.headers()).is_some();
+    let by_cookie = matches!(
+        auth::credential_of(request.headers()),
+        Some(auth::Credential::Cookie(_))
+    );
     if !read_only && by_cookie && !web::from_this_site(request.headers()) {
         return ApiError::new(
             StatusCode::FORBIDDEN,

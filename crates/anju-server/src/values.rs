@@ -195,6 +195,9 @@ fn figure(
     }
 }
 
+/// The most figures one request may enter: a city's month is about 200.
+pub(crate) const MAX_BATCH: usize = 5_000;
+
 /// `POST /api/v1/values`: figures as drafts of the caller, within their scope.
 #[utoipa::path(
     post,
@@ -212,7 +215,18 @@ pub(crate) async fn put(
 ) -> Result<Json<ValuesOut>, ApiError> {
     let plan = &*state.plan();
     let me = actor(plan, &who);
+    if body.values.len() > MAX_BATCH {
+        return Err(invalid(
+            "values",
+            format!(
+                "一次至多 {MAX_BATCH} 条(收到 {} 条),请分批提交",
+                body.values.len()
+            ),
+        ));
+    }
     let mut out = Vec::with_capacity(body.values.len());
+    // Where each figure (indicator, unit, period) first came in the batch.
+    let mut seen = std::collections::HashMap::with_capacity(body.values.len());
     for (i, v) in body.values.iter().enumerate() {
         let f = |name: &str| format!("values[{i}].{name}");
         let code = match &v.indicator {
@@ -237,6 +251,16 @@ pub(crate) async fn put(
                 plan.orgs.get(org).name,
                 plan.indicators[ix].code
             )));
+        }
+        if let Some(first) = seen.insert((ix, org, period), i) {
+            return Err(invalid(
+                format!("values[{i}]"),
+                format!(
+                    "与 values[{first}] 重复(同一指标、单位和期间:指标 {} {} {period}),一次只能填一个数",
+                    plan.indicators[ix].code,
+                    plan.orgs.get(org).name
+                ),
+            ));
         }
         let (value, numerator, denominator) =
             figure(plan, ix, &f, &v.value, &v.numerator, &v.denominator)?;

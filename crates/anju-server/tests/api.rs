@@ -17,6 +17,9 @@ use common::Backend;
 #[path = "api/web.rs"]
 mod web;
 
+#[path = "api/hardening.rs"]
+mod hardening;
+
 struct TestApp {
     state: AppState,
     now: Arc<std::sync::atomic::AtomicI64>,

@@ -68,9 +68,41 @@ pub enum StoreError {
     /// Input the store cannot take (HTTP 422).
     #[error("{0}")]
     Invalid(String),
+    /// The database is busy with other writers beyond the wait allowed
+    /// ([`BUSY_WAIT`]): nothing was changed; the client may retry (HTTP 503).
+    #[error("系统正忙,请稍后重试")]
+    Busy,
     /// The database itself.
     #[error("数据库错误:{0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+}
+
+/// How long a writer waits for the database's write lock (SQLite) or for a
+/// pooled connection before it gives up with [`StoreError::Busy`].
+pub const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl From<sqlx::Error> for StoreError {
+    /// A database too busy to answer within [`BUSY_WAIT`] is [`StoreError::Busy`]:
+    /// SQLite's `SQLITE_BUSY` and `SQLITE_LOCKED` (with their extended codes),
+    /// PostgreSQL's `lock_not_available`, and no free connection in the pool.
+    fn from(e: sqlx::Error) -> StoreError {
+        let busy = match &e {
+            sqlx::Error::PoolTimedOut => true,
+            sqlx::Error::Database(d) => match d.code() {
+                Some(code) => match code.parse::<i64>() {
+                    Ok(n) => matches!(n & 0xff, 5 | 6),
+                    Err(_) => code == "55P03",
+                },
+                None => false,
+            },
+            _ => false,
+        };
+        if busy {
+            StoreError::Busy
+        } else {
+            StoreError::Database(e)
+        }
+    }
 }
 
 /// The store: one pool of one backend.
@@ -190,10 +222,12 @@ impl Store {
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
-                .foreign_keys(true);
+                .foreign_keys(true)
+                .busy_timeout(BUSY_WAIT);
             Store::Sqlite(
                 SqlitePoolOptions::new()
                     .max_connections(8)
+                    .acquire_timeout(BUSY_WAIT * 2)
                     .connect_with(options)
                     .await?,
             )

@@ -48,6 +48,10 @@ const SQLITE: Migrations = &[
         "0010_decompositions",
         include_str!("../migrations/sqlite/0010_decompositions.sql"),
     ),
+    (
+        "0011_live_versions",
+        include_str!("../migrations/sqlite/0011_live_versions.sql"),
+    ),
 ];
 const POSTGRES: Migrations = &[
     (
@@ -89,6 +93,10 @@ const POSTGRES: Migrations = &[
     (
         "0010_decompositions",
         include_str!("../migrations/postgres/0010_decompositions.sql"),
+    ),
+    (
+        "0011_live_versions",
+        include_str!("../migrations/postgres/0011_live_versions.sql"),
     ),
 ];
 

@@ -112,7 +112,7 @@ impl Store {
             .map_err(|e| match e.as_database_error() {
                 // Two adds of one name at once: the second meets the unique name.
                 Some(d) if d.is_unique_violation() => StoreError::UserExists(name.to_string()),
-                _ => StoreError::Database(e),
+                _ => e.into(),
             })?;
             let made = user(&row)?;
             crate::audit::append(

@@ -224,7 +224,7 @@ fn unique_race(e: sqlx::Error) -> StoreError {
             id: 0,
             message: "同一数据正被他人同时填报,请刷新后重试".into(),
         },
-        _ => StoreError::Database(e),
+        _ => e.into(),
     }
 }
 
@@ -291,43 +291,49 @@ impl Store {
             for v in values {
                 check_amount(v)?;
                 let period = v.period.to_string();
-                let versions = sqlx::query(sql(
-                    "SELECT id, version, state FROM value_versions WHERE indicator = ? AND org_unit = ? AND period = ? ORDER BY version DESC",
+                // Two index look-ups, whatever the number of versions: the
+                // latest version (its number, and a draft to supersede), and
+                // the latest one waiting for review or approved.
+                let latest = sqlx::query(sql(
+                    "SELECT id, version, state FROM value_versions WHERE indicator = ? AND org_unit = ? AND period = ? ORDER BY version DESC LIMIT 1",
                     pg,
                 ))
                 .bind(i64::from(v.indicator))
                 .bind(&v.org_unit)
                 .bind(&period)
-                .fetch_all(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?;
+                let live = sqlx::query(sql(
+                    "SELECT id, state FROM value_versions WHERE indicator = ? AND org_unit = ? AND period = ? AND state IN ('submitted', 'approved') ORDER BY version DESC LIMIT 1",
+                    pg,
+                ))
+                .bind(i64::from(v.indicator))
+                .bind(&v.org_unit)
+                .bind(&period)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(row) = live {
+                    let (id, state): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
+                    return Err(StoreError::Conflict {
+                        id,
+                        message: if State::parse(&state) == Some(State::Approved) {
+                            "已审核;如需更改,请提交更正并说明理由".into()
+                        } else {
+                            "已报送、待审核,审核前不能修改".into()
+                        },
+                    });
+                }
                 let mut version = 1;
-                for (k, row) in versions.iter().enumerate() {
+                if let Some(row) = latest {
                     let (id, number, state): (i64, i64, String) =
                         (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-                    if k == 0 {
-                        version = number + 1;
-                    }
-                    match State::parse(&state) {
-                        Some(State::Approved) => {
-                            return Err(StoreError::Conflict {
-                                id,
-                                message: "已审核;如需更改,请提交更正并说明理由".into(),
-                            });
-                        }
-                        Some(State::Submitted) => {
-                            return Err(StoreError::Conflict {
-                                id,
-                                message: "已报送、待审核,审核前不能修改".into(),
-                            });
-                        }
-                        Some(State::Draft) if k == 0 => {
-                            let done = sqlx::query(sql("UPDATE value_versions SET state = 'superseded' WHERE id = ? AND state = 'draft'", pg))
-                                .bind(id)
-                                .execute(&mut *tx)
-                                .await?;
-                            changed_meanwhile(id, done.rows_affected())?;
-                        }
-                        _ => {}
+                    version = number + 1;
+                    if State::parse(&state) == Some(State::Draft) {
+                        let done = sqlx::query(sql("UPDATE value_versions SET state = 'superseded' WHERE id = ? AND state = 'draft'", pg))
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                        changed_meanwhile(id, done.rows_affected())?;
                     }
                 }
                 let row = sqlx::query(sql(

@@ -433,19 +433,59 @@ struct LoginForm {
 
 /// Whether a request a browser sent comes from a page of this site:
 /// `Sec-Fetch-Site` when the browser sends it (every current one does; it
-/// survives a reverse proxy that rewrites `Host`), else `Origin` against
-/// `Host`; a request with neither is not from a browser page.
+/// survives a reverse proxy that rewrites `Host`), else `Origin` against this
+/// site's own origin, by scheme, host and port; a request with neither is
+/// not from a browser page.
 pub(crate) fn from_this_site(headers: &HeaderMap) -> bool {
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         return matches!(site, "same-origin" | "none");
     }
-    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    match (origin, host) {
-        (Some(o), Some(h)) => o.split_once("://").map_or(o, |(_, rest)| rest) == h,
-        (Some(_), None) => false,
-        (None, _) => true,
+    match headers.get(header::ORIGIN).map(|v| v.to_str()) {
+        None => true,
+        Some(Ok(origin)) => own_origin(headers).is_some_and(|own| same_origin_text(origin, &own)),
+        Some(Err(_)) => false,
     }
+}
+
+/// This site's own origin as the browser sees it: the scheme (https when a
+/// proxy says so, `X-Forwarded-Proto` or `Forwarded`), the host and port
+/// (`X-Forwarded-Host` when a proxy passes it, else `Host`).
+fn own_origin(headers: &HeaderMap) -> Option<String> {
+    let scheme = if crate::auth::over_https(headers) {
+        "https"
+    } else {
+        "http"
+    };
+    let host = headers
+        .get("x-forwarded-host")
+        .or_else(|| headers.get(header::HOST))
+        .and_then(|v| v.to_str().ok())?;
+    let host = host.split(',').next()?.trim();
+    Some(format!("{scheme}://{host}"))
+}
+
+/// Two origins are the same when scheme, host and port are (a default port
+/// written out or left off is the same; host names ignore case).
+fn same_origin_text(a: &str, b: &str) -> bool {
+    fn parts(o: &str) -> Option<(String, String, u16)> {
+        let (scheme, rest) = o.trim().split_once("://")?;
+        let scheme = scheme.to_ascii_lowercase();
+        let default = match scheme.as_str() {
+            "http" => 80,
+            "https" => 443,
+            _ => return None,
+        };
+        if rest.contains(['/', '?', '#', '@']) {
+            return None;
+        }
+        // An IPv6 literal keeps its colons inside brackets.
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((h, p)) if !p.contains(']') => (h, p.parse().ok()?),
+            _ => (rest, default),
+        };
+        Some((scheme, host.to_ascii_lowercase(), port))
+    }
+    matches!((parts(a), parts(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// Refuses a form posted from another site.
