@@ -299,6 +299,11 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid(_) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string())
             }
+            StoreError::AuditBlocked(_) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "audit_blocked",
+                e.to_string(),
+            ),
             StoreError::Busy => {
                 let mut error =
                     ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string());

@@ -78,7 +78,7 @@ pub(crate) async fn append<DB: sqlx::Database>(
     tx: &mut sqlx::Transaction<'_, DB>,
     pg: bool,
     change: Change<'_>,
-) -> Result<(), sqlx::Error>
+) -> Result<(), StoreError>
 where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
@@ -122,7 +122,21 @@ where
     .bind(e.prev_hash)
     .bind(e.hash.clone())
     .execute(&mut **tx)
-    .await?;
+    .await
+    .map_err(|err| match err.as_database_error() {
+        // A row already stands where the head says the next one goes: it
+        // was put there behind the service. Writing on would either fail
+        // forever or fork the chain; every write is refused until the
+        // audit administrator has looked (`anju audit verify`).
+        Some(d) if d.is_unique_violation() => {
+            let message = format!(
+                "审计日志第 {id} 条已被他人写入(不是本系统所写),为保护记录,暂停一切写入;请审计管理员运行 anju audit verify 核查"
+            );
+            eprintln!("anju-store: {message}");
+            StoreError::AuditBlocked(message)
+        }
+        _ => err.into(),
+    })?;
     let hash = e.hash;
     sqlx::query(sql("UPDATE audit_head SET hash = ? WHERE id = 1", pg))
         .bind(hash)
@@ -179,6 +193,26 @@ pub enum AuditCheck {
         why: String,
     },
 }
+
+/// A stored version of a figure that is not what the audit log recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FigureMismatch {
+    /// The version's id (`value_versions.id`).
+    pub id: i64,
+    /// What differs, in Chinese.
+    pub why: String,
+}
+
+/// The fields of a version the audit log keeps and `verify_figures` compares.
+const FIGURE_FIELDS: [&str; 7] = [
+    "indicator",
+    "org_unit",
+    "period",
+    "version",
+    "value",
+    "numerator",
+    "denominator",
+];
 
 /// Filters of the audit listing.
 #[derive(Clone, Debug, Default)]
@@ -249,6 +283,145 @@ impl Store {
         })
     }
 
+    /// Compares every stored version of a figure with what the audit log
+    /// last recorded of it (the `after` of its `value.*` entries): the
+    /// figure itself (indicator, unit, period, version number, value,
+    /// numerator, denominator) must be as recorded; an approved version must
+    /// have been recorded approved; a version recorded approved may since
+    /// have been superseded only by a later approved version of the same
+    /// figure. Catches a figure or a state changed in the tables behind the
+    /// service, which the hash chain alone cannot see.
+    pub async fn verify_figures(&self) -> Result<Vec<FigureMismatch>, StoreError> {
+        const PAGE: i64 = 2000;
+        let mut recorded: std::collections::HashMap<i64, serde_json::Value> =
+            std::collections::HashMap::new();
+        let mut from = i64::MIN;
+        loop {
+            let page: Vec<(i64, Option<String>)> = on_pool!(self, |pool, pg| {
+                let rows = sqlx::query(sql(
+                    "SELECT id, after FROM audit_log WHERE action LIKE 'value.%' AND id > ? ORDER BY id LIMIT ?",
+                    pg,
+                ))
+                .bind(from)
+                .bind(PAGE)
+                .fetch_all(pool)
+                .await?;
+                rows.iter()
+                    .map(|r| Ok((r.try_get::<i64, _>(0)?, r.try_get::<Option<String>, _>(1)?)))
+                    .collect::<Result<Vec<_>, sqlx::Error>>()?
+            });
+            let Some(&(last, _)) = page.last() else { break };
+            from = last;
+            for (_, after) in page {
+                let Some(after) = after else { continue };
+                let Ok(serde_json::Value::Array(versions)) = serde_json::from_str(&after) else {
+                    continue;
+                };
+                for v in versions {
+                    if let Some(id) = v["id"].as_i64() {
+                        recorded.insert(id, v);
+                    }
+                }
+            }
+        }
+        type Row = (
+            i64,
+            i64,
+            String,
+            String,
+            i64,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            String,
+        );
+        let rows: Vec<Row> = on_pool!(self, |pool, pg| {
+            let rows = sqlx::query(sql(
+                "SELECT id, indicator, org_unit, period, version, value, numerator, denominator, state FROM value_versions ORDER BY id",
+                pg,
+            ))
+            .fetch_all(pool)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get(0)?,
+                        r.try_get(1)?,
+                        r.try_get(2)?,
+                        r.try_get(3)?,
+                        r.try_get(4)?,
+                        r.try_get(5)?,
+                        r.try_get(6)?,
+                        r.try_get(7)?,
+                        r.try_get(8)?,
+                    ))
+                })
+                .collect::<Result<Vec<Row>, sqlx::Error>>()?
+        });
+        // The highest version number approved, per figure, as stored now.
+        let mut approved_at: std::collections::HashMap<(i64, &str, &str), i64> =
+            std::collections::HashMap::new();
+        for r in &rows {
+            if r.8 == "approved" {
+                let k = approved_at
+                    .entry((r.1, r.2.as_str(), r.3.as_str()))
+                    .or_insert(0);
+                *k = (*k).max(r.4);
+            }
+        }
+        let mut out = Vec::new();
+        for r in &rows {
+            let (id, state) = (r.0, r.8.as_str());
+            let Some(log) = recorded.get(&id) else {
+                out.push(FigureMismatch {
+                    id,
+                    why: "审计日志中没有这条数据的记录(不是经本系统写入的)".into(),
+                });
+                continue;
+            };
+            let now = serde_json::json!({
+                "indicator": r.1, "org_unit": r.2, "period": r.3, "version": r.4,
+                "value": r.5, "numerator": r.6, "denominator": r.7,
+            });
+            let changed: Vec<&str> = FIGURE_FIELDS
+                .iter()
+                .copied()
+                .filter(|f| now[*f] != log[*f])
+                .collect();
+            if !changed.is_empty() {
+                let shown: Vec<String> = changed
+                    .iter()
+                    .map(|f| format!("{f} 记为 {},现为 {}", log[*f], now[*f]))
+                    .collect();
+                out.push(FigureMismatch {
+                    id,
+                    why: format!("与审计日志所记不符:{}", shown.join(";")),
+                });
+                continue;
+            }
+            let logged = log["state"].as_str().unwrap_or("");
+            if state == "approved" && logged != "approved" {
+                out.push(FigureMismatch {
+                    id,
+                    why: format!("现为“已审核”,而审计日志所记最后状态为“{logged}”"),
+                });
+            } else if logged == "approved" && state != "approved" {
+                let later = approved_at
+                    .get(&(r.1, r.2.as_str(), r.3.as_str()))
+                    .is_some_and(|&v| v > r.4);
+                if !(state == "superseded" && later) {
+                    out.push(FigureMismatch {
+                        id,
+                        why: format!(
+                            "审计日志记为“approved”,现为“{state}”,且没有更新的已审核版本取代它"
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Checks the whole chain, in pages: every entry numbered one after the
     /// other, each naming the previous hash, each hash matching its content,
     /// and the head naming the last entry. Names the first entry that fails.
@@ -315,6 +488,27 @@ impl Store {
             return Ok(AuditCheck::Broken {
                 id: last.max(1),
                 why: "末条的哈希与记录的末条哈希不符(末条被改动)".into(),
+            });
+        }
+        // Rows outside the chain: above the head (read again in the same
+        // statement, so an entry written meanwhile is not one of them), or
+        // numbered below 1. The service never writes such a row.
+        let (outside, first): (i64, Option<i64>) = on_pool!(self, |pool, pg| {
+            let row = sqlx::query(sql(
+                "SELECT COUNT(*), MIN(id) FROM audit_log WHERE id > (SELECT seq FROM audit_head WHERE id = 1) OR id < 1",
+                pg,
+            ))
+            .fetch_one(pool)
+            .await?;
+            (row.try_get::<i64, _>(0)?, row.try_get::<Option<i64>, _>(1)?)
+        });
+        if outside > 0 {
+            let first = first.unwrap_or(0);
+            return Ok(AuditCheck::Broken {
+                id: first,
+                why: format!(
+                    "链外有 {outside} 条不是本系统写入的条目(末条是第 {last} 条,另有从第 {first} 条起的条目),系伪造或插入"
+                ),
             });
         }
         Ok(AuditCheck::Whole {

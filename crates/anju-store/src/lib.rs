@@ -32,7 +32,7 @@ pub use adjustments::{
     Adjustment, Decomposition, NewAdjustment, apply_adjustments, apply_decompositions,
     targets_in_force,
 };
-pub use audit::{AuditCheck, AuditEntry, AuditFilter, GENESIS};
+pub use audit::{AuditCheck, AuditEntry, AuditFilter, FigureMismatch, GENESIS};
 pub use plans::{PlanFile, plan_hash};
 pub use publications::{NewPublication, Publication};
 pub use sessions::{Session, new_token};
@@ -68,6 +68,10 @@ pub enum StoreError {
     /// Input the store cannot take (HTTP 422).
     #[error("{0}")]
     Invalid(String),
+    /// The audit log holds a row the service did not write where its next
+    /// entry goes: every write is refused until it is looked at (HTTP 503).
+    #[error("{0}")]
+    AuditBlocked(String),
     /// The database is busy with other writers beyond the wait allowed
     /// ([`BUSY_WAIT`]): nothing was changed; the client may retry (HTTP 503).
     #[error("系统正忙,请稍后重试")]

@@ -941,6 +941,130 @@ async fn audit_story(store: &Store) {
         ),
         "restored"
     );
+
+    // A forged entry, correctly chained, beyond the head: reported; and the
+    // service refuses writes with a clear error instead of failing forever.
+    let head = store.verify_audit().await.unwrap();
+    let AuditCheck::Whole {
+        entries: seq,
+        last_hash,
+    } = head
+    else {
+        panic!("{head:?}")
+    };
+    let mut fake = anju_store::AuditEntry {
+        id: seq + 1,
+        at: "2024-07-05T09:00:00+08:00".into(),
+        actor: "root".into(),
+        action: "user.update".into(),
+        subject: "user root".into(),
+        before: None,
+        after: None,
+        prev_hash: last_hash.clone(),
+        hash: String::new(),
+    };
+    fake.hash = fake.content_hash();
+    let insert = |e: &anju_store::AuditEntry| {
+        format!(
+            "INSERT INTO audit_log (id, at, actor, action, subject, before, after, prev_hash, hash) VALUES ({}, '{}', '{}', '{}', '{}', NULL, NULL, '{}', '{}')",
+            e.id, e.at, e.actor, e.action, e.subject, e.prev_hash, e.hash
+        )
+    };
+    raw(store, &insert(&fake)).await;
+    assert_eq!(
+        named(store.verify_audit().await.unwrap()),
+        broken(seq + 1),
+        "a forged entry beyond the head"
+    );
+    let refused = store.record_login_failure("xiashi", 1_720_000_000).await;
+    assert!(
+        matches!(&refused, Err(anju_store::StoreError::AuditBlocked(m)) if m.contains(&(seq + 1).to_string())),
+        "{refused:?}"
+    );
+    raw(
+        store,
+        &format!("DELETE FROM audit_log WHERE id = {}", seq + 1),
+    )
+    .await;
+    // A copy of an early entry far out.
+    let early = all.iter().find(|e| e.id == 5).unwrap();
+    raw(
+        store,
+        &insert(&anju_store::AuditEntry {
+            id: 100_000,
+            before: None,
+            after: None,
+            ..early.clone()
+        }),
+    )
+    .await;
+    assert_eq!(
+        named(store.verify_audit().await.unwrap()),
+        broken(100_000),
+        "an entry far beyond the head"
+    );
+    raw(store, "DELETE FROM audit_log WHERE id = 100000").await;
+    assert!(matches!(
+        store.verify_audit().await.unwrap(),
+        AuditCheck::Whole { .. }
+    ));
+
+    // Figures changed in their own table, which the chain cannot see.
+    assert_eq!(store.verify_figures().await.unwrap(), vec![]);
+    let approved = store.approved().await.unwrap();
+    let v = approved.first().expect("the story has approved figures");
+    let column = if v.value.is_some() {
+        "value"
+    } else {
+        "numerator"
+    };
+    let was = v.value.or(v.numerator).unwrap().to_string();
+    raw(
+        store,
+        &format!(
+            "UPDATE value_versions SET {column} = '999' WHERE id = {}",
+            v.id
+        ),
+    )
+    .await;
+    let found = store.verify_figures().await.unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].id, v.id);
+    assert!(
+        found[0].why.contains(column) && found[0].why.contains("999"),
+        "{found:?}"
+    );
+    raw(
+        store,
+        &format!(
+            "UPDATE value_versions SET {column} = '{was}' WHERE id = {}",
+            v.id
+        ),
+    )
+    .await;
+    raw(
+        store,
+        &format!(
+            "UPDATE value_versions SET state = 'returned' WHERE id = {}",
+            v.id
+        ),
+    )
+    .await;
+    let found = store.verify_figures().await.unwrap();
+    assert_eq!(
+        found.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![v.id],
+        "{found:?}"
+    );
+    raw(
+        store,
+        &format!(
+            "UPDATE value_versions SET state = 'approved' WHERE id = {}",
+            v.id
+        ),
+    )
+    .await;
+    assert_eq!(store.verify_figures().await.unwrap(), vec![]);
 }
 
 #[tokio::test]

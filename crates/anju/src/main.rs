@@ -141,11 +141,15 @@ enum UserCommand {
 
 #[derive(Subcommand, Debug)]
 enum AuditCommand {
-    /// 核验审计日志的 SM3 哈希链:逐条重算,指出第一条被改动、删除或插入的记录。
+    /// 核验审计日志的 SM3 哈希链:逐条重算,指出第一条被改动、删除或插入的记录
+    /// (包括链外的条目);再逐条核对数据表中的每个数据版本与审计日志所记是否一致。
     Verify {
         /// 数据库地址。
         #[arg(long, env = "ANJU_DATABASE", default_value = "sqlite://anju.db")]
         database: String,
+        /// 只核验哈希链,不核对数据。
+        #[arg(long)]
+        chain_only: bool,
     },
 }
 
@@ -384,25 +388,64 @@ fn template(
     Ok(())
 }
 
-/// `anju audit verify`: checks the audit chain; exit 1 naming the first
-/// broken entry.
-fn audit_verify(database: &str) -> anyhow::Result<()> {
+/// `anju audit verify`: checks the audit chain, then every stored version of
+/// a figure against what the log recorded of it; exit 1 naming the first
+/// broken entry and every figure that differs.
+fn audit_verify(database: &str, chain_only: bool) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let check = rt.block_on(async {
+    let (check, figures) = rt.block_on(async {
         let store = anju_store::Store::connect(database).await?;
-        store.verify_audit().await
+        let check = store.verify_audit().await?;
+        let figures = if chain_only {
+            None
+        } else {
+            Some(store.verify_figures().await?)
+        };
+        Ok::<_, anju_store::StoreError>((check, figures))
     })?;
+    // What was found, in order; all of it on standard error when anything
+    // is wrong, so standard output says only "whole".
+    let mut lines = Vec::new();
+    let mut whole = true;
     match check {
         anju_store::AuditCheck::Whole { entries, last_hash } => {
-            println!("审计日志完整:共 {entries} 条,末条 SM3 哈希 {last_hash}");
-            Ok(())
+            lines.push(format!(
+                "审计日志完整:共 {entries} 条,末条 SM3 哈希 {last_hash}"
+            ));
         }
         anju_store::AuditCheck::Broken { id, why } => {
-            eprintln!("审计日志第 {id} 条:{why}");
-            Err(anyhow::Error::new(Reported))
+            lines.push(format!("审计日志第 {id} 条:{why}"));
+            whole = false;
         }
+    }
+    match figures.as_deref() {
+        None => {}
+        Some([]) => lines.push("数据与审计日志一致".into()),
+        Some(bad) => {
+            const SHOWN: usize = 50;
+            for m in bad.iter().take(SHOWN) {
+                lines.push(format!("数据 {}:{}", m.id, m.why));
+            }
+            if bad.len() > SHOWN {
+                lines.push(format!("……另有 {} 条不符", bad.len() - SHOWN));
+            }
+            lines.push(format!("共 {} 条数据与审计日志不符", bad.len()));
+            whole = false;
+        }
+    }
+    for line in &lines {
+        if whole {
+            println!("{line}");
+        } else {
+            eprintln!("{line}");
+        }
+    }
+    if whole {
+        Ok(())
+    } else {
+        Err(anyhow::Error::new(Reported))
     }
 }
 
@@ -558,8 +601,12 @@ fn main() -> ExitCode {
         Command::Gen(args) => gen_cmd::run(args),
         Command::Migrate { database } => migrate(&database),
         Command::Audit {
-            command: AuditCommand::Verify { database },
-        } => audit_verify(&database),
+            command:
+                AuditCommand::Verify {
+                    database,
+                    chain_only,
+                },
+        } => audit_verify(&database, chain_only),
         Command::Import {
             file,
             user,

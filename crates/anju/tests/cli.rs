@@ -853,15 +853,20 @@ fn audit_verify_names_the_row_edited_behind_the_service() {
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(async {
+    let actor: String = rt.block_on(async {
         let store = anju_store::Store::connect(&url).await.unwrap();
         let anju_store::Store::Sqlite(pool) = &store else {
             panic!("sqlite")
         };
+        let actor = sqlx::query_scalar("SELECT actor FROM audit_log WHERE id = 2")
+            .fetch_one(pool)
+            .await
+            .unwrap();
         sqlx::query("UPDATE audit_log SET actor = '别人' WHERE id = 2")
             .execute(pool)
             .await
             .unwrap();
+        actor
     });
     let bad = anju(&["audit", "verify", "--database", &url]);
     assert_eq!(bad.status.code(), Some(1));
@@ -871,6 +876,29 @@ fn audit_verify_names_the_row_edited_behind_the_service() {
         String::from_utf8_lossy(&bad.stderr)
     );
     assert!(bad.stdout.is_empty());
+    // Restored, then a row far beyond the head: reported too.
+    rt.block_on(async {
+        let store = anju_store::Store::connect(&url).await.unwrap();
+        let anju_store::Store::Sqlite(pool) = &store else {
+            panic!("sqlite")
+        };
+        sqlx::query("UPDATE audit_log SET actor = ? WHERE id = 2")
+            .bind(&actor)
+            .execute(pool)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO audit_log (id, at, actor, action, subject, before, after, prev_hash, hash) SELECT 100000, at, actor, action, subject, before, after, prev_hash, hash FROM audit_log WHERE id = 1")
+            .execute(pool)
+            .await
+            .unwrap();
+    });
+    let bad = anju(&["audit", "verify", "--database", &url]);
+    let said = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("第 100000 条") && said.contains("链外"),
+        "{said}"
+    );
 }
 
 #[test]

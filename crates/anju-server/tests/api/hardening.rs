@@ -208,7 +208,73 @@ async fn a_cookie_write_from_another_origin_is_refused_whatever_the_authorizatio
     }
 }
 
+/// A statement run on the test's database behind the service.
+async fn raw(app: &TestApp, text: &str) {
+    match &app.state.store {
+        anju_store::Store::Sqlite(pool) => {
+            sqlx::query(sqlx::AssertSqlSafe(text.to_string()))
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+        anju_store::Store::Postgres(pool) => {
+            sqlx::query(sqlx::AssertSqlSafe(text.to_string()))
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// A row put into the audit log behind the service where its next entry
+/// goes: writes (and logins, which are recorded) answer 503 with a clear
+/// message, not 500; reading goes on; once the row is gone, writes work.
+async fn a_forged_audit_row_blocks_writes_with_a_clear_error_not_500(backend: Backend) {
+    let app = TestApp::new(&backend, "forged").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    raw(
+        &app,
+        "INSERT INTO audit_log (id, at, actor, action, subject, before, after, prev_hash, hash) \
+         SELECT seq + 1, 'x', 'x', 'login', 'x', NULL, NULL, 'x', 'x' FROM audit_head WHERE id = 1",
+    )
+    .await;
+    let (status, body) = app
+        .post(
+            "/api/v1/values",
+            &town,
+            json!({"values": [figure(8, "硖石街道", "2024-06", "7")]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["error"]["code"], "audit_blocked");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("anju audit verify"),
+        "{body}"
+    );
+    let (status, _, body) = app.login("xiashi", "wrong password").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let (status, _) = app.with_token("GET", "/api/v1/values", &town).await;
+    assert_eq!(status, StatusCode::OK, "reading goes on");
+    raw(
+        &app,
+        "DELETE FROM audit_log WHERE id > (SELECT seq FROM audit_head WHERE id = 1)",
+    )
+    .await;
+    let (status, body) = app
+        .post(
+            "/api/v1/values",
+            &town,
+            json!({"values": [figure(8, "硖石街道", "2024-06", "7")]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
 crate::on_both_backends!(
+    a_forged_audit_row_blocks_writes_with_a_clear_error_not_500,
     a_batch_with_the_same_figure_twice_is_refused_naming_both,
     a_batch_over_five_thousand_figures_is_refused,
     a_draft_replaced_many_times_keeps_one_draft,
