@@ -1,4 +1,5 @@
-//! Login rules: when failed logins lock an account, when an idle session ends,
+//! Login rules: when failed logins slow and lock an account (per address, so
+//! that a stranger cannot lock a user out), when an idle session ends,
 //! and how a time is written (China time, +08:00). Pure: every time is a
 //! parameter, in seconds since 1970 (UTC).
 
@@ -12,18 +13,132 @@ pub const FAILURE_WINDOW: i64 = 15 * 60;
 pub const LOCK_SECONDS: i64 = 15 * 60;
 /// A session unused for this long ends.
 pub const IDLE_SECONDS: i64 = 30 * 60;
+/// After this many failures from one address within [`FAILURE_WINDOW`], the
+/// next try from there waits [`SLOW_SECONDS`] after the last failure …
+pub const SLOW_AFTER: usize = 3;
+/// … this many seconds.
+pub const SLOW_SECONDS: i64 = 30;
+/// Failures from addresses the account never logged in from, added up
+/// over all of them, that lock the account for every such address (a guess
+/// spread over many addresses); addresses it has logged in from before may
+/// still log in.
+pub const UNKNOWN_ADDRESS_FAILURES: usize = 20;
+/// An address is known to an account for this long after its last
+/// successful login from there.
+pub const KNOWN_ADDRESS_SECONDS: i64 = 90 * 24 * 3600;
+
+/// The failed logins that decide whether a login may be tried now, all
+/// within [`FAILURE_WINDOW`] + [`LOCK_SECONDS`] before it (times in seconds).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoginHistory {
+    /// Failures for this account from this address.
+    pub from_address: Vec<i64>,
+    /// Failures for this account from every address it has not logged in
+    /// from successfully within [`KNOWN_ADDRESS_SECONDS`].
+    pub from_unknown: Vec<i64>,
+    /// The account has logged in from this address before.
+    pub known_address: bool,
+}
+
+/// Which lock holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockScope {
+    /// This account from this address.
+    Address,
+    /// This account from every address it has not logged in from.
+    UnknownAddresses,
+}
+
+impl LockScope {
+    /// Its stable name (in the audit log).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LockScope::Address => "address",
+            LockScope::UnknownAddresses => "unknown_addresses",
+        }
+    }
+}
+
+/// Whether a login may be tried now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginGate {
+    /// It may; this many more failures from this address lock it.
+    Open {
+        /// Failures left before the lock.
+        remaining: usize,
+    },
+    /// Not before this time (too many recent failures from this address).
+    Slowed {
+        /// When the next try may come.
+        until: i64,
+        /// Failures left before the lock.
+        remaining: usize,
+    },
+    /// Locked until this time.
+    Locked {
+        /// When the lock ends.
+        until: i64,
+        /// For whom.
+        scope: LockScope,
+    },
+}
+
+/// The end of a lock that `n` failures within the window start, if one
+/// holds at `now`.
+fn lock_of(failures: &[i64], n: usize, now: i64) -> Option<i64> {
+    let mut f: Vec<i64> = failures.iter().copied().filter(|&t| t <= now).collect();
+    f.sort_unstable();
+    f.windows(n)
+        .filter(|w| w[n - 1] - w[0] < FAILURE_WINDOW)
+        .map(|w| w[n - 1] + LOCK_SECONDS)
+        .filter(|&until| now < until)
+        .max()
+}
+
+/// Whether a login may be tried at `now` (等保 登录失败处理, without letting
+/// a stranger lock anyone out):
+/// 1. five failures from one address within fifteen minutes lock the
+///    account for that address for fifteen minutes;
+/// 2. from an address the account has not logged in from before, twenty
+///    failures from all such addresses together lock it for all of them;
+/// 3. after three failures from one address, each further try waits thirty
+///    seconds after the last.
+pub fn login_gate(h: &LoginHistory, now: i64) -> LoginGate {
+    if let Some(until) = lock_of(&h.from_address, MAX_FAILURES, now) {
+        return LoginGate::Locked {
+            until,
+            scope: LockScope::Address,
+        };
+    }
+    if !h.known_address {
+        if let Some(until) = lock_of(&h.from_unknown, UNKNOWN_ADDRESS_FAILURES, now) {
+            return LoginGate::Locked {
+                until,
+                scope: LockScope::UnknownAddresses,
+            };
+        }
+    }
+    let recent: Vec<i64> = h
+        .from_address
+        .iter()
+        .copied()
+        .filter(|&t| t <= now && now - t < FAILURE_WINDOW)
+        .collect();
+    let remaining = MAX_FAILURES.saturating_sub(recent.len());
+    if recent.len() >= SLOW_AFTER {
+        let until = recent.iter().max().copied().unwrap_or(now) + SLOW_SECONDS;
+        if now < until {
+            return LoginGate::Slowed { until, remaining };
+        }
+    }
+    LoginGate::Open { remaining }
+}
 
 /// Until when an account is locked at `now`, given the times of its failed
 /// logins: a lock starts at a failure that makes five within fifteen minutes
 /// and lasts fifteen minutes.
 pub fn locked_until(failures: &[i64], now: i64) -> Option<i64> {
-    let mut f: Vec<i64> = failures.iter().copied().filter(|&t| t <= now).collect();
-    f.sort_unstable();
-    f.windows(MAX_FAILURES)
-        .filter(|w| w[MAX_FAILURES - 1] - w[0] < FAILURE_WINDOW)
-        .map(|w| w[MAX_FAILURES - 1] + LOCK_SECONDS)
-        .filter(|&until| now < until)
-        .max()
+    lock_of(failures, MAX_FAILURES, now)
 }
 
 /// A session's last use is written at most this often: a read does not
@@ -99,6 +214,67 @@ mod tests {
             None,
             "failures after now do not count"
         );
+    }
+
+    #[test]
+    fn a_stranger_cannot_lock_out_an_address_the_account_knows() {
+        let t = 1_000_000;
+        let spaced: Vec<i64> = (0..5).map(|k| t + k * 60).collect();
+        // From one address: open with fewer tries left, slowed after three,
+        // locked after five.
+        let h = |from: &[i64], unknown: &[i64], known| LoginHistory {
+            from_address: from.to_vec(),
+            from_unknown: unknown.to_vec(),
+            known_address: known,
+        };
+        assert_eq!(
+            login_gate(&h(&spaced[..2], &[], false), t + 130),
+            LoginGate::Open { remaining: 3 }
+        );
+        assert_eq!(
+            login_gate(&h(&spaced[..3], &[], false), t + 130),
+            LoginGate::Slowed {
+                until: t + 120 + SLOW_SECONDS,
+                remaining: 2
+            }
+        );
+        assert_eq!(
+            login_gate(&h(&spaced[..3], &[], false), t + 120 + SLOW_SECONDS),
+            LoginGate::Open { remaining: 2 }
+        );
+        assert_eq!(
+            login_gate(&h(&spaced, &[], false), t + 300),
+            LoginGate::Locked {
+                until: t + 240 + LOCK_SECONDS,
+                scope: LockScope::Address
+            }
+        );
+        // Twenty failures from strangers' addresses: every unknown address
+        // is locked out, an address the account knows is not.
+        let many: Vec<i64> = (0..20).map(|k| t + k * 10).collect();
+        assert_eq!(
+            login_gate(&h(&[], &many, false), t + 200),
+            LoginGate::Locked {
+                until: t + 190 + LOCK_SECONDS,
+                scope: LockScope::UnknownAddresses
+            }
+        );
+        assert_eq!(
+            login_gate(&h(&[], &many, true), t + 200),
+            LoginGate::Open { remaining: 5 }
+        );
+        assert_eq!(
+            login_gate(&h(&[], &many[..19], false), t + 200),
+            LoginGate::Open { remaining: 5 }
+        );
+        // A known address that fails five times itself is locked too.
+        assert!(matches!(
+            login_gate(&h(&spaced, &many, true), t + 300),
+            LoginGate::Locked {
+                scope: LockScope::Address,
+                ..
+            }
+        ));
     }
 
     #[test]

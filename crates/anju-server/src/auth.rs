@@ -1,12 +1,14 @@
 //! Logging in and out, and who is asking. A session token goes back as JSON
 //! (for `Authorization: Bearer …`) and as an HttpOnly, SameSite cookie (for
-//! the web pages). Five failed logins within fifteen minutes lock the account
-//! for fifteen minutes (`anju_core::auth`); an unknown user costs the same
-//! password check as a known one, so names cannot be probed by timing.
+//! the web pages). Failed logins slow and then lock an account for the
+//! address they come from, and strangers' failures lock it only for
+//! addresses it never logged in from (`anju_core::auth::login_gate`); an
+//! unknown user costs the same password check as a known one, so names
+//! cannot be probed by timing.
 
 use std::sync::OnceLock;
 
-use anju_core::auth::{FAILURE_WINDOW, LOCK_SECONDS, locked_until};
+use anju_core::auth::LoginGate;
 use anju_store::UserRecord;
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
@@ -52,10 +54,6 @@ pub(crate) struct LoginAnswer {
     user: UserView,
 }
 
-fn unauthorized() -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "用户名或密码错误")
-}
-
 /// A hash to check passwords of unknown users against (same cost).
 fn dummy_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
@@ -73,10 +71,11 @@ fn dummy_hash() -> &'static str {
 )]
 pub(crate) async fn login(
     State(state): State<AppState>,
+    client: ClientAddress,
     headers: HeaderMap,
     JsonBody(body): JsonBody<Login>,
 ) -> Result<Response, ApiError> {
-    let (token, user) = log_in(&state, &body.username, body.password).await?;
+    let (token, user) = log_in(&state, &body.username, &client.0, body.password).await?;
     let mut response = Json(LoginAnswer {
         token: token.clone(),
         user: UserView::from(&user),
@@ -122,45 +121,218 @@ pub(crate) fn clear_session_cookie(response: &mut Response) {
     }
 }
 
+/// The address a request comes from, as the lockout counts it: the peer of
+/// the connection, or, behind a reverse proxy the operator trusts
+/// (`anju serve --trust-proxy`), the last address in `X-Forwarded-For`
+/// (the one that proxy saw). Never taken from a header otherwise: a client
+/// could name any address it likes.
+pub(crate) struct ClientAddress(pub String);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let forwarded = state
+            .trust_proxy
+            .then(|| {
+                parts
+                    .headers
+                    .get_all("x-forwarded-for")
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .flat_map(|v| v.split(','))
+                    .map(str::trim)
+                    .filter(|a| a.parse::<std::net::IpAddr>().is_ok())
+                    .last()
+                    .map(str::to_string)
+            })
+            .flatten();
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        Ok(ClientAddress(
+            forwarded.or(peer).unwrap_or_else(|| "unknown".into()),
+        ))
+    }
+}
+
+/// Why a password was not taken.
+pub(crate) enum Refusal {
+    /// Locked (no password was looked at).
+    Locked {
+        until: i64,
+        scope: anju_core::auth::LockScope,
+    },
+    /// Too soon after the last failures from this address.
+    Slowed { until: i64 },
+    /// Wrong (or no such user, or disabled): what this failure leaves.
+    Wrong { after: LoginGate },
+    /// The database.
+    Store(ApiError),
+}
+
+impl From<ApiError> for Refusal {
+    fn from(e: ApiError) -> Refusal {
+        Refusal::Store(e)
+    }
+}
+
+impl From<anju_store::StoreError> for Refusal {
+    fn from(e: anju_store::StoreError) -> Refusal {
+        Refusal::Store(e.into())
+    }
+}
+
+/// `HH:MM` of a time, China time.
+fn clock_time(unix: i64) -> String {
+    let at = anju_core::auth::china_stamp(unix);
+    at[11..16].to_string()
+}
+
+impl Refusal {
+    /// What a login answers: 429 while locked or slowed, 401 for a wrong
+    /// password (the same for an unknown name), saying how many tries are
+    /// left before a lock.
+    pub(crate) fn into_login_error(self) -> ApiError {
+        use anju_core::auth::LockScope;
+        match self {
+            Refusal::Locked { until, scope } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "locked",
+                match scope {
+                    LockScope::Address => format!(
+                        "连续登录失败次数过多,从本地址登录该账户已锁定至 {}",
+                        clock_time(until)
+                    ),
+                    LockScope::UnknownAddresses => format!(
+                        "该账户近期从多个地址登录失败过多,从未登录过的地址已锁定至 {};曾成功登录过的电脑不受影响",
+                        clock_time(until)
+                    ),
+                },
+            ),
+            Refusal::Slowed { until } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "slowed",
+                format!("登录失败次数较多,请于 {} 之后再试", clock_time(until)),
+            ),
+            Refusal::Wrong { after } => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                match after {
+                    LoginGate::Open { remaining } => {
+                        format!("用户名或密码错误;再错 {remaining} 次将锁定 15 分钟")
+                    }
+                    LoginGate::Slowed { until, remaining } => format!(
+                        "用户名或密码错误;请于 {} 之后再试,再错 {remaining} 次将锁定 15 分钟",
+                        clock_time(until),
+                    ),
+                    LoginGate::Locked { until, .. } => format!(
+                        "用户名或密码错误;连续失败次数过多,从本地址登录该账户已锁定至 {}",
+                        clock_time(until)
+                    ),
+                },
+            ),
+            Refusal::Store(e) => e,
+        }
+    }
+}
+
+/// Password checks running at once: each takes about 19 MiB and a core for
+/// a few tens of milliseconds; more would only queue on the two cores, and
+/// unbounded they would let anonymous callers exhaust memory.
+static PASSWORD_CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
+/// Checks `password` for the account `name` from `client` under the
+/// lockout (`anju_core::auth::login_gate`): the one path every password
+/// takes, the login's and the change of one's own password's.
+pub(crate) async fn check_password(
+    state: &AppState,
+    name: &str,
+    client: &str,
+    password: String,
+) -> Result<UserRecord, Refusal> {
+    use anju_core::auth::login_gate;
+    use anju_store::LoginOutcome;
+    let now = (state.clock)();
+    let (attempt, history) = state.store.begin_login(name, client, now).await?;
+    match login_gate(&history, now) {
+        LoginGate::Open { .. } => {}
+        refused => {
+            state
+                .store
+                .end_login(attempt, name, client, now, LoginOutcome::Refused)
+                .await?;
+            return Err(match refused {
+                LoginGate::Locked { until, scope } => Refusal::Locked { until, scope },
+                LoginGate::Slowed { until, .. } => Refusal::Slowed { until },
+                LoginGate::Open { .. } => Refusal::Slowed { until: now },
+            });
+        }
+    }
+    let user = state.store.user(name.trim()).await?;
+    let hash = user
+        .as_ref()
+        .map_or_else(|| dummy_hash().to_string(), |u| u.password_hash.clone());
+    let ok = if password.len() > anju_store::MAX_PASSWORD_BYTES {
+        false
+    } else {
+        let permit = tokio::time::timeout(anju_store::BUSY_WAIT, PASSWORD_CHECKS.acquire()).await;
+        let Ok(Ok(_permit)) = permit else {
+            state
+                .store
+                .end_login(attempt, name, client, now, LoginOutcome::Refused)
+                .await?;
+            return Err(Refusal::Store(anju_store::StoreError::Busy.into()));
+        };
+        tokio::task::spawn_blocking(move || anju_store::verify_password(&password, &hash))
+            .await
+            .unwrap_or(false)
+    };
+    match user {
+        Some(u) if ok && !u.disabled => {
+            state
+                .store
+                .end_login(attempt, name, client, now, LoginOutcome::Succeeded)
+                .await?;
+            Ok(u)
+        }
+        _ => {
+            // What this failure leaves: the history with it.
+            let mut after = history;
+            after.from_address.push(now);
+            if !after.known_address {
+                after.from_unknown.push(now);
+            }
+            let after = login_gate(&after, now);
+            let lock = match after {
+                LoginGate::Locked { until, scope } => Some((until, scope)),
+                _ => None,
+            };
+            state
+                .store
+                .end_login(attempt, name, client, now, LoginOutcome::Failed { lock })
+                .await?;
+            Err(Refusal::Wrong { after })
+        }
+    }
+}
+
 /// Checks a login (lockout, password) and opens a session: its token and
 /// the user. The API and the web login form both call it.
 pub(crate) async fn log_in(
     state: &AppState,
     username: &str,
+    client: &str,
     password: String,
 ) -> Result<(String, UserRecord), ApiError> {
-    let now = (state.clock)();
-    let name = username.trim().to_string();
-    let failures = state
-        .store
-        .login_failures(&name, now - FAILURE_WINDOW - LOCK_SECONDS)
-        .await?;
-    if let Some(until) = locked_until(&failures, now) {
-        let at = anju_core::auth::china_stamp(until);
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "locked",
-            format!(
-                "连续登录失败次数过多,账户已锁定至 {}",
-                at[..16].replace('T', " ")
-            ),
-        ));
-    }
-    let user = state.store.user(&name).await?;
-    let hash = user
-        .as_ref()
-        .map_or_else(|| dummy_hash().to_string(), |u| u.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || anju_store::verify_password(&password, &hash))
+    let user = check_password(state, username, client, password)
         .await
-        .unwrap_or(false);
-    let user = match user {
-        Some(u) if ok && !u.disabled => u,
-        _ => {
-            state.store.record_login_failure(&name, now).await?;
-            return Err(unauthorized());
-        }
-    };
-    let token = state.store.create_session(user.id, now).await?;
+        .map_err(Refusal::into_login_error)?;
+    let token = state.store.create_session(user.id, (state.clock)()).await?;
     Ok((token, user))
 }
 

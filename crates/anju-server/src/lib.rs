@@ -73,6 +73,9 @@ pub struct AppState {
     pub(crate) cache: Arc<cache::Cache>,
     /// The store holds demo data (`anju serve --demo`): every page says so.
     pub demo: bool,
+    /// The service runs behind a reverse proxy the operator trusts, whose
+    /// `X-Forwarded-For` names the client (`anju serve --trust-proxy`).
+    pub trust_proxy: bool,
 }
 
 impl AppState {
@@ -86,6 +89,7 @@ impl AppState {
             clock,
             cache: Arc::default(),
             demo: false,
+            trust_proxy: false,
         }
     }
 
@@ -620,5 +624,9 @@ pub(crate) fn now(state: &AppState) -> anju_store::Now {
 
 /// Serves the router on a bound listener until the process is stopped.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .await
 }

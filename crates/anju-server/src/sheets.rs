@@ -337,8 +337,20 @@ fn csv_field(out: &mut String, s: &str) {
 /// it are skipped, and a header cell left empty by a merge takes the text of
 /// the cell above it.
 pub fn read_xlsx(name: &str, bytes: &[u8]) -> Result<SheetText, String> {
-    use calamine::Reader;
     check_archive(name, bytes)?;
+    // calamine indexes some parts without checking (a cell naming a shared
+    // string that is not there panics): a file it cannot read is a bad file,
+    // not a crash. Nothing is shared across the boundary but the bytes.
+    std::panic::catch_unwind(|| read_sheet(name, bytes)).unwrap_or_else(|_| {
+        Err(format!(
+            "{name}:不是有效的 .xlsx 文件(内容不完整或相互矛盾)"
+        ))
+    })
+}
+
+/// [`read_xlsx`] once the archive has been checked.
+fn read_sheet(name: &str, bytes: &[u8]) -> Result<SheetText, String> {
+    use calamine::Reader;
     let mut book: calamine::Xlsx<_> =
         calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec()))
             .map_err(|e| format!("{name}:不是有效的 .xlsx 文件({e})"))?;
@@ -583,6 +595,38 @@ mod tests {
         ws.write_number(1_048_575, 0, 8.0).unwrap();
         let err = read_xlsx("deep.xlsx", &wb.save_to_buffer().unwrap()).unwrap_err();
         assert!(err.contains("行"), "{err}");
+    }
+
+    /// What the fuzzer found: a cell naming a shared string that is not
+    /// there made calamine panic; it is a bad file, named as such.
+    #[test]
+    fn a_cell_naming_a_missing_shared_string_is_a_bad_file_not_a_panic() {
+        for bytes in [
+            &include_bytes!("../../../fuzz/regressions/xlsx/shared-string-index-out-of-range.xlsx")
+                [..],
+            &include_bytes!(
+                "../../../fuzz/regressions/xlsx/crash-b0743535ddfc645aee76a1c910179646b3bdb6f6.xlsx"
+            )[..],
+        ] {
+            let err = read_xlsx("坏表.xlsx", bytes).unwrap_err();
+            assert!(err.starts_with("坏表.xlsx:"), "{err}");
+        }
+    }
+
+    /// A part holding a text longer than a cell may, or a CDATA section, is
+    /// refused while it inflates.
+    #[test]
+    fn overlong_text_and_cdata_are_refused_while_inflating() {
+        let mut scan = TextScan::default();
+        assert!(scan.feed(b"<c><v>1</v></c><").is_ok());
+        let long = vec![b'x'; MAX_TEXT_RUN];
+        assert!(scan.feed(&long).is_ok());
+        let err = scan.feed(b"x").unwrap_err();
+        assert!(err.contains("32767"), "{err}");
+        // CDATA split across two chunks.
+        let mut scan = TextScan::default();
+        assert!(scan.feed(b"<t><![CD").is_ok());
+        assert!(scan.feed(b"ATA[<<<]]></t>").unwrap_err().contains("CDATA"));
     }
 
     #[test]

@@ -3,7 +3,6 @@
 //! units are checked by `anju_core::access` as `anju user add` checks them.
 
 use anju_core::access::Role;
-use anju_core::auth::{FAILURE_WINDOW, LOCK_SECONDS, locked_until};
 use anju_store::UserRecord;
 use axum::Json;
 use axum::extract::State;
@@ -226,38 +225,30 @@ pub(crate) struct PasswordChange {
 )]
 pub(crate) async fn own_password(
     State(state): State<AppState>,
+    client: crate::auth::ClientAddress,
     who: Authed,
     JsonBody(body): JsonBody<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
     // The lockout of logins holds here too: a stolen session must not
     // become a way to guess the password.
-    let now = (state.clock)();
-    let failures = state
-        .store
-        .login_failures(&who.user.name, now - FAILURE_WINDOW - LOCK_SECONDS)
-        .await?;
-    if locked_until(&failures, now).is_some() {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "locked",
-            "原密码连续错误次数过多,请稍后再试",
-        ));
-    }
-    let stored = who.user.password_hash.clone();
-    let old = body.old_password;
-    let ok = tokio::task::spawn_blocking(move || anju_store::verify_password(&old, &stored))
-        .await
-        .unwrap_or(false);
-    if !ok {
-        state
-            .store
-            .record_login_failure(&who.user.name, now)
-            .await?;
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "原密码不正确",
-        ));
+    use crate::auth::Refusal;
+    match crate::auth::check_password(&state, &who.user.name, &client.0, body.old_password).await {
+        Ok(_) => {}
+        Err(Refusal::Wrong { .. }) => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "原密码不正确",
+            ));
+        }
+        Err(Refusal::Store(e)) => return Err(e),
+        Err(Refusal::Locked { .. } | Refusal::Slowed { .. }) => {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "locked",
+                "原密码连续错误次数过多,请稍后再试",
+            ));
+        }
     }
     let hash = hash("new_password", body.new_password).await?;
     state

@@ -52,6 +52,10 @@ const SQLITE: Migrations = &[
         "0011_live_versions",
         include_str!("../migrations/sqlite/0011_live_versions.sql"),
     ),
+    (
+        "0012_login_addresses",
+        include_str!("../migrations/sqlite/0012_login_addresses.sql"),
+    ),
 ];
 const POSTGRES: Migrations = &[
     (
@@ -97,6 +101,10 @@ const POSTGRES: Migrations = &[
     (
         "0011_live_versions",
         include_str!("../migrations/postgres/0011_live_versions.sql"),
+    ),
+    (
+        "0012_login_addresses",
+        include_str!("../migrations/postgres/0012_login_addresses.sql"),
     ),
 ];
 

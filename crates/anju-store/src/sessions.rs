@@ -6,6 +6,8 @@
 use sm3::{Digest, Sm3};
 use sqlx::Row;
 
+use anju_core::auth::{LockScope, LoginHistory};
+
 use crate::users::UserRecord;
 use crate::{Store, StoreError, on_pool, sql, write_tx};
 
@@ -175,57 +177,204 @@ impl Store {
         })
     }
 
-    /// Records a failed login for `name` at `at`.
-    pub async fn record_login_failure(&self, name: &str, at: i64) -> Result<(), StoreError> {
+    /// Begins a login attempt of `name` from `client` at `at`: the attempt
+    /// counts as a failure at once (so that attempts sent together see each
+    /// other, and a burst cannot try more passwords than the lockout allows),
+    /// and the failures that decide whether it may go on are read (the
+    /// attempt's own excluded). Attempts on one name are taken one at a
+    /// time. [`Store::end_login`] settles it.
+    pub async fn begin_login(
+        &self,
+        name: &str,
+        client: &str,
+        at: i64,
+    ) -> Result<(i64, LoginHistory), StoreError> {
+        use anju_core::auth::{FAILURE_WINDOW, KNOWN_ADDRESS_SECONDS, LOCK_SECONDS};
         crate::plain_text("username", name)?;
-        // Names tried are kept to the length a user name may have: an
-        // unauthenticated caller must not write long text into the log.
-        let kept: String = name.trim().chars().take(crate::users::MAX_NAME).collect();
-        let name = kept.as_str();
+        crate::plain_text("client", client)?;
+        let name = kept_name(name);
+        let since = at - FAILURE_WINDOW - LOCK_SECONDS;
+        on_pool!(self, |pool, pg| {
+            let mut tx = write_tx!(pool, pg);
+            if pg {
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtext('anju.login:' || $1))")
+                    .bind(&name)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            // What no rule needs any longer.
+            sqlx::query(sql(
+                "DELETE FROM login_failures WHERE user_name = ? AND at < ?",
+                pg,
+            ))
+            .bind(&name)
+            .bind(at - 24 * 3600)
+            .execute(&mut *tx)
+            .await?;
+            let id: i64 = sqlx::query_scalar(sql(
+                "INSERT INTO login_failures (user_name, client, at) VALUES (?, ?, ?) RETURNING id",
+                pg,
+            ))
+            .bind(&name)
+            .bind(client)
+            .bind(at)
+            .fetch_one(&mut *tx)
+            .await?;
+            let rows = sqlx::query(sql(
+                "SELECT f.at, f.client, a.client IS NOT NULL FROM login_failures f \
+                 LEFT JOIN login_addresses a ON a.user_name = f.user_name AND a.client = f.client AND a.last_ok >= ? \
+                 WHERE f.user_name = ? AND f.at >= ? AND f.id <> ? ORDER BY f.at",
+                pg,
+            ))
+            .bind(at - KNOWN_ADDRESS_SECONDS)
+            .bind(&name)
+            .bind(since)
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+            let known: Option<i64> = sqlx::query_scalar(sql(
+                "SELECT last_ok FROM login_addresses WHERE user_name = ? AND client = ? AND last_ok >= ?",
+                pg,
+            ))
+            .bind(&name)
+            .bind(client)
+            .bind(at - KNOWN_ADDRESS_SECONDS)
+            .fetch_optional(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            let mut history = LoginHistory {
+                known_address: known.is_some(),
+                ..LoginHistory::default()
+            };
+            for r in &rows {
+                let (t, from, known): (i64, String, bool) =
+                    (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+                if from == client {
+                    history.from_address.push(t);
+                }
+                if !known {
+                    history.from_unknown.push(t);
+                }
+            }
+            Ok((id, history))
+        })
+    }
+
+    /// Settles a login attempt begun by [`Store::begin_login`]: refused by
+    /// the lockout (it does not count), succeeded (it does not count, the
+    /// failures from this address before it are forgotten, and the address
+    /// becomes one the account knows), or failed (it counts, and
+    /// is in the audit log, with the lock it starts if it starts one).
+    pub async fn end_login(
+        &self,
+        attempt: i64,
+        name: &str,
+        client: &str,
+        at: i64,
+        outcome: LoginOutcome,
+    ) -> Result<(), StoreError> {
+        crate::plain_text("username", name)?;
+        crate::plain_text("client", client)?;
+        let name = kept_name(name);
         let stamp = anju_core::auth::china_stamp(at);
         on_pool!(self, |pool, pg| {
             let mut tx = write_tx!(pool, pg);
-            sqlx::query(sql(
-                "INSERT INTO login_failures (user_name, at) VALUES (?, ?)",
-                pg,
-            ))
-            .bind(name.trim())
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
-            crate::audit::append(
-                &mut tx,
-                pg,
-                crate::audit::Change {
-                    at: &stamp,
-                    actor: name.trim(),
-                    action: "login.failed",
-                    subject: format!("user {}", name.trim()),
-                    before: None,
-                    after: None,
-                },
-            )
-            .await?;
+            match outcome {
+                LoginOutcome::Refused => {
+                    sqlx::query(sql("DELETE FROM login_failures WHERE id = ?", pg))
+                        .bind(attempt)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                // The failures before a success from this address were not
+                // "in a row" (连续): they are forgotten, the attempt with them.
+                LoginOutcome::Succeeded => {
+                    sqlx::query(sql(
+                        "DELETE FROM login_failures WHERE user_name = ? AND (client = ? OR id = ?)",
+                        pg,
+                    ))
+                    .bind(&name)
+                    .bind(client)
+                    .bind(attempt)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                LoginOutcome::Failed { .. } => {}
+            }
+            match outcome {
+                LoginOutcome::Refused => {}
+                LoginOutcome::Succeeded => {
+                    sqlx::query(sql(
+                        "INSERT INTO login_addresses (user_name, client, last_ok) VALUES (?, ?, ?) \
+                         ON CONFLICT (user_name, client) DO UPDATE SET last_ok = excluded.last_ok",
+                        pg,
+                    ))
+                    .bind(&name)
+                    .bind(client)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                LoginOutcome::Failed { lock } => {
+                    crate::audit::append(
+                        &mut tx,
+                        pg,
+                        crate::audit::Change {
+                            at: &stamp,
+                            actor: &name,
+                            action: "login.failed",
+                            subject: format!("user {name}"),
+                            before: None,
+                            after: Some(serde_json::json!({ "client": client })),
+                        },
+                    )
+                    .await?;
+                    if let Some((until, scope)) = lock {
+                        crate::audit::append(
+                            &mut tx,
+                            pg,
+                            crate::audit::Change {
+                                at: &stamp,
+                                actor: "system",
+                                action: "login.locked",
+                                subject: format!("user {name}"),
+                                before: None,
+                                after: Some(serde_json::json!({
+                                    "client": client,
+                                    "scope": scope.as_str(),
+                                    "until": anju_core::auth::china_stamp(until),
+                                })),
+                            },
+                        )
+                        .await?;
+                    }
+                }
+            }
             tx.commit().await?;
             Ok(())
         })
     }
+}
 
-    /// Times of the failed logins of `name` since `since`.
-    pub async fn login_failures(&self, name: &str, since: i64) -> Result<Vec<i64>, StoreError> {
-        crate::plain_text("username", name)?;
-        on_pool!(self, |pool, pg| {
-            let times: Vec<i64> = sqlx::query_scalar(sql(
-                "SELECT at FROM login_failures WHERE user_name = ? AND at >= ? ORDER BY at",
-                pg,
-            ))
-            .bind(name.trim())
-            .bind(since)
-            .fetch_all(pool)
-            .await?;
-            Ok(times)
-        })
-    }
+/// How a login attempt ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginOutcome {
+    /// Refused by the lockout before the password was looked at.
+    Refused,
+    /// The password was right.
+    Succeeded,
+    /// The password was wrong (or the account unknown or disabled); the
+    /// lock this failure starts, if it starts one.
+    Failed {
+        /// Until when, and for whom.
+        lock: Option<(i64, LockScope)>,
+    },
+}
+
+/// A name tried, as kept: trimmed, and no longer than a user name may be
+/// (an unauthenticated caller must not write long text into the log).
+fn kept_name(name: &str) -> String {
+    name.trim().chars().take(crate::users::MAX_NAME).collect()
 }
 
 #[cfg(test)]

@@ -654,12 +654,65 @@ async fn story(store: Store) {
         .collect();
     assert!(names.contains(&"xiashi".to_string()), "{names:?}");
     assert!(names.windows(2).all(|w| w[0] <= w[1]), "by name: {names:?}");
+    // Failed logins count per address; one from an address the account
+    // logged in from is not a stranger's.
     for k in 0..3 {
-        store.record_login_failure("xiashi", t0 + k).await.unwrap();
+        let (attempt, _) = store
+            .begin_login("xiashi", "10.0.0.9", t0 + k)
+            .await
+            .unwrap();
+        store
+            .end_login(
+                attempt,
+                "xiashi",
+                "10.0.0.9",
+                t0 + k,
+                anju_store::LoginOutcome::Failed { lock: None },
+            )
+            .await
+            .unwrap();
     }
-    assert_eq!(
-        store.login_failures("xiashi", t0 + 1).await.unwrap(),
-        vec![t0 + 1, t0 + 2]
+    let (attempt, history) = store
+        .begin_login("xiashi", "10.0.0.9", t0 + 3)
+        .await
+        .unwrap();
+    assert_eq!(history.from_address, vec![t0, t0 + 1, t0 + 2]);
+    assert_eq!(history.from_unknown, vec![t0, t0 + 1, t0 + 2]);
+    assert!(!history.known_address);
+    store
+        .end_login(
+            attempt,
+            "xiashi",
+            "10.0.0.9",
+            t0 + 3,
+            anju_store::LoginOutcome::Succeeded,
+        )
+        .await
+        .unwrap();
+    let (attempt, history) = store
+        .begin_login("xiashi", "10.0.0.8", t0 + 4)
+        .await
+        .unwrap();
+    assert!(history.from_address.is_empty(), "another address");
+    assert!(history.from_unknown.is_empty(), "10.0.0.9 is known now");
+    store
+        .end_login(
+            attempt,
+            "xiashi",
+            "10.0.0.8",
+            t0 + 4,
+            anju_store::LoginOutcome::Refused,
+        )
+        .await
+        .unwrap();
+    let (_, history) = store
+        .begin_login("xiashi", "10.0.0.9", t0 + 5)
+        .await
+        .unwrap();
+    assert!(history.known_address);
+    assert!(
+        history.from_address.is_empty(),
+        "a success forgets the failures before it, a refusal never counted: {history:?}"
     );
 
     // The revision moves with the approved set only, and what entered or
@@ -744,7 +797,7 @@ async fn story(store: Store) {
     );
     assert!(store.user("a\0b").await.unwrap().is_none());
     assert!(matches!(
-        store.login_failures("a\0b", 0).await,
+        store.begin_login("a\0b", "10.0.0.9", 0).await,
         Err(StoreError::Invalid(_))
     ));
     assert_eq!(store.revision().await.unwrap(), r2);
@@ -976,7 +1029,21 @@ async fn audit_story(store: &Store) {
         broken(seq + 1),
         "a forged entry beyond the head"
     );
-    let refused = store.record_login_failure("xiashi", 1_720_000_000).await;
+    let refused = store.begin_login("xiashi", "10.0.0.9", 1_720_000_000).await;
+    let refused = match refused {
+        Ok((attempt, _)) => {
+            store
+                .end_login(
+                    attempt,
+                    "xiashi",
+                    "10.0.0.9",
+                    1_720_000_000,
+                    anju_store::LoginOutcome::Failed { lock: None },
+                )
+                .await
+        }
+        Err(e) => Err(e),
+    };
     assert!(
         matches!(&refused, Err(anju_store::StoreError::AuditBlocked(m)) if m.contains(&(seq + 1).to_string())),
         "{refused:?}"

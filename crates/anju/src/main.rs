@@ -45,6 +45,10 @@ enum Command {
         /// 演示模式:在新数据库(默认 sqlite://anju-demo.db)中载入合成的演示数据和演示账号,每个页面都标明是演示数据。
         #[arg(long)]
         demo: bool,
+        /// 服务位于可信的反向代理之后:按 X-Forwarded-For 的最后一个地址识别客户端(登录锁定按地址计)。
+        /// 不在代理之后时不要打开,否则客户端可以自称任何地址。
+        #[arg(long, env = "ANJU_TRUST_PROXY")]
+        trust_proxy: bool,
     },
     /// 用户管理。
     User {
@@ -476,6 +480,7 @@ fn serve(
     database: &str,
     plan: Option<&PathBuf>,
     demo: bool,
+    trust_proxy: bool,
 ) -> anyhow::Result<()> {
     // The demo never goes into the default database.
     let database = if demo && database == "sqlite://anju.db" {
@@ -494,6 +499,7 @@ fn serve(
         let addr = listener.local_addr()?;
         let mut state = anju_server::AppState::new(plan, store, anju_server::system_clock())
             .with_plan_file(plan_file);
+        state.trust_proxy = trust_proxy;
         if demo
             && !anju_server::demo::is_demo(&state)
                 .await
@@ -625,7 +631,8 @@ fn main() -> ExitCode {
             database,
             plan,
             demo,
-        } => serve(listen, &database, plan.as_ref(), demo),
+            trust_proxy,
+        } => serve(listen, &database, plan.as_ref(), demo, trust_proxy),
         Command::User {
             command:
                 UserCommand::Add {

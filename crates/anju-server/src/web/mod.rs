@@ -511,12 +511,13 @@ fn start_page(role: Role) -> &'static str {
 /// form again with the reason.
 async fn login_form(
     State(state): State<AppState>,
+    client: crate::auth::ClientAddress,
     headers: HeaderMap,
     axum::extract::Form(form): axum::extract::Form<LoginForm>,
 ) -> Result<Response, WebError> {
     same_origin(&headers)?;
     let next = safe_next(form.next.as_deref());
-    match crate::auth::log_in(&state, &form.username, form.password).await {
+    match crate::auth::log_in(&state, &form.username, &client.0, form.password).await {
         Ok((token, user)) => {
             let to = if next.is_empty() {
                 start_page(user.role).to_string()

@@ -273,7 +273,185 @@ async fn a_forged_audit_row_blocks_writes_with_a_clear_error_not_500(backend: Ba
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 
+impl TestApp {
+    /// A login sent from the client address `from`.
+    async fn login_from(
+        &self,
+        from: &str,
+        name: &str,
+        password: &str,
+    ) -> (StatusCode, serde_json::Value) {
+        let mut request = Request::post("/api/v1/login")
+            .header("content-type", "application/json")
+            .body(Body::from(
+                json!({"username": name, "password": password}).to_string(),
+            ))
+            .unwrap();
+        let addr: std::net::SocketAddr = format!("{from}:40000").parse().unwrap();
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(addr));
+        let (status, _, body) = self.send(request).await;
+        (status, body)
+    }
+
+    /// The audit entries of `action`, newest first.
+    async fn audit_of(&self, action: &str) -> Vec<anju_store::AuditEntry> {
+        self.state
+            .store
+            .audit(&anju_store::AuditFilter {
+                action: Some(action.into()),
+                limit: 1000,
+                ..anju_store::AuditFilter::default()
+            })
+            .await
+            .unwrap()
+    }
+}
+
+/// Five wrong passwords from one address lock the account for that
+/// address only; strangers' failures from many addresses lock out every
+/// address the account never logged in from, but not the one it did; each
+/// lock is in the audit log; a failed login says how many tries are left.
+async fn a_stranger_cannot_lock_a_user_out_of_the_address_they_log_in_from(backend: Backend) {
+    let app = TestApp::new(&backend, "lockout").await;
+    app.add_user(
+        "zhuanban",
+        Role::Taskforce,
+        Some("市住建局"),
+        "correct horse",
+    )
+    .await;
+    let office = "10.1.2.3";
+    assert_eq!(
+        app.login_from(office, "zhuanban", "correct horse").await.0,
+        StatusCode::OK
+    );
+    // One stranger, five tries a minute apart: slowed, then locked.
+    let mut said = Vec::new();
+    for _ in 0..5 {
+        let (status, body) = app.login_from("192.0.2.7", "zhuanban", "guess").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        said.push(body["error"]["message"].as_str().unwrap().to_string());
+        app.advance(60);
+    }
+    assert!(said[0].contains("再错 4 次"), "{said:?}");
+    assert!(said[3].contains("再错 1 次"), "{said:?}");
+    assert!(said[4].contains("锁定至"), "{said:?}");
+    let (status, body) = app
+        .login_from("192.0.2.7", "zhuanban", "correct horse")
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["error"]["code"], "locked");
+    assert_eq!(
+        app.login_from(office, "zhuanban", "correct horse").await.0,
+        StatusCode::OK,
+        "the office is not locked out by a stranger"
+    );
+    // Three tries in a row from one address: the fourth must wait.
+    for k in 0..3 {
+        assert_eq!(
+            app.login_from("192.0.2.8", "zhuanban", "guess").await.0,
+            StatusCode::UNAUTHORIZED,
+            "try {k}"
+        );
+    }
+    let (status, body) = app.login_from("192.0.2.8", "zhuanban", "guess").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["error"]["code"], "slowed");
+    // Strangers on many addresses: twenty failures in all lock out every
+    // address the account never logged in from …
+    for k in 0..12 {
+        let from = format!("198.51.100.{}", k / 3 + 1);
+        let (status, body) = app.login_from(&from, "zhuanban", "guess").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{k}: {body}");
+    }
+    let (status, body) = app
+        .login_from("203.0.113.9", "zhuanban", "correct horse")
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("曾成功登录过"),
+        "{body}"
+    );
+    // … but not the office.
+    assert_eq!(
+        app.login_from(office, "zhuanban", "correct horse").await.0,
+        StatusCode::OK
+    );
+    let locks = app.audit_of("login.locked").await;
+    assert_eq!(locks.len(), 2, "{locks:?}");
+    assert!(
+        locks[0]
+            .after
+            .as_deref()
+            .unwrap()
+            .contains("unknown_addresses")
+    );
+    assert!(locks[1].after.as_deref().unwrap().contains("192.0.2.7"));
+    // Fifteen minutes on, the stranger's own lock is over.
+    app.advance(16 * 60);
+    assert_eq!(
+        app.login_from("192.0.2.7", "zhuanban", "guess").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+/// Many wrong passwords sent at once from one address: the lockout counts
+/// each as it arrives, so no more passwords are checked than it allows.
+async fn a_burst_of_logins_checks_no_more_passwords_than_the_lockout_allows(backend: Backend) {
+    let app = TestApp::new(&backend, "burst").await;
+    app.add_user("xiashi", Role::Town, Some("硖石街道"), "correct horse")
+        .await;
+    let tries = (0..30).map(|_| app.login_from("192.0.2.9", "xiashi", "guess"));
+    let answers = futures_join_all(tries).await;
+    let refused = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    let failed = app.audit_of("login.failed").await.len();
+    assert!(failed <= 5, "{failed} passwords checked");
+    assert_eq!(refused + failed, 30, "{answers:?}");
+}
+
+/// Runs the futures together on this task.
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
+    let handles: Vec<_> = futures.map(Box::pin).collect();
+    let mut out = Vec::with_capacity(handles.len());
+    let mut pending: Vec<_> = handles.into_iter().map(Some).collect();
+    let mut done: Vec<Option<F::Output>> = (0..pending.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut all = true;
+        for (k, slot) in pending.iter_mut().enumerate() {
+            if let Some(f) = slot {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => {
+                        done[k] = Some(v);
+                        *slot = None;
+                    }
+                    std::task::Poll::Pending => all = false,
+                }
+            }
+        }
+        if all {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    out.extend(done.into_iter().flatten());
+    out
+}
+
 crate::on_both_backends!(
+    a_stranger_cannot_lock_a_user_out_of_the_address_they_log_in_from,
+    a_burst_of_logins_checks_no_more_passwords_than_the_lockout_allows,
     a_forged_audit_row_blocks_writes_with_a_clear_error_not_500,
     a_batch_with_the_same_figure_twice_is_refused_naming_both,
     a_batch_over_five_thousand_figures_is_refused,
