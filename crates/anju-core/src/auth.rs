@@ -110,13 +110,13 @@ pub fn login_gate(h: &LoginHistory, now: i64) -> LoginGate {
             scope: LockScope::Address,
         };
     }
-    if !h.known_address {
-        if let Some(until) = lock_of(&h.from_unknown, UNKNOWN_ADDRESS_FAILURES, now) {
-            return LoginGate::Locked {
-                until,
-                scope: LockScope::UnknownAddresses,
-            };
-        }
+    if !h.known_address
+        && let Some(until) = lock_of(&h.from_unknown, UNKNOWN_ADDRESS_FAILURES, now)
+    {
+        return LoginGate::Locked {
+            until,
+            scope: LockScope::UnknownAddresses,
+        };
     }
     let recent: Vec<i64> = h
         .from_address

@@ -274,20 +274,55 @@ pub enum NumberError {
     TooManyDecimals(String),
     #[error("数值过大“{0}”(绝对值须小于 10 的 12 次方)")]
     TooLarge(String),
+    /// A leading `+`: it may mean "this much more", which is not a figure.
+    #[error("数字前不要加“+”号“{0}”(请填数值本身,不是增量)")]
+    PlusSign(String),
+    /// An exponent: a spreadsheet that writes one may have dropped digits.
+    #[error("不接受科学计数法“{0}”(表格导出时可能已丢失位数:请把单元格设为“数值”格式后重新导出)")]
+    Exponent(String),
 }
 
-/// Parses a figure as people write it in a spreadsheet: optional sign, digits
-/// with optional thousands separators (`1,234.5`), an optional trailing `%`
-/// when `allow_percent` (the `%` is dropped: the value is already in percent).
+/// A figure's text with full-width characters (what Chinese input methods
+/// type: `３`, `．`, `，`, `－`, `＋`) as their ASCII forms; borrowed when
+/// it has none.
+fn half_width(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.is_ascii() {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(
+        s.chars()
+            .map(|c| match c {
+                '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
+                '．' => '.',
+                '，' => ',',
+                '－' => '-',
+                '＋' => '+',
+                other => other,
+            })
+            .collect(),
+    )
+}
+
+/// Parses a figure as people write it in a spreadsheet: an optional minus,
+/// digits with optional thousands separators (`1,234.5`), an optional
+/// trailing `%` when `allow_percent` (the `%` is dropped: the value is
+/// already in percent). White space around it is dropped and full-width
+/// digits and signs are read as digits; a leading `+`, an exponent
+/// (`1E+3`), `_` or any other character is refused (docs/RULES.md).
 ///
 /// ```
 /// use anju_core::num::parse_figure;
 /// assert_eq!(parse_figure("1,234.5", false).unwrap().to_string(), "1234.5");
 /// assert_eq!(parse_figure("79%", true).unwrap().to_string(), "79");
 /// assert!(parse_figure("0.1234567", false).is_err()); // more than 6 decimals
+/// assert_eq!(parse_figure(" ３．５ ", false).unwrap().to_string(), "3.5");
+/// assert!(parse_figure("+1", false).is_err());
+/// assert!(parse_figure("1_000", false).is_err());
+/// assert!(parse_figure("1E+3", false).is_err());
 /// ```
 pub fn parse_figure(raw: &str, allow_percent: bool) -> Result<Decimal, NumberError> {
-    let s = crate::input::trim(raw);
+    let wide = half_width(crate::input::trim(raw));
+    let s: &str = &wide;
     let s = if allow_percent {
         s.strip_suffix('%')
             .or_else(|| s.strip_suffix('％'))
@@ -304,7 +339,7 @@ pub fn parse_figure(raw: &str, allow_percent: bool) -> Result<Decimal, NumberErr
     let bytes = s.as_bytes();
     let (neg, body) = match bytes[0] {
         b'-' => (true, &bytes[1..]),
-        b'+' => (false, &bytes[1..]),
+        b'+' => return Err(NumberError::PlusSign(raw.trim().to_string())),
         _ => (false, bytes),
     };
     let mut mant: i64 = 0;
@@ -333,6 +368,10 @@ pub fn parse_figure(raw: &str, allow_percent: bool) -> Result<Decimal, NumberErr
         }
     }
     if simple && digits > 0 {
+        // A point needs digits on both sides (`1.` and `.5` look like typos).
+        if seen_dot && (scale == 0 || body[0] == b'.') {
+            return Err(bad());
+        }
         if scale > MAX_DECIMALS {
             return Err(NumberError::TooManyDecimals(raw.trim().to_string()));
         }
@@ -359,7 +398,17 @@ pub fn parse_figure(raw: &str, allow_percent: bool) -> Result<Decimal, NumberErr
         } else {
             s.to_string()
         };
-        if cleaned.contains(['e', 'E']) || cleaned.starts_with('.') || cleaned.ends_with('.') {
+        if cleaned.contains(['e', 'E']) {
+            return Err(NumberError::Exponent(raw.trim().to_string()));
+        }
+        // Digits, one point between digits, a leading minus: nothing else
+        // (no `_`, which the decimal parser would skip).
+        let unsigned = cleaned.strip_prefix('-').unwrap_or(&cleaned);
+        let mut parts = unsigned.split('.');
+        let whole = parts.next().unwrap_or("");
+        let fraction = parts.next();
+        let all_digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+        if parts.next().is_some() || !all_digits(whole) || !fraction.is_none_or(all_digits) {
             return Err(bad());
         }
         let d = Decimal::from_str_exact(&cleaned).map_err(|_| bad())?;
@@ -455,5 +504,42 @@ mod tests {
             Ok(d("999999999999.999999"))
         );
         assert_eq!(parse_figure("-3", false), Ok(d("-3")));
+    }
+
+    /// One rule for odd ways of writing a number, in files and the API alike.
+    #[test]
+    fn odd_numbers_are_refused_or_read_by_one_rule() {
+        let ok = |t: &str| parse_figure(t, true).map(|d| d.normalize().to_string());
+        assert_eq!(ok(" 1").unwrap(), "1");
+        assert_eq!(ok("1\u{3000}").unwrap(), "1");
+        assert_eq!(ok("３").unwrap(), "3");
+        assert_eq!(ok("１，２３４．５").unwrap(), "1234.5");
+        assert_eq!(ok("９６％").unwrap(), "96");
+        assert_eq!(ok("－0").unwrap(), "0");
+        assert!(matches!(
+            parse_figure("+1", false),
+            Err(NumberError::PlusSign(_))
+        ));
+        assert!(matches!(
+            parse_figure("＋1", false),
+            Err(NumberError::PlusSign(_))
+        ));
+        assert!(matches!(
+            parse_figure("1E+3", false),
+            Err(NumberError::Exponent(_))
+        ));
+        assert!(matches!(
+            parse_figure("1.2e3", false),
+            Err(NumberError::Exponent(_))
+        ));
+        for bad in [
+            "1_000", "1__0", "_1", "1.2.3", "1.", ".5", "1,00", "0x10", "1 000", "٣",
+        ] {
+            assert!(
+                matches!(parse_figure(bad, false), Err(NumberError::Invalid(_))),
+                "{bad}: {:?}",
+                parse_figure(bad, false)
+            );
+        }
     }
 }

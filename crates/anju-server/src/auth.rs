@@ -145,8 +145,9 @@ impl FromRequestParts<AppState> for ClientAddress {
                     .filter_map(|v| v.to_str().ok())
                     .flat_map(|v| v.split(','))
                     .map(str::trim)
-                    .filter(|a| a.parse::<std::net::IpAddr>().is_ok())
-                    .last()
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rfind(|a| a.parse::<std::net::IpAddr>().is_ok())
                     .map(str::to_string)
             })
             .flatten();

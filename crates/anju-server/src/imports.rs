@@ -70,6 +70,9 @@ pub(crate) async fn read_form(
     {
         match field.name().map(str::to_string) {
             Some(n) if n == "file" => {
+                if out.file.is_some() {
+                    return Err(bad_form("表单中有两个 file 字段:一次只能导入一个文件"));
+                }
                 let name = field.file_name().unwrap_or(default_name).to_string();
                 let bytes = field.bytes().await.map_err(|e| {
                     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {

@@ -206,8 +206,10 @@ pub(crate) struct ErrorDocInner {
     code: String,
     /// 中文说明。
     message: String,
-    /// 文件中的每一处错误(仅导入时)。
+    /// 文件中的每一处错误(仅导入时;至多列出前 1000 处)。
     rows: Option<Vec<BadRowDoc>>,
+    /// 文件中错误的总数(仅导入时)。
+    total: Option<u64>,
 }
 
 /// An error as the API answers it.
@@ -216,10 +218,24 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// What few errors carry (kept apart so that every `Result` stays small).
+    extra: Option<Box<Extra>>,
+}
+
+/// The parts of an error only some have.
+#[derive(Debug, Default)]
+struct Extra {
+    /// Every bad row of a file (at most [`MAX_ROW_ERRORS`]).
     rows: Option<serde_json::Value>,
+    /// How many errors a file had in all (with `rows`).
+    total: Option<usize>,
     /// Seconds after which a retry may succeed (503 `busy`).
     retry_after: Option<u32>,
 }
+
+/// The most row errors an answer lists (a file of 100,000 bad rows would
+/// otherwise answer with 20 MB).
+pub const MAX_ROW_ERRORS: usize = 1_000;
 
 impl ApiError {
     /// An error with its status, a stable code and a message in Chinese.
@@ -228,8 +244,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
-            rows: None,
-            retry_after: None,
+            extra: None,
         }
     }
 
@@ -249,10 +264,12 @@ impl ApiError {
         self
     }
 
-    /// The error of a file with bad rows: 422, every row named.
+    /// The error of a file with bad rows: 422, every row named, up to
+    /// [`MAX_ROW_ERRORS`] of them (the message gives the total).
     pub fn bad_rows(errors: &[anju_core::input::InputError], sheet: Option<&str>) -> ApiError {
         let rows: Vec<serde_json::Value> = errors
             .iter()
+            .take(MAX_ROW_ERRORS)
             .map(|e| {
                 serde_json::json!({
                     "file": e.file, "sheet": sheet, "row": e.line, "column": e.field, "message": e.message,
@@ -262,9 +279,20 @@ impl ApiError {
         let mut error = ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_rows",
-            format!("文件有 {} 处错误,未导入任何数据", errors.len()),
+            if errors.len() > MAX_ROW_ERRORS {
+                format!(
+                    "文件有 {} 处错误,未导入任何数据;下面列出前 {MAX_ROW_ERRORS} 处",
+                    errors.len()
+                )
+            } else {
+                format!("文件有 {} 处错误,未导入任何数据", errors.len())
+            },
         );
-        error.rows = Some(serde_json::Value::Array(rows));
+        error.extra = Some(Box::new(Extra {
+            rows: Some(serde_json::Value::Array(rows)),
+            total: Some(errors.len()),
+            retry_after: None,
+        }));
         error
     }
 
@@ -277,12 +305,16 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut error = serde_json::json!({ "code": self.code, "message": self.message });
-        if let Some(rows) = self.rows {
+        let extra = self.extra.map(|e| *e).unwrap_or_default();
+        if let Some(rows) = extra.rows {
             error["rows"] = rows;
+        }
+        if let Some(total) = extra.total {
+            error["total"] = total.into();
         }
         let mut response =
             (self.status, Json(serde_json::json!({ "error": error }))).into_response();
-        if let Some(seconds) = self.retry_after {
+        if let Some(seconds) = extra.retry_after {
             response
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, seconds.into());
@@ -311,7 +343,10 @@ impl From<StoreError> for ApiError {
             StoreError::Busy => {
                 let mut error =
                     ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string());
-                error.retry_after = Some(2);
+                error.extra = Some(Box::new(Extra {
+                    retry_after: Some(2),
+                    ..Extra::default()
+                }));
                 error
             }
             StoreError::BadUrl(_) | StoreError::Database(_) => {
@@ -484,6 +519,7 @@ pub fn router(state: AppState) -> Router {
         })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(no_cross_site_writes))
+        .layer(axum::middleware::from_fn(api_headers))
         .with_state(state)
 }
 
@@ -514,6 +550,26 @@ async fn no_cross_site_writes(
         .into_response();
     }
     next.run(request).await
+}
+
+/// Every API answer: never sniffed as another type, and never kept by a
+/// browser or proxy cache unless its handler says otherwise (figures and
+/// audit entries must not linger on a shared office computer).
+async fn api_headers(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    use axum::http::{HeaderValue, header};
+    let api = request.uri().path().starts_with("/api/");
+    let mut response = next.run(request).await;
+    if api {
+        let h = response.headers_mut();
+        h.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        if !h.contains_key(header::CACHE_CONTROL) {
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+    }
+    response
 }
 
 /// The service answers.

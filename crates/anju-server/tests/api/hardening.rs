@@ -449,7 +449,119 @@ async fn futures_join_all<F: std::future::Future>(
     out
 }
 
+/// API answers, figures and errors alike, are never cached nor sniffed.
+async fn api_answers_carry_no_store_and_nosniff(backend: Backend) {
+    let app = TestApp::new(&backend, "headers").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    for uri in [
+        "/api/v1/values",
+        "/api/v1/evaluation?as_of=2024-06",
+        "/api/v1/nowhere",
+    ] {
+        let request = Request::get(uri)
+            .header("authorization", format!("Bearer {town}"))
+            .body(Body::empty())
+            .unwrap();
+        let (_, headers, _) = app.send(request).await;
+        assert_eq!(headers.get("cache-control").unwrap(), "no-store", "{uri}");
+        assert_eq!(
+            headers.get("x-content-type-options").unwrap(),
+            "nosniff",
+            "{uri}"
+        );
+    }
+}
+
+/// A file of many bad rows: the answer lists the first thousand and says
+/// how many there are; two files in one form are refused.
+async fn an_import_lists_at_most_a_thousand_errors_and_takes_one_file(backend: Backend) {
+    let app = TestApp::new(&backend, "errcap").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let mut csv = String::from("indicator,org_unit,period,value\n");
+    for k in 0..1_500 {
+        csv.push_str(&format!("8,硖石街道,2024-{:02},不是数字{k}\n", 1 + k % 12));
+    }
+    let (content_type, body) = super::form("坏.csv", csv.as_bytes(), &[]);
+    let (status, body) = super::upload(&app, &town, &content_type, body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let total = body["error"]["total"].as_u64().unwrap();
+    assert!(total >= 1_500, "{total}");
+    assert_eq!(body["error"]["rows"].as_array().unwrap().len(), 1_000);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("前 1000 处"),
+        "{}",
+        body["error"]["message"]
+    );
+    // Two file fields.
+    let boundary = "----anjuTwoFiles";
+    let part = |name: &str| {
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\nindicator,org_unit,period,value\n8,硖石街道,2024-06,7\n\r\n"
+        )
+    };
+    let two = format!("{}{}--{boundary}--\r\n", part("a.csv"), part("b.csv"));
+    let (status, body) = super::upload(
+        &app,
+        &town,
+        &format!("multipart/form-data; boundary={boundary}"),
+        two.into_bytes(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("两个 file")
+    );
+    let (_, list) = app.with_token("GET", "/api/v1/values", &town).await;
+    assert_eq!(list["values"].as_array().unwrap().len(), 0);
+}
+
+/// Odd numbers follow one rule (docs/RULES.md), through the API as in files:
+/// white space dropped, full-width digits read, `+`, `_` and exponents in
+/// text refused with a reason.
+async fn odd_numbers_are_read_or_refused_by_one_rule(backend: Backend) {
+    let app = TestApp::new(&backend, "numbers").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let put = |period: &'static str, value: &'static str| {
+        let app = &app;
+        let town = &town;
+        async move {
+            app.post(
+                "/api/v1/values",
+                town,
+                json!({"values": [figure(8, "硖石街道", period, value)]}),
+            )
+            .await
+        }
+    };
+    let (status, body) = put("2024-01", " 1").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["values"][0]["value"].to_string(), "1");
+    let (status, body) = put("2024-02", "３").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["values"][0]["value"].to_string(), "3");
+    for (period, bad, says) in [
+        ("2024-03", "+1", "+"),
+        ("2024-04", "1_000", "1_000"),
+        ("2024-05", "1e3", "科学计数法"),
+    ] {
+        let (status, body) = put(period, bad).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.starts_with("values[0].value"), "{message}");
+        assert!(message.contains(says), "{bad}: {message}");
+    }
+}
+
 crate::on_both_backends!(
+    api_answers_carry_no_store_and_nosniff,
+    an_import_lists_at_most_a_thousand_errors_and_takes_one_file,
+    odd_numbers_are_read_or_refused_by_one_rule,
     a_stranger_cannot_lock_a_user_out_of_the_address_they_log_in_from,
     a_burst_of_logins_checks_no_more_passwords_than_the_lockout_allows,
     a_forged_audit_row_blocks_writes_with_a_clear_error_not_500,
