@@ -188,10 +188,10 @@ def main():
     procs = []
     browser = None
     try:
-        users = [("xiashi", "town", "硖石街道", "xiashi-密码-2026"),
-                 ("zhuanban", "taskforce", None, "zhuanban-密码-2026"),
-                 ("zhuanban2", "taskforce", None, "zhuanban2-密码-2026"),
-                 ("guanli", "admin", None, "guanli-密码-2026")]
+        users = [("xiashi", "town", "硖石街道", "Xs-填报-2026"),
+                 ("zhuanban", "taskforce", None, "Zb-审核-2026"),
+                 ("zhuanban2", "taskforce", None, "Zb2-审核-2026"),
+                 ("guanli", "admin", None, "Gl-管理-2026")]
         for name, role, org, password in users:
             cmd = [args.bin, "user", "add", name, "--role", role, "--password-stdin", "--database", db]
             if org:
@@ -444,16 +444,16 @@ def run_flow(b, base, out, users):
     b.type("#nu-name", "haizhou")
     b.js("document.querySelector('#nu-role').value = 'town';")
     b.type("#nu-org", "海洲街道")
-    b.type("#nu-pass", "haizhou-密码-2026")
+    b.type("#nu-pass", "Hz-初始-2026")
     b.click("#add-user button[type=submit]")
     wait_for("the new user", lambda: "haizhou" in b.text("#users"))
     visit("/account")
     b.type("#old-password", admin_pw)
-    b.type("#new-password", "guanli-新密码-2027")
+    b.type("#new-password", "Gl-新密码-2027")
     b.click("#password-form button[type=submit]")
     wait_for("the password change", lambda: "已完成" in b.text("#password-form .status"))
     logout()
-    login(admin, "guanli-新密码-2027")
+    login(admin, "Gl-新密码-2027")
     check(b.url().endswith("/users"), "the new password logs in")
     logout()
     print(f"checked {len(seen_pages)} page loads: every request went to {base} only")

@@ -30,7 +30,7 @@ import tempfile
 import threading
 import time
 
-PASSWORD = "crash test password"
+PASSWORD = "Crash-test-2026"
 
 
 def start(binary, database, env):

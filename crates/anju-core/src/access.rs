@@ -9,8 +9,15 @@ use crate::plan::{Level, OrgId, Plan};
 /// A user's role.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Role {
-    /// 系统管理员 — users, org units, plan files; no figures.
+    /// 系统管理员 — users, org units, plan files; no figures, no approvals,
+    /// not the audit log's figures (三员分立).
     Admin,
+    /// 安全管理员 — login locks, sessions, the password policy; no users,
+    /// no figures, no audit log.
+    SecAdmin,
+    /// 审计管理员 — reads, verifies and exports the audit log; changes
+    /// nothing else.
+    Auditor,
     /// 专班办公室 — everything on the plan; approves, publishes, adjusts targets.
     Taskforce,
     /// 市领导、专班组长 — reads everything, comments, assigns supervision items.
@@ -40,14 +47,18 @@ pub enum RoleError {
         org: String,
     },
     /// An unknown role name.
-    #[error("未知的角色“{0}”(应为 admin、taskforce、leader、lead_unit、unit 或 town)")]
+    #[error(
+        "未知的角色“{0}”(应为 admin、secadmin、auditor、taskforce、leader、lead_unit、unit 或 town)"
+    )]
     Unknown(String),
 }
 
 impl Role {
     /// All roles.
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 8] = [
         Role::Admin,
+        Role::SecAdmin,
+        Role::Auditor,
         Role::Taskforce,
         Role::Leader,
         Role::LeadUnit,
@@ -59,6 +70,8 @@ impl Role {
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",
+            Role::SecAdmin => "secadmin",
+            Role::Auditor => "auditor",
             Role::Taskforce => "taskforce",
             Role::Leader => "leader",
             Role::LeadUnit => "lead_unit",
@@ -73,6 +86,43 @@ impl Role {
             .into_iter()
             .find(|r| r.as_str() == s.trim())
             .ok_or_else(|| RoleError::Unknown(s.trim().to_string()))
+    }
+
+    /// One of the three administrators (三员: 系统、安全、审计管理员). Their
+    /// accounts are made and reset on the server itself (`anju user add`),
+    /// never through the service, so none of them can make or change
+    /// another's.
+    pub fn is_administrator(self) -> bool {
+        matches!(self, Role::Admin | Role::SecAdmin | Role::Auditor)
+    }
+
+    /// May manage the users of the plan (add, disable, reset passwords): the
+    /// system administrator.
+    pub fn may_manage_users(self) -> bool {
+        self == Role::Admin
+    }
+
+    /// May see and lift login locks and see and end sessions: the security
+    /// administrator.
+    pub fn may_manage_security(self) -> bool {
+        self == Role::SecAdmin
+    }
+
+    /// May read the audit log: the audit administrator and the task force
+    /// (the record of the figures it approves), and the system
+    /// administrator without the figures themselves.
+    pub fn may_read_audit(self) -> bool {
+        matches!(self, Role::Auditor | Role::Taskforce | Role::Admin)
+    }
+
+    /// May read the figures recorded in the audit log.
+    pub fn may_read_audit_figures(self) -> bool {
+        matches!(self, Role::Auditor | Role::Taskforce)
+    }
+
+    /// May verify and export the whole audit log: the audit administrator.
+    pub fn may_verify_audit(self) -> bool {
+        self == Role::Auditor
     }
 
     /// Checks that `org` fits the role: a town user belongs to a unit of the
@@ -162,7 +212,7 @@ impl Actor {
     pub fn may_read(&self, plan: &Plan, indicator: usize, org: OrgId) -> bool {
         match self.role {
             Role::Taskforce | Role::Leader => true,
-            Role::Admin => false,
+            Role::Admin | Role::SecAdmin | Role::Auditor => false,
             Role::Town => self.org == Some(org),
             Role::Unit | Role::LeadUnit => self.works_on(plan, indicator, false),
         }
@@ -181,7 +231,7 @@ impl Actor {
                 let own_unit = self.org.and_then(|d| plan.orgs.get(d).parent) == Some(org);
                 in_tree && own_unit && self.works_on(plan, indicator, false)
             }
-            Role::Leader | Role::Admin => false,
+            Role::Leader | Role::Admin | Role::SecAdmin | Role::Auditor => false,
         }
     }
 

@@ -27,6 +27,34 @@ pub const UNKNOWN_ADDRESS_FAILURES: usize = 20;
 /// successful login from there.
 pub const KNOWN_ADDRESS_SECONDS: i64 = 90 * 24 * 3600;
 
+/// The shortest password the policy takes, in characters.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// Checks a new password against the policy (等保 三级: 口令复杂度): at
+/// least eight characters, of at least three of the four kinds (capital
+/// letters, small letters, digits, other signs; a Chinese character counts
+/// as another sign), and not containing the user name. The reason, in
+/// Chinese, when it fails.
+pub fn check_password_policy(user: &str, password: &str) -> Result<(), String> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(format!("密码至少 {MIN_PASSWORD_CHARS} 位"));
+    }
+    let kinds = [
+        password.chars().any(|c| c.is_ascii_uppercase()),
+        password.chars().any(|c| c.is_ascii_lowercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ];
+    if kinds.iter().filter(|&&k| k).count() < 3 {
+        return Err("密码须包含大写字母、小写字母、数字、其他符号四类中的至少三类".into());
+    }
+    let name = user.trim().to_lowercase();
+    if !name.is_empty() && password.to_lowercase().contains(&name) {
+        return Err("密码不能包含用户名".into());
+    }
+    Ok(())
+}
+
 /// The failed logins that decide whether a login may be tried now, all
 /// within [`FAILURE_WINDOW`] + [`LOCK_SECONDS`] before it (times in seconds).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -93,6 +121,45 @@ fn lock_of(failures: &[i64], n: usize, now: i64) -> Option<i64> {
         .map(|w| w[n - 1] + LOCK_SECONDS)
         .filter(|&until| now < until)
         .max()
+}
+
+/// A lock in force, as the security administrator sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lock {
+    /// The address locked out (for [`LockScope::Address`]).
+    pub address: Option<String>,
+    /// For whom.
+    pub scope: LockScope,
+    /// Until when.
+    pub until: i64,
+}
+
+/// The locks of one account in force at `now`, from its failed logins
+/// (address, time, whether the account knows the address).
+pub fn locks_in_force(failures: &[(String, i64, bool)], now: i64) -> Vec<Lock> {
+    let mut out = Vec::new();
+    let mut addresses: Vec<&str> = failures.iter().map(|f| f.0.as_str()).collect();
+    addresses.sort_unstable();
+    addresses.dedup();
+    for a in addresses {
+        let times: Vec<i64> = failures.iter().filter(|f| f.0 == a).map(|f| f.1).collect();
+        if let Some(until) = lock_of(&times, MAX_FAILURES, now) {
+            out.push(Lock {
+                address: Some(a.to_string()),
+                scope: LockScope::Address,
+                until,
+            });
+        }
+    }
+    let unknown: Vec<i64> = failures.iter().filter(|f| !f.2).map(|f| f.1).collect();
+    if let Some(until) = lock_of(&unknown, UNKNOWN_ADDRESS_FAILURES, now) {
+        out.push(Lock {
+            address: None,
+            scope: LockScope::UnknownAddresses,
+            until,
+        });
+    }
+    out
 }
 
 /// Whether a login may be tried at `now` (等保 登录失败处理, without letting
@@ -275,6 +342,17 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn passwords_follow_the_policy() {
+        assert!(check_password_policy("xiashi", "Anju-2026").is_ok());
+        assert!(check_password_policy("xiashi", "安居潮城2026ab").is_ok());
+        let says = |p: &str| check_password_policy("xiashi", p).unwrap_err();
+        assert!(says("Ab1-").contains("8"));
+        assert!(says("correct horse").contains("三类"));
+        assert!(says("abcdefgh1").contains("三类"));
+        assert!(says("Xiashi-2026").contains("用户名"));
     }
 
     #[test]

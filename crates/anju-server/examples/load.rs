@@ -211,6 +211,7 @@ async fn main() {
             &hash,
             &now.stamp,
             "load",
+            false,
         )
         .await
         .unwrap();

@@ -1,7 +1,9 @@
-//! The audit log over HTTP, for the task force and admins: every change with
-//! who, when, what, before and after, newest first, with its SM3 chain hash.
+//! The audit log over HTTP: every change with who, when, what, before and
+//! after, newest first, with its SM3 chain hash — for the audit
+//! administrator (who also verifies and exports it), the task force, and
+//! the system administrator without the figures (三员分立). Nothing here
+//! changes or removes an entry: the service has no way to.
 
-use anju_core::access::Role;
 use anju_store::{AuditEntry, AuditFilter};
 use axum::Json;
 use axum::extract::State;
@@ -34,9 +36,11 @@ pub(crate) struct EntryOut {
     actor: String,
     action: String,
     subject: String,
-    #[schema(value_type = Object)]
+    /// 改动前(JSON,可能为空)。
+    #[schema(value_type = Option<serde_json::Value>)]
     before: Option<serde_json::Value>,
-    #[schema(value_type = Object)]
+    /// 改动后(JSON,可能为空)。
+    #[schema(value_type = Option<serde_json::Value>)]
     after: Option<serde_json::Value>,
     prev_hash: String,
     hash: String,
@@ -85,11 +89,11 @@ pub(crate) async fn list(
     who: Authed,
     QueryParams(q): QueryParams<AuditQuery>,
 ) -> Result<Json<AuditOut>, ApiError> {
-    if !matches!(who.user.role, Role::Taskforce | Role::Admin) {
+    if !who.user.role.may_read_audit() {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
-            "只有专班和系统管理员可以查看审计日志",
+            "只有审计管理员、专班和系统管理员可以查看审计日志",
         ));
     }
     let limit = q.limit.unwrap_or(100);
@@ -111,7 +115,7 @@ pub(crate) async fn list(
         .await?;
     // Admins keep the system, not the figures: they see who changed which
     // figure and when, not the figures themselves.
-    let admin = who.user.role == Role::Admin;
+    let admin = !who.user.role.may_read_audit_figures();
     Ok(Json(AuditOut {
         entries: entries
             .into_iter()
@@ -125,4 +129,226 @@ pub(crate) async fn list(
             })
             .collect(),
     }))
+}
+
+fn auditor_only(who: &Authed) -> Result<(), ApiError> {
+    if who.user.role.may_verify_audit() {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "只有审计管理员可以核验和导出审计日志",
+        ))
+    }
+}
+
+/// The chain as checked.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ChainOut {
+    /// 哈希链是否完整。
+    whole: bool,
+    /// 完整时:条目数。
+    entries: Option<i64>,
+    /// 完整时:末条哈希。
+    last_hash: Option<String>,
+    /// 断裂时:第一条出问题的条目。
+    broken_at: Option<i64>,
+    /// 断裂时:原因。
+    why: Option<String>,
+}
+
+/// A figure that is not as the log recorded.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct MismatchOut {
+    /// 数据版本号(value_versions.id)。
+    id: i64,
+    /// 不符之处。
+    why: String,
+}
+
+/// What a verification found.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct VerifyOut {
+    chain: ChainOut,
+    /// 与审计日志不符的数据(至多 1000 条)。
+    figures: Vec<MismatchOut>,
+    /// 不符的数据共几条。
+    figures_total: usize,
+}
+
+/// `GET /api/v1/audit/verify`: the chain, and every stored figure against
+/// its record (`anju audit verify`). The check itself is logged.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit/verify",
+    tag = "审计",
+    summary = "核验审计日志与数据(审计管理员)",
+    responses(
+        (status = 200, body = VerifyOut),
+        (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
+        (status = 403, description = "无权", body = ErrorDoc)
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn verify(
+    State(state): State<AppState>,
+    who: Authed,
+) -> Result<Json<VerifyOut>, ApiError> {
+    auditor_only(&who)?;
+    let chain = state.store.verify_audit().await?;
+    let figures = state.store.verify_figures().await?;
+    let chain = match chain {
+        anju_store::AuditCheck::Whole { entries, last_hash } => ChainOut {
+            whole: true,
+            entries: Some(entries),
+            last_hash: Some(last_hash),
+            broken_at: None,
+            why: None,
+        },
+        anju_store::AuditCheck::Broken { id, why } => ChainOut {
+            whole: false,
+            entries: None,
+            last_hash: None,
+            broken_at: Some(id),
+            why: Some(why),
+        },
+    };
+    let total = figures.len();
+    let now = crate::now(&state);
+    state
+        .store
+        .note_audit_use(
+            &who.user.name,
+            "audit.verify",
+            serde_json::json!({ "chain_whole": chain.whole, "figures_differing": total }),
+            &now.stamp,
+        )
+        .await?;
+    Ok(Json(VerifyOut {
+        chain,
+        figures: figures
+            .into_iter()
+            .take(1000)
+            .map(|m| MismatchOut {
+                id: m.id,
+                why: m.why,
+            })
+            .collect(),
+        figures_total: total,
+    }))
+}
+
+/// A cell of the export as a spreadsheet would read it: a text that starts
+/// like a formula is quoted, so opening the file runs nothing.
+fn csv_cell(out: &mut String, text: &str) {
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&text.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(&text);
+    }
+}
+
+/// `GET /api/v1/audit/export`: the whole log as CSV (UTF-8 with a BOM, so
+/// Excel and WPS read the Chinese), oldest first, with every hash, for
+/// keeping outside the system. The export itself is logged.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit/export",
+    tag = "审计",
+    summary = "导出审计日志 CSV(审计管理员)",
+    responses(
+        (status = 200, description = "CSV", content_type = "text/csv"),
+        (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
+        (status = 403, description = "无权", body = ErrorDoc)
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    who: Authed,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    auditor_only(&who)?;
+    let now = crate::now(&state);
+    state
+        .store
+        .note_audit_use(
+            &who.user.name,
+            "audit.export",
+            serde_json::json!({}),
+            &now.stamp,
+        )
+        .await?;
+    let mut out =
+        String::from("\u{feff}编号,时间,操作人,操作,对象,改动前,改动后,前一条哈希,本条哈希\n");
+    let mut after = 0i64;
+    loop {
+        let page = state.store.audit_page_after(after, 2000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for e in &page {
+            let cells = [
+                e.id.to_string(),
+                e.at.clone(),
+                e.actor.clone(),
+                e.action.clone(),
+                e.subject.clone(),
+                e.before.clone().unwrap_or_default(),
+                e.after.clone().unwrap_or_default(),
+                e.prev_hash.clone(),
+                e.hash.clone(),
+            ];
+            for (k, c) in cells.iter().enumerate() {
+                if k > 0 {
+                    out.push(',');
+                }
+                csv_cell(&mut out, c);
+            }
+            out.push('\n');
+        }
+    }
+    let file = format!("审计日志-{}.csv", &now.stamp[..10]);
+    let disposition = crate::attachment("audit-log.csv", &file);
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_string(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::csv_cell;
+
+    /// An exported cell that starts like a formula is quoted, so that
+    /// opening the file in Excel or WPS runs nothing.
+    #[test]
+    fn exported_cells_never_start_a_formula() {
+        let cell = |t: &str| {
+            let mut out = String::new();
+            csv_cell(&mut out, t);
+            out
+        };
+        assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(cell("+cmd"), "'+cmd");
+        assert_eq!(cell("@SUM(1)"), "'@SUM(1)");
+        assert_eq!(cell("-2+3"), "'-2+3");
+        assert_eq!(cell("硖石街道"), "硖石街道");
+        assert_eq!(cell("a,b"), "\"a,b\"");
+    }
 }

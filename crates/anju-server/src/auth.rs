@@ -390,7 +390,23 @@ pub(crate) fn token_of(headers: &HeaderMap) -> Option<String> {
     credential_of(headers).map(Credential::token)
 }
 
-/// A logged-in user (401 otherwise).
+/// The code of the answer to a user whose password an administrator set,
+/// anywhere but [`FIRST_LOGIN_PATHS`] (403).
+pub(crate) const MUST_CHANGE: &str = "password_change_required";
+
+/// What a user whose password an administrator set may reach before
+/// changing it: who they are, the change itself, the policy, logging out.
+const FIRST_LOGIN_PATHS: [&str; 6] = [
+    "/api/v1/me",
+    "/api/v1/me/password",
+    "/api/v1/security/policy",
+    "/api/v1/logout",
+    "/account",
+    "/logout",
+];
+
+/// A logged-in user (401 otherwise; 403 `password_change_required` while
+/// the password an administrator set is unchanged).
 pub struct Authed {
     /// The user.
     pub user: UserRecord,
@@ -410,6 +426,16 @@ impl FromRequestParts<AppState> for Authed {
         let token = token_of(&parts.headers)
             .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "请先登录"))?;
         match state.store.session(&token, (state.clock)()).await? {
+            Some(s)
+                if s.user.must_change_password
+                    && !FIRST_LOGIN_PATHS.contains(&parts.uri.path()) =>
+            {
+                Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    MUST_CHANGE,
+                    "您的密码由管理员设置,请先修改密码(“我的账号”页面,或 POST /api/v1/me/password),之后才能使用其他功能",
+                ))
+            }
             Some(s) => {
                 state.sync_plan(s.plan_file).await?;
                 Ok(Authed {

@@ -123,6 +123,8 @@ pub async fn load(state: &AppState) -> Result<Loaded, String> {
         (DEMO_TASKFORCE.into(), Role::Taskforce, None),
         ("demo-lingdao".into(), Role::Leader, None),
         ("demo-admin".into(), Role::Admin, None),
+        ("demo-anquan".into(), Role::SecAdmin, None),
+        ("demo-shenji".into(), Role::Auditor, None),
     ];
     for (k, &t) in towns.iter().enumerate() {
         logins.push((
@@ -140,6 +142,7 @@ pub async fn load(state: &AppState) -> Result<Loaded, String> {
                 &hash,
                 &now.stamp,
                 "anju serve --demo",
+                false,
             )
             .await
             .map_err(err)?;

@@ -296,17 +296,7 @@ pub(crate) async fn template(
     let bytes = crate::sheets::template(plan, &me, org, period, &previous)
         .map_err(|m| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m))?;
     let file = format!("{}-{}-填报模板.xlsx", plan.orgs.get(org).name, period);
-    let encoded: String = file
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    let disposition = format!("attachment; filename=\"template.xlsx\"; filename*=UTF-8''{encoded}");
+    let disposition = crate::attachment("template.xlsx", &file);
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(

@@ -16,6 +16,7 @@ mod cache;
 pub mod demo;
 mod imports;
 mod publications;
+mod security;
 pub mod sheets;
 mod targets;
 mod users;
@@ -40,6 +41,22 @@ pub(crate) fn invalid(field: impl std::fmt::Display, message: impl std::fmt::Dis
         "invalid",
         format!("{field}: {message}"),
     )
+}
+
+/// A `Content-Disposition` for a download: an ASCII name for old clients
+/// and the real (Chinese) name for the others (RFC 6266, RFC 5987).
+pub(crate) fn attachment(ascii: &str, file: &str) -> String {
+    let encoded: String = file
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
 /// The clock: seconds since 1970 (UTC). A parameter, so tests can move time.
@@ -251,6 +268,11 @@ impl ApiError {
     /// Its HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status
+    }
+
+    /// Its stable code (`invalid`, `busy`, …).
+    pub fn code(&self) -> &'static str {
+        self.code
     }
 
     /// Its message.
@@ -479,6 +501,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/evaluation", get(values::evaluation))
         .route("/api/v1/openapi.json", get(openapi_json))
         .route("/api/v1/audit", get(audit::list))
+        .route("/api/v1/audit/verify", get(audit::verify))
+        .route("/api/v1/audit/export", get(audit::export))
+        .route("/api/v1/security/locks", get(security::locks))
+        .route("/api/v1/security/locks/clear", post(security::clear_lock))
+        .route("/api/v1/security/sessions", get(security::sessions))
+        .route("/api/v1/security/sessions/end", post(security::end))
+        .route("/api/v1/security/policy", get(security::policy_of))
         .route("/api/v1/imports", post(imports::import))
         .route("/api/v1/templates", get(imports::template))
         .route(
@@ -614,12 +643,13 @@ async fn plan(State(state): State<AppState>) -> Result<Json<anju_core::view::Pla
         auth::login, auth::logout, auth::me,
         users::own_password, users::list, users::add, users::change,
         values::put, values::list, values::submit, values::approve, values::give_back,
-        values::correct, values::evaluation, audit::list,
+        values::correct, values::evaluation, audit::list, audit::verify, audit::export,
+        security::locks, security::clear_lock, security::sessions, security::end, security::policy_of,
         publications::publish, publications::list, publications::one,
         targets::propose, targets::list, targets::approve, targets::reject,
         imports::import, imports::template, targets::decompose, targets::decompositions,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonAnswers),
 )]
 pub struct ApiDoc;
 
@@ -641,6 +671,77 @@ impl utoipa::Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// The answers every operation of a kind can give, added where a path's
+/// own list leaves them out, so the document says what the service does:
+/// a JSON body can be malformed (400), too large (413), of another type
+/// (415) or wrong in a field (422), and so can a query (422); an id in the
+/// path can name nothing (404); a protected operation can meet no login
+/// (401), a role without the right (403, also while a password set by an
+/// administrator is unchanged); any operation can meet a database busy past
+/// its wait, or an audit log that blocks writes (503).
+struct CommonAnswers;
+
+impl utoipa::Modify for CommonAnswers {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |text: &str| {
+            ResponseBuilder::new()
+                .description(text)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorDoc")))
+                        .build(),
+                )
+                .build()
+        };
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let in_path = path.contains('{');
+            let operations = [
+                item.get.as_mut(),
+                item.post.as_mut(),
+                item.patch.as_mut(),
+                item.put.as_mut(),
+                item.delete.as_mut(),
+            ];
+            for op in operations.into_iter().flatten() {
+                let mut add = |code: &str, text: &str| {
+                    op.responses
+                        .responses
+                        .entry(code.to_string())
+                        .or_insert_with(|| error(text).into());
+                };
+                let body = op.request_body.is_some();
+                let protected = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let query = op.parameters.as_ref().is_some_and(|ps| {
+                    ps.iter()
+                        .any(|p| p.parameter_in == utoipa::openapi::path::ParameterIn::Query)
+                });
+                if in_path {
+                    add("404", "不存在(或地址中的编号无效)");
+                }
+                if query {
+                    add("422", "查询参数有误,指明参数");
+                }
+                if body {
+                    add("400", "不是有效的 JSON 或表单");
+                    add("413", "请求过大");
+                    add("415", "内容类型不对(JSON 接口须为 application/json)");
+                    add("422", "输入有误,指明字段");
+                }
+                if protected {
+                    add("401", "未登录或登录已失效");
+                    add("403", "无权;或须先修改管理员设置的密码");
+                }
+                add(
+                    "503",
+                    "系统正忙(稍后重试,见 Retry-After),或审计日志异常暂停写入",
+                );
+            }
+        }
     }
 }
 

@@ -1,6 +1,10 @@
-//! User administration (admins only): list, add, disable or enable a user,
-//! set a new password. And a user's own password change. Roles and their
-//! units are checked by `anju_core::access` as `anju user add` checks them.
+//! User administration (the system administrator): list, add, disable or
+//! enable a user, set a new password — one the user must change at the next
+//! login. And a user's own password change. Roles and their units are
+//! checked by `anju_core::access` as `anju user add` checks them; every new
+//! password by `anju_core::auth::check_password_policy`. The three
+//! administrators' accounts (三员) are made and reset on the server only
+//! (`anju user add`), never here.
 
 use anju_core::access::Role;
 use anju_store::UserRecord;
@@ -15,7 +19,7 @@ use crate::{ApiError, AppState, ErrorDoc, JsonBody, PathParam, invalid};
 
 /// Admins only (403 for everyone else).
 fn admin(who: &Authed) -> Result<(), ApiError> {
-    if who.user.role == Role::Admin {
+    if who.user.role.may_manage_users() {
         Ok(())
     } else {
         Err(ApiError::new(
@@ -34,6 +38,8 @@ pub(crate) struct UserOut {
     org_unit: Option<String>,
     disabled: bool,
     created_at: String,
+    /// 密码由管理员设置,须在下次登录时修改。
+    must_change_password: bool,
 }
 
 impl From<UserRecord> for UserOut {
@@ -44,8 +50,32 @@ impl From<UserRecord> for UserOut {
             org_unit: u.org_unit,
             disabled: u.disabled,
             created_at: u.created_at,
+            must_change_password: u.must_change_password,
         }
     }
+}
+
+/// The three administrators' accounts are not the service's to make or change.
+fn not_an_administrator(role: Role) -> Result<(), ApiError> {
+    if role.is_administrator() {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "系统管理员、安全管理员和审计管理员的账户只能在服务器上用 anju user add 创建和重设(三员分立)",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// A new password for `user`, checked against the policy and hashed.
+pub(crate) async fn new_password(
+    field: &str,
+    user: &str,
+    password: String,
+) -> Result<String, ApiError> {
+    anju_core::auth::check_password_policy(user, &password).map_err(|e| invalid(field, e))?;
+    hash(field, password).await
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -109,6 +139,7 @@ pub(crate) async fn add(
     admin(&who)?;
     let plan = &*state.plan();
     let role = Role::parse(&body.role).map_err(|e| invalid("role", e))?;
+    not_an_administrator(role)?;
     let org = body
         .org_unit
         .as_deref()
@@ -122,7 +153,7 @@ pub(crate) async fn add(
     if name.is_empty() || name.chars().any(char::is_whitespace) || name.chars().count() > 64 {
         return Err(invalid("username", "用户名须为 1–64 个字符,不含空白"));
     }
-    let hash = hash("password", body.password).await?;
+    let hash = new_password("password", &name, body.password).await?;
     let org_name = org.map(|o| plan.orgs.get(o).name.clone());
     let stamp = crate::now(&state).stamp;
     let user = state
@@ -134,6 +165,7 @@ pub(crate) async fn add(
             &hash,
             &stamp,
             &who.user.name,
+            true,
         )
         .await?;
     Ok((StatusCode::CREATED, Json(UserOut::from(user))).into_response())
@@ -186,8 +218,12 @@ pub(crate) async fn change(
             "不能停用自己的账户",
         ));
     }
+    match state.store.user(&name).await? {
+        Some(u) => not_an_administrator(u.role)?,
+        None => return Err(ApiError::not_found(format!("用户“{}”不存在", name.trim()))),
+    }
     let hash = match body.password {
-        Some(p) => Some(hash("password", p).await?),
+        Some(p) => Some(new_password("password", &name, p).await?),
         None => None,
     };
     let user = state
@@ -196,6 +232,7 @@ pub(crate) async fn change(
             &name,
             body.disabled,
             hash.as_deref(),
+            true,
             None,
             &who.user.name,
             &crate::now(&state).stamp,
@@ -250,13 +287,14 @@ pub(crate) async fn own_password(
             ));
         }
     }
-    let hash = hash("new_password", body.new_password).await?;
+    let hash = new_password("new_password", &who.user.name, body.new_password).await?;
     state
         .store
         .update_user(
             &who.user.name,
             None,
             Some(&hash),
+            false,
             Some(&who.token),
             &who.user.name,
             &crate::now(&state).stamp,

@@ -71,7 +71,15 @@ impl TestApp {
         let hash = anju_store::hash_password(password).unwrap();
         self.state
             .store
-            .create_user(name, role, org, &hash, "2024-07-01T09:00:00+08:00", "test")
+            .create_user(
+                name,
+                role,
+                org,
+                &hash,
+                "2024-07-01T09:00:00+08:00",
+                "test",
+                false,
+            )
             .await
             .unwrap();
     }
@@ -692,7 +700,7 @@ async fn the_permission_matrix(backend: Backend) {
             ));
         }
         got.push(code(app.with_token("GET", "/api/v1/users", &token).await.0));
-        let new = json!({"username": format!("new-{name}"), "role": "leader", "password": "a new password"});
+        let new = json!({"username": format!("new-{name}"), "role": "leader", "password": "A-new-pass-1"});
         got.push(code(app.post("/api/v1/users", &token, new).await.0));
         got.push(code(
             app.patch("/api/v1/users/victim", &token, json!({"disabled": false}))
@@ -701,8 +709,7 @@ async fn the_permission_matrix(backend: Backend) {
         ));
         got.push(code(app.with_token("GET", "/api/v1/audit", &token).await.0));
         got.push(code(app.with_token("GET", "/api/v1/me", &token).await.0));
-        let change =
-            json!({"old_password": password, "new_password": format!("{name} password 2")});
+        let change = json!({"old_password": password, "new_password": format!("Changed-pass-{k}")});
         got.push(code(
             app.post("/api/v1/me/password", &token, change).await.0,
         ));
@@ -1080,7 +1087,7 @@ async fn admins_manage_users_through_the_api(backend: Backend) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 
     // A town user by the town's other name; stored under the plan's name.
-    let (status, body) = add(json!({"username": "xiashi", "role": "town", "org_unit": "海宁市硖石街道", "password": "town password"})).await;
+    let (status, body) = add(json!({"username": "xiashi", "role": "town", "org_unit": "海宁市硖石街道", "password": "Town-pass-1"})).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(
         (body["org_unit"].as_str(), body["disabled"].as_bool()),
@@ -1088,7 +1095,7 @@ async fn admins_manage_users_through_the_api(backend: Backend) {
     );
     assert!(body.get("password_hash").is_none());
     let (status, _) =
-        add(json!({"username": "xiashi", "role": "leader", "password": "long enough"})).await;
+        add(json!({"username": "xiashi", "role": "leader", "password": "Long-enough-5"})).await;
     assert_eq!(status, StatusCode::CONFLICT);
     let (_, list) = app.with_token("GET", "/api/v1/users", &admin).await;
     let names: Vec<&str> = list["users"]
@@ -1100,7 +1107,7 @@ async fn admins_manage_users_through_the_api(backend: Backend) {
     assert_eq!(names, ["root", "xiashi"]);
 
     // The new user logs in; disabling ends the session and refuses logins.
-    let token = app.login("xiashi", "town password").await.2["token"]
+    let token = app.login("xiashi", "Town-pass-1").await.2["token"]
         .as_str()
         .unwrap()
         .to_string();
@@ -1116,12 +1123,12 @@ async fn admins_manage_users_through_the_api(backend: Backend) {
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        app.login("xiashi", "town password").await.0,
+        app.login("xiashi", "Town-pass-1").await.0,
         StatusCode::UNAUTHORIZED
     );
     app.patch("/api/v1/users/xiashi", &admin, json!({"disabled": false}))
         .await;
-    let token = app.login("xiashi", "town password").await.2["token"]
+    let token = app.login("xiashi", "Town-pass-1").await.2["token"]
         .as_str()
         .unwrap()
         .to_string();
@@ -1131,7 +1138,7 @@ async fn admins_manage_users_through_the_api(backend: Backend) {
         .patch(
             "/api/v1/users/xiashi",
             &admin,
-            json!({"password": "reset by admin"}),
+            json!({"password": "Reset-by-admin-1"}),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
@@ -1140,30 +1147,30 @@ async fn admins_manage_users_through_the_api(backend: Backend) {
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        app.login("xiashi", "town password").await.0,
+        app.login("xiashi", "Town-pass-1").await.0,
         StatusCode::UNAUTHORIZED
     );
-    let token = app.login("xiashi", "reset by admin").await.2["token"]
+    let token = app.login("xiashi", "Reset-by-admin-1").await.2["token"]
         .as_str()
         .unwrap()
         .to_string();
-    let second = app.login("xiashi", "reset by admin").await.2["token"]
+    let second = app.login("xiashi", "Reset-by-admin-1").await.2["token"]
         .as_str()
         .unwrap()
         .to_string();
 
     // The user's own change: the old password first; other sessions end, this one stays.
-    let wrong = json!({"old_password": "not it at all", "new_password": "my own password"});
+    let wrong = json!({"old_password": "not it at all", "new_password": "My-own-pass-2"});
     assert_eq!(
         app.post("/api/v1/me/password", &token, wrong).await.0,
         StatusCode::FORBIDDEN
     );
-    let short = json!({"old_password": "reset by admin", "new_password": "short"});
+    let short = json!({"old_password": "Reset-by-admin-1", "new_password": "short"});
     assert_eq!(
         app.post("/api/v1/me/password", &token, short).await.0,
         StatusCode::UNPROCESSABLE_ENTITY
     );
-    let good = json!({"old_password": "reset by admin", "new_password": "my own password"});
+    let good = json!({"old_password": "Reset-by-admin-1", "new_password": "My-own-pass-2"});
     assert_eq!(
         app.post("/api/v1/me/password", &token, good).await.0,
         StatusCode::NO_CONTENT
@@ -1176,24 +1183,21 @@ async fn admins_manage_users_through_the_api(backend: Backend) {
         app.with_token("GET", "/api/v1/me", &second).await.0,
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(
-        app.login("xiashi", "my own password").await.0,
-        StatusCode::OK
-    );
+    assert_eq!(app.login("xiashi", "My-own-pass-2").await.0, StatusCode::OK);
 
     // Guessing the old password is limited as logins are: after five wrong
     // ones even the right one waits.
     app.advance(20 * 60); // the failures above are out of the 15-minute window
     // (Half a minute apart: after three, each try waits thirty seconds.)
     for _ in 0..5 {
-        let wrong = json!({"old_password": "a wrong guess", "new_password": "whatever long"});
+        let wrong = json!({"old_password": "a wrong guess", "new_password": "Whatever-long-4"});
         assert_eq!(
             app.post("/api/v1/me/password", &token, wrong).await.0,
             StatusCode::FORBIDDEN
         );
         app.advance(31);
     }
-    let right = json!({"old_password": "my own password", "new_password": "another password"});
+    let right = json!({"old_password": "My-own-pass-2", "new_password": "Another-pass-3"});
     assert_eq!(
         app.post("/api/v1/me/password", &token, right).await.0,
         StatusCode::TOO_MANY_REQUESTS

@@ -126,7 +126,15 @@ async fn answers_have_the_fields_the_document_names(backend: Backend) {
     ] {
         state
             .store
-            .create_user(name, role, org, &hash, "2024-07-01T09:00:00+08:00", "test")
+            .create_user(
+                name,
+                role,
+                org,
+                &hash,
+                "2024-07-01T09:00:00+08:00",
+                "test",
+                false,
+            )
             .await
             .unwrap();
     }

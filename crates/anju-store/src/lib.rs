@@ -35,7 +35,7 @@ pub use adjustments::{
 pub use audit::{AuditCheck, AuditEntry, AuditFilter, FigureMismatch, GENESIS};
 pub use plans::{PlanFile, plan_hash};
 pub use publications::{NewPublication, Publication};
-pub use sessions::{LoginOutcome, Session, new_token};
+pub use sessions::{AccountLock, LiveSession, LoginOutcome, Session, new_token};
 pub use users::{MAX_PASSWORD_BYTES, MIN_PASSWORD, UserRecord, hash_password, verify_password};
 pub use values::{NewValue, Now, Observations, Scope, StoredValue, ValueFilter, observations};
 

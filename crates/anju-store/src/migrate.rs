@@ -56,6 +56,10 @@ const SQLITE: Migrations = &[
         "0012_login_addresses",
         include_str!("../migrations/sqlite/0012_login_addresses.sql"),
     ),
+    (
+        "0013_three_administrators",
+        include_str!("../migrations/sqlite/0013_three_administrators.sql"),
+    ),
 ];
 const POSTGRES: Migrations = &[
     (
@@ -105,6 +109,10 @@ const POSTGRES: Migrations = &[
     (
         "0012_login_addresses",
         include_str!("../migrations/postgres/0012_login_addresses.sql"),
+    ),
+    (
+        "0013_three_administrators",
+        include_str!("../migrations/postgres/0013_three_administrators.sql"),
     ),
 ];
 

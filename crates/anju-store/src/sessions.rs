@@ -99,7 +99,7 @@ impl Store {
         let hash = token_hash(token);
         on_pool!(self, |pool, pg| {
             let row = sqlx::query(sql(
-                "SELECT s.last_seen, u.id, u.name, u.role, u.org_unit, u.password_hash, u.disabled, u.created_at, \
+                "SELECT s.last_seen, u.id, u.name, u.role, u.org_unit, u.password_hash, u.disabled, u.created_at, u.must_change_password, \
                  (SELECT revision FROM anju_revision WHERE id = 1) AS revision, \
                  (SELECT COALESCE(MAX(id), 0) FROM plan_files) AS plan_file \
                  FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
@@ -352,6 +352,172 @@ impl Store {
             }
             tx.commit().await?;
             Ok(())
+        })
+    }
+}
+
+/// A live session as the security administrator sees it (never its token).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveSession {
+    /// Whose.
+    pub user: String,
+    /// Their role.
+    pub role: anju_core::access::Role,
+    /// When it began (China time).
+    pub created_at: String,
+    /// When it was last used (Unix seconds, to within a minute).
+    pub last_seen: i64,
+}
+
+/// A lock in force on an account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountLock {
+    /// The name tried (an account or not).
+    pub user: String,
+    /// The lock.
+    pub lock: anju_core::auth::Lock,
+}
+
+impl Store {
+    /// The login locks in force at `now`, by name.
+    pub async fn login_locks(&self, now: i64) -> Result<Vec<AccountLock>, StoreError> {
+        use anju_core::auth::{FAILURE_WINDOW, KNOWN_ADDRESS_SECONDS, LOCK_SECONDS};
+        let rows: Vec<(String, String, i64, bool)> = on_pool!(self, |pool, pg| {
+            let rows = sqlx::query(sql(
+                "SELECT f.user_name, f.client, f.at, a.client IS NOT NULL FROM login_failures f \
+                 LEFT JOIN login_addresses a ON a.user_name = f.user_name AND a.client = f.client AND a.last_ok >= ? \
+                 WHERE f.at >= ? ORDER BY f.user_name, f.at",
+                pg,
+            ))
+            .bind(now - KNOWN_ADDRESS_SECONDS)
+            .bind(now - FAILURE_WINDOW - LOCK_SECONDS)
+            .fetch_all(pool)
+            .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+                .collect::<Result<Vec<_>, sqlx::Error>>()?
+        });
+        let mut out = Vec::new();
+        for chunk in rows.chunk_by(|a, b| a.0 == b.0) {
+            let failures: Vec<(String, i64, bool)> =
+                chunk.iter().map(|r| (r.1.clone(), r.2, r.3)).collect();
+            for lock in anju_core::auth::locks_in_force(&failures, now) {
+                out.push(AccountLock {
+                    user: chunk[0].0.clone(),
+                    lock,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Lifts the locks of `name` (from one address, or all): its failed
+    /// logins are forgotten. In the audit log as `login.unlock` by `by`.
+    pub async fn clear_login_lock(
+        &self,
+        name: &str,
+        address: Option<&str>,
+        by: &str,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        crate::plain_text("user", name)?;
+        crate::plain_text("address", address.unwrap_or(""))?;
+        crate::plain_text("by", by)?;
+        let name = kept_name(name);
+        let stamp = anju_core::auth::china_stamp(now);
+        on_pool!(self, |pool, pg| {
+            let mut tx = write_tx!(pool, pg);
+            let done = sqlx::query(sql(
+                "DELETE FROM login_failures WHERE user_name = ? AND (? IS NULL OR client = ?)",
+                pg,
+            ))
+            .bind(&name)
+            .bind(address)
+            .bind(address)
+            .execute(&mut *tx)
+            .await?;
+            crate::audit::append(
+                &mut tx,
+                pg,
+                crate::audit::Change {
+                    at: &stamp,
+                    actor: by,
+                    action: "login.unlock",
+                    subject: format!("user {name}"),
+                    before: None,
+                    after: Some(serde_json::json!({
+                        "client": address,
+                        "failures_forgotten": done.rows_affected(),
+                    })),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(done.rows_affected())
+        })
+    }
+
+    /// The sessions alive at `now`, newest use first.
+    pub async fn live_sessions(&self, now: i64) -> Result<Vec<LiveSession>, StoreError> {
+        on_pool!(self, |pool, pg| {
+            let rows = sqlx::query(sql(
+                "SELECT u.name, u.role, s.created_at, s.last_seen FROM sessions s JOIN users u ON u.id = s.user_id \
+                 WHERE s.last_seen > ? AND u.disabled = 0 ORDER BY s.last_seen DESC, u.name",
+                pg,
+            ))
+            .bind(now - anju_core::auth::IDLE_SECONDS)
+            .fetch_all(pool)
+            .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let role: String = r.try_get(1)?;
+                out.push(LiveSession {
+                    user: r.try_get(0)?,
+                    role: anju_core::access::Role::parse(&role)
+                        .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                    created_at: r.try_get(2)?,
+                    last_seen: r.try_get(3)?,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Ends every session of `name` (the security administrator's 强制下线);
+    /// how many. In the audit log as `session.end` by `by`.
+    pub async fn end_sessions_of(&self, name: &str, by: &str, now: i64) -> Result<u64, StoreError> {
+        crate::plain_text("user", name)?;
+        crate::plain_text("by", by)?;
+        let stamp = anju_core::auth::china_stamp(now);
+        on_pool!(self, |pool, pg| {
+            let mut tx = write_tx!(pool, pg);
+            let id: Option<i64> =
+                sqlx::query_scalar(sql("SELECT id FROM users WHERE name = ?", pg))
+                    .bind(name.trim())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some(id) = id else {
+                return Err(StoreError::NoSuchUser(name.trim().to_string()));
+            };
+            let done = sqlx::query(sql("DELETE FROM sessions WHERE user_id = ?", pg))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            crate::audit::append(
+                &mut tx,
+                pg,
+                crate::audit::Change {
+                    at: &stamp,
+                    actor: by,
+                    action: "session.end",
+                    subject: format!("user {}", name.trim()),
+                    before: None,
+                    after: Some(serde_json::json!({ "sessions_ended": done.rows_affected() })),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(done.rows_affected())
         })
     }
 }

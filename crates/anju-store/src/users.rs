@@ -25,6 +25,9 @@ pub struct UserRecord {
     pub disabled: bool,
     /// When it was created.
     pub created_at: String,
+    /// Its password was set by an administrator: it must be changed before
+    /// anything else is done (等保: 首次登录须修改初始口令).
+    pub must_change_password: bool,
 }
 
 /// The longest user name, in characters.
@@ -62,8 +65,10 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 }
 
 impl Store {
-    /// Adds a user (`by`: who adds it, for the audit log). A name already
-    /// taken is a conflict.
+    /// Adds a user (`by`: who adds it, for the audit log); `temporary`: the
+    /// password is one an administrator set, to be changed at first login.
+    /// A name already taken is a conflict.
+    #[allow(clippy::too_many_arguments)]
     pub async fn create_user(
         &self,
         name: &str,
@@ -72,6 +77,7 @@ impl Store {
         password_hash: &str,
         now: &str,
         by: &str,
+        temporary: bool,
     ) -> Result<UserRecord, StoreError> {
         let name = name.trim();
         if name.is_empty()
@@ -98,8 +104,8 @@ impl Store {
                 return Err(StoreError::UserExists(name.to_string()));
             }
             let row = sqlx::query(sql(
-                "INSERT INTO users (name, role, org_unit, password_hash, created_at) VALUES (?, ?, ?, ?, ?) \
-                 RETURNING id, name, role, org_unit, password_hash, disabled, created_at",
+                "INSERT INTO users (name, role, org_unit, password_hash, created_at, must_change_password) VALUES (?, ?, ?, ?, ?, ?) \
+                 RETURNING id, name, role, org_unit, password_hash, disabled, created_at, must_change_password",
                 pg,
             ))
             .bind(name)
@@ -107,6 +113,7 @@ impl Store {
             .bind(org_unit)
             .bind(password_hash)
             .bind(now)
+            .bind(i64::from(temporary))
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| match e.as_database_error() {
@@ -126,6 +133,7 @@ impl Store {
                     before: None,
                     after: Some(serde_json::json!({
                         "name": made.name, "role": made.role.as_str(), "org_unit": made.org_unit,
+                        "must_change_password": made.must_change_password,
                     })),
                 },
             )
@@ -142,7 +150,7 @@ impl Store {
         }
         on_pool!(self, |pool, pg| {
             let row = sqlx::query(sql(
-                "SELECT id, name, role, org_unit, password_hash, disabled, created_at FROM users WHERE name = ?",
+                "SELECT id, name, role, org_unit, password_hash, disabled, created_at, must_change_password FROM users WHERE name = ?",
                 pg,
             ))
             .bind(name.trim())
@@ -156,7 +164,7 @@ impl Store {
     pub async fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
         on_pool!(self, |pool, pg| {
             let rows = sqlx::query(sql(
-                "SELECT id, name, role, org_unit, password_hash, disabled, created_at FROM users ORDER BY name",
+                "SELECT id, name, role, org_unit, password_hash, disabled, created_at, must_change_password FROM users ORDER BY name",
                 pg,
             ))
             .fetch_all(pool)
@@ -165,14 +173,18 @@ impl Store {
         })
     }
 
-    /// Disables or enables a user, or gives them a new password hash. A
-    /// disabled user's sessions end; so do all sessions of a user whose
-    /// password changes, but `keep` (the session that changed it).
+    /// Disables or enables a user, or gives them a new password hash
+    /// (`temporary`: set by an administrator, to be changed at the next
+    /// login; otherwise the user's own). A disabled user's sessions end; so
+    /// do all sessions of a user whose password changes, but `keep` (the
+    /// session that changed it).
+    #[allow(clippy::too_many_arguments)]
     pub async fn update_user(
         &self,
         name: &str,
         disabled: Option<bool>,
         password_hash: Option<&str>,
+        temporary: bool,
         keep: Option<&str>,
         by: &str,
         now: &str,
@@ -191,12 +203,15 @@ impl Store {
                     .fetch_optional(&mut *tx)
                     .await?;
             let row = sqlx::query(sql(
-                "UPDATE users SET disabled = COALESCE(?, disabled), password_hash = COALESCE(?, password_hash) \
-                 WHERE name = ? RETURNING id, name, role, org_unit, password_hash, disabled, created_at",
+                "UPDATE users SET disabled = COALESCE(?, disabled), password_hash = COALESCE(?, password_hash), \
+                 must_change_password = CASE WHEN ? THEN ? ELSE must_change_password END \
+                 WHERE name = ? RETURNING id, name, role, org_unit, password_hash, disabled, created_at, must_change_password",
                 pg,
             ))
             .bind(disabled.map(i64::from))
             .bind(password_hash)
+            .bind(password_hash.is_some())
+            .bind(i64::from(temporary))
             .bind(name)
             .fetch_optional(&mut *tx)
             .await?
@@ -224,6 +239,7 @@ impl Store {
                     after: Some(serde_json::json!({
                         "disabled": found.disabled,
                         "password_changed": password_hash.is_some(),
+                        "must_change_password": found.must_change_password,
                     })),
                 },
             )
@@ -251,5 +267,6 @@ where
         password_hash: r.try_get("password_hash")?,
         disabled: r.try_get::<i64, _>("disabled")? != 0,
         created_at: r.try_get("created_at")?,
+        must_change_password: r.try_get::<i64, _>("must_change_password")? != 0,
     })
 }

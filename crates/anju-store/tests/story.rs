@@ -522,6 +522,7 @@ async fn story(store: Store) {
             &hash,
             &now(16).stamp,
             "root",
+            false,
         )
         .await
         .unwrap();
@@ -530,7 +531,15 @@ async fn story(store: Store) {
         (Role::Town, Some("硖石街道"), false)
     );
     let err = store
-        .create_user("xiashi", Role::Leader, None, &hash, &now(16).stamp, "root")
+        .create_user(
+            "xiashi",
+            Role::Leader,
+            None,
+            &hash,
+            &now(16).stamp,
+            "root",
+            false,
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::UserExists(_)), "{err}");
@@ -592,6 +601,7 @@ async fn story(store: Store) {
             "xiashi",
             None,
             Some(&other),
+            false,
             Some(&a),
             "root",
             "2024-07-03T09:00:00+08:00",
@@ -609,6 +619,7 @@ async fn story(store: Store) {
             "xiashi",
             Some(true),
             None,
+            false,
             None,
             "root",
             "2024-07-03T09:00:00+08:00",
@@ -625,6 +636,7 @@ async fn story(store: Store) {
             "xiashi",
             Some(false),
             None,
+            false,
             None,
             "root",
             "2024-07-03T09:00:00+08:00",
@@ -638,6 +650,7 @@ async fn story(store: Store) {
                 "nobody",
                 Some(true),
                 None,
+                false,
                 None,
                 "root",
                 "2024-07-03T09:00:00+08:00"

@@ -125,15 +125,19 @@ enum UserCommand {
     Add {
         /// 用户名。
         name: String,
-        /// 角色:admin、taskforce、leader、lead_unit、unit、town。
+        /// 角色:admin(系统管理员)、secadmin(安全管理员)、auditor(审计管理员)、taskforce、leader、lead_unit、unit、town。
+        /// 三员的账户只能这样创建,不能通过服务创建或重设。
         #[arg(long)]
         role: String,
         /// 所属单位(镇(街道)或部门,可写简称或全称)。
         #[arg(long)]
         org: Option<String>,
-        /// 从标准输入读取密码(不在命令行上出现)。
+        /// 从标准输入读取密码(不在命令行上出现)。密码至少 8 位,含大写字母、小写字母、数字、其他符号中的三类,不含用户名。
         #[arg(long, required = true)]
         password_stdin: bool,
+        /// 这是替他人设置的初始密码:用户首次登录时须修改。
+        #[arg(long)]
+        must_change: bool,
         /// 计划文件(默认:内置计划),用于核对所属单位。
         #[arg(long, env = "ANJU_PLAN")]
         plan: Option<PathBuf>,
@@ -545,6 +549,7 @@ fn user_add(
     org: Option<&str>,
     plan: Option<&PathBuf>,
     database: &str,
+    must_change: bool,
 ) -> anyhow::Result<()> {
     use anju_core::access::Role;
     let role = Role::parse(role)?;
@@ -563,6 +568,7 @@ fn user_add(
         let mut password = String::new();
         std::io::stdin().read_line(&mut password)?;
         let password = password.trim_end_matches(['\r', '\n']);
+        anju_core::auth::check_password_policy(name, password).map_err(anyhow::Error::msg)?;
         let hash = anju_store::hash_password(password)?;
         let org_name = org.map(|o| plan.orgs.get(o).name.clone());
         let user = store
@@ -573,6 +579,7 @@ fn user_add(
                 &hash,
                 &china_now(),
                 "命令行",
+                must_change,
             )
             .await?;
         anyhow::Ok(user)
@@ -640,10 +647,18 @@ fn main() -> ExitCode {
                     role,
                     org,
                     password_stdin: _,
+                    must_change,
                     plan,
                     database,
                 },
-        } => user_add(&name, &role, org.as_deref(), plan.as_ref(), &database),
+        } => user_add(
+            &name,
+            &role,
+            org.as_deref(),
+            plan.as_ref(),
+            &database,
+            must_change,
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -651,7 +651,7 @@ fn user_add_checks_the_unit_and_hashes_the_password_from_stdin() {
     };
     let ok = add(
         &["xiashi", "--role", "town", "--org", "海宁市硖石街道"],
-        "correct horse",
+        "Correct-horse-1",
     );
     assert!(
         ok.status.success(),
@@ -664,12 +664,12 @@ fn user_add_checks_the_unit_and_hashes_the_password_from_stdin() {
     // A department user given a town, a short password, a taken name: refused.
     let wrong = add(
         &["fagai", "--role", "unit", "--org", "硖石街道"],
-        "correct horse",
+        "Correct-horse-1",
     );
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("角色 unit 的所属单位须为部门"));
     let short = add(&["fagai", "--role", "unit", "--org", "市发改局"], "short");
     assert!(String::from_utf8_lossy(&short.stderr).contains("密码至少 8 位"));
-    let taken = add(&["xiashi", "--role", "leader"], "correct horse");
+    let taken = add(&["xiashi", "--role", "leader"], "Correct-horse-1");
     assert_eq!(taken.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&taken.stderr).contains("已存在"));
     // Stored with an argon2id hash and a China timestamp.
@@ -688,7 +688,7 @@ fn user_add_checks_the_unit_and_hashes_the_password_from_stdin() {
     });
     assert!(user.password_hash.starts_with("$argon2id$"));
     assert!(anju_store::verify_password(
-        "correct horse",
+        "Correct-horse-1",
         &user.password_hash
     ));
     assert!(
@@ -833,7 +833,7 @@ fn audit_verify_names_the_row_edited_behind_the_service() {
             .stdin
             .take()
             .unwrap()
-            .write_all(b"a long password\n")
+            .write_all(b"A-long-pass-1\n")
             .unwrap();
         assert!(child.wait().unwrap().success());
     }
@@ -930,7 +930,7 @@ fn import_takes_a_file_whole_or_names_every_bad_row() {
         .stdin
         .take()
         .unwrap()
-        .write_all(b"a long password\n")
+        .write_all(b"A-long-pass-1\n")
         .unwrap();
     assert!(child.wait().unwrap().success());
 

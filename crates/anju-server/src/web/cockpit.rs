@@ -102,8 +102,10 @@ fn columns(plan: &Plan) -> Vec<OrgId> {
 }
 
 fn no_admin(who: &crate::auth::Authed) -> Result<(), WebError> {
-    if who.user.role == Role::Admin {
-        Err(WebError::forbidden("系统管理员只管理用户,不查看业务数据"))
+    if who.user.role.is_administrator() {
+        Err(WebError::forbidden(
+            "管理员(系统、安全、审计)不查看业务数据",
+        ))
     } else {
         Ok(())
     }

@@ -11,6 +11,7 @@
 
 mod chart;
 mod cockpit;
+pub(crate) mod oversight;
 mod public;
 mod work;
 
@@ -42,6 +43,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/review", get(work::review))
         .route("/targets", get(work::targets))
         .route("/users", get(work::users))
+        .route("/security", get(oversight::security))
+        .route("/audit", get(oversight::audit))
         .route("/account", get(account))
         .route("/assets/app.css", get(css))
         .route("/assets/app.js", get(js))
@@ -72,6 +75,8 @@ pub(crate) struct Link {
 pub(crate) fn role_label(role: Role) -> &'static str {
     match role {
         Role::Admin => "系统管理员",
+        Role::SecAdmin => "安全管理员",
+        Role::Auditor => "审计管理员",
         Role::Taskforce => "专班",
         Role::Leader => "市领导",
         Role::LeadUnit => "牵头单位",
@@ -87,7 +92,7 @@ impl Shell {
         let mut links: Vec<(&'static str, &'static str)> = vec![("/", "成效展示")];
         if let Some(w) = who {
             let role = w.user.role;
-            if role != Role::Admin {
+            if !role.is_administrator() {
                 links.push(("/cockpit", "驾驶舱"));
             }
             if matches!(
@@ -102,8 +107,14 @@ impl Shell {
             if matches!(role, Role::Taskforce | Role::Leader) {
                 links.push(("/targets", "目标"));
             }
-            if role == Role::Admin {
+            if role.may_manage_users() {
                 links.push(("/users", "用户"));
+            }
+            if role.may_manage_security() {
+                links.push(("/security", "安全"));
+            }
+            if role.may_read_audit() {
+                links.push(("/audit", "审计"));
             }
         }
         Shell {
@@ -141,6 +152,8 @@ pub(crate) struct WebError {
     message: String,
     /// Send the browser to the login page instead (no or an expired login).
     login: Option<String>,
+    /// Send the browser to this page of the site instead.
+    to: Option<&'static str>,
 }
 
 impl From<ApiError> for WebError {
@@ -149,6 +162,7 @@ impl From<ApiError> for WebError {
             status: e.status(),
             message: e.message().to_string(),
             login: None,
+            to: None,
         }
     }
 }
@@ -160,6 +174,7 @@ impl WebError {
             status: StatusCode::FORBIDDEN,
             message: message.into(),
             login: None,
+            to: None,
         }
     }
 
@@ -169,6 +184,7 @@ impl WebError {
             status: StatusCode::NOT_FOUND,
             message: message.into(),
             login: None,
+            to: None,
         }
     }
 
@@ -178,6 +194,7 @@ impl WebError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             message: format!("{field}:{message}"),
             login: None,
+            to: None,
         }
     }
 }
@@ -194,6 +211,9 @@ impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         if let Some(next) = self.login {
             return Redirect::to(&format!("/login?next={}", url_encode(&next))).into_response();
+        }
+        if let Some(to) = self.to {
+            return Redirect::to(to).into_response();
         }
         let shell = Shell {
             title: "出错了".into(),
@@ -287,6 +307,13 @@ impl FromRequestParts<AppState> for Viewer {
         match Authed::from_request_parts(parts, state).await {
             Ok(a) => Ok(Viewer(Some(a))),
             Err(e) if e.status() == StatusCode::UNAUTHORIZED => Ok(Viewer(None)),
+            // A password set by an administrator: to the account page first.
+            Err(e) if e.code() == crate::auth::MUST_CHANGE => Err(WebError {
+                status: StatusCode::SEE_OTHER,
+                message: String::new(),
+                login: None,
+                to: Some("/account"),
+            }),
             Err(e) => Err(e.into()),
         }
     }
@@ -304,6 +331,7 @@ impl FromRequestParts<AppState> for Member {
             Viewer(None) => Err(WebError {
                 status: StatusCode::SEE_OTHER,
                 message: String::new(),
+                to: None,
                 login: Some(
                     parts
                         .uri
@@ -367,6 +395,18 @@ struct AccountPage {
     name: String,
     role: &'static str,
     unit: String,
+    /// The password was set by an administrator and must be changed first.
+    must_change: bool,
+    /// The password policy, in words.
+    policy: String,
+}
+
+/// The password policy in a sentence, for the forms that set one.
+pub(crate) fn policy_words() -> String {
+    format!(
+        "至少 {} 个字符,含大写字母、小写字母、数字、其他符号四类中的至少三类,不能包含用户名",
+        anju_core::auth::MIN_PASSWORD_CHARS
+    )
 }
 
 /// `GET /account`: who is logged in, and changing one's own password.
@@ -376,6 +416,8 @@ async fn account(State(state): State<AppState>, Member(who): Member) -> Response
         name: who.user.name.clone(),
         role: role_label(who.user.role),
         unit: who.user.org_unit.clone().unwrap_or_else(|| "—".into()),
+        must_change: who.user.must_change_password,
+        policy: policy_words(),
     })
 }
 
@@ -501,6 +543,8 @@ fn same_origin(headers: &HeaderMap) -> Result<(), WebError> {
 fn start_page(role: Role) -> &'static str {
     match role {
         Role::Admin => "/users",
+        Role::SecAdmin => "/security",
+        Role::Auditor => "/audit",
         Role::Town | Role::Unit => "/report",
         Role::LeadUnit => "/review",
         Role::Taskforce | Role::Leader => "/cockpit",
@@ -628,6 +672,7 @@ pub(crate) fn parse_rows(json: &[u8]) -> Result<Vec<EvalRow>, WebError> {
         status: StatusCode::INTERNAL_SERVER_ERROR,
         message: format!("评估结果无法读取:{e}"),
         login: None,
+        to: None,
     })
 }
 

@@ -531,6 +531,7 @@ struct UserLine {
     role: &'static str,
     org: String,
     disabled: bool,
+    must_change: bool,
     created: String,
 }
 
@@ -541,6 +542,7 @@ struct UsersPage {
     users: Vec<UserLine>,
     roles: Vec<(&'static str, &'static str)>,
     units: Vec<String>,
+    policy: String,
 }
 
 /// `GET /users`: user administration (admins).
@@ -548,7 +550,7 @@ pub(crate) async fn users(
     State(state): State<AppState>,
     Member(who): Member,
 ) -> Result<Response, WebError> {
-    if who.user.role != Role::Admin {
+    if !who.user.role.may_manage_users() {
         return Err(WebError::forbidden("只有系统管理员管理用户"));
     }
     let plan = state.plan();
@@ -563,16 +565,17 @@ pub(crate) async fn users(
             role: role_label(u.role),
             org: u.org_unit.unwrap_or_default(),
             disabled: u.disabled,
+            must_change: u.must_change_password,
             created: u.created_at.chars().take(10).collect(),
         })
         .collect();
+    // The three administrators are made on the server (`anju user add`).
     let roles = [
         Role::Town,
         Role::Unit,
         Role::LeadUnit,
         Role::Taskforce,
         Role::Leader,
-        Role::Admin,
     ]
     .into_iter()
     .map(|r| (r.as_str(), role_label(r)))
@@ -590,6 +593,7 @@ pub(crate) async fn users(
         users,
         roles,
         units,
+        policy: crate::web::policy_words(),
     };
     Ok(html(&page))
 }

@@ -7,6 +7,7 @@ use anju_core::access::Role;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::json;
+use tower::ServiceExt;
 
 use super::TestApp;
 use crate::common::Backend;
@@ -558,7 +559,399 @@ async fn odd_numbers_are_read_or_refused_by_one_rule(backend: Backend) {
     }
 }
 
+/// 三员分立: the system administrator manages users but not the other two
+/// administrators, reads the audit log without figures and approves
+/// nothing; the security administrator sees and lifts locks and ends
+/// sessions, and nothing else; the audit administrator reads, verifies and
+/// exports the log, and changes nothing.
+async fn the_three_administrators_each_do_only_their_own_part(backend: Backend) {
+    let app = TestApp::new(&backend, "sanyuan").await;
+    let admin = app.token("root", Role::Admin, None).await;
+    let sec = app.token("anquan", Role::SecAdmin, None).await;
+    let aud = app.token("shenji", Role::Auditor, None).await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let taskforce = app
+        .token("zhuanban", Role::Taskforce, Some("市住建局"))
+        .await;
+    let (status, body) = app
+        .post(
+            "/api/v1/values",
+            &town,
+            json!({"values": [figure(8, "硖石街道", "2024-06", "7")]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let id = body["values"][0]["id"].as_i64().unwrap();
+    app.post("/api/v1/values/submit", &town, json!({"ids": [id]}))
+        .await;
+
+    // The system administrator.
+    for role in ["admin", "secadmin", "auditor"] {
+        let (status, body) = app
+            .post(
+                "/api/v1/users",
+                &admin,
+                json!({"username": format!("new-{role}"), "role": role, "password": "Strong-pass-1"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{role}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("anju user add")
+        );
+    }
+    for (method, uri, body) in [
+        (
+            "PATCH",
+            "/api/v1/users/shenji",
+            json!({"password": "Taken-over-1"}),
+        ),
+        ("PATCH", "/api/v1/users/anquan", json!({"disabled": true})),
+    ] {
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", format!("Bearer {admin}"))
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let (status, _, body) = app.send(request).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{uri}: {body}");
+    }
+    let (status, seen) = app
+        .with_token("GET", "/api/v1/audit?action=value.draft", &admin)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        seen["entries"][0]["after"].is_null(),
+        "no figures for the admin"
+    );
+    for (method, uri) in [
+        ("GET", "/api/v1/audit/verify"),
+        ("GET", "/api/v1/audit/export"),
+        ("GET", "/api/v1/security/locks"),
+        ("GET", "/api/v1/security/sessions"),
+    ] {
+        assert_eq!(
+            app.with_token(method, uri, &admin).await.0,
+            StatusCode::FORBIDDEN,
+            "{uri}"
+        );
+    }
+    assert_eq!(
+        app.post("/api/v1/values/approve", &admin, json!({"ids": [id]}))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+
+    // The security administrator.
+    for (method, uri) in [
+        ("GET", "/api/v1/users"),
+        ("GET", "/api/v1/audit"),
+        ("GET", "/api/v1/audit/verify"),
+    ] {
+        assert_eq!(
+            app.with_token(method, uri, &sec).await.0,
+            StatusCode::FORBIDDEN,
+            "{uri}"
+        );
+    }
+    let (status, body) = app.with_token("GET", "/api/v1/values", &sec).await;
+    assert_eq!(
+        (status, body["values"].as_array().map(Vec::len)),
+        (StatusCode::OK, Some(0))
+    );
+    assert_eq!(
+        app.post("/api/v1/values/approve", &sec, json!({"ids": [id]}))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    for _ in 0..5 {
+        app.login_from("192.0.2.50", "xiashi", "guess").await;
+        app.advance(31);
+    }
+    let (status, locks) = app.with_token("GET", "/api/v1/security/locks", &sec).await;
+    assert_eq!(status, StatusCode::OK, "{locks}");
+    assert_eq!(locks["locks"][0]["user"], "xiashi");
+    assert_eq!(locks["locks"][0]["client"], "192.0.2.50");
+    assert_eq!(
+        app.login_from("192.0.2.50", "xiashi", "correct horse")
+            .await
+            .0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let (status, body) = app
+        .post(
+            "/api/v1/security/locks/clear",
+            &sec,
+            json!({"user": "xiashi", "client": "192.0.2.50"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["count"], 5);
+    assert_eq!(
+        app.login_from("192.0.2.50", "xiashi", "correct horse")
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let (status, sessions) = app
+        .with_token("GET", "/api/v1/security/sessions", &sec)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        sessions["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["user"] == "xiashi"),
+        "{sessions}"
+    );
+    assert!(!sessions.to_string().contains(&town), "no token is shown");
+    let (status, body) = app
+        .post(
+            "/api/v1/security/sessions/end",
+            &sec,
+            json!({"user": "xiashi"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["count"].as_u64().unwrap() >= 2);
+    assert_eq!(
+        app.with_token("GET", "/api/v1/me", &town).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // The audit administrator.
+    let (status, log) = app
+        .with_token("GET", "/api/v1/audit?action=value.draft", &aud)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        log["entries"][0]["after"][0]["value"], "7",
+        "the auditor sees figures"
+    );
+    let (status, verified) = app.with_token("GET", "/api/v1/audit/verify", &aud).await;
+    assert_eq!(status, StatusCode::OK, "{verified}");
+    assert_eq!(verified["chain"]["whole"], true, "{verified}");
+    assert_eq!(verified["figures_total"], 0);
+    let request = Request::get("/api/v1/audit/export")
+        .header("authorization", format!("Bearer {aud}"))
+        .body(Body::empty())
+        .unwrap();
+    let response = anju_server::router(app.state.clone())
+        .oneshot(request)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = String::from_utf8(
+        http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(
+        csv.starts_with("\u{feff}编号,时间,操作人"),
+        "{}",
+        &csv[..60]
+    );
+    for action in [
+        "value.draft",
+        "login.locked",
+        "login.unlock",
+        "session.end",
+        "audit.verify",
+    ] {
+        assert!(csv.contains(action), "{action} in the export");
+    }
+    for (method, uri, body) in [
+        (
+            "POST",
+            "/api/v1/values",
+            json!({"values": [figure(8, "硖石街道", "2024-07", "1")]}),
+        ),
+        ("POST", "/api/v1/values/approve", json!({"ids": [id]})),
+        (
+            "POST",
+            "/api/v1/security/locks/clear",
+            json!({"user": "xiashi"}),
+        ),
+        (
+            "POST",
+            "/api/v1/users",
+            json!({"username": "x", "role": "leader", "password": "Strong-pass-1"}),
+        ),
+    ] {
+        let (status, body) = app.post(uri, &aud, body).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{method} {uri}: {body}");
+    }
+    // The task force reads the record of its figures; it verifies nothing.
+    assert_eq!(
+        app.with_token("GET", "/api/v1/audit", &taskforce).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.with_token("GET", "/api/v1/audit/verify", &taskforce)
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+}
+
+/// A password an administrator sets must be changed at the first login:
+/// until then the user reaches only their account; every new password
+/// follows the policy.
+async fn a_password_set_by_the_admin_must_be_changed_first(backend: Backend) {
+    let app = TestApp::new(&backend, "firstlogin").await;
+    let admin = app.token("root", Role::Admin, None).await;
+    for (password, says) in [
+        ("correct horse", "三类"),
+        ("Haizhou-2026", "用户名"),
+        ("Ab-1", "8 位"),
+    ] {
+        let (status, body) = app
+            .post(
+                "/api/v1/users",
+                &admin,
+                json!({"username": "haizhou", "role": "town", "org_unit": "海洲街道", "password": password}),
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{password}: {body}"
+        );
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("password") && message.contains(says),
+            "{message}"
+        );
+    }
+    let (status, body) = app
+        .post(
+            "/api/v1/users",
+            &admin,
+            json!({"username": "haizhou", "role": "town", "org_unit": "海洲街道", "password": "Hz-初始-2026"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["must_change_password"], true);
+    let (status, _, body) = app.login("haizhou", "Hz-初始-2026").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let token = body["token"].as_str().unwrap().to_string();
+    let (status, body) = app.with_token("GET", "/api/v1/values", &token).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "password_change_required");
+    assert_eq!(
+        app.with_token("GET", "/api/v1/me", &token).await.0,
+        StatusCode::OK
+    );
+    // The pages send the user to their account page, which says why.
+    let (status, headers, _) = app.page("/report", Some(&token)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers["location"], "/account");
+    let (status, _, page) = app.page("/account", Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("请先在下面修改密码"), "{page}");
+    // The new password follows the policy too.
+    let (status, body) = app
+        .post(
+            "/api/v1/me/password",
+            &token,
+            json!({"old_password": "Hz-初始-2026", "new_password": "haizhou123"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = app
+        .post(
+            "/api/v1/me/password",
+            &token,
+            json!({"old_password": "Hz-初始-2026", "new_password": "My-own-海洲-1"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    assert_eq!(
+        app.with_token("GET", "/api/v1/values", &token).await.0,
+        StatusCode::OK
+    );
+    // A reset by the admin asks again.
+    let (status, body) = app
+        .patch(
+            "/api/v1/users/haizhou",
+            &admin,
+            json!({"password": "Hz-重设-2027"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["must_change_password"].as_bool()),
+        (StatusCode::OK, Some(true))
+    );
+    let (_, _, body) = app.login("haizhou", "Hz-重设-2027").await;
+    let token = body["token"].as_str().unwrap().to_string();
+    assert_eq!(
+        app.with_token("GET", "/api/v1/values", &token).await.0,
+        StatusCode::FORBIDDEN
+    );
+}
+
+/// The administrators' pages: each for its own role.
+async fn the_security_and_audit_pages_are_for_their_roles(backend: Backend) {
+    let app = TestApp::new(&backend, "adminpages").await;
+    let sec = app.token("anquan", Role::SecAdmin, None).await;
+    let aud = app.token("shenji", Role::Auditor, None).await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let admin = app.token("root", Role::Admin, None).await;
+    for (token, uri, want) in [
+        (&sec, "/security", StatusCode::OK),
+        (&sec, "/audit", StatusCode::FORBIDDEN),
+        (&sec, "/users", StatusCode::FORBIDDEN),
+        (&sec, "/cockpit", StatusCode::FORBIDDEN),
+        (&aud, "/audit", StatusCode::OK),
+        (&aud, "/audit?verify=1", StatusCode::OK),
+        (&aud, "/security", StatusCode::FORBIDDEN),
+        (&aud, "/cockpit", StatusCode::FORBIDDEN),
+        (&admin, "/audit", StatusCode::OK),
+        (&admin, "/security", StatusCode::FORBIDDEN),
+        (&town, "/audit", StatusCode::FORBIDDEN),
+        (&town, "/security", StatusCode::FORBIDDEN),
+    ] {
+        let (status, _, _) = app.page(uri, Some(token)).await;
+        assert_eq!(status, want, "{uri}");
+    }
+    let (_, _, page) = app.page("/audit?verify=1", Some(&aud)).await;
+    assert!(
+        page.contains("核验通过") && page.contains("数据与审计日志一致"),
+        "{page}"
+    );
+    assert!(page.contains("/api/v1/audit/export"));
+    let (_, _, page) = app.page("/audit", Some(&admin)).await;
+    assert!(
+        !page.contains("核验审计日志与数据"),
+        "only the auditor verifies"
+    );
+    let (_, _, page) = app.page("/security", Some(&sec)).await;
+    assert!(
+        page.contains("在线会话") && page.contains("xiashi"),
+        "{page}"
+    );
+}
+
 crate::on_both_backends!(
+    the_security_and_audit_pages_are_for_their_roles,
+    the_three_administrators_each_do_only_their_own_part,
+    a_password_set_by_the_admin_must_be_changed_first,
     api_answers_carry_no_store_and_nosniff,
     an_import_lists_at_most_a_thousand_errors_and_takes_one_file,
     odd_numbers_are_read_or_refused_by_one_rule,

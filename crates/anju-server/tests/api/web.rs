@@ -14,7 +14,11 @@ use crate::common::Backend;
 
 impl TestApp {
     /// A page as `token`'s user sees it (the session cookie), or anonymously.
-    async fn page(&self, uri: &str, token: Option<&str>) -> (StatusCode, HeaderMap, String) {
+    pub(crate) async fn page(
+        &self,
+        uri: &str,
+        token: Option<&str>,
+    ) -> (StatusCode, HeaderMap, String) {
         let mut request = Request::get(uri);
         if let Some(t) = token {
             request = request.header("cookie", format!("anju_session={t}"));
