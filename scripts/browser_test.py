@@ -191,7 +191,9 @@ def main():
         users = [("xiashi", "town", "硖石街道", "Xs-填报-2026"),
                  ("zhuanban", "taskforce", None, "Zb-审核-2026"),
                  ("zhuanban2", "taskforce", None, "Zb2-审核-2026"),
-                 ("guanli", "admin", None, "Gl-管理-2026")]
+                 ("guanli", "admin", None, "Gl-管理-2026"),
+                 ("anquan", "secadmin", None, "Aq-安全-2026"),
+                 ("shenji", "auditor", None, "Sj-审计-2026")]
         for name, role, org, password in users:
             cmd = [args.bin, "user", "add", name, "--role", role, "--password-stdin", "--database", db]
             if org:
@@ -455,6 +457,50 @@ def run_flow(b, base, out, users):
     logout()
     login(admin, "Gl-新密码-2027")
     check(b.url().endswith("/users"), "the new password logs in")
+    b.screenshot(f"{out}/users.png")
+    logout()
+
+    # The user the admin added must change the password first; a tired one
+    # tries a password the policy refuses, then a good one.
+    login("haizhou", "Hz-初始-2026")
+    check(b.url().endswith("/account"), f"a new user lands on the account page first, not {b.url()}")
+    check("请先在下面修改密码" in b.text("main"), "the account page says why")
+    visit("/report")
+    check(b.url().endswith("/account"), "every page leads to the account page until the password is changed")
+    b.screenshot(f"{out}/first-login-phone.png", width=390)
+    b.type("#old-password", "Hz-初始-2026")
+    b.type("#new-password", "haizhou2026")
+    b.click("#password-form button[type=submit]")
+    wait_for("the refusal", lambda: "三类" in b.text("#password-form .status") or "用户名" in b.text("#password-form .status"))
+    b.js("document.querySelector('#new-password').value = '';")
+    b.type("#new-password", "Hz-我的-2027")
+    b.click("#password-form button[type=submit]")
+    wait_for("the page to reload without the notice", lambda: "请先在下面修改密码" not in b.text("main"))
+    visit("/report")
+    check(b.url().endswith("/report"), "after the change the reporting form opens")
+    logout()
+
+    # A stranger guesses the town's password five times from this browser:
+    # the security administrator sees the lock and lifts it.
+    for _ in range(3):
+        visit("/login")
+        b.type("#username", "xiashi")
+        b.type("#password", "guess-guess")
+        b.click("#login-submit")
+        wait_for("the refusal", lambda: "用户名或密码错误" in b.text("main"))
+    check("再错 2 次" in b.text("main"), f"the login page says how many tries are left: {b.text('main')[:200]}")
+    b.screenshot(f"{out}/login-refused.png")
+    login("anquan", "Aq-安全-2026")
+    check(b.url().endswith("/security"), f"the security administrator lands on /security, not {b.url()}")
+    check("在线会话" in b.text("main"), "the security page lists sessions")
+    b.screenshot(f"{out}/security.png")
+    logout()
+    login("shenji", "Sj-审计-2026")
+    check(b.url().endswith("/audit"), f"the audit administrator lands on /audit, not {b.url()}")
+    b.click("a[href='/audit?verify=1']")
+    wait_for("the verification", lambda: "核验通过" in b.text("main"))
+    check("数据与审计日志一致" in b.text("#verified"), "the figures agree with the log")
+    b.screenshot(f"{out}/audit.png")
     logout()
     print(f"checked {len(seen_pages)} page loads: every request went to {base} only")
 

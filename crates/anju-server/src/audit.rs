@@ -147,34 +147,34 @@ fn auditor_only(who: &Authed) -> Result<(), ApiError> {
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct ChainOut {
     /// 哈希链是否完整。
-    whole: bool,
+    pub whole: bool,
     /// 完整时:条目数。
-    entries: Option<i64>,
+    pub entries: Option<i64>,
     /// 完整时:末条哈希。
-    last_hash: Option<String>,
+    pub last_hash: Option<String>,
     /// 断裂时:第一条出问题的条目。
-    broken_at: Option<i64>,
+    pub broken_at: Option<i64>,
     /// 断裂时:原因。
-    why: Option<String>,
+    pub why: Option<String>,
 }
 
 /// A figure that is not as the log recorded.
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct MismatchOut {
     /// 数据版本号(value_versions.id)。
-    id: i64,
+    pub id: i64,
     /// 不符之处。
-    why: String,
+    pub why: String,
 }
 
 /// What a verification found.
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct VerifyOut {
-    chain: ChainOut,
+    pub chain: ChainOut,
     /// 与审计日志不符的数据(至多 1000 条)。
-    figures: Vec<MismatchOut>,
+    pub figures: Vec<MismatchOut>,
     /// 不符的数据共几条。
-    figures_total: usize,
+    pub figures_total: usize,
 }
 
 /// `GET /api/v1/audit/verify`: the chain, and every stored figure against
@@ -195,7 +195,13 @@ pub(crate) async fn verify(
     State(state): State<AppState>,
     who: Authed,
 ) -> Result<Json<VerifyOut>, ApiError> {
-    auditor_only(&who)?;
+    Ok(Json(verification(&state, &who).await?))
+}
+
+/// Verifies the chain and every stored figure for the audit administrator
+/// `who`, and records that it was done: the API's and the page's one call.
+pub(crate) async fn verification(state: &AppState, who: &Authed) -> Result<VerifyOut, ApiError> {
+    auditor_only(who)?;
     let chain = state.store.verify_audit().await?;
     let figures = state.store.verify_figures().await?;
     let chain = match chain {
@@ -215,7 +221,7 @@ pub(crate) async fn verify(
         },
     };
     let total = figures.len();
-    let now = crate::now(&state);
+    let now = crate::now(state);
     state
         .store
         .note_audit_use(
@@ -225,7 +231,7 @@ pub(crate) async fn verify(
             &now.stamp,
         )
         .await?;
-    Ok(Json(VerifyOut {
+    Ok(VerifyOut {
         chain,
         figures: figures
             .into_iter()
@@ -236,7 +242,7 @@ pub(crate) async fn verify(
             })
             .collect(),
         figures_total: total,
-    }))
+    })
 }
 
 /// A cell of the export as a spreadsheet would read it: a text that starts

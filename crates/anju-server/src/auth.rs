@@ -260,19 +260,17 @@ pub(crate) async fn check_password(
     use anju_store::LoginOutcome;
     let now = (state.clock)();
     let (attempt, history) = state.store.begin_login(name, client, now).await?;
-    match login_gate(&history, now) {
-        LoginGate::Open { .. } => {}
-        refused => {
-            state
-                .store
-                .end_login(attempt, name, client, now, LoginOutcome::Refused)
-                .await?;
-            return Err(match refused {
-                LoginGate::Locked { until, scope } => Refusal::Locked { until, scope },
-                LoginGate::Slowed { until, .. } => Refusal::Slowed { until },
-                LoginGate::Open { .. } => Refusal::Slowed { until: now },
-            });
-        }
+    let refused = match login_gate(&history, now) {
+        LoginGate::Open { .. } => None,
+        LoginGate::Locked { until, scope } => Some(Refusal::Locked { until, scope }),
+        LoginGate::Slowed { until, .. } => Some(Refusal::Slowed { until }),
+    };
+    if let Some(refusal) = refused {
+        state
+            .store
+            .end_login(attempt, name, client, now, LoginOutcome::Refused)
+            .await?;
+        return Err(refusal);
     }
     let user = state.store.user(name.trim()).await?;
     let hash = user

@@ -19,7 +19,7 @@ struct SecurityPage {
     locks: Vec<LockOut>,
     sessions: Vec<SessionOut>,
     policy: PolicyOut,
-    /// `HH:MM` of a stamp (China time).
+    /// The security administrator looking (no 强制下线 of oneself).
     me: String,
 }
 
@@ -201,31 +201,26 @@ pub(crate) async fn audit(
         .collect();
     let may_verify = role.may_verify_audit();
     let verified = if may_verify && q.verify.as_deref() == Some("1") {
-        let chain = state.store.verify_audit().await.map_err(ApiError::from)?;
-        let figures = state.store.verify_figures().await.map_err(ApiError::from)?;
-        let (whole, chain) = match chain {
-            anju_store::AuditCheck::Whole { entries, last_hash } => (
-                true,
-                format!("哈希链完整:共 {entries} 条,末条 SM3 哈希 {last_hash}"),
-            ),
-            anju_store::AuditCheck::Broken { id, why } => (false, format!("第 {id} 条:{why}")),
-        };
-        let now = crate::now(&state);
-        state
-            .store
-            .note_audit_use(
-                &who.user.name,
-                "audit.verify",
-                serde_json::json!({ "chain_whole": whole, "figures_differing": figures.len() }),
-                &now.stamp,
+        let v = crate::audit::verification(&state, &who).await?;
+        let chain = if v.chain.whole {
+            format!(
+                "哈希链完整:共 {} 条,末条 SM3 哈希 {}",
+                v.chain.entries.unwrap_or(0),
+                v.chain.last_hash.as_deref().unwrap_or("")
             )
-            .await
-            .map_err(ApiError::from)?;
+        } else {
+            format!(
+                "第 {} 条:{}",
+                v.chain.broken_at.unwrap_or(0),
+                v.chain.why.as_deref().unwrap_or("")
+            )
+        };
         Some(Verified {
-            whole: whole && figures.is_empty(),
+            whole: v.chain.whole && v.figures_total == 0,
             chain,
-            figures_total: figures.len(),
-            figures: figures
+            figures_total: v.figures_total,
+            figures: v
+                .figures
                 .iter()
                 .take(50)
                 .map(|m| format!("数据 {}:{}", m.id, m.why))
