@@ -231,6 +231,12 @@ def main():
         run_demo(browser, base, args.out)
     except Failed as e:
         print(f"browser test FAILED: {e}", file=sys.stderr)
+        if browser:
+            try:
+                browser.screenshot(f"{args.out}/failure.png")
+                print(f"the page then: {args.out}/failure.png, {browser.url()}", file=sys.stderr)
+            except Exception:  # noqa: BLE001
+                pass
         log = os.path.join(work, "serve.log")
         if os.path.exists(log):
             sys.stderr.write(open(log).read()[-2000:])
@@ -302,7 +308,7 @@ def run_flow(b, base, out, users):
     b.screenshot(f"{out}/public-empty.png")
 
     # A town user fills in the month and submits it.
-    (town, _, _, town_pw), (tf, _, _, tf_pw), (tf2, _, _, tf2_pw), (admin, _, _, admin_pw) = users
+    (town, _, _, town_pw), (tf, _, _, tf_pw), (tf2, _, _, tf2_pw), (admin, _, _, admin_pw), *_ = users
     login(town, town_pw)
     check(b.url().endswith("/report"), f"a town user should land on the form, not {b.url()}")
     period = b.js("return document.querySelector('#report-form').dataset.period;")

@@ -30,7 +30,7 @@ import tempfile
 import threading
 import time
 
-PASSWORD = "Crash-test-2026"
+PASSWORD = "Kill-9-test-2026"
 
 
 def start(binary, database, env):

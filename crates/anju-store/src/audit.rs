@@ -364,8 +364,12 @@ impl Store {
             from = last;
             for (_, after) in page {
                 let Some(after) = after else { continue };
-                let Ok(serde_json::Value::Array(versions)) = serde_json::from_str(&after) else {
-                    continue;
+                // A step records the versions it took as a list; a
+                // correction records its one new version as an object.
+                let versions = match serde_json::from_str(&after) {
+                    Ok(serde_json::Value::Array(versions)) => versions,
+                    Ok(one @ serde_json::Value::Object(_)) => vec![one],
+                    _ => continue,
                 };
                 for v in versions {
                     if let Some(id) = v["id"].as_i64() {

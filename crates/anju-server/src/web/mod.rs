@@ -71,6 +71,11 @@ pub(crate) struct Link {
     pub current: bool,
 }
 
+/// A role's name in Chinese, from its code (`secadmin` → 安全管理员).
+pub(crate) fn role_label_of(code: &str) -> &'static str {
+    Role::parse(code).map_or("未知角色", role_label)
+}
+
 /// A role's name in Chinese.
 pub(crate) fn role_label(role: Role) -> &'static str {
     match role {
@@ -90,7 +95,11 @@ impl Shell {
     pub(crate) fn new(state: &AppState, who: Option<&Authed>, title: &str, here: &str) -> Shell {
         let plan = state.plan();
         let mut links: Vec<(&'static str, &'static str)> = vec![("/", "成效展示")];
-        if let Some(w) = who {
+        // A user who must first change the password an administrator set
+        // is shown no way but to their account (every page leads there).
+        if who.is_some_and(|w| w.user.must_change_password) {
+            links.clear();
+        } else if let Some(w) = who {
             let role = w.user.role;
             if !role.is_administrator() {
                 links.push(("/cockpit", "驾驶舱"));

@@ -948,7 +948,69 @@ async fn the_security_and_audit_pages_are_for_their_roles(backend: Backend) {
     );
 }
 
+/// The audit administrator's verification, as the API answers it.
+async fn verified(app: &TestApp, aud: &str) -> serde_json::Value {
+    let (status, body) = app.with_token("GET", "/api/v1/audit/verify", aud).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+/// Every way a figure is stored — a draft, a step, an approval, a
+/// correction waiting for review, its approval — verifies clean; a figure
+/// changed behind the service afterwards does not.
+async fn every_figure_the_service_stores_verifies_against_its_record(backend: Backend) {
+    let app = TestApp::new(&backend, "verifyall").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let taskforce = app
+        .token("zhuanban", Role::Taskforce, Some("市住建局"))
+        .await;
+    let aud = app.token("shenji", Role::Auditor, None).await;
+    let id = app
+        .approved(&town, &taskforce, figure(8, "硖石街道", "2024-06", "7"))
+        .await;
+    assert_eq!(verified(&app, &aud).await["figures_total"], 0);
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/values/{id}/correct"),
+            &town,
+            json!({"value": "8", "reason": "核实后更正"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let corrected = body["id"]
+        .as_i64()
+        .or(body["values"][0]["id"].as_i64())
+        .unwrap();
+    let body = verified(&app, &aud).await;
+    assert_eq!(
+        body["figures_total"], 0,
+        "a correction waiting for review: {body}"
+    );
+    let (status, _) = app
+        .post(
+            "/api/v1/values/approve",
+            &taskforce,
+            json!({"ids": [corrected]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let body = verified(&app, &aud).await;
+    assert_eq!(
+        body["figures_total"], 0,
+        "the correction approved, the first superseded: {body}"
+    );
+    raw(
+        &app,
+        &format!("UPDATE value_versions SET value = '9' WHERE id = {corrected}"),
+    )
+    .await;
+    let body = verified(&app, &aud).await;
+    assert_eq!(body["figures_total"], 1, "{body}");
+    assert_eq!(body["figures"][0]["id"], corrected);
+}
+
 crate::on_both_backends!(
+    every_figure_the_service_stores_verifies_against_its_record,
     the_security_and_audit_pages_are_for_their_roles,
     the_three_administrators_each_do_only_their_own_part,
     a_password_set_by_the_admin_must_be_changed_first,

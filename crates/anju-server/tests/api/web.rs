@@ -33,7 +33,12 @@ impl TestApp {
     }
 
     /// A figure entered by `town`, submitted and approved by `taskforce`.
-    async fn approved(&self, town: &str, taskforce: &str, value: serde_json::Value) -> i64 {
+    pub(crate) async fn approved(
+        &self,
+        town: &str,
+        taskforce: &str,
+        value: serde_json::Value,
+    ) -> i64 {
         let (status, body) = self
             .post("/api/v1/values", town, json!({ "values": [value] }))
             .await;
