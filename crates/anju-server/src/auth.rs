@@ -122,11 +122,29 @@ pub(crate) fn clear_session_cookie(response: &mut Response) {
 }
 
 /// The address a request comes from, as the lockout counts it: the peer of
-/// the connection, or, behind a reverse proxy the operator trusts
-/// (`anju serve --trust-proxy`), the last address in `X-Forwarded-For`
-/// (the one that proxy saw). Never taken from a header otherwise: a client
-/// could name any address it likes.
+/// the connection; or, when that peer is a reverse proxy the operator
+/// trusts (`anju serve --trust-proxy ADDR,…`), the last address in
+/// `X-Forwarded-For` — the one that proxy saw. Only the last entry counts
+/// (an entry the client wrote stands before it); one that is not an address
+/// (a proxy writing `IP:port` gives the IP) leaves the proxy's own. A header
+/// from any other peer is ignored: a client could name any address.
 pub(crate) struct ClientAddress(pub String);
+
+/// The client a trusted proxy names last in `X-Forwarded-For`.
+fn forwarded_client(headers: &HeaderMap) -> Option<std::net::IpAddr> {
+    let last = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .next_back()?
+        .to_str()
+        .ok()?
+        .rsplit(',')
+        .next()?
+        .trim();
+    last.parse::<std::net::IpAddr>()
+        .ok()
+        .or_else(|| last.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
+}
 
 impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = std::convert::Infallible;
@@ -135,30 +153,36 @@ impl FromRequestParts<AppState> for ClientAddress {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let forwarded = state
-            .trust_proxy
-            .then(|| {
-                parts
-                    .headers
-                    .get_all("x-forwarded-for")
-                    .iter()
-                    .filter_map(|v| v.to_str().ok())
-                    .flat_map(|v| v.split(','))
-                    .map(str::trim)
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .rfind(|a| a.parse::<std::net::IpAddr>().is_ok())
-                    .map(str::to_string)
-            })
-            .flatten();
         let peer = parts
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
-        Ok(ClientAddress(
-            forwarded.or(peer).unwrap_or_else(|| "unknown".into()),
-        ))
+            .map(|c| c.0.ip());
+        let address = match peer {
+            Some(p) if state.trust_proxy.contains(&p) => {
+                forwarded_client(&parts.headers).unwrap_or(p)
+            }
+            Some(p) => {
+                if p.is_loopback() && parts.headers.contains_key("x-forwarded-for") {
+                    warn_untrusted_proxy(p);
+                }
+                p
+            }
+            None => return Ok(ClientAddress("unknown".into())),
+        };
+        Ok(ClientAddress(address.to_string()))
     }
+}
+
+/// Says once that a proxy on this machine forwards clients the service does
+/// not believe: every client then counts as one address for the lockout.
+fn warn_untrusted_proxy(peer: std::net::IpAddr) {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        eprintln!(
+            "anju-server: 警告:收到来自 {peer} 的 X-Forwarded-For,但未设置 --trust-proxy {peer}:\
+             登录锁定将把所有经此代理的用户当作同一地址"
+        );
+    });
 }
 
 /// Why a password was not taken.
@@ -169,9 +193,9 @@ pub(crate) enum Refusal {
         scope: anju_core::auth::LockScope,
     },
     /// Too soon after the last failures from this address.
-    Slowed { until: i64 },
+    Slowed { until: i64, now: i64 },
     /// Wrong (or no such user, or disabled): what this failure leaves.
-    Wrong { after: LoginGate },
+    Wrong { after: LoginGate, now: i64 },
     /// The database.
     Store(ApiError),
 }
@@ -215,12 +239,12 @@ impl Refusal {
                     ),
                 },
             ),
-            Refusal::Slowed { until } => ApiError::new(
+            Refusal::Slowed { until, now } => ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "slowed",
-                format!("登录失败次数较多,请于 {} 之后再试", clock_time(until)),
+                format!("登录失败次数较多,请 {} 秒后再试", (until - now).max(1)),
             ),
-            Refusal::Wrong { after } => ApiError::new(
+            Refusal::Wrong { after, now } => ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
                 match after {
@@ -228,8 +252,8 @@ impl Refusal {
                         format!("用户名或密码错误;再错 {remaining} 次将锁定 15 分钟")
                     }
                     LoginGate::Slowed { until, remaining } => format!(
-                        "用户名或密码错误;请于 {} 之后再试,再错 {remaining} 次将锁定 15 分钟",
-                        clock_time(until),
+                        "用户名或密码错误;请 {} 秒后再试,再错 {remaining} 次将锁定 15 分钟",
+                        (until - now).max(1)
                     ),
                     LoginGate::Locked { until, .. } => format!(
                         "用户名或密码错误;连续失败次数过多,从本地址登录该账户已锁定至 {}",
@@ -263,7 +287,7 @@ pub(crate) async fn check_password(
     let refused = match login_gate(&history, now) {
         LoginGate::Open { .. } => None,
         LoginGate::Locked { until, scope } => Some(Refusal::Locked { until, scope }),
-        LoginGate::Slowed { until, .. } => Some(Refusal::Slowed { until }),
+        LoginGate::Slowed { until, .. } => Some(Refusal::Slowed { until, now }),
     };
     if let Some(refusal) = refused {
         state
@@ -315,7 +339,7 @@ pub(crate) async fn check_password(
                 .store
                 .end_login(attempt, name, client, now, LoginOutcome::Failed { lock })
                 .await?;
-            Err(Refusal::Wrong { after })
+            Err(Refusal::Wrong { after, now })
         }
     }
 }

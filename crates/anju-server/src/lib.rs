@@ -90,9 +90,10 @@ pub struct AppState {
     pub(crate) cache: Arc<cache::Cache>,
     /// The store holds demo data (`anju serve --demo`): every page says so.
     pub demo: bool,
-    /// The service runs behind a reverse proxy the operator trusts, whose
-    /// `X-Forwarded-For` names the client (`anju serve --trust-proxy`).
-    pub trust_proxy: bool,
+    /// The reverse proxies the operator trusts (`anju serve --trust-proxy
+    /// ADDR,…`): a request from one of them is from the client its
+    /// `X-Forwarded-For` names last.
+    pub trust_proxy: Vec<std::net::IpAddr>,
 }
 
 impl AppState {
@@ -106,7 +107,7 @@ impl AppState {
             clock,
             cache: Arc::default(),
             demo: false,
-            trust_proxy: false,
+            trust_proxy: Vec::new(),
         }
     }
 

@@ -26,8 +26,8 @@ const MAX_EXPANDED: u64 = 64 << 20;
 /// The longest text a cell may hold: Excel's own limit, in characters.
 pub const MAX_CELL_CHARS: usize = 32_767;
 /// The longest run of XML text (bytes between two tags) a workbook part may
-/// have: a cell's text at its longest, four bytes a character, with its
-/// entities written out (`&amp;` is five bytes for one), and some room.
+/// have: a cell's 32,767 characters at four bytes each, doubled for entities
+/// written out (`&amp;` is five bytes for one): 256 KiB.
 const MAX_TEXT_RUN: usize = MAX_CELL_CHARS * 4 * 2;
 
 /// The name of the sheet a template writes and an import looks for first.
@@ -214,7 +214,13 @@ fn check_archive(name: &str, bytes: &[u8]) -> Result<(), String> {
             if total > MAX_EXPANDED {
                 return Err(too_big());
             }
-            if part.ends_with(".xml") {
+            // Every part that is XML by its first bytes, whatever its name
+            // (the reader finds parts by the workbook's relationships, and
+            // without regard to case): images and other binaries are not.
+            if inflated == n as u64 {
+                scan.xml = looks_like_xml(&buf[..n]);
+            }
+            if scan.xml {
                 scan.feed(&buf[..n])
                     .map_err(|e| format!("{name}:“{part}”{e}"))?;
             }
@@ -223,10 +229,20 @@ fn check_archive(name: &str, bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether a part's first bytes are XML's: white space or a UTF-8 BOM, then `<`.
+fn looks_like_xml(head: &[u8]) -> bool {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    head.iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_none_or(|&b| b == b'<')
+}
+
 /// Follows a workbook part's XML as it inflates: the length of the text run
 /// since the last tag, and whether a CDATA section begins.
 #[derive(Default)]
 struct TextScan {
+    /// The part is XML (so its text is looked at).
+    xml: bool,
     run: usize,
     /// The last bytes seen, to find `<![CDATA[` across two chunks.
     tail: Vec<u8>,
@@ -627,6 +643,27 @@ mod tests {
         let mut scan = TextScan::default();
         assert!(scan.feed(b"<t><![CD").is_ok());
         assert!(scan.feed(b"ATA[<<<]]></t>").unwrap_err().contains("CDATA"));
+    }
+
+    /// A sheet part named without `.xml` (or in capitals) is still XML and
+    /// still scanned; an image is not.
+    #[test]
+    fn parts_are_scanned_by_what_they_hold_not_their_names() {
+        assert!(looks_like_xml(b"<?xml version=\"1.0\"?><worksheet>"));
+        assert!(looks_like_xml(b"\xEF\xBB\xBF  <worksheet>"));
+        assert!(!looks_like_xml(b"\x89PNG\r\n\x1a\n"));
+        let mut text = b"<worksheet><sheetData><row><c t=\"inlineStr\"><is><t>".to_vec();
+        text.extend(std::iter::repeat_n(b'x', MAX_TEXT_RUN + 1));
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default();
+        zip.start_file("xl/worksheets/S", options).unwrap();
+        std::io::Write::write_all(&mut zip, &text).unwrap();
+        let bytes = zip.finish().unwrap().into_inner();
+        let err = check_archive("名字.xlsx", &bytes).unwrap_err();
+        assert!(
+            err.contains("xl/worksheets/S") && err.contains("32767"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -287,6 +287,14 @@ pub(crate) async fn own_password(
             ));
         }
     }
+    let current = who.user.password_hash.clone();
+    let again = body.new_password.clone();
+    let same = tokio::task::spawn_blocking(move || anju_store::verify_password(&again, &current))
+        .await
+        .unwrap_or(false);
+    if same {
+        return Err(invalid("new_password", "新密码不能与原密码相同"));
+    }
     let hash = new_password("new_password", &who.user.name, body.new_password).await?;
     state
         .store

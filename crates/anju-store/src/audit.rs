@@ -339,8 +339,9 @@ impl Store {
     /// numerator, denominator) must be as recorded; an approved version must
     /// have been recorded approved; a version recorded approved may since
     /// have been superseded only by a later approved version of the same
-    /// figure. Catches a figure or a state changed in the tables behind the
-    /// service, which the hash chain alone cannot see.
+    /// figure; and no recorded version may be missing from the table. Catches
+    /// a figure or a state changed, or a version removed, in the tables
+    /// behind the service, which the hash chain alone cannot see.
     pub async fn verify_figures(&self) -> Result<Vec<FigureMismatch>, StoreError> {
         const PAGE: i64 = 2000;
         let mut recorded: std::collections::HashMap<i64, serde_json::Value> =
@@ -424,6 +425,26 @@ impl Store {
             }
         }
         let mut out = Vec::new();
+        // The service never removes a version: one recorded and gone was
+        // removed behind it.
+        let stored: std::collections::HashSet<i64> = rows.iter().map(|r| r.0).collect();
+        let mut gone: Vec<i64> = recorded
+            .keys()
+            .copied()
+            .filter(|id| !stored.contains(id))
+            .collect();
+        gone.sort_unstable();
+        for id in gone {
+            out.push(FigureMismatch {
+                id,
+                why: format!(
+                    "审计日志记有这条数据(指标 {} {} {}),数据表中却没有:已被删除",
+                    recorded[&id]["indicator"],
+                    recorded[&id]["org_unit"].as_str().unwrap_or(""),
+                    recorded[&id]["period"].as_str().unwrap_or("")
+                ),
+            });
+        }
         for r in &rows {
             let (id, state) = (r.0, r.8.as_str());
             let Some(log) = recorded.get(&id) else {

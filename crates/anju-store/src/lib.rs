@@ -92,13 +92,18 @@ impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> StoreError {
         let busy = match &e {
             sqlx::Error::PoolTimedOut => true,
-            sqlx::Error::Database(d) => match d.code() {
-                Some(code) => match code.parse::<i64>() {
-                    Ok(n) => matches!(n & 0xff, 5 | 6),
-                    Err(_) => code == "55P03",
-                },
-                None => false,
-            },
+            sqlx::Error::Database(d) => {
+                if let Some(pg) = d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                    pg.code() == "55P03"
+                } else if d.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                    // The primary code is the low byte of an extended one.
+                    d.code()
+                        .and_then(|c| c.parse::<i64>().ok())
+                        .is_some_and(|n| matches!(n & 0xff, 5 | 6))
+                } else {
+                    false
+                }
+            }
             _ => false,
         };
         if busy {
@@ -182,6 +187,18 @@ pub(crate) fn plain_text(field: &str, text: &str) -> Result<(), StoreError> {
     }
 }
 
+/// A PostgreSQL pool whose writers wait at most [`BUSY_WAIT`] for a row
+/// lock (`lock_timeout`, then `lock_not_available`: [`StoreError::Busy`])
+/// and for a free connection.
+async fn postgres_pool(options: PgConnectOptions) -> Result<PgPool, StoreError> {
+    let wait = format!("{}s", BUSY_WAIT.as_secs());
+    Ok(PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(BUSY_WAIT * 2)
+        .connect_with(options.options([("lock_timeout", wait.as_str())]))
+        .await?)
+}
+
 /// PostgreSQL folds unquoted names to lower case: accept only names it keeps
 /// as written, within its 63-byte limit.
 fn check_schema_name(schema: &str) -> Result<(), StoreError> {
@@ -236,12 +253,7 @@ impl Store {
                     .await?,
             )
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Store::Postgres(
-                PgPoolOptions::new()
-                    .max_connections(16)
-                    .connect(url)
-                    .await?,
-            )
+            Store::Postgres(postgres_pool(PgConnectOptions::from_str(url)?).await?)
         } else {
             return Err(StoreError::BadUrl(url.to_string()));
         };
@@ -262,12 +274,7 @@ impl Store {
         .await?;
         admin.close().await;
         let options = PgConnectOptions::from_str(url)?.options([("search_path", schema)]);
-        let store = Store::Postgres(
-            PgPoolOptions::new()
-                .max_connections(16)
-                .connect_with(options)
-                .await?,
-        );
+        let store = Store::Postgres(postgres_pool(options).await?);
         store.migrate().await?;
         Ok(store)
     }

@@ -11,6 +11,20 @@ use anju_core::auth::{LockScope, LoginHistory};
 use crate::users::UserRecord;
 use crate::{Store, StoreError, on_pool, sql, write_tx};
 
+/// How long a failed login is kept (with its client address): a day, far
+/// more than any lockout rule looks back.
+const KEEP_FAILURES: i64 = 24 * 3600;
+
+/// Failed logins (name, address, time) and whether the account has logged
+/// in from that address since the time bound first (`?`): what the lockout
+/// rules read, for one name or for all.
+macro_rules! failures {
+    () => {
+        "SELECT f.user_name, f.client, f.at, a.client IS NOT NULL FROM login_failures f \
+         LEFT JOIN login_addresses a ON a.user_name = f.user_name AND a.client = f.client AND a.last_ok >= ?"
+    };
+}
+
 /// A live session as a request sees it.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -202,15 +216,12 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            // What no rule needs any longer.
-            sqlx::query(sql(
-                "DELETE FROM login_failures WHERE user_name = ? AND at < ?",
-                pg,
-            ))
-            .bind(&name)
-            .bind(at - 24 * 3600)
-            .execute(&mut *tx)
-            .await?;
+            // What no rule needs any longer, for every name (a spray of
+            // names tried once each must not pile up addresses forever).
+            sqlx::query(sql("DELETE FROM login_failures WHERE at < ?", pg))
+                .bind(at - KEEP_FAILURES)
+                .execute(&mut *tx)
+                .await?;
             let id: i64 = sqlx::query_scalar(sql(
                 "INSERT INTO login_failures (user_name, client, at) VALUES (?, ?, ?) RETURNING id",
                 pg,
@@ -221,9 +232,10 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
             let rows = sqlx::query(sql(
-                "SELECT f.at, f.client, a.client IS NOT NULL FROM login_failures f \
-                 LEFT JOIN login_addresses a ON a.user_name = f.user_name AND a.client = f.client AND a.last_ok >= ? \
-                 WHERE f.user_name = ? AND f.at >= ? AND f.id <> ? ORDER BY f.at",
+                concat!(
+                    failures!(),
+                    " WHERE f.user_name = ? AND f.at >= ? AND f.id <> ? ORDER BY f.at"
+                ),
                 pg,
             ))
             .bind(at - KNOWN_ADDRESS_SECONDS)
@@ -247,8 +259,8 @@ impl Store {
                 ..LoginHistory::default()
             };
             for r in &rows {
-                let (t, from, known): (i64, String, bool) =
-                    (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+                let (from, t, known): (String, i64, bool) =
+                    (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
                 if from == client {
                     history.from_address.push(t);
                 }
@@ -384,9 +396,7 @@ impl Store {
         use anju_core::auth::{FAILURE_WINDOW, KNOWN_ADDRESS_SECONDS, LOCK_SECONDS};
         let rows: Vec<(String, String, i64, bool)> = on_pool!(self, |pool, pg| {
             let rows = sqlx::query(sql(
-                "SELECT f.user_name, f.client, f.at, a.client IS NOT NULL FROM login_failures f \
-                 LEFT JOIN login_addresses a ON a.user_name = f.user_name AND a.client = f.client AND a.last_ok >= ? \
-                 WHERE f.at >= ? ORDER BY f.user_name, f.at",
+                concat!(failures!(), " WHERE f.at >= ? ORDER BY f.user_name, f.at"),
                 pg,
             ))
             .bind(now - KNOWN_ADDRESS_SECONDS)

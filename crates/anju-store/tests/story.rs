@@ -1145,6 +1145,27 @@ async fn audit_story(store: &Store) {
     )
     .await;
     assert_eq!(store.verify_figures().await.unwrap(), vec![]);
+    // A version removed from its table.
+    let all = store
+        .list(&anju_store::ValueFilter::default())
+        .await
+        .unwrap();
+    // (A version no other depends on: a draft or one returned.)
+    let victim = all
+        .iter()
+        .filter(|v| matches!(v.state, State::Draft | State::Returned | State::Submitted))
+        .map(|v| v.id)
+        .max()
+        .expect("the story leaves a figure that is not approved");
+    raw(
+        store,
+        &format!("DELETE FROM value_versions WHERE id = {victim}"),
+    )
+    .await;
+    let found = store.verify_figures().await.unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].id, victim);
+    assert!(found[0].why.contains("已被删除"), "{found:?}");
 }
 
 #[tokio::test]

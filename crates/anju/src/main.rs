@@ -45,10 +45,10 @@ enum Command {
         /// 演示模式:在新数据库(默认 sqlite://anju-demo.db)中载入合成的演示数据和演示账号,每个页面都标明是演示数据。
         #[arg(long)]
         demo: bool,
-        /// 服务位于可信的反向代理之后:按 X-Forwarded-For 的最后一个地址识别客户端(登录锁定按地址计)。
-        /// 不在代理之后时不要打开,否则客户端可以自称任何地址。
-        #[arg(long, env = "ANJU_TRUST_PROXY")]
-        trust_proxy: bool,
+        /// 可信的反向代理的地址(逗号分隔,如 127.0.0.1):来自这些地址的请求,按 X-Forwarded-For
+        /// 的最后一个地址识别客户端(登录锁定按地址计)。来自其他地址的 X-Forwarded-For 一律不信。
+        #[arg(long, env = "ANJU_TRUST_PROXY", value_delimiter = ',')]
+        trust_proxy: Vec<std::net::IpAddr>,
     },
     /// 用户管理。
     User {
@@ -141,6 +141,26 @@ enum UserCommand {
         /// 计划文件(默认:内置计划),用于核对所属单位。
         #[arg(long, env = "ANJU_PLAN")]
         plan: Option<PathBuf>,
+        /// 数据库地址。
+        #[arg(long, env = "ANJU_DATABASE", default_value = "sqlite://anju.db")]
+        database: String,
+    },
+    /// 停用、启用用户或重设其密码(三员的账户只能这样管理);重设密码时从标准输入读取新密码。
+    Set {
+        /// 用户名。
+        name: String,
+        /// 停用(其会话随即结束)。
+        #[arg(long, conflicts_with = "enable")]
+        disable: bool,
+        /// 启用。
+        #[arg(long)]
+        enable: bool,
+        /// 从标准输入读取新密码(其他会话随即结束)。
+        #[arg(long)]
+        password_stdin: bool,
+        /// 新密码是替他人设置的:用户下次登录时须修改。
+        #[arg(long, requires = "password_stdin")]
+        must_change: bool,
         /// 数据库地址。
         #[arg(long, env = "ANJU_DATABASE", default_value = "sqlite://anju.db")]
         database: String,
@@ -457,6 +477,59 @@ fn audit_verify(database: &str, chain_only: bool) -> anyhow::Result<()> {
     }
 }
 
+/// `anju user set`: disables, enables or gives a new password to a user,
+/// the three administrators included (the service will not touch theirs).
+fn user_set(
+    name: &str,
+    disabled: Option<bool>,
+    password_stdin: bool,
+    must_change: bool,
+    database: &str,
+) -> anyhow::Result<()> {
+    if disabled.is_none() && !password_stdin {
+        anyhow::bail!("须给出 --disable、--enable 或 --password-stdin");
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let user = rt.block_on(async {
+        let store = anju_store::Store::connect(database).await?;
+        let hash = if password_stdin {
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            anju_core::auth::check_password_policy(name, password).map_err(anyhow::Error::msg)?;
+            Some(anju_store::hash_password(password)?)
+        } else {
+            None
+        };
+        let user = store
+            .update_user(
+                name,
+                disabled,
+                hash.as_deref(),
+                must_change,
+                None,
+                "命令行",
+                &china_now(),
+            )
+            .await?;
+        anyhow::Ok(user)
+    })?;
+    let state = if user.disabled { "已停用" } else { "正常" };
+    let password = if password_stdin {
+        if user.must_change_password {
+            ",密码已重设(下次登录时须修改)"
+        } else {
+            ",密码已重设"
+        }
+    } else {
+        ""
+    };
+    println!("用户 {}(角色 {}):{state}{password}", user.name, user.role);
+    Ok(())
+}
+
 /// `anju migrate`: applies the migrations the database lacks, and says which.
 fn migrate(database: &str) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -484,7 +557,7 @@ fn serve(
     database: &str,
     plan: Option<&PathBuf>,
     demo: bool,
-    trust_proxy: bool,
+    trust_proxy: Vec<std::net::IpAddr>,
 ) -> anyhow::Result<()> {
     // The demo never goes into the default database.
     let database = if demo && database == "sqlite://anju.db" {
@@ -658,6 +731,29 @@ fn main() -> ExitCode {
             plan.as_ref(),
             &database,
             must_change,
+        ),
+        Command::User {
+            command:
+                UserCommand::Set {
+                    name,
+                    disable,
+                    enable,
+                    password_stdin,
+                    must_change,
+                    database,
+                },
+        } => user_set(
+            &name,
+            if disable {
+                Some(true)
+            } else if enable {
+                Some(false)
+            } else {
+                None
+            },
+            password_stdin,
+            must_change,
+            &database,
         ),
     };
     match result {

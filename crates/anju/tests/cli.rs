@@ -1052,3 +1052,82 @@ fn import_takes_a_file_whole_or_names_every_bad_row() {
     ]);
     assert_eq!(nobody.status.code(), Some(1));
 }
+
+/// The three administrators' accounts are managed on the server: `anju user
+/// set` disables, enables and resets them (the service will not).
+#[test]
+fn user_set_disables_enables_and_resets_an_administrator() {
+    use std::io::Write as _;
+    let dir = tmp("userset");
+    let db = dir.join("anju.db");
+    let _ = std::fs::remove_file(&db);
+    let url = format!("sqlite://{}", db.display());
+    let run = |args: &[&str], input: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_anju"))
+            .args(["user"])
+            .args(args)
+            .args(["--database", &url])
+            .env_remove("ANJU_PLAN")
+            .env_remove("ANJU_DATABASE")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{input}\n").as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let said = |o: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    let add = run(
+        &["add", "shenji", "--role", "auditor", "--password-stdin"],
+        "Sj-审计-2026",
+    );
+    assert!(add.status.success(), "{}", said(&add));
+    let off = run(&["set", "shenji", "--disable"], "");
+    assert!(said(&off).contains("已停用"), "{}", said(&off));
+    let on = run(&["set", "shenji", "--enable"], "");
+    assert!(said(&on).contains("正常"), "{}", said(&on));
+    let weak = run(&["set", "shenji", "--password-stdin"], "shenji-2026");
+    assert_eq!(weak.status.code(), Some(1), "{}", said(&weak));
+    assert!(said(&weak).contains("用户名"), "{}", said(&weak));
+    let reset = run(
+        &["set", "shenji", "--password-stdin", "--must-change"],
+        "Sj-重设-2027",
+    );
+    assert!(
+        said(&reset).contains("下次登录时须修改"),
+        "{}",
+        said(&reset)
+    );
+    let nothing = run(&["set", "shenji"], "");
+    assert_eq!(nothing.status.code(), Some(1), "{}", said(&nothing));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let user = rt.block_on(async {
+        anju_store::Store::connect(&url)
+            .await
+            .unwrap()
+            .user("shenji")
+            .await
+            .unwrap()
+            .unwrap()
+    });
+    assert!(!user.disabled && user.must_change_password);
+    assert!(anju_store::verify_password(
+        "Sj-重设-2027",
+        &user.password_hash
+    ));
+}

@@ -150,6 +150,7 @@ fn shorten(text: &str) -> String {
 pub(crate) async fn audit(
     State(state): State<AppState>,
     Member(who): Member,
+    headers: axum::http::HeaderMap,
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, WebError> {
     let role = who.user.role;
@@ -201,6 +202,9 @@ pub(crate) async fn audit(
         .collect();
     let may_verify = role.may_verify_audit();
     let verified = if may_verify && q.verify.as_deref() == Some("1") {
+        if !super::from_this_site(&headers) {
+            return Err(WebError::forbidden("请求来自其他网站,已拒绝"));
+        }
         let v = crate::audit::verification(&state, &who).await?;
         let chain = if v.chain.whole {
             format!(

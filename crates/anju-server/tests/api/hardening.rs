@@ -115,6 +115,37 @@ async fn a_draft_replaced_many_times_keeps_one_draft(backend: Backend) {
 
 /// Another writer holds SQLite's write lock longer than a request may wait:
 /// the request answers 503 with `Retry-After`, not 500, and stores nothing.
+/// On PostgreSQL: another transaction holds the audit log's head longer
+/// than a writer may wait (`lock_timeout`): 503 with `Retry-After`.
+#[tokio::test]
+async fn a_busy_postgres_answers_503_with_retry_after() {
+    let Some(backend) = Backend::postgres() else {
+        return;
+    };
+    let app = TestApp::new(&backend, "pgbusy").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let anju_store::Store::Postgres(pool) = &app.state.store else {
+        unreachable!("a PostgreSQL store");
+    };
+    let mut holder = pool.begin().await.unwrap();
+    sqlx::query("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let request = Request::post("/api/v1/values")
+        .header("authorization", format!("Bearer {town}"))
+        .header("content-type", "application/json")
+        .body(Body::from(
+            json!({"values": [figure(8, "硖石街道", "2024-06", "7")]}).to_string(),
+        ))
+        .unwrap();
+    let (status, headers, body) = app.send(request).await;
+    holder.rollback().await.unwrap();
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["error"]["code"], "busy");
+    assert_eq!(headers.get("retry-after").unwrap(), "2");
+}
+
 #[tokio::test]
 async fn a_busy_database_answers_503_with_retry_after() {
     let app = TestApp::new(&Backend::Sqlite, "busy").await;
@@ -275,6 +306,24 @@ async fn a_forged_audit_row_blocks_writes_with_a_clear_error_not_500(backend: Ba
 }
 
 impl TestApp {
+    /// A request whose answer need not be JSON: status, headers, bytes.
+    async fn send_raw(
+        &self,
+        request: Request<Body>,
+    ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let response = anju_server::router(self.state.clone())
+            .oneshot(request)
+            .await
+            .unwrap();
+        let (status, headers) = (response.status(), response.headers().clone());
+        let bytes = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        (status, headers, bytes)
+    }
+
     /// A login sent from the client address `from`.
     async fn login_from(
         &self,
@@ -337,6 +386,7 @@ async fn a_stranger_cannot_lock_a_user_out_of_the_address_they_log_in_from(backe
         app.advance(60);
     }
     assert!(said[0].contains("再错 4 次"), "{said:?}");
+    assert!(said[2].contains("秒后再试"), "{said:?}");
     assert!(said[3].contains("再错 1 次"), "{said:?}");
     assert!(said[4].contains("锁定至"), "{said:?}");
     let (status, body) = app
@@ -1009,7 +1059,94 @@ async fn every_figure_the_service_stores_verifies_against_its_record(backend: Ba
     assert_eq!(body["figures"][0]["id"], corrected);
 }
 
+/// Behind a proxy the operator trusts, the client is the last address in
+/// `X-Forwarded-For` (an `IP:port` gives the IP); from any other peer the
+/// header is not believed.
+async fn the_client_address_comes_from_a_trusted_proxy_only(backend: Backend) {
+    let mut app = TestApp::new(&backend, "proxy").await;
+    app.state.trust_proxy = vec!["127.0.0.1".parse().unwrap()];
+    app.add_user("xiashi", Role::Town, Some("硖石街道"), "correct horse")
+        .await;
+    let from = |peer: &str, forwarded: &str| {
+        let mut request = Request::post("/api/v1/login")
+            .header("content-type", "application/json")
+            .header("x-forwarded-for", forwarded)
+            .body(Body::from(
+                json!({"username": "xiashi", "password": "guess"}).to_string(),
+            ))
+            .unwrap();
+        let addr: std::net::SocketAddr = format!("{peer}:40000").parse().unwrap();
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(addr));
+        request
+    };
+    app.send(from("127.0.0.1", "10.9.9.9, 192.0.2.60")).await;
+    app.send(from("127.0.0.1", "10.9.9.9, 192.0.2.61:51234"))
+        .await;
+    app.send(from("198.51.100.70", "192.0.2.62")).await;
+    let clients: Vec<String> = app
+        .audit_of("login.failed")
+        .await
+        .iter()
+        .map(|e| e.after.clone().unwrap())
+        .collect();
+    assert_eq!(
+        clients,
+        [
+            r#"{"client":"198.51.100.70"}"#,
+            r#"{"client":"192.0.2.61"}"#,
+            r#"{"client":"192.0.2.60"}"#
+        ],
+        "newest first"
+    );
+}
+
+/// A temporary password cannot be "changed" to itself; a browser's request
+/// for the export from another page of the same site is refused.
+async fn a_temporary_password_must_really_change_and_the_export_is_for_own_pages(backend: Backend) {
+    let app = TestApp::new(&backend, "samepass").await;
+    let admin = app.token("root", Role::Admin, None).await;
+    let (status, _) = app
+        .post(
+            "/api/v1/users",
+            &admin,
+            json!({"username": "haizhou", "role": "town", "org_unit": "海洲街道", "password": "Hz-初始-2026"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, _, body) = app.login("haizhou", "Hz-初始-2026").await;
+    let token = body["token"].as_str().unwrap().to_string();
+    let (status, body) = app
+        .post(
+            "/api/v1/me/password",
+            &token,
+            json!({"old_password": "Hz-初始-2026", "new_password": "Hz-初始-2026"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("相同"));
+    let aud = app.token("shenji", Role::Auditor, None).await;
+    for site in ["same-site", "cross-site"] {
+        let request = Request::get("/api/v1/audit/export")
+            .header("cookie", format!("anju_session={aud}"))
+            .header("sec-fetch-site", site)
+            .body(Body::empty())
+            .unwrap();
+        let (status, _, _) = app.send_raw(request).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{site}");
+    }
+    let request = Request::get("/api/v1/audit/export")
+        .header("cookie", format!("anju_session={aud}"))
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.send_raw(request).await.0, StatusCode::OK);
+}
+
 crate::on_both_backends!(
+    the_client_address_comes_from_a_trusted_proxy_only,
+    a_temporary_password_must_really_change_and_the_export_is_for_own_pages,
     every_figure_the_service_stores_verifies_against_its_record,
     the_security_and_audit_pages_are_for_their_roles,
     the_three_administrators_each_do_only_their_own_part,
