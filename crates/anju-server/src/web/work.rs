@@ -533,6 +533,10 @@ struct UserLine {
     disabled: bool,
     must_change: bool,
     created: String,
+    /// One of the three administrators: managed on the server only.
+    on_server: bool,
+    /// The admin looking at the page.
+    is_me: bool,
 }
 
 #[derive(Template)]
@@ -561,6 +565,8 @@ pub(crate) async fn users(
         .map_err(ApiError::from)?
         .into_iter()
         .map(|u| UserLine {
+            on_server: u.role.is_administrator(),
+            is_me: u.name == who.user.name,
             name: u.name,
             role: role_label(u.role),
             org: u.org_unit.unwrap_or_default(),

@@ -996,6 +996,11 @@ async fn the_security_and_audit_pages_are_for_their_roles(backend: Backend) {
         page.contains("在线会话") && page.contains("xiashi"),
         "{page}"
     );
+    // The users page offers no button the API would refuse.
+    let (_, _, page) = app.page("/users", Some(&admin)).await;
+    assert!(page.contains("/api/v1/users/xiashi"), "{page}");
+    assert!(!page.contains("/api/v1/users/shenji") && !page.contains("/api/v1/users/root"));
+    assert!(page.contains("三员账户"));
 }
 
 /// The audit administrator's verification, as the API answers it.
