@@ -307,7 +307,7 @@ impl Store {
         if reason.is_empty() {
             return Err(StoreError::Invalid("reason: 调整目标须说明理由".into()));
         }
-        crate::plain_text("reason", reason)?;
+        crate::reason_text("reason", reason)?;
         crate::plain_text("org_unit", new.org_unit)?;
         crate::plain_text("by", by)?;
         on_pool!(self, |pool, pg| {
@@ -361,7 +361,7 @@ impl Store {
         now: &str,
     ) -> Result<Adjustment, StoreError> {
         let note = note.map(str::trim).filter(|n| !n.is_empty());
-        crate::plain_text("note", note.unwrap_or(""))?;
+        crate::reason_text("note", note.unwrap_or(""))?;
         crate::plain_text("by", by)?;
         on_pool!(self, |pool, pg| {
             let mut tx = write_tx!(pool, pg);

@@ -187,6 +187,24 @@ pub(crate) fn plain_text(field: &str, text: &str) -> Result<(), StoreError> {
     }
 }
 
+/// The longest reason or note a step, a correction, an adjustment or a
+/// publication takes, in characters: a paragraph, not a file (each is kept
+/// for ever, in its table and in the audit log).
+pub const MAX_REASON_CHARS: usize = 2_000;
+
+/// A reason or note: plain text, at most [`MAX_REASON_CHARS`] characters.
+pub(crate) fn reason_text(field: &str, text: &str) -> Result<(), StoreError> {
+    plain_text(field, text)?;
+    let n = text.chars().count();
+    if n > MAX_REASON_CHARS {
+        Err(StoreError::Invalid(format!(
+            "{field}: 过长(至多 {MAX_REASON_CHARS} 个字符,收到 {n} 个)"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
 /// A PostgreSQL pool whose writers wait at most [`BUSY_WAIT`] for a row
 /// lock (`lock_timeout`, then `lock_not_available`: [`StoreError::Busy`])
 /// and for a free connection.

@@ -86,7 +86,7 @@ impl Store {
         now: &str,
     ) -> Result<Publication, StoreError> {
         let reason = new.reason.map(str::trim).filter(|r| !r.is_empty());
-        crate::plain_text("reason", reason.unwrap_or(""))?;
+        crate::reason_text("reason", reason.unwrap_or(""))?;
         crate::plain_text("by", by)?;
         on_pool!(self, |pool, pg| {
             let mut tx = write_tx!(pool, pg);

@@ -394,7 +394,7 @@ impl Store {
         if step == Step::Return && reason.is_none() {
             return Err(StoreError::Invalid("退回须说明理由".into()));
         }
-        crate::plain_text("reason", reason.unwrap_or(""))?;
+        crate::reason_text("reason", reason.unwrap_or(""))?;
         crate::plain_text("user", user)?;
         on_pool!(self, |pool, pg| {
             let mut tx = write_tx!(pool, pg);
@@ -513,7 +513,7 @@ impl Store {
         if reason.is_empty() {
             return Err(StoreError::Invalid("更正须说明理由".into()));
         }
-        crate::plain_text("reason", reason)?;
+        crate::reason_text("reason", reason)?;
         crate::plain_text("user", user)?;
         check_amount(new)?;
         on_pool!(self, |pool, pg| {

@@ -1149,7 +1149,61 @@ async fn a_temporary_password_must_really_change_and_the_export_is_for_own_pages
     assert_eq!(app.send_raw(request).await.0, StatusCode::OK);
 }
 
+/// A reason is a paragraph, not a file: a return, a correction, an
+/// adjustment and a publication take at most 2,000 characters of it.
+async fn reasons_are_at_most_two_thousand_characters(backend: Backend) {
+    let app = TestApp::new(&backend, "reasons").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let taskforce = app
+        .token("zhuanban", Role::Taskforce, Some("市住建局"))
+        .await;
+    let (_, body) = app
+        .post(
+            "/api/v1/values",
+            &town,
+            json!({"values": [figure(8, "硖石街道", "2024-06", "7")]}),
+        )
+        .await;
+    let id = body["values"][0]["id"].as_i64().unwrap();
+    app.post("/api/v1/values/submit", &town, json!({"ids": [id]}))
+        .await;
+    let long = "退".repeat(2_001);
+    for (uri, body) in [
+        (
+            "/api/v1/values/return".to_string(),
+            json!({"ids": [id], "reason": long}),
+        ),
+        (
+            "/api/v1/publications".to_string(),
+            json!({"as_of": "2024-06", "reason": long}),
+        ),
+        (
+            "/api/v1/targets/adjustments".to_string(),
+            json!({"indicator": 8, "org_unit": "海宁市", "year": 2024, "target": "60", "effective": "2024-07", "reason": long}),
+        ),
+    ] {
+        let (status, answer) = app.post(&uri, &taskforce, body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{uri}: {answer}");
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("至多 2000 个字符"),
+            "{uri}: {answer}"
+        );
+    }
+    let (status, body) = app
+        .post(
+            "/api/v1/values/return",
+            &taskforce,
+            json!({"ids": [id], "reason": "退".repeat(2_000)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
 crate::on_both_backends!(
+    reasons_are_at_most_two_thousand_characters,
     the_client_address_comes_from_a_trusted_proxy_only,
     a_temporary_password_must_really_change_and_the_export_is_for_own_pages,
     every_figure_the_service_stores_verifies_against_its_record,
