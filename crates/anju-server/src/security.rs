@@ -257,7 +257,7 @@ pub(crate) fn policy() -> PolicyOut {
     use anju_core::auth as a;
     PolicyOut {
         min_password_chars: a::MIN_PASSWORD_CHARS,
-        password_kinds: 3,
+        password_kinds: a::PASSWORD_KINDS,
         change_when_set_by_admin: true,
         slow_after: a::SLOW_AFTER,
         slow_seconds: a::SLOW_SECONDS,

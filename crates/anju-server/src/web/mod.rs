@@ -413,8 +413,9 @@ struct AccountPage {
 /// The password policy in a sentence, for the forms that set one.
 pub(crate) fn policy_words() -> String {
     format!(
-        "至少 {} 个字符,含大写字母、小写字母、数字、其他符号四类中的至少三类,不能包含用户名",
-        anju_core::auth::MIN_PASSWORD_CHARS
+        "至少 {} 个字符,含大写字母、小写字母、数字、其他符号四类中的至少 {} 类,不能包含用户名",
+        anju_core::auth::MIN_PASSWORD_CHARS,
+        anju_core::auth::PASSWORD_KINDS
     )
 }
 

@@ -115,6 +115,21 @@ async fn a_draft_replaced_many_times_keeps_one_draft(backend: Backend) {
 
 /// Another writer holds SQLite's write lock longer than a request may wait:
 /// the request answers 503 with `Retry-After`, not 500, and stores nothing.
+/// One figure entered as a draft by `token`: the whole answer.
+async fn one_draft(
+    app: &TestApp,
+    token: &str,
+) -> (StatusCode, axum::http::HeaderMap, serde_json::Value) {
+    let request = Request::post("/api/v1/values")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(Body::from(
+            json!({"values": [figure(8, "硖石街道", "2024-06", "7")]}).to_string(),
+        ))
+        .unwrap();
+    app.send(request).await
+}
+
 /// On PostgreSQL: another transaction holds the audit log's head longer
 /// than a writer may wait (`lock_timeout`): 503 with `Retry-After`.
 #[tokio::test]
@@ -132,14 +147,7 @@ async fn a_busy_postgres_answers_503_with_retry_after() {
         .execute(&mut *holder)
         .await
         .unwrap();
-    let request = Request::post("/api/v1/values")
-        .header("authorization", format!("Bearer {town}"))
-        .header("content-type", "application/json")
-        .body(Body::from(
-            json!({"values": [figure(8, "硖石街道", "2024-06", "7")]}).to_string(),
-        ))
-        .unwrap();
-    let (status, headers, body) = app.send(request).await;
+    let (status, headers, body) = one_draft(&app, &town).await;
     holder.rollback().await.unwrap();
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["error"]["code"], "busy");
@@ -158,14 +166,7 @@ async fn a_busy_database_answers_503_with_retry_after() {
         .execute(&mut *holder)
         .await
         .unwrap();
-    let request = Request::post("/api/v1/values")
-        .header("authorization", format!("Bearer {town}"))
-        .header("content-type", "application/json")
-        .body(Body::from(
-            json!({"values": [figure(8, "硖石街道", "2024-06", "7")]}).to_string(),
-        ))
-        .unwrap();
-    let (status, headers, body) = app.send(request).await;
+    let (status, headers, body) = one_draft(&app, &town).await;
     sqlx::query("ROLLBACK").execute(&mut *holder).await.unwrap();
     drop(holder);
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
