@@ -171,21 +171,214 @@ impl fmt::Display for Role {
 
 /// A user as the rules see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Actor {
+pub struct Actor<'a> {
+    /// The login name (to tell one's own entries and proposals).
+    pub name: &'a str,
     /// The role.
     pub role: Role,
     /// The unit (a town, or a department).
     pub org: Option<OrgId>,
 }
 
-impl Actor {
-    /// A user as the rules see them: the role, and the unit named (by any
-    /// alias) resolved in `plan` (a unit the plan does not have is none).
-    pub fn of(plan: &Plan, role: Role, org_unit: Option<&str>) -> Actor {
+/// Something a user may want to do: one row of the permission table. Every
+/// check of the service, the pages, the navigation and the command line asks
+/// [`Actor::may`] with one of these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action<'a> {
+    /// Read a figure of `org` for `indicator` before it is published.
+    ReadFigure {
+        /// The indicator (its index in the plan).
+        indicator: usize,
+        /// The unit the figure is of.
+        org: OrgId,
+    },
+    /// Enter, submit, correct or import a figure of `org` for `indicator`.
+    ReportFigure {
+        /// The indicator (its index in the plan).
+        indicator: usize,
+        /// The unit the figure is of.
+        org: OrgId,
+    },
+    /// Approve or return a version of a figure of `indicator` that `author`
+    /// entered (never one's own: 审核与填报分离); with no author, whether
+    /// the user reviews the indicator's figures at all (what waits for them).
+    ReviewFigure {
+        /// The indicator (its index in the plan).
+        indicator: usize,
+        /// Who entered the version.
+        author: Option<&'a str>,
+    },
+    /// Open the reporting desk (/report, templates, imports).
+    OpenReporting,
+    /// Open the review desk (/review).
+    OpenReview,
+    /// Open the cockpit and the indicator pages (the evaluation before
+    /// publication, within what the user may read).
+    OpenCockpit,
+    /// Read the target decompositions and the list of adjustments (/targets,
+    /// `GET /api/v1/targets/adjustments`).
+    ReadTargets,
+    /// Read one target adjustment of `indicator` (proposal, reason, decision).
+    ReadAdjustment {
+        /// The indicator (its index in the plan).
+        indicator: usize,
+    },
+    /// Propose a target adjustment for `indicator`.
+    ProposeAdjustment {
+        /// The indicator (its index in the plan).
+        indicator: usize,
+    },
+    /// Approve or reject an adjustment that `proposer` proposed (never
+    /// one's own); with no proposer, whether the user decides adjustments
+    /// at all.
+    DecideAdjustment {
+        /// Who proposed it.
+        proposer: Option<&'a str>,
+    },
+    /// Upload a target decomposition (下达目标分解).
+    Decompose,
+    /// Publish or republish a month (发布).
+    Publish,
+    /// Read the user list.
+    ReadUsers,
+    /// Add a user of `role`, or disable, enable or reset one.
+    ManageUser {
+        /// The role of the user made or changed.
+        role: Role,
+    },
+    /// See and lift login locks, see and end sessions.
+    ManageSecurity,
+    /// Read the audit log.
+    ReadAudit,
+    /// Read the figures the audit log records (not only who changed what).
+    ReadAuditFigures,
+    /// Verify and export the whole audit log.
+    VerifyAudit,
+}
+
+/// Why an action is refused: the words a user is shown.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Denied(pub String);
+
+impl Action<'_> {
+    /// One action of each kind, for tests and documents that walk the whole
+    /// table (the figures' indicator and unit given by the caller).
+    pub fn kinds<'b>(indicator: usize, org: OrgId, other: &'b str) -> Vec<Action<'b>> {
+        vec![
+            Action::ReadFigure { indicator, org },
+            Action::ReportFigure { indicator, org },
+            Action::ReviewFigure {
+                indicator,
+                author: Some(other),
+            },
+            Action::OpenReporting,
+            Action::OpenReview,
+            Action::OpenCockpit,
+            Action::ReadTargets,
+            Action::ReadAdjustment { indicator },
+            Action::ProposeAdjustment { indicator },
+            Action::DecideAdjustment {
+                proposer: Some(other),
+            },
+            Action::Decompose,
+            Action::Publish,
+            Action::ReadUsers,
+            Action::ManageUser { role: Role::Town },
+            Action::ManageSecurity,
+            Action::ReadAudit,
+            Action::ReadAuditFigures,
+            Action::VerifyAudit,
+        ]
+    }
+}
+
+impl<'a> Actor<'a> {
+    /// A user as the rules see them: the login name, the role, and the unit
+    /// named (by any alias) resolved in `plan` (a unit the plan does not
+    /// have is none).
+    pub fn of(plan: &Plan, name: &'a str, role: Role, org_unit: Option<&str>) -> Actor<'a> {
         Actor {
+            name,
             role,
             org: org_unit.and_then(|o| plan.orgs.resolve(o).ok()),
         }
+    }
+
+    /// Whether the user may do `action` on `plan`, and if not, why: the one
+    /// permission table (DESIGN.md "roles", docs/RULES.md "who may do what").
+    pub fn may(&self, plan: &Plan, action: &Action<'_>) -> Result<(), Denied> {
+        let role = self.role;
+        let allowed = match *action {
+            Action::ReadFigure { indicator, org } => self.may_read(plan, indicator, org),
+            Action::ReportFigure { indicator, org } => self.may_report(plan, indicator, org),
+            Action::ReviewFigure { indicator, author } => {
+                if !self.may_review(plan, indicator) {
+                    false
+                } else if author == Some(self.name) {
+                    return Err(Denied("不能审核本人填报的数据".into()));
+                } else {
+                    true
+                }
+            }
+            Action::OpenReporting => matches!(
+                role,
+                Role::Town | Role::Unit | Role::LeadUnit | Role::Taskforce
+            ),
+            Action::OpenReview => matches!(role, Role::LeadUnit | Role::Taskforce),
+            Action::OpenCockpit => !role.is_administrator(),
+            Action::ReadTargets => {
+                matches!(role, Role::Taskforce | Role::Leader | Role::LeadUnit)
+            }
+            Action::ReadAdjustment { indicator } => match role {
+                Role::Taskforce | Role::Leader => true,
+                Role::LeadUnit => self.may_review(plan, indicator),
+                _ => false,
+            },
+            Action::ProposeAdjustment { indicator } => self.may_review(plan, indicator),
+            Action::DecideAdjustment { proposer } => {
+                if role != Role::Taskforce {
+                    false
+                } else if proposer == Some(self.name) {
+                    return Err(Denied("不能审核本人提出的目标调整".into()));
+                } else {
+                    true
+                }
+            }
+            Action::Decompose | Action::Publish => role == Role::Taskforce,
+            Action::ReadUsers => role.may_manage_users(),
+            Action::ManageUser { role: theirs } => {
+                if !role.may_manage_users() {
+                    false
+                } else if theirs.is_administrator() {
+                    return Err(Denied(
+                        "系统管理员、安全管理员和审计管理员的账户只能在服务器上用 anju user add 创建和重设(三员分立)".into(),
+                    ));
+                } else {
+                    true
+                }
+            }
+            Action::ManageSecurity => role.may_manage_security(),
+            Action::ReadAudit => role.may_read_audit(),
+            Action::ReadAuditFigures => role.may_read_audit_figures(),
+            Action::VerifyAudit => role.may_verify_audit(),
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(Denied(refusal(plan, action)))
+        }
+    }
+
+    /// [`Actor::may`] as a yes or no.
+    pub fn can(&self, plan: &Plan, action: &Action<'_>) -> bool {
+        self.may(plan, action).is_ok()
+    }
+
+    /// Whether the user reads every figure of the plan before publication
+    /// (the task force and leaders), so that no narrowing is needed.
+    pub fn reads_everything(&self) -> bool {
+        matches!(self.role, Role::Taskforce | Role::Leader)
     }
 
     /// Whether the user's department leads or co-runs a task the indicator
@@ -209,7 +402,7 @@ impl Actor {
     /// Whether the user may read figures of `org` for `indicator` before they
     /// are published. Towns read their own; departments the indicators of
     /// their tasks; the task force and leaders everything.
-    pub fn may_read(&self, plan: &Plan, indicator: usize, org: OrgId) -> bool {
+    fn may_read(&self, plan: &Plan, indicator: usize, org: OrgId) -> bool {
         match self.role {
             Role::Taskforce | Role::Leader => true,
             Role::Admin | Role::SecAdmin | Role::Auditor => false,
@@ -222,7 +415,7 @@ impl Actor {
     /// `indicator`. Towns report their own town; departments the indicators of
     /// their tasks for the unit they belong to (海宁市), not a town's figures;
     /// the task force anything; leaders and admins nothing.
-    pub fn may_report(&self, plan: &Plan, indicator: usize, org: OrgId) -> bool {
+    fn may_report(&self, plan: &Plan, indicator: usize, org: OrgId) -> bool {
         let in_tree = plan.reporting_unit(org) == Some(org);
         match self.role {
             Role::Taskforce => in_tree,
@@ -235,14 +428,54 @@ impl Actor {
         }
     }
 
-    /// Whether the user may approve or return figures of `indicator`: the task
-    /// force, and the lead unit of the indicator.
-    pub fn may_review(&self, plan: &Plan, indicator: usize) -> bool {
+    /// Whether the user may approve or return figures of `indicator`, or
+    /// propose its targets: the task force, and the lead unit of the
+    /// indicator.
+    fn may_review(&self, plan: &Plan, indicator: usize) -> bool {
         match self.role {
             Role::Taskforce => true,
             Role::LeadUnit => self.works_on(plan, indicator, true),
             _ => false,
         }
+    }
+}
+
+/// The words of a refusal.
+fn refusal(plan: &Plan, action: &Action<'_>) -> String {
+    let code = |ix: usize| {
+        plan.indicators
+            .get(ix)
+            .map_or_else(|| "?".to_string(), |i| i.code.to_string())
+    };
+    let unit = |o: OrgId| plan.orgs.get(o).name.clone();
+    match *action {
+        Action::ReadFigure { indicator, org } => {
+            format!("无权查看{}的指标 {} 的数据", unit(org), code(indicator))
+        }
+        Action::ReportFigure { indicator, org } => {
+            format!("无权填报{}的指标 {}", unit(org), code(indicator))
+        }
+        Action::ReviewFigure { indicator, .. } => {
+            format!("无权审核指标 {} 的数据", code(indicator))
+        }
+        Action::OpenReporting => "本角色不填报数据".into(),
+        Action::OpenReview => "只有专班和牵头单位审核数据".into(),
+        Action::OpenCockpit => "管理员不查看业务数据(三员分立)".into(),
+        Action::ReadTargets => "只有专班、市领导和牵头单位查看目标分解与调整".into(),
+        Action::ReadAdjustment { indicator } => {
+            format!("无权查看指标 {} 的目标调整", code(indicator))
+        }
+        Action::ProposeAdjustment { indicator } => {
+            format!("无权调整指标 {} 的目标", code(indicator))
+        }
+        Action::DecideAdjustment { .. } => "只有专班可以审核目标调整".into(),
+        Action::Decompose => "只有专班可以下达目标分解".into(),
+        Action::Publish => "只有专班可以发布".into(),
+        Action::ReadUsers | Action::ManageUser { .. } => "只有系统管理员可以管理用户".into(),
+        Action::ManageSecurity => "只有安全管理员可以管理登录锁定和会话".into(),
+        Action::ReadAudit => "只有审计管理员、专班和系统管理员可以查看审计日志".into(),
+        Action::ReadAuditFigures => "无权查看审计日志中的数据".into(),
+        Action::VerifyAudit => "只有审计管理员可以核验和导出审计日志".into(),
     }
 }
 
@@ -287,6 +520,7 @@ mod tests {
                 .unwrap()
         };
         let town = Actor {
+            name: "xs",
             role: Role::Town,
             org: Some(org("硖石街道")),
         };
@@ -296,6 +530,7 @@ mod tests {
         assert!(!town.may_review(&plan, ind(8)));
         // 海宁公积金分中心 leads task 13 (indicator 15) and co-runs task 10 (indicator 14).
         let fund = Actor {
+            name: "fund",
             role: Role::LeadUnit,
             org: Some(org("海宁公积金分中心")),
         };
@@ -317,18 +552,21 @@ mod tests {
         );
         // 市发改局 co-runs task 1 (indicators 1, 2).
         let ndrc = Actor {
+            name: "ndrc",
             role: Role::Unit,
             org: Some(org("市发展和改革局")),
         };
         assert!(ndrc.may_report(&plan, ind(2), org("海宁市")));
         assert!(!ndrc.may_review(&plan, ind(2)));
         let leader = Actor {
+            name: "leader",
             role: Role::Leader,
             org: None,
         };
         assert!(leader.may_read(&plan, ind(2), org("硖石街道")));
         assert!(!leader.may_report(&plan, ind(2), org("海宁市")));
         let taskforce = Actor {
+            name: "tf",
             role: Role::Taskforce,
             org: Some(org("市住建局")),
         };
@@ -337,9 +575,265 @@ mod tests {
                 && taskforce.may_report(&plan, ind(2), org("硖石街道"))
         );
         let admin = Actor {
+            name: "admin",
             role: Role::Admin,
             org: None,
         };
         assert!(!admin.may_read(&plan, ind(2), org("海宁市")) && !admin.may_review(&plan, ind(2)));
+    }
+
+    /// The whole permission table, role by role: Y allowed, n refused. A new
+    /// `Action` must be added here (the match below does not compile
+    /// without it) and given its row of answers.
+    #[test]
+    fn the_permission_table_answers_every_action_for_every_role() {
+        let (plan, org) = setup();
+        let ind = |code: u16| {
+            plan.indicator_index(crate::plan::IndicatorCode(code))
+                .unwrap()
+        };
+        let (xs, hz, city) = (org("硖石街道"), org("海洲街道"), org("海宁市"));
+        let columns: Vec<(&str, Action)> = vec![
+            (
+                "read own town 8",
+                Action::ReadFigure {
+                    indicator: ind(8),
+                    org: xs,
+                },
+            ),
+            (
+                "read other town 8",
+                Action::ReadFigure {
+                    indicator: ind(8),
+                    org: hz,
+                },
+            ),
+            (
+                "read city 15",
+                Action::ReadFigure {
+                    indicator: ind(15),
+                    org: city,
+                },
+            ),
+            (
+                "read city 2",
+                Action::ReadFigure {
+                    indicator: ind(2),
+                    org: city,
+                },
+            ),
+            (
+                "report own town 8",
+                Action::ReportFigure {
+                    indicator: ind(8),
+                    org: xs,
+                },
+            ),
+            (
+                "report other town 8",
+                Action::ReportFigure {
+                    indicator: ind(8),
+                    org: hz,
+                },
+            ),
+            (
+                "report city 15",
+                Action::ReportFigure {
+                    indicator: ind(15),
+                    org: city,
+                },
+            ),
+            (
+                "report city 2",
+                Action::ReportFigure {
+                    indicator: ind(2),
+                    org: city,
+                },
+            ),
+            (
+                "review 15 another's",
+                Action::ReviewFigure {
+                    indicator: ind(15),
+                    author: Some("other"),
+                },
+            ),
+            (
+                "review 15 own",
+                Action::ReviewFigure {
+                    indicator: ind(15),
+                    author: Some("me"),
+                },
+            ),
+            (
+                "review 2 another's",
+                Action::ReviewFigure {
+                    indicator: ind(2),
+                    author: Some("other"),
+                },
+            ),
+            ("open reporting", Action::OpenReporting),
+            ("open review", Action::OpenReview),
+            ("open cockpit", Action::OpenCockpit),
+            ("read targets", Action::ReadTargets),
+            (
+                "read adjustment 15",
+                Action::ReadAdjustment { indicator: ind(15) },
+            ),
+            (
+                "read adjustment 2",
+                Action::ReadAdjustment { indicator: ind(2) },
+            ),
+            (
+                "propose 15",
+                Action::ProposeAdjustment { indicator: ind(15) },
+            ),
+            ("propose 2", Action::ProposeAdjustment { indicator: ind(2) }),
+            (
+                "decide another's",
+                Action::DecideAdjustment {
+                    proposer: Some("other"),
+                },
+            ),
+            (
+                "decide own",
+                Action::DecideAdjustment {
+                    proposer: Some("me"),
+                },
+            ),
+            ("decompose", Action::Decompose),
+            ("publish", Action::Publish),
+            ("read users", Action::ReadUsers),
+            (
+                "manage a town user",
+                Action::ManageUser { role: Role::Town },
+            ),
+            (
+                "manage an auditor",
+                Action::ManageUser {
+                    role: Role::Auditor,
+                },
+            ),
+            ("manage security", Action::ManageSecurity),
+            ("read audit", Action::ReadAudit),
+            ("read audit figures", Action::ReadAuditFigures),
+            ("verify audit", Action::VerifyAudit),
+        ];
+        // Every kind of action has a column.
+        let kind = |a: &Action| match a {
+            Action::ReadFigure { .. } => "ReadFigure",
+            Action::ReportFigure { .. } => "ReportFigure",
+            Action::ReviewFigure { .. } => "ReviewFigure",
+            Action::OpenReporting => "OpenReporting",
+            Action::OpenReview => "OpenReview",
+            Action::OpenCockpit => "OpenCockpit",
+            Action::ReadTargets => "ReadTargets",
+            Action::ReadAdjustment { .. } => "ReadAdjustment",
+            Action::ProposeAdjustment { .. } => "ProposeAdjustment",
+            Action::DecideAdjustment { .. } => "DecideAdjustment",
+            Action::Decompose => "Decompose",
+            Action::Publish => "Publish",
+            Action::ReadUsers => "ReadUsers",
+            Action::ManageUser { .. } => "ManageUser",
+            Action::ManageSecurity => "ManageSecurity",
+            Action::ReadAudit => "ReadAudit",
+            Action::ReadAuditFigures => "ReadAuditFigures",
+            Action::VerifyAudit => "VerifyAudit",
+        };
+        let mut seen: Vec<&str> = columns.iter().map(|(_, a)| kind(a)).collect();
+        seen.dedup();
+        let mut all: Vec<&str> = Action::kinds(0, xs, "x").iter().map(kind).collect();
+        all.dedup();
+        assert_eq!(
+            seen, all,
+            "every kind of action, in the order of Action::kinds"
+        );
+
+        let actors = [
+            (Role::Admin, None),
+            (Role::SecAdmin, None),
+            (Role::Auditor, None),
+            (Role::Taskforce, Some(org("市住建局"))),
+            (Role::Leader, None),
+            (Role::LeadUnit, Some(org("海宁公积金分中心"))),
+            (Role::Unit, Some(org("市发展和改革局"))),
+            (Role::Town, Some(xs)),
+        ];
+        // Columns in the order above: read ×4, report ×4, review ×3, open
+        // ×3, targets ×7, decompose and publish, users ×3, security, audit ×3.
+        let want = [
+            ("admin", "nnnn nnnn nnn nnn nnnnnnn nn YYn n Ynn"),
+            ("secadmin", "nnnn nnnn nnn nnn nnnnnnn nn nnn Y nnn"),
+            ("auditor", "nnnn nnnn nnn nnn nnnnnnn nn nnn n YYY"),
+            ("taskforce", "YYYY YYYY YnY YYY YYYYYYn YY nnn n YYn"),
+            ("leader", "YYYY nnnn nnn nnY YYYnnnn nn nnn n nnn"),
+            ("lead_unit", "nnYn nnYn Ynn YYY YYnYnnn nn nnn n nnn"),
+            ("unit", "nnnY nnnY nnn YnY nnnnnnn nn nnn n nnn"),
+            ("town", "Ynnn Ynnn nnn YnY nnnnnnn nn nnn n nnn"),
+        ];
+        let mut wrong = Vec::new();
+        for ((role, unit), (name, row)) in actors.iter().zip(want) {
+            assert_eq!(role.as_str(), name);
+            let me = Actor {
+                name: "me",
+                role: *role,
+                org: *unit,
+            };
+            let got: String = columns
+                .iter()
+                .map(|(_, a)| if me.can(&plan, a) { 'Y' } else { 'n' })
+                .collect();
+            let want: String = row.chars().filter(|c| !c.is_whitespace()).collect();
+            assert_eq!(want.len(), columns.len(), "row of {name}");
+            for (k, (g, w)) in got.chars().zip(want.chars()).enumerate() {
+                if g != w {
+                    wrong.push(format!("{name} × {}: {g}, want {w}", columns[k].0));
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+
+        // Refusals are said in words, one's own entries and proposals above all.
+        let tf = Actor {
+            name: "me",
+            role: Role::Taskforce,
+            org: None,
+        };
+        assert_eq!(
+            tf.may(
+                &plan,
+                &Action::ReviewFigure {
+                    indicator: ind(2),
+                    author: Some("me")
+                }
+            ),
+            Err(Denied("不能审核本人填报的数据".into()))
+        );
+        assert_eq!(
+            tf.may(
+                &plan,
+                &Action::DecideAdjustment {
+                    proposer: Some("me")
+                }
+            ),
+            Err(Denied("不能审核本人提出的目标调整".into()))
+        );
+        let town = Actor {
+            name: "xs",
+            role: Role::Town,
+            org: Some(xs),
+        };
+        assert_eq!(
+            town.may(
+                &plan,
+                &Action::ReportFigure {
+                    indicator: ind(8),
+                    org: hz
+                }
+            ),
+            Err(Denied(format!(
+                "无权填报海洲街道的指标 {}",
+                plan.indicators[ind(8)].code
+            )))
+        );
     }
 }

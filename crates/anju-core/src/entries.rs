@@ -33,7 +33,7 @@ pub struct Entry {
 /// period given twice — and the answer is every bad row.
 pub fn read_entries(
     plan: &Plan,
-    actor: &Actor,
+    actor: &Actor<'_>,
     file: &str,
     bytes: &[u8],
 ) -> Result<Vec<Entry>, InputErrors> {
@@ -80,7 +80,10 @@ pub fn read_entries(
                 None => None,
             };
             if let (Some(ix), Some(org)) = (ix, org)
-                && !actor.may_report(plan, ix, org)
+                && !actor.can(
+                    plan,
+                    &crate::access::Action::ReportFigure { indicator: ix, org },
+                )
             {
                 errs.push((
                     "org_unit",

@@ -10,6 +10,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
+use anju_core::access::Action;
+
 use crate::auth::Authed;
 use crate::{ApiError, AppState, ErrorDoc, QueryParams};
 
@@ -89,13 +91,7 @@ pub(crate) async fn list(
     who: Authed,
     QueryParams(q): QueryParams<AuditQuery>,
 ) -> Result<Json<AuditOut>, ApiError> {
-    if !who.user.role.may_read_audit() {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "只有审计管理员、专班和系统管理员可以查看审计日志",
-        ));
-    }
+    who.may(&state.plan(), &Action::ReadAudit)?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::new(
@@ -115,7 +111,7 @@ pub(crate) async fn list(
         .await?;
     // Admins keep the system, not the figures: they see who changed which
     // figure and when, not the figures themselves.
-    let admin = !who.user.role.may_read_audit_figures();
+    let admin = !who.can(&state.plan(), &Action::ReadAuditFigures);
     Ok(Json(AuditOut {
         entries: entries
             .into_iter()
@@ -177,16 +173,8 @@ fn from_own_page(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-fn auditor_only(who: &Authed) -> Result<(), ApiError> {
-    if who.user.role.may_verify_audit() {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "只有审计管理员可以核验和导出审计日志",
-        ))
-    }
+fn auditor_only(state: &AppState, who: &Authed) -> Result<(), ApiError> {
+    who.may(&state.plan(), &Action::VerifyAudit)
 }
 
 /// The chain as checked.
@@ -250,7 +238,7 @@ pub(crate) async fn verify(
 /// Verifies the chain and every stored figure for the audit administrator
 /// `who`, and records that it was done: the API's and the page's one call.
 pub(crate) async fn verification(state: &AppState, who: &Authed) -> Result<VerifyOut, ApiError> {
-    auditor_only(who)?;
+    auditor_only(state, who)?;
     let chain = state.store.verify_audit().await?;
     let figures = state.store.verify_figures().await?;
     let chain = match chain {
@@ -329,7 +317,7 @@ pub(crate) async fn export(
     headers: axum::http::HeaderMap,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
-    auditor_only(&who)?;
+    auditor_only(&state, &who)?;
     from_own_page(&headers)?;
     note_use(&state, &who, "audit.export", serde_json::json!({})).await?;
     let now = crate::now(&state);

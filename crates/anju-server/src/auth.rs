@@ -8,7 +8,9 @@
 
 use std::sync::OnceLock;
 
+use anju_core::access::{Action, Actor};
 use anju_core::auth::LoginGate;
+use anju_core::plan::Plan;
 use anju_store::UserRecord;
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
@@ -436,6 +438,31 @@ pub struct Authed {
     pub token: String,
     /// The store's revision when the session was read.
     pub revision: i64,
+}
+
+impl Authed {
+    /// The caller as the permission table sees them.
+    pub fn actor<'a>(&'a self, plan: &Plan) -> Actor<'a> {
+        Actor::of(
+            plan,
+            &self.user.name,
+            self.user.role,
+            self.user.org_unit.as_deref(),
+        )
+    }
+
+    /// Whether the caller may do `action`: a refusal is 403 with the
+    /// table's words.
+    pub fn may(&self, plan: &Plan, action: &Action<'_>) -> Result<(), ApiError> {
+        self.actor(plan)
+            .may(plan, action)
+            .map_err(|d| ApiError::new(StatusCode::FORBIDDEN, "forbidden", d.0))
+    }
+
+    /// [`Authed::may`] as a yes or no.
+    pub fn can(&self, plan: &Plan, action: &Action<'_>) -> bool {
+        self.actor(plan).can(plan, action)
+    }
 }
 
 impl FromRequestParts<AppState> for Authed {

@@ -3,7 +3,6 @@
 //! A file is taken whole or not at all; a bad file is answered with every bad
 //! row (`anju_core::entries`).
 
-use anju_core::access::Actor;
 use anju_core::workflow::Step;
 use anju_store::NewValue;
 use axum::Json;
@@ -154,7 +153,7 @@ pub(crate) async fn import(
     };
     let plan_arc = state.plan();
     let plan = &*plan_arc;
-    let me = Actor::of(plan, who.user.role, who.user.org_unit.as_deref());
+    let me = who.actor(plan);
     let entries = match &sheet {
         None => anju_core::entries::read_entries(plan, &me, &name, &bytes)
             .map_err(|e| ApiError::bad_rows(&e.0, None))?,
@@ -258,7 +257,7 @@ pub(crate) async fn template(
     use axum::http::{HeaderValue, header};
     let plan_arc = state.plan();
     let plan = &*plan_arc;
-    let me = Actor::of(plan, who.user.role, who.user.org_unit.as_deref());
+    let me = who.actor(plan);
     let org = match q.org_unit.as_deref().or(who.user.org_unit.as_deref()) {
         Some(o) => plan
             .orgs
@@ -270,7 +269,12 @@ pub(crate) async fn template(
     };
     let period = anju_core::period::Period::parse(&q.period)
         .map_err(|e| invalid("period", e.to_string()))?;
-    if !(0..plan.indicators.len()).any(|ix| me.may_report(plan, ix, org)) {
+    if !(0..plan.indicators.len()).any(|ix| {
+        me.can(
+            plan,
+            &anju_core::access::Action::ReportFigure { indicator: ix, org },
+        )
+    }) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",

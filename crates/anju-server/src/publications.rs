@@ -2,7 +2,7 @@
 //! without a login, reads what was published — byte for byte as it was
 //! published, whatever was corrected later.
 
-use anju_core::access::Role;
+use anju_core::access::Action;
 use anju_core::engine;
 use anju_core::period::{Period, YearMonth};
 use anju_core::values::ValueSet;
@@ -126,13 +126,7 @@ pub(crate) async fn publish(
     who: Authed,
     JsonBody(body): JsonBody<PublishIn>,
 ) -> Result<Response, ApiError> {
-    if who.user.role != Role::Taskforce {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "只有专班可以发布",
-        ));
-    }
+    who.may(&state.plan(), &Action::Publish)?;
     let as_of = YearMonth::parse(&body.as_of).map_err(|e| invalid("as_of", e))?;
     let made = publish_month(
         &state,

@@ -1,26 +1,20 @@
 //! The security administrator's desk (安全管理员, 三员分立): the login locks
 //! in force and lifting them, the live sessions and ending them, and the
-//! password and lockout policy. Only `Role::may_manage_security` reaches it;
+//! password and lockout policy. Only `Action::ManageSecurity` reaches it;
 //! every change is in the audit log.
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+
 use serde::{Deserialize, Serialize};
+
+use anju_core::access::Action;
 
 use crate::auth::Authed;
 use crate::{ApiError, AppState, ErrorDoc, JsonBody, invalid};
 
-fn secadmin_only(who: &Authed) -> Result<(), ApiError> {
-    if who.user.role.may_manage_security() {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "只有安全管理员可以管理登录锁定和会话",
-        ))
-    }
+fn secadmin_only(state: &AppState, who: &Authed) -> Result<(), ApiError> {
+    who.may(&state.plan(), &Action::ManageSecurity)
 }
 
 /// A lock in force.
@@ -72,7 +66,7 @@ pub(crate) async fn locks(
     State(state): State<AppState>,
     who: Authed,
 ) -> Result<Json<LocksOut>, ApiError> {
-    secadmin_only(&who)?;
+    secadmin_only(&state, &who)?;
     Ok(Json(LocksOut {
         locks: locks_now(&state).await?,
     }))
@@ -103,7 +97,7 @@ pub(crate) async fn unlock(
     user: &str,
     client: Option<&str>,
 ) -> Result<u64, ApiError> {
-    secadmin_only(who)?;
+    secadmin_only(state, who)?;
     if user.trim().is_empty() {
         return Err(invalid("user", "须给出用户名"));
     }
@@ -182,7 +176,7 @@ pub(crate) async fn sessions(
     State(state): State<AppState>,
     who: Authed,
 ) -> Result<Json<SessionsOut>, ApiError> {
-    secadmin_only(&who)?;
+    secadmin_only(&state, &who)?;
     Ok(Json(SessionsOut {
         sessions: sessions_now(&state).await?,
     }))
@@ -202,7 +196,7 @@ pub(crate) async fn end_sessions(
     who: &Authed,
     user: &str,
 ) -> Result<u64, ApiError> {
-    secadmin_only(who)?;
+    secadmin_only(state, who)?;
     Ok(state
         .store
         .end_sessions_of(user, &who.user.name, (state.clock)())

@@ -116,7 +116,10 @@ pub fn template(
     }
     let mut row = 3u32;
     for (ix, ind) in plan.indicators.iter().enumerate() {
-        if !me.may_report(plan, ix, org) {
+        if !me.can(
+            plan,
+            &anju_core::access::Action::ReportFigure { indicator: ix, org },
+        ) {
             continue;
         }
         ws.write_number_with_format(row, 0, f64::from(ind.code.0), &fixed)

@@ -3,9 +3,10 @@
 //! approves or rejects, never its own proposal. Evaluations as of a month use
 //! the adjustments in effect then, and show the original beside the new.
 
-use anju_core::access::{Actor, Role};
+use anju_core::access::Action;
 use anju_core::num::parse_figure;
 use anju_core::period::YearMonth;
+use anju_core::plan::Plan;
 use anju_store::{Adjustment, NewAdjustment};
 use axum::Json;
 use axum::extract::State;
@@ -122,14 +123,7 @@ pub(crate) async fn propose(
     let ix = plan
         .find_indicator(&code)
         .ok_or_else(|| invalid("indicator", format!("未知的指标“{code}”")))?;
-    let me = Actor::of(plan, who.user.role, who.user.org_unit.as_deref());
-    if !me.may_review(plan, ix) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!("无权调整指标 {} 的目标", plan.indicators[ix].code),
-        ));
-    }
+    who.may(plan, &Action::ProposeAdjustment { indicator: ix })?;
     let org = plan
         .orgs
         .resolve(&body.org_unit)
@@ -213,20 +207,23 @@ pub(crate) struct AdjustmentQuery {
     get,
     path = "/api/v1/targets/adjustments",
     tag = "目标",
-    summary = "目标调整列表",
+    summary = "目标调整列表(专班、市领导;牵头单位只见其牵头的指标)",
     params(AdjustmentQuery),
     responses(
         (status = 200, body = AdjustmentsOut),
         (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
+        (status = 403, description = "无权", body = ErrorDoc),
         (status = 422, description = "筛选条件有误", body = ErrorDoc)
     ),
     security(("bearer" = []))
 )]
 pub(crate) async fn list(
     State(state): State<AppState>,
-    _who: Authed,
+    who: Authed,
     QueryParams(q): QueryParams<AdjustmentQuery>,
 ) -> Result<Json<AdjustmentsOut>, ApiError> {
+    let plan = state.plan();
+    who.may(&plan, &Action::ReadTargets)?;
     let filter = match q.state.as_deref() {
         None => None,
         Some(s @ ("proposed" | "approved" | "rejected")) => Some(s),
@@ -234,8 +231,22 @@ pub(crate) async fn list(
     };
     let all = state.store.adjustments(filter).await?;
     Ok(Json(AdjustmentsOut {
-        adjustments: all.into_iter().map(AdjustmentOut::from).collect(),
+        adjustments: all
+            .into_iter()
+            .filter(|a| readable(&plan, &who, a))
+            .map(AdjustmentOut::from)
+            .collect(),
     }))
+}
+
+/// Whether the caller may read an adjustment (of an indicator they lead,
+/// for a lead unit; one of an indicator the plan no longer has is the task
+/// force's and the leaders').
+pub(crate) fn readable(plan: &Plan, who: &Authed, a: &anju_store::Adjustment) -> bool {
+    match plan.indicator_index(anju_core::plan::IndicatorCode(a.indicator)) {
+        Some(ix) => who.can(plan, &Action::ReadAdjustment { indicator: ix }),
+        None => who.actor(plan).reads_everything(),
+    }
 }
 
 /// A decision's note.
@@ -253,13 +264,21 @@ async fn decide(
     body: DecideIn,
     approve: bool,
 ) -> Result<Json<AdjustmentOut>, ApiError> {
-    if who.user.role != Role::Taskforce {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "只有专班可以审核目标调整",
-        ));
-    }
+    let plan = state.plan();
+    // One who decides none is refused whether the adjustment exists or not.
+    who.may(&plan, &Action::DecideAdjustment { proposer: None })?;
+    let proposer = state
+        .store
+        .adjustment(id)
+        .await?
+        .ok_or(anju_store::StoreError::NotFound(id))?
+        .proposed_by;
+    who.may(
+        &plan,
+        &Action::DecideAdjustment {
+            proposer: Some(&proposer),
+        },
+    )?;
     let decided = state
         .store
         .decide_adjustment(
@@ -286,7 +305,7 @@ async fn decide(
         (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
         (status = 403, description = "无权", body = ErrorDoc),
         (status = 404, description = "不存在", body = ErrorDoc),
-        (status = 409, description = "不是待审核状态,或本人提出", body = ErrorDoc)
+        (status = 409, description = "不是待审核状态", body = ErrorDoc)
     ),
     security(("bearer" = []))
 )]
@@ -312,7 +331,7 @@ pub(crate) async fn approve(
         (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
         (status = 403, description = "无权", body = ErrorDoc),
         (status = 404, description = "不存在", body = ErrorDoc),
-        (status = 409, description = "不是待审核状态,或本人提出", body = ErrorDoc)
+        (status = 409, description = "不是待审核状态", body = ErrorDoc)
     ),
     security(("bearer" = []))
 )]
@@ -387,13 +406,7 @@ pub(crate) async fn decompose(
     who: Authed,
     form: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, ApiError> {
-    if who.user.role != Role::Taskforce {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "只有专班可以下达目标分解",
-        ));
-    }
+    who.may(&state.plan(), &Action::Decompose)?;
     let (name, bytes) = crate::imports::read_form(form, "分解文件")
         .await?
         .file
@@ -453,17 +466,19 @@ pub(crate) async fn decompose(
     get,
     path = "/api/v1/targets/decompositions",
     tag = "目标",
-    summary = "已下达的目标分解文件",
+    summary = "已下达的目标分解文件(专班、市领导、牵头单位)",
     responses(
         (status = 200, body = DecompositionsOut),
-        (status = 401, description = "未登录或登录已失效", body = ErrorDoc)
+        (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
+        (status = 403, description = "无权", body = ErrorDoc)
     ),
     security(("bearer" = []))
 )]
 pub(crate) async fn decompositions(
     State(state): State<AppState>,
-    _who: Authed,
+    who: Authed,
 ) -> Result<Json<DecompositionsOut>, ApiError> {
+    who.may(&state.plan(), &Action::ReadTargets)?;
     let all = state.store.decompositions().await?;
     Ok(Json(DecompositionsOut {
         decompositions: all.into_iter().map(DecompositionOut::from).collect(),

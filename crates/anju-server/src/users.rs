@@ -6,7 +6,7 @@
 //! administrators' accounts (三员) are made and reset on the server only
 //! (`anju user add`), never here.
 
-use anju_core::access::Role;
+use anju_core::access::{Action, Role};
 use anju_store::UserRecord;
 use axum::Json;
 use axum::extract::State;
@@ -18,16 +18,8 @@ use crate::auth::Authed;
 use crate::{ApiError, AppState, ErrorDoc, JsonBody, PathParam, invalid};
 
 /// Admins only (403 for everyone else).
-fn admin(who: &Authed) -> Result<(), ApiError> {
-    if who.user.role.may_manage_users() {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "只有系统管理员可以管理用户",
-        ))
-    }
+fn admin(state: &AppState, who: &Authed) -> Result<(), ApiError> {
+    who.may(&state.plan(), &Action::ReadUsers)
 }
 
 /// A user as an admin sees it (never the password hash).
@@ -55,17 +47,10 @@ impl From<UserRecord> for UserOut {
     }
 }
 
-/// The three administrators' accounts are not the service's to make or change.
-fn not_an_administrator(role: Role) -> Result<(), ApiError> {
-    if role.is_administrator() {
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "系统管理员、安全管理员和审计管理员的账户只能在服务器上用 anju user add 创建和重设(三员分立)",
-        ))
-    } else {
-        Ok(())
-    }
+/// The three administrators' accounts are not the service's to make or
+/// change (the permission table says so).
+fn may_manage(state: &AppState, who: &Authed, role: Role) -> Result<(), ApiError> {
+    who.may(&state.plan(), &Action::ManageUser { role })
 }
 
 /// A new password for `user`, checked against the policy and hashed.
@@ -96,7 +81,7 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     who: Authed,
 ) -> Result<Json<UsersOut>, ApiError> {
-    admin(&who)?;
+    admin(&state, &who)?;
     let users = state.store.users().await?;
     Ok(Json(UsersOut {
         users: users.into_iter().map(UserOut::from).collect(),
@@ -136,10 +121,10 @@ pub(crate) async fn add(
     who: Authed,
     JsonBody(body): JsonBody<NewUser>,
 ) -> Result<Response, ApiError> {
-    admin(&who)?;
+    admin(&state, &who)?;
     let plan = &*state.plan();
     let role = Role::parse(&body.role).map_err(|e| invalid("role", e))?;
-    not_an_administrator(role)?;
+    may_manage(&state, &who, role)?;
     let org = body
         .org_unit
         .as_deref()
@@ -199,7 +184,7 @@ pub(crate) async fn change(
     PathParam(name): PathParam<String>,
     JsonBody(body): JsonBody<UserChange>,
 ) -> Result<Json<UserOut>, ApiError> {
-    admin(&who)?;
+    admin(&state, &who)?;
     if body.password.is_some() && name.trim() == who.user.name {
         // An admin's own password needs the old one, as everyone's does.
         return Err(ApiError::new(
@@ -219,7 +204,7 @@ pub(crate) async fn change(
         ));
     }
     match state.store.user(&name).await? {
-        Some(u) => not_an_administrator(u.role)?,
+        Some(u) => may_manage(&state, &who, u.role)?,
         None => return Err(ApiError::not_found(format!("用户“{}”不存在", name.trim()))),
     }
     let hash = match body.password {

@@ -4,7 +4,7 @@
 //! input is checked with the rules the files are (`anju_core::input`), and an
 //! error names the field (`values[2].period`).
 
-use anju_core::access::Actor;
+use anju_core::access::{Action, Actor};
 use anju_core::engine;
 use anju_core::period::{Period, YearMonth};
 use anju_core::plan::Plan;
@@ -135,11 +135,6 @@ pub(crate) struct ValuesOut {
     values: Vec<ValueOut>,
 }
 
-/// The caller as the access rules see them.
-fn actor(plan: &Plan, who: &Authed) -> Actor {
-    Actor::of(plan, who.user.role, who.user.org_unit.as_deref())
-}
-
 /// The text of a number as sent: a JSON number's own digits, a string as
 /// written; nothing (null, missing, "") is empty.
 pub(crate) fn number_text(field: &str, v: &Option<serde_json::Value>) -> Result<String, ApiError> {
@@ -214,7 +209,6 @@ pub(crate) async fn put(
     JsonBody(body): JsonBody<ValuesIn>,
 ) -> Result<Json<ValuesOut>, ApiError> {
     let plan = &*state.plan();
-    let me = actor(plan, &who);
     if body.values.len() > MAX_BATCH {
         return Err(invalid(
             "values",
@@ -245,13 +239,7 @@ pub(crate) async fn put(
             .reporting_unit(org)
             .ok_or_else(|| invalid(f("org_unit"), "不在本计划的填报范围内"))?;
         let period = Period::parse(&v.period).map_err(|e| invalid(f("period"), e))?;
-        if !me.may_report(plan, ix, org) {
-            return Err(forbidden(format!(
-                "无权填报{}的指标 {}",
-                plan.orgs.get(org).name,
-                plan.indicators[ix].code
-            )));
-        }
+        who.may(plan, &Action::ReportFigure { indicator: ix, org })?;
         if let Some(first) = seen.insert((ix, org, period), i) {
             return Err(invalid(
                 format!("values[{i}]"),
@@ -296,7 +284,7 @@ async fn step(
     step: Step,
 ) -> Result<Json<ValuesOut>, ApiError> {
     let plan = &*state.plan();
-    let me = actor(plan, &who);
+    let me = who.actor(plan);
     for (k, &id) in body.ids.iter().enumerate() {
         let v = state
             .store
@@ -310,13 +298,15 @@ async fn step(
             .orgs
             .resolve(&v.org_unit)
             .map_err(|e| invalid(format!("ids[{k}]"), e))?;
-        let allowed = match step {
-            Step::Submit => me.may_report(plan, ix, org),
-            Step::Approve | Step::Return => me.may_review(plan, ix),
+        let action = match step {
+            Step::Submit => Action::ReportFigure { indicator: ix, org },
+            Step::Approve | Step::Return => Action::ReviewFigure {
+                indicator: ix,
+                author: Some(&v.created_by),
+            },
         };
-        if !allowed {
-            return Err(forbidden(format!("无权{}数据 {id}", step.label())));
-        }
+        me.may(plan, &action)
+            .map_err(|d| forbidden(format!("数据 {id}:{d}")))?;
     }
     let now = crate::now(&state);
     let done = state
@@ -358,7 +348,7 @@ pub(crate) async fn submit(
     post,
     path = "/api/v1/values/approve",
     tag = "数据",
-    summary = "审核通过",
+    summary = "审核通过(专班或牵头单位;不能审核本人填报的,403)",
     request_body = StepIn,
     responses((status = 200, body = ValuesOut), (status = 401, description = "未登录或登录已失效", body = ErrorDoc), (status = 403, description = "无权", body = ErrorDoc), (status = 400, description = "不是有效的 JSON", body = ErrorDoc), (status = 413, description = "请求过大", body = ErrorDoc), (status = 415, description = "须为 application/json", body = ErrorDoc), (status = 422, description = "输入有误,指明字段", body = ErrorDoc), (status = 404, description = "数据不存在", body = ErrorDoc), (status = 409, description = "状态不允许此操作", body = ErrorDoc)),
     security(("bearer" = []))
@@ -376,7 +366,7 @@ pub(crate) async fn approve(
     post,
     path = "/api/v1/values/return",
     tag = "数据",
-    summary = "退回(须写明原因)",
+    summary = "退回(须写明原因;不能退回本人填报的,403)",
     request_body = StepIn,
     responses((status = 200, body = ValuesOut), (status = 401, description = "未登录或登录已失效", body = ErrorDoc), (status = 403, description = "无权", body = ErrorDoc), (status = 400, description = "不是有效的 JSON", body = ErrorDoc), (status = 413, description = "请求过大", body = ErrorDoc), (status = 415, description = "须为 application/json", body = ErrorDoc), (status = 422, description = "输入有误,指明字段", body = ErrorDoc), (status = 404, description = "数据不存在", body = ErrorDoc), (status = 409, description = "状态不允许此操作", body = ErrorDoc)),
     security(("bearer" = []))
@@ -459,7 +449,7 @@ pub(crate) async fn readable(
     who: &Authed,
     filter: ValueFilter,
 ) -> Result<Vec<StoredValue>, ApiError> {
-    let me = actor(plan, who);
+    let me = who.actor(plan);
     let filter = ValueFilter {
         scope: scope_of(plan, &me),
         ..filter
@@ -467,7 +457,7 @@ pub(crate) async fn readable(
     let may = |v: &StoredValue| {
         let ix = plan.indicator_index(anju_core::plan::IndicatorCode(v.indicator));
         let org = plan.orgs.resolve(&v.org_unit).ok();
-        matches!((ix, org), (Some(ix), Some(org)) if me.may_read(plan, ix, org))
+        matches!((ix, org), (Some(ix), Some(org)) if me.can(plan, &Action::ReadFigure { indicator: ix, org }))
     };
     Ok(state
         .store
@@ -479,16 +469,15 @@ pub(crate) async fn readable(
 }
 
 /// The units and indicators a caller may read (`None`: everything).
-fn scope_of(plan: &Plan, me: &Actor) -> Option<anju_store::Scope> {
-    use anju_core::access::Role;
-    if matches!(me.role, Role::Taskforce | Role::Leader) {
+fn scope_of(plan: &Plan, me: &Actor<'_>) -> Option<anju_store::Scope> {
+    if me.reads_everything() {
         return None;
     }
     let mut org_units = Vec::new();
     let mut indicators = Vec::new();
     for &org in &plan.reporting {
         for ix in 0..plan.indicators.len() {
-            if me.may_read(plan, ix, org) {
+            if me.can(plan, &Action::ReadFigure { indicator: ix, org }) {
                 let name = &plan.orgs.get(org).name;
                 if !org_units.contains(name) {
                     org_units.push(name.clone());
@@ -626,7 +615,7 @@ pub(crate) async fn evaluation_answer(
 ) -> Result<Answer, ApiError> {
     let (plan_file, plan_in_force) = (in_force.0, in_force.1.clone());
     let plan = &*plan_in_force;
-    let me = actor(plan, who);
+    let me = who.actor(plan);
     let key = ViewKey {
         plan_file,
         as_of,
@@ -654,8 +643,16 @@ pub(crate) async fn evaluation_answer(
         (Vec::new(), Vec::new())
     };
     let (plan, values_for) = (plan_in_force.clone(), values.clone());
+    // The answer is kept per kind of caller (role and unit), never per
+    // person: what it holds does not depend on the name.
+    let (role, org) = (me.role, me.org);
     let (eval, answer) = tokio::task::spawn_blocking(move || {
         let plan = &*plan;
+        let me = Actor {
+            name: "",
+            role,
+            org,
+        };
         let eval = kept_eval.unwrap_or_else(|| {
             let (book, left_out) =
                 anju_store::targets_in_force(plan, &decompositions, &adjustments, as_of);
@@ -670,7 +667,16 @@ pub(crate) async fn evaluation_answer(
         for r in eval
             .rows
             .iter()
-            .filter(|r| r.org == plan.reporting_root || me.may_read(plan, r.indicator, r.org))
+            .filter(|r| {
+                r.org == plan.reporting_root
+                    || me.can(
+                        plan,
+                        &Action::ReadFigure {
+                            indicator: r.indicator,
+                            org: r.org,
+                        },
+                    )
+            })
             .filter(|r| only.is_none_or(|o| o == r.org))
         {
             if !first {
@@ -831,7 +837,7 @@ pub(crate) async fn correct(
         .orgs
         .resolve(&old.org_unit)
         .map_err(|e| invalid("id", e))?;
-    if !actor(plan, &who).may_report(plan, ix, org) {
+    if !who.can(plan, &Action::ReportFigure { indicator: ix, org }) {
         return Err(forbidden(format!("无权更正数据 {id}")));
     }
     let (value, numerator, denominator) = figure(

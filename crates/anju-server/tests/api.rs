@@ -566,7 +566,7 @@ async fn the_permission_matrix(backend: Backend) {
             (8, "海洲街道"),
         ),
     ];
-    const COLUMNS: [&str; 23] = [
+    const COLUMNS: [&str; 26] = [
         "enter own",
         "enter other",
         "submit own",
@@ -583,6 +583,9 @@ async fn the_permission_matrix(backend: Backend) {
         "evaluation other",
         "adjust own",
         "adjust other",
+        "adjustments list",
+        "decompositions list",
+        "approve self-entered",
         "users list",
         "users add",
         "users change",
@@ -594,12 +597,12 @@ async fn the_permission_matrix(backend: Backend) {
     // The city's rows of the evaluation are read by every user (results
     // display); the rest of a row follows the read scope.
     let expected = [
-        ("admin", "----------eeee--YYYYYYY"),
-        ("taskforce", "YYYYYYYYYYYYYYYY---YYYY"),
-        ("leader", "----------YYYY------YYY"),
-        ("fund", "Y-Y-Y-Y-Y-YeYYY-----YYY"),
-        ("ndrc", "Y-Y-----Y-YeYY------YYY"),
-        ("xiashi", "Y-Y-----Y-YeYe------YYY"),
+        ("admin", "----------eeee-----YYYYYYY"),
+        ("taskforce", "YYYYYYYYYYYYYYYYYY----YYYY"),
+        ("leader", "----------YYYY--YY-----YYY"),
+        ("fund", "Y-Y-Y-Y-Y-YeYYY-YY-----YYY"),
+        ("ndrc", "Y-Y-----Y-YeYY---------YYY"),
+        ("xiashi", "Y-Y-----Y-YeYe---------YYY"),
     ];
     let now = Now {
         date: Date {
@@ -699,6 +702,25 @@ async fn the_permission_matrix(backend: Backend) {
                     .0,
             ));
         }
+        for uri in [
+            "/api/v1/targets/adjustments",
+            "/api/v1/targets/decompositions",
+        ] {
+            got.push(code(app.with_token("GET", uri, &token).await.0));
+        }
+        // A figure the user entered and submitted: never theirs to approve.
+        let mine = seed(*own, 2025, 6 + k);
+        let store = app.state.store.clone();
+        let id = store.put_drafts(&[mine], name, &now).await.unwrap()[0].id;
+        store
+            .step(&[id], Step::Submit, name, &now, None, 5)
+            .await
+            .unwrap();
+        got.push(code(
+            app.post("/api/v1/values/approve", &token, json!({"ids": [id]}))
+                .await
+                .0,
+        ));
         got.push(code(app.with_token("GET", "/api/v1/users", &token).await.0));
         let new = json!({"username": format!("new-{name}"), "role": "leader", "password": "A-new-pass-1"});
         got.push(code(app.post("/api/v1/users", &token, new).await.0));
@@ -1886,9 +1908,10 @@ async fn a_target_adjustment_counts_from_its_effective_month(backend: Backend) {
         original,
         "a proposal changes nothing"
     );
+    let (status, refused) = app.post(&approve, &proposer, json!({})).await;
     assert_eq!(
-        app.post(&approve, &proposer, json!({})).await.0,
-        StatusCode::CONFLICT
+        (status, refused["error"]["message"].as_str()),
+        (StatusCode::FORBIDDEN, Some("不能审核本人提出的目标调整"))
     );
     assert_eq!(
         app.post(&approve, &town, json!({})).await.0,
@@ -1970,9 +1993,17 @@ async fn a_target_adjustment_counts_from_its_effective_month(backend: Backend) {
     assert_eq!(city(&next)["target_origin"], "plan");
 
     let (_, listed) = app
-        .with_token("GET", "/api/v1/targets/adjustments?state=approved", &town)
+        .with_token("GET", "/api/v1/targets/adjustments?state=approved", &proposer)
         .await;
     assert_eq!(listed["adjustments"].as_array().unwrap().len(), 1);
+    // The list is the task force's, the leaders' and the lead units'
+    // (docs/RULES.md); a town sees the adjusted target in its evaluation.
+    assert_eq!(
+        app.with_token("GET", "/api/v1/targets/adjustments", &town)
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
     let (_, audit) = app
         .with_token("GET", "/api/v1/audit?action=target.approve", &proposer)
         .await;

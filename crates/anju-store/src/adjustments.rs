@@ -380,12 +380,6 @@ impl Store {
                     message: "只能审核待审核的目标调整".into(),
                 });
             }
-            if before.proposed_by == by {
-                return Err(StoreError::Conflict {
-                    id,
-                    message: "不能审核本人提出的目标调整".into(),
-                });
-            }
             let state = if approve { "approved" } else { "rejected" };
             let row = sqlx::query(sql(
                 &format!(
@@ -428,6 +422,20 @@ impl Store {
             .await?;
             tx.commit().await?;
             Ok(after)
+        })
+    }
+
+    /// One adjustment.
+    pub async fn adjustment(&self, id: i64) -> Result<Option<Adjustment>, StoreError> {
+        on_pool!(self, |pool, pg| {
+            let row = sqlx::query(sql(
+                &format!("SELECT {COLUMNS} FROM target_adjustments WHERE id = ?"),
+                pg,
+            ))
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+            Ok(row.as_ref().map(adjustment).transpose()?)
         })
     }
 

@@ -430,12 +430,6 @@ impl Store {
                             .await?
                     }
                     Step::Approve | Step::Return => {
-                        if !workflow::may_review_version(&v.created_by, user) {
-                            return Err(StoreError::Conflict {
-                                id,
-                                message: "不能审核本人填报的数据".into(),
-                            });
-                        }
                         if step == Step::Approve {
                             let gone: Vec<i64> = sqlx::query_scalar(sql(
                                 "UPDATE value_versions SET state = 'superseded' WHERE indicator = ? AND org_unit = ? AND period = ? AND state = 'approved' RETURNING id",

@@ -290,7 +290,7 @@ fn import(file: &PathBuf, user: &str, submit: bool, database: &str) -> anyhow::R
             .await?
             .filter(|u| !u.disabled)
             .ok_or_else(|| anyhow::anyhow!("用户“{user}”不存在或已停用"))?;
-        let me = anju_core::access::Actor::of(&plan, who.role, who.org_unit.as_deref());
+        let me = anju_core::access::Actor::of(&plan, &who.name, who.role, who.org_unit.as_deref());
         // An .xlsx is read as the values file its sheet holds; rows keep the sheet's numbers.
         let sheet = if bytes.starts_with(b"PK\x03\x04") {
             Some(anju_server::sheets::read_xlsx(&name, &bytes).map_err(|m| anyhow::anyhow!(m))?)
@@ -381,7 +381,7 @@ fn template(
             .await?
             .filter(|u| !u.disabled)
             .ok_or_else(|| anyhow::anyhow!("用户“{user}”不存在或已停用"))?;
-        let me = anju_core::access::Actor::of(&plan, who.role, who.org_unit.as_deref());
+        let me = anju_core::access::Actor::of(&plan, &who.name, who.role, who.org_unit.as_deref());
         let unit = org
             .or(who.org_unit.as_deref())
             .ok_or_else(|| anyhow::anyhow!("请用 --org 指定单位"))?;
@@ -391,7 +391,12 @@ fn template(
             .ok()
             .and_then(|o| plan.reporting_unit(o))
             .ok_or_else(|| anyhow::anyhow!("“{unit}”不在本计划的填报范围内"))?;
-        if !(0..plan.indicators.len()).any(|ix| me.may_report(&plan, ix, org)) {
+        if !(0..plan.indicators.len()).any(|ix| {
+            me.can(
+                &plan,
+                &anju_core::access::Action::ReportFigure { indicator: ix, org },
+            )
+        }) {
             anyhow::bail!("用户 {user} 无权填报{}的数据", plan.orgs.get(org).name);
         }
         let prev = period.end().previous();

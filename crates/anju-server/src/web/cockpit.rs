@@ -5,7 +5,7 @@
 //! indicator's page — its trajectory chart, yearly targets (original and
 //! adjusted), the towns side by side and where each figure came from.
 
-use anju_core::access::{Actor, Role};
+use anju_core::access::{Action, Actor, Role};
 use anju_core::airing::LightCount;
 use anju_core::period::{Period, YearMonth};
 use anju_core::plan::{IndicatorCode, Kind, OrgId, Plan};
@@ -101,14 +101,9 @@ fn columns(plan: &Plan) -> Vec<OrgId> {
         .collect()
 }
 
-fn no_admin(who: &crate::auth::Authed) -> Result<(), WebError> {
-    if who.user.role.is_administrator() {
-        Err(WebError::forbidden(
-            "管理员(系统、安全、审计)不查看业务数据",
-        ))
-    } else {
-        Ok(())
-    }
+/// The cockpit is not the administrators' (三员分立).
+fn no_admin(plan: &Plan, who: &crate::auth::Authed) -> Result<(), WebError> {
+    super::page_may(plan, who, &Action::OpenCockpit)
 }
 
 /// `GET /cockpit?as_of=YYYY-MM`.
@@ -117,9 +112,9 @@ pub(crate) async fn matrix(
     Member(who): Member,
     Query(q): Query<MonthQuery>,
 ) -> Result<Response, WebError> {
-    no_admin(&who)?;
     let in_force = state.plan_in_force();
     let plan = in_force.1.clone();
+    no_admin(&plan, &who)?;
     let as_of = month_param(&state, &plan, q.as_of.as_deref())?;
     let rows = rows_of(&state, &who, &in_force, as_of, None).await?;
     let cols: Vec<OrgId> = columns(&plan)
@@ -185,11 +180,15 @@ pub(crate) async fn matrix(
     for &org in cols.iter().filter(|&&o| o != plan.reporting_root) {
         let name = &plan.orgs.get(org).name;
         let reporter = Actor {
+            name: "",
             role: Role::Town,
             org: Some(org),
         };
         let expected = (0..plan.indicators.len())
-            .filter(|&ix| reporter.may_report(&plan, ix, org) && me.may_read(&plan, ix, org))
+            .filter(|&ix| {
+                reporter.can(&plan, &Action::ReportFigure { indicator: ix, org })
+                    && me.can(&plan, &Action::ReadFigure { indicator: ix, org })
+            })
             .count();
         let mine: Vec<&anju_store::StoredValue> =
             versions.iter().filter(|v| &v.org_unit == name).collect();
@@ -238,7 +237,7 @@ pub(crate) async fn matrix(
             late: latest.iter().filter(|v| v.late).count(),
         });
     }
-    let can_publish = who.user.role == Role::Taskforce;
+    let can_publish = who.can(&plan, &Action::Publish);
     let published = if can_publish {
         state
             .store
@@ -341,9 +340,9 @@ pub(crate) async fn indicator(
     Path(code): Path<String>,
     Query(q): Query<MonthQuery>,
 ) -> Result<Response, WebError> {
-    no_admin(&who)?;
     let in_force = state.plan_in_force();
     let plan = in_force.1.clone();
+    no_admin(&plan, &who)?;
     let ix = code
         .parse::<u16>()
         .ok()
@@ -362,7 +361,7 @@ pub(crate) async fn indicator(
             .ok_or_else(|| WebError::invalid("org 单位", format!("“{o}”不在本计划的填报范围内")))?,
     };
     let me = actor_of(&plan, &who);
-    if org != root && !me.may_read(&plan, ix, org) {
+    if org != root && !me.can(&plan, &Action::ReadFigure { indicator: ix, org }) {
         return Err(WebError::forbidden(format!(
             "无权查看{}的该项指标",
             plan.orgs.get(org).name

@@ -15,7 +15,7 @@ pub(crate) mod oversight;
 mod public;
 mod work;
 
-use anju_core::access::{Actor, Role};
+use anju_core::access::{Action, Actor, Role};
 use anju_core::period::YearMonth;
 use anju_core::plan::Plan;
 use askama::Template;
@@ -100,31 +100,24 @@ impl Shell {
         if who.is_some_and(|w| w.user.must_change_password) {
             links.clear();
         } else if let Some(w) = who {
-            let role = w.user.role;
-            if !role.is_administrator() {
-                links.push(("/cockpit", "驾驶舱"));
-            }
-            if matches!(
-                role,
-                Role::Town | Role::Unit | Role::LeadUnit | Role::Taskforce
-            ) {
-                links.push(("/report", "填报"));
-            }
-            if matches!(role, Role::LeadUnit | Role::Taskforce) {
-                links.push(("/review", "审核"));
-            }
-            if matches!(role, Role::Taskforce | Role::Leader) {
-                links.push(("/targets", "目标"));
-            }
-            if role.may_manage_users() {
-                links.push(("/users", "用户"));
-            }
-            if role.may_manage_security() {
-                links.push(("/security", "安全"));
-            }
-            if role.may_read_audit() {
-                links.push(("/audit", "审计"));
-            }
+            // The navigation is the permission table's: a link for each
+            // page the user may open.
+            let me = w.actor(&plan);
+            let pages: [(&'static str, &'static str, Action<'_>); 7] = [
+                ("/cockpit", "驾驶舱", Action::OpenCockpit),
+                ("/report", "填报", Action::OpenReporting),
+                ("/review", "审核", Action::OpenReview),
+                ("/targets", "目标", Action::ReadTargets),
+                ("/users", "用户", Action::ReadUsers),
+                ("/security", "安全", Action::ManageSecurity),
+                ("/audit", "审计", Action::ReadAudit),
+            ];
+            links.extend(
+                pages
+                    .iter()
+                    .filter(|(_, _, a)| me.can(&plan, a))
+                    .map(|&(href, label, _)| (href, label)),
+            );
         }
         Shell {
             title: title.to_string(),
@@ -354,8 +347,15 @@ impl FromRequestParts<AppState> for Member {
 }
 
 /// The user as the rules see them.
-pub(crate) fn actor_of(plan: &Plan, who: &Authed) -> Actor {
-    Actor::of(plan, who.user.role, who.user.org_unit.as_deref())
+pub(crate) fn actor_of<'a>(plan: &Plan, who: &'a Authed) -> Actor<'a> {
+    who.actor(plan)
+}
+
+/// A page the user may open, by the permission table (403 with its words).
+pub(crate) fn page_may(plan: &Plan, who: &Authed, action: &Action<'_>) -> Result<(), WebError> {
+    who.actor(plan)
+        .may(plan, action)
+        .map_err(|d| WebError::forbidden(d.0))
 }
 
 /// The month a page shows by default: the month before this one in China
@@ -549,16 +549,24 @@ fn same_origin(headers: &HeaderMap) -> Result<(), WebError> {
     }
 }
 
-/// Where a user goes after logging in, when no page was asked for.
-fn start_page(role: Role) -> &'static str {
-    match role {
-        Role::Admin => "/users",
-        Role::SecAdmin => "/security",
-        Role::Auditor => "/audit",
-        Role::Town | Role::Unit => "/report",
-        Role::LeadUnit => "/review",
-        Role::Taskforce | Role::Leader => "/cockpit",
+/// Where a user goes after logging in, when no page was asked for: the
+/// cockpit for those who read everything, else the first desk the
+/// permission table opens to them.
+fn start_page(plan: &Plan, user: &anju_store::UserRecord) -> &'static str {
+    let me = Actor::of(plan, &user.name, user.role, user.org_unit.as_deref());
+    if me.reads_everything() {
+        return "/cockpit";
     }
+    [
+        ("/review", Action::OpenReview),
+        ("/report", Action::OpenReporting),
+        ("/users", Action::ReadUsers),
+        ("/security", Action::ManageSecurity),
+        ("/audit", Action::ReadAudit),
+    ]
+    .into_iter()
+    .find(|(_, a)| me.can(plan, a))
+    .map_or("/", |(page, _)| page)
 }
 
 /// `POST /login` (a form): the session cookie and the next page, or the
@@ -574,7 +582,7 @@ async fn login_form(
     match crate::auth::log_in(&state, &form.username, &client.0, form.password).await {
         Ok((token, user)) => {
             let to = if next.is_empty() {
-                start_page(user.role).to_string()
+                start_page(&state.plan(), &user).to_string()
             } else {
                 next
             };

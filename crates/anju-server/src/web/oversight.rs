@@ -3,6 +3,7 @@
 //! verification and export for the audit administrator. Each shows what the
 //! API gives the caller's role and sends changes to the API.
 
+use anju_core::access::Action;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
@@ -41,9 +42,7 @@ pub(crate) async fn security(
     State(state): State<AppState>,
     Member(who): Member,
 ) -> Result<Response, WebError> {
-    if !who.user.role.may_manage_security() {
-        return Err(WebError::forbidden("只有安全管理员管理登录锁定和会话"));
-    }
+    super::page_may(&state.plan(), &who, &Action::ManageSecurity)?;
     let page = SecurityPage {
         shell: Shell::new(&state, Some(&who), "安全管理", "/security"),
         locks: crate::security::locks_now(&state).await?,
@@ -153,12 +152,8 @@ pub(crate) async fn audit(
     headers: axum::http::HeaderMap,
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, WebError> {
-    let role = who.user.role;
-    if !role.may_read_audit() {
-        return Err(WebError::forbidden(
-            "只有审计管理员、专班和系统管理员查看审计日志",
-        ));
-    }
+    let plan = state.plan();
+    super::page_may(&plan, &who, &Action::ReadAudit)?;
     let nonempty = |s: &Option<String>| {
         s.as_deref()
             .map(str::trim)
@@ -177,7 +172,7 @@ pub(crate) async fn audit(
         })
         .await
         .map_err(ApiError::from)?;
-    let hidden = !role.may_read_audit_figures();
+    let hidden = !who.can(&plan, &Action::ReadAuditFigures);
     let older = (entries.len() as i64 > PAGE).then(|| entries[PAGE as usize - 1].id);
     let today = anju_core::auth::china_stamp((state.clock)())[..10].to_string();
     let lines = entries
@@ -200,7 +195,7 @@ pub(crate) async fn audit(
             }
         })
         .collect();
-    let may_verify = role.may_verify_audit();
+    let may_verify = who.can(&plan, &Action::VerifyAudit);
     let verified = if may_verify && q.verify.as_deref() == Some("1") {
         if !super::from_this_site(&headers) {
             return Err(WebError::forbidden("请求来自其他网站,已拒绝"));

@@ -4,7 +4,7 @@
 //! role; the forms send their changes to the JSON API (`assets/app.js`), so
 //! every rule and check of the API holds for them too.
 
-use anju_core::access::Role;
+use anju_core::access::{Action, Actor, Role};
 use anju_core::period::{Period, YearMonth};
 use anju_core::plan::{IndicatorCode, Kind, OrgId, Plan};
 use anju_core::workflow::State as Step;
@@ -15,7 +15,7 @@ use axum::response::Response;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use super::{Member, Shell, WebError, actor_of, html, month_param, role_label};
+use super::{Member, Shell, WebError, actor_of, html, month_param, page_may, role_label};
 use crate::values::readable;
 use crate::{ApiError, AppState};
 
@@ -128,25 +128,37 @@ fn report_unit(
     who: &crate::auth::Authed,
     asked: Option<&str>,
 ) -> Result<OrgId, WebError> {
+    page_may(plan, who, &Action::OpenReporting)?;
+    let me = who.actor(plan);
     let own = who
         .user
         .org_unit
         .as_deref()
         .and_then(|o| plan.orgs.resolve(o).ok())
         .and_then(|o| plan.reporting_unit(o));
-    match (who.user.role, asked.filter(|s| !s.trim().is_empty())) {
-        (Role::Taskforce, Some(o)) => plan
-            .orgs
-            .resolve(o)
-            .ok()
-            .and_then(|o| plan.reporting_unit(o))
-            .ok_or_else(|| WebError::invalid("org 单位", format!("“{o}”不在本计划的填报范围内"))),
-        (Role::Taskforce, None) => Ok(plan.reporting_root),
-        (Role::Town | Role::Unit | Role::LeadUnit, _) => {
-            own.ok_or_else(|| WebError::forbidden("您的账号没有所属单位,无法填报"))
-        }
-        _ => Err(WebError::forbidden("您的角色不填报数据")),
+    let asked = match asked.filter(|s| !s.trim().is_empty()) {
+        Some(o) => Some(
+            plan.orgs
+                .resolve(o)
+                .ok()
+                .and_then(|o| plan.reporting_unit(o))
+                .ok_or_else(|| {
+                    WebError::invalid("org 单位", format!("“{o}”不在本计划的填报范围内"))
+                })?,
+        ),
+        None => None,
+    };
+    match (asked, own) {
+        (Some(o), _) if reports_for(plan, &me, o) => Ok(o),
+        (_, Some(o)) => Ok(o),
+        (None, None) if reports_for(plan, &me, plan.reporting_root) => Ok(plan.reporting_root),
+        _ => Err(WebError::forbidden("您的账号没有所属单位,无法填报")),
     }
+}
+
+/// Whether the user reports any figure of `org`.
+fn reports_for(plan: &Plan, me: &Actor<'_>, org: OrgId) -> bool {
+    (0..plan.indicators.len()).any(|ix| me.can(plan, &Action::ReportFigure { indicator: ix, org }))
 }
 
 /// `GET /report?period=YYYY-MM[&org=…]`: this period's form.
@@ -177,7 +189,7 @@ pub(crate) async fn report(
         .collect();
     let mut fields = Vec::new();
     for (ix, ind) in plan.indicators.iter().enumerate() {
-        if !me.may_report(&plan, ix, org) {
+        if !me.can(&plan, &Action::ReportFigure { indicator: ix, org }) {
             continue;
         }
         let now = current.iter().find(|v| v.indicator == ind.code.0);
@@ -222,14 +234,16 @@ pub(crate) async fn report(
             "您没有{org_name}需要填报的指标"
         )));
     }
-    let orgs = if who.user.role == Role::Taskforce {
-        plan.reporting
-            .iter()
-            .map(|&o| plan.orgs.get(o).name.clone())
-            .collect()
-    } else {
-        Vec::new()
-    };
+    // A choice of units for those who report for more than one.
+    let mut orgs: Vec<String> = plan
+        .reporting
+        .iter()
+        .filter(|&&o| reports_for(&plan, &me, o))
+        .map(|&o| plan.orgs.get(o).name.clone())
+        .collect();
+    if orgs.len() < 2 {
+        orgs.clear();
+    }
     let open = fields.iter().filter(|f| f.editable).count();
     let page = ReportPage {
         shell: Shell::new(
@@ -278,10 +292,8 @@ pub(crate) async fn review(
     State(state): State<AppState>,
     Member(who): Member,
 ) -> Result<Response, WebError> {
-    if !matches!(who.user.role, Role::Taskforce | Role::LeadUnit) {
-        return Err(WebError::forbidden("只有专班和牵头单位审核数据"));
-    }
     let plan = state.plan();
+    page_may(&plan, &who, &Action::OpenReview)?;
     let me = actor_of(&plan, &who);
     let waiting = readable(
         &state,
@@ -299,7 +311,15 @@ pub(crate) async fn review(
         .iter()
         .filter(|v| {
             plan.indicator_index(IndicatorCode(v.indicator))
-                .is_some_and(|ix| me.may_review(&plan, ix))
+                .is_some_and(|ix| {
+                    me.can(
+                        &plan,
+                        &Action::ReviewFigure {
+                            indicator: ix,
+                            author: None,
+                        },
+                    )
+                })
         })
         .map(|v| (v.indicator, v.org_unit.clone()))
         .collect();
@@ -338,7 +358,13 @@ pub(crate) async fn review(
         let Some(ix) = plan.indicator_index(IndicatorCode(v.indicator)) else {
             continue;
         };
-        if !me.may_review(&plan, ix) {
+        if !me.can(
+            &plan,
+            &Action::ReviewFigure {
+                indicator: ix,
+                author: None,
+            },
+        ) {
             continue;
         }
         let ind = &plan.indicators[ix];
@@ -394,7 +420,13 @@ pub(crate) async fn review(
             correction: v.correction_reason.clone(),
             by: v.created_by.clone(),
             at: v.created_at.replace('T', " ").chars().take(16).collect(),
-            own: v.created_by == who.user.name,
+            own: !me.can(
+                &plan,
+                &Action::ReviewFigure {
+                    indicator: ix,
+                    author: Some(&v.created_by),
+                },
+            ),
         });
     }
     let page = ReviewPage {
@@ -416,6 +448,8 @@ struct AdjustmentLine {
     proposed: String,
     decided: String,
     open: bool,
+    /// The user may approve or reject it (not their own).
+    decidable: bool,
 }
 
 struct DecompositionLine {
@@ -428,7 +462,8 @@ struct DecompositionLine {
 #[template(path = "targets.html")]
 struct TargetsPage {
     shell: Shell,
-    may_change: bool,
+    may_decide: bool,
+    may_decompose: bool,
     adjustments: Vec<AdjustmentLine>,
     decompositions: Vec<DecompositionLine>,
     indicators: Vec<(u16, String)>,
@@ -443,10 +478,9 @@ pub(crate) async fn targets(
     State(state): State<AppState>,
     Member(who): Member,
 ) -> Result<Response, WebError> {
-    if !matches!(who.user.role, Role::Taskforce | Role::Leader) {
-        return Err(WebError::forbidden("只有专班和市领导查看目标调整"));
-    }
     let plan = state.plan();
+    page_may(&plan, &who, &Action::ReadTargets)?;
+    let me = who.actor(&plan);
     let adjustments = state
         .store
         .adjustments(None)
@@ -454,7 +488,14 @@ pub(crate) async fn targets(
         .map_err(ApiError::from)?
         .into_iter()
         .rev()
+        .filter(|a| crate::targets::readable(&plan, &who, a))
         .map(|a| AdjustmentLine {
+            decidable: me.can(
+                &plan,
+                &Action::DecideAdjustment {
+                    proposer: Some(&a.proposed_by),
+                },
+            ),
             id: a.id,
             indicator: a.indicator,
             target: format!(
@@ -507,14 +548,19 @@ pub(crate) async fn targets(
         .collect();
     let page = TargetsPage {
         shell: Shell::new(&state, Some(&who), "目标分解与调整", "/targets"),
-        may_change: who.user.role == Role::Taskforce,
+        may_decide: me.can(&plan, &Action::DecideAdjustment { proposer: None }),
+        may_decompose: me.can(&plan, &Action::Decompose),
         adjustments,
         decompositions,
         indicators: plan
             .indicators
             .iter()
-            .filter(|i| i.kind != Kind::Milestone)
-            .map(|i| (i.code.0, i.name.clone()))
+            .enumerate()
+            .filter(|(ix, i)| {
+                i.kind != Kind::Milestone
+                    && me.can(&plan, &Action::ProposeAdjustment { indicator: *ix })
+            })
+            .map(|(_, i)| (i.code.0, i.name.clone()))
             .collect(),
         units: std::iter::once(plan.reporting_root)
             .chain(plan.orgs.get(plan.reporting_root).children.iter().copied())
@@ -554,10 +600,9 @@ pub(crate) async fn users(
     State(state): State<AppState>,
     Member(who): Member,
 ) -> Result<Response, WebError> {
-    if !who.user.role.may_manage_users() {
-        return Err(WebError::forbidden("只有系统管理员管理用户"));
-    }
     let plan = state.plan();
+    page_may(&plan, &who, &Action::ReadUsers)?;
+    let me = who.actor(&plan);
     let users = state
         .store
         .users()
@@ -565,7 +610,7 @@ pub(crate) async fn users(
         .map_err(ApiError::from)?
         .into_iter()
         .map(|u| UserLine {
-            on_server: u.role.is_administrator(),
+            on_server: !me.can(&plan, &Action::ManageUser { role: u.role }),
             is_me: u.name == who.user.name,
             name: u.name,
             role: role_label(u.role),
@@ -575,17 +620,14 @@ pub(crate) async fn users(
             created: u.created_at.chars().take(10).collect(),
         })
         .collect();
-    // The three administrators are made on the server (`anju user add`).
-    let roles = [
-        Role::Town,
-        Role::Unit,
-        Role::LeadUnit,
-        Role::Taskforce,
-        Role::Leader,
-    ]
-    .into_iter()
-    .map(|r| (r.as_str(), role_label(r)))
-    .collect();
+    // The roles the admin may give (the three administrators are made on
+    // the server, `anju user add`), the reporting roles first.
+    let roles = Role::ALL
+        .into_iter()
+        .rev()
+        .filter(|&role| me.can(&plan, &Action::ManageUser { role }))
+        .map(|r| (r.as_str(), role_label(r)))
+        .collect();
     let mut units: Vec<String> = plan
         .orgs
         .iter()
