@@ -1,5 +1,5 @@
-//! The public shape of results: the JSON rows of `anju eval` (and, later, of
-//! `GET /api/v1/evaluation`) and the JSON of `anju plan show`. One definition,
+//! The public shape of results: the JSON rows of `anju eval` and of
+//! `GET /api/v1/evaluation`, and the JSON of `anju plan show`. One definition,
 //! so every presenter shows the same fields. Numbers are written as JSON
 //! numbers with their exact decimal digits, never through binary floats.
 

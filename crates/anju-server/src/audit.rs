@@ -144,8 +144,9 @@ async fn note_use(
         .await
     {
         Err(anju_store::StoreError::AuditBlocked(m)) => {
-            eprintln!(
-                "anju-server: {action}({})未能记入审计日志:{m}",
+            tracing::error!(
+                user = %who.user.name,
+                "{action}({})未能记入审计日志:{m}",
                 who.user.name
             );
             Ok(())

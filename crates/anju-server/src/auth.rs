@@ -180,8 +180,9 @@ impl FromRequestParts<AppState> for ClientAddress {
 fn warn_untrusted_proxy(peer: std::net::IpAddr) {
     static SAID: std::sync::Once = std::sync::Once::new();
     SAID.call_once(|| {
-        eprintln!(
-            "anju-server: 警告:收到来自 {peer} 的 X-Forwarded-For,但未设置 --trust-proxy {peer}:\
+        tracing::warn!(
+            %peer,
+            "收到来自 {peer} 的 X-Forwarded-For,但未设置 --trust-proxy {peer}:\
              登录锁定将把所有经此代理的用户当作同一地址"
         );
     });

@@ -13,8 +13,10 @@
 mod audit;
 mod auth;
 mod cache;
+pub mod config;
 pub mod demo;
 mod imports;
+pub mod jobs;
 mod publications;
 mod security;
 pub mod sheets;
@@ -170,10 +172,10 @@ impl AppState {
                 // say so once and keep serving the plan it has, rather than
                 // failing every request.
                 for e in &errs.0 {
-                    eprintln!("anju-server: {e}");
+                    tracing::error!("{e}");
                 }
-                eprintln!(
-                    "anju-server: {name}无法读取,继续使用当前计划(第 {} 版);请升级或重启服务",
+                tracing::error!(
+                    "{name}无法读取,继续使用当前计划(第 {} 版);请升级或重启服务",
                     self.plan_file()
                 );
                 if let Ok(mut p) = self.plan.write() {
@@ -373,7 +375,7 @@ impl From<StoreError> for ApiError {
                 error
             }
             StoreError::BadUrl(_) | StoreError::Database(_) => {
-                eprintln!("anju-server: {e}");
+                tracing::error!(error = %e, "数据库错误");
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal",
@@ -550,7 +552,67 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(no_cross_site_writes))
         .layer(axum::middleware::from_fn(api_headers))
+        .layer(axum::middleware::from_fn(request_ids))
         .with_state(state)
+}
+
+/// Every request gets an id: the one a proxy sent in `X-Request-Id` if it
+/// is a plain token, else a new one. It names the span every log line of the
+/// request is written in and comes back in the answer's `X-Request-Id`, so a
+/// user's "请求编号" finds its lines. The request itself is logged at
+/// `debug` (the HTTPS proxy keeps the access log), a server error at `error`,
+/// a slow answer (over a second) at `warn`.
+async fn request_ids(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    use axum::http::HeaderValue;
+    use tracing::Instrument as _;
+    static PREFIX: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let sent = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        })
+        .map(str::to_string);
+    let id = sent.unwrap_or_else(|| {
+        let prefix = *PREFIX.get_or_init(|| {
+            let mut b = [0u8; 4];
+            let _ = getrandom::fill(&mut b);
+            u32::from_le_bytes(b)
+        });
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{prefix:08x}-{n:x}")
+    });
+    let span = tracing::info_span!(
+        "request",
+        id = %id,
+        method = %request.method(),
+        path = %request.uri().path()
+    );
+    // The one wall clock of the service: how long an answer took, for the
+    // log only (decisions read the injected `Clock`).
+    #[allow(clippy::disallowed_methods)]
+    let began = std::time::Instant::now();
+    let mut response = next.run(request).instrument(span.clone()).await;
+    let ms = began.elapsed().as_millis();
+    let status = response.status().as_u16();
+    span.in_scope(|| {
+        if status >= 500 {
+            tracing::error!(status, ms, "answered");
+        } else if ms >= 1000 {
+            tracing::warn!(status, ms, "slow answer");
+        } else {
+            tracing::debug!(status, ms, "answered");
+        }
+    });
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    response
 }
 
 /// A change sent with the session cookie (a browser's) must come from a page

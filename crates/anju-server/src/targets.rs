@@ -426,7 +426,7 @@ pub(crate) async fn decompose(
     let mut book = anju_core::targets::TargetBook::from_plan(plan);
     let left_out = anju_store::apply_decompositions(&mut book, plan, &in_force);
     for l in &left_out {
-        eprintln!("anju-server: {l}");
+        tracing::warn!("{l}");
     }
     book.decompose(plan, &name, &rows)
         .map_err(|e| ApiError::bad_rows(&e.0, None))?;

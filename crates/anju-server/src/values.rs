@@ -535,8 +535,9 @@ async fn approved_values(
     let obs = anju_store::observations(plan, rows.1.values(), 0);
     state.cache.keep_rows(filling, rows);
     if let Some(first) = obs.skipped.first() {
-        eprintln!(
-            "anju-server: {} 条已审核数据不在现行计划内,未计入评估(如 {first})",
+        tracing::warn!(
+            skipped = obs.skipped.len(),
+            "{} 条已审核数据不在现行计划内,未计入评估(如 {first})",
             obs.skipped.len()
         );
     }
@@ -657,7 +658,7 @@ pub(crate) async fn evaluation_answer(
             let (book, left_out) =
                 anju_store::targets_in_force(plan, &decompositions, &adjustments, as_of);
             for l in &left_out {
-                eprintln!("anju-server: {l}");
+                tracing::warn!("{l}");
             }
             std::sync::Arc::new(engine::evaluate(plan, &values_for, &book, as_of))
         });

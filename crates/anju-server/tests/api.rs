@@ -20,6 +20,9 @@ mod web;
 #[path = "api/hardening.rs"]
 mod hardening;
 
+#[path = "api/jobs.rs"]
+mod jobs;
+
 struct TestApp {
     state: AppState,
     now: Arc<std::sync::atomic::AtomicI64>,
@@ -1993,7 +1996,11 @@ async fn a_target_adjustment_counts_from_its_effective_month(backend: Backend) {
     assert_eq!(city(&next)["target_origin"], "plan");
 
     let (_, listed) = app
-        .with_token("GET", "/api/v1/targets/adjustments?state=approved", &proposer)
+        .with_token(
+            "GET",
+            "/api/v1/targets/adjustments?state=approved",
+            &proposer,
+        )
         .await;
     assert_eq!(listed["adjustments"].as_array().unwrap().len(), 1);
     // The list is the task force's, the leaders' and the lead units'

@@ -14,6 +14,7 @@
 
 mod adjustments;
 mod audit;
+mod jobs;
 mod migrate;
 mod plans;
 mod publications;
@@ -33,6 +34,7 @@ pub use adjustments::{
     targets_in_force,
 };
 pub use audit::{AuditCheck, AuditEntry, AuditFilter, FigureMismatch, GENESIS};
+pub use jobs::{ClaimedJob, JobEnd, JobRecord, JobRun};
 pub use plans::{PlanFile, plan_hash};
 pub use publications::{NewPublication, Publication};
 pub use sessions::{AccountLock, LiveSession, LoginOutcome, Session, new_token};
@@ -42,8 +44,9 @@ pub use values::{NewValue, Now, Observations, Scope, StoredValue, ValueFilter, o
 /// What went wrong in the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The URL names no backend anju knows.
-    #[error("不支持的数据库地址“{0}”(应为 sqlite://文件 或 postgres://…)")]
+    /// The URL names no backend anju knows (only its scheme is kept: the
+    /// rest may hold a password).
+    #[error("不支持的数据库地址“{0}…”(应为 sqlite://文件 或 postgres://…)")]
     BadUrl(String),
     /// A figure that does not exist.
     #[error("数据 {0} 不存在")]
@@ -273,7 +276,8 @@ impl Store {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Store::Postgres(postgres_pool(PgConnectOptions::from_str(url)?).await?)
         } else {
-            return Err(StoreError::BadUrl(url.to_string()));
+            let scheme = url.split_once(':').map_or("", |(s, _)| s);
+            return Err(StoreError::BadUrl(format!("{scheme}:")));
         };
         Ok(store)
     }

@@ -60,6 +60,10 @@ const SQLITE: Migrations = &[
         "0013_three_administrators",
         include_str!("../migrations/sqlite/0013_three_administrators.sql"),
     ),
+    (
+        "0014_jobs",
+        include_str!("../migrations/sqlite/0014_jobs.sql"),
+    ),
 ];
 const POSTGRES: Migrations = &[
     (
@@ -113,6 +117,10 @@ const POSTGRES: Migrations = &[
     (
         "0013_three_administrators",
         include_str!("../migrations/postgres/0013_three_administrators.sql"),
+    ),
+    (
+        "0014_jobs",
+        include_str!("../migrations/postgres/0014_jobs.sql"),
     ),
 ];
 

@@ -16,6 +16,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[derive(Parser, Debug)]
 #[command(name = "anju", version, about, long_about = None)]
 struct Cli {
+    /// 配置文件(默认:当前目录下的 anju.toml,若有;也可用 ANJU_CONFIG 指定)。
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -31,24 +34,34 @@ enum Command {
     Eval(eval_cmd::EvalArgs),
     /// 生成合成的省级规模数据(计划、分解目标与月度数据),用于测试与测速。
     Gen(gen_cmd::GenArgs),
-    /// 启动服务(JSON 接口)。
+    /// 启动服务(网页和 JSON 接口)。各项设置依次取默认值、配置文件 anju.toml、ANJU_* 环境变量、命令行参数(后者优先);`anju config` 列出全部设置及其来源。
     Serve {
-        /// 监听地址。
-        #[arg(long, env = "ANJU_LISTEN", default_value = "127.0.0.1:8080")]
-        listen: std::net::SocketAddr,
-        /// 数据库地址:sqlite://文件 或 postgres://…(首次启动时建表)。
-        #[arg(long, env = "ANJU_DATABASE", default_value = "sqlite://anju.db")]
-        database: String,
+        /// 监听地址(默认 127.0.0.1:8080)。
+        #[arg(long)]
+        listen: Option<String>,
+        #[command(flatten)]
+        database: DbArg,
         /// 计划文件:给出时成为现行计划并存入数据库;不给出时沿用数据库中的现行计划(首次启动时为内置计划)。
-        #[arg(long, env = "ANJU_PLAN")]
-        plan: Option<PathBuf>,
+        #[arg(long)]
+        plan: Option<String>,
         /// 演示模式:在新数据库(默认 sqlite://anju-demo.db)中载入合成的演示数据和演示账号,每个页面都标明是演示数据。
         #[arg(long)]
         demo: bool,
         /// 可信的反向代理的地址(逗号分隔,如 127.0.0.1):来自这些地址的请求,按 X-Forwarded-For
         /// 的最后一个地址识别客户端(登录锁定按地址计)。来自其他地址的 X-Forwarded-For 一律不信。
-        #[arg(long, env = "ANJU_TRUST_PROXY", value_delimiter = ',')]
-        trust_proxy: Vec<std::net::IpAddr>,
+        #[arg(long)]
+        trust_proxy: Option<String>,
+        /// 日志级别:error、warn、info、debug、trace(默认 info)。
+        #[arg(long)]
+        log_level: Option<String>,
+        /// 日志格式:text 或 json(默认 text)。
+        #[arg(long)]
+        log_format: Option<String>,
+    },
+    /// 列出生效的设置及每项的来源(默认值、配置文件、环境变量或参数);密码显示为 ***。
+    Config {
+        #[command(flatten)]
+        database: DbArg,
     },
     /// 用户管理。
     User {
@@ -65,9 +78,8 @@ enum Command {
         /// 导入后立即报送。
         #[arg(long)]
         submit: bool,
-        /// 数据库地址。
-        #[arg(long, env = "ANJU_DATABASE", default_value = "sqlite://anju.db")]
-        database: String,
+        #[command(flatten)]
+        database: DbArg,
     },
     /// 生成填报模板(.xlsx):该用户可为该单位填报的指标,上期数值供参考;填好后用 import 导入。
     Template {
@@ -83,9 +95,8 @@ enum Command {
         /// 输出文件。
         #[arg(long)]
         out: PathBuf,
-        /// 数据库地址。
-        #[arg(long, env = "ANJU_DATABASE", default_value = "sqlite://anju.db")]
-        database: String,
+        #[command(flatten)]
+        database: DbArg,
     },
     /// 审计日志:核验哈希链(verify)。
     Audit {
@@ -94,10 +105,47 @@ enum Command {
     },
     /// 数据库迁移:创建或升级数据表。
     Migrate {
-        /// 数据库地址:sqlite://文件 或 postgres://…
-        #[arg(long, env = "ANJU_DATABASE", default_value = "sqlite://anju.db")]
-        database: String,
+        #[command(flatten)]
+        database: DbArg,
     },
+}
+
+/// The database, as every command that opens one takes it.
+#[derive(clap::Args, Debug)]
+struct DbArg {
+    /// 数据库地址:sqlite://文件 或 postgres://…(默认 sqlite://anju.db;也可在 anju.toml 或 ANJU_DATABASE 中设置)。
+    #[arg(long = "database", value_name = "URL")]
+    url: Option<String>,
+}
+
+impl DbArg {
+    fn flags(&self) -> Vec<(&'static str, String)> {
+        self.url.iter().map(|u| ("--database", u.clone())).collect()
+    }
+}
+
+/// The settings in force for a command: defaults, the file, the variables,
+/// then `flags` (anju_server::config).
+fn settings(
+    config: Option<&std::path::Path>,
+    flags: Vec<(&'static str, String)>,
+) -> anyhow::Result<anju_server::config::Loaded> {
+    let dir = std::env::current_dir()?;
+    let env = |name: &str| std::env::var(name).ok();
+    Ok(anju_server::config::load(&anju_server::config::Sources {
+        dir: &dir,
+        config: config.map(std::path::Path::to_path_buf),
+        env: &env,
+        flags,
+    })?)
+}
+
+/// The database of a command.
+fn database_of(
+    config: Option<&std::path::Path>,
+    db: &DbArg,
+) -> anyhow::Result<anju_server::config::DatabaseUrl> {
+    Ok(settings(config, db.flags())?.settings.database)
 }
 
 #[derive(Subcommand, Debug)]
@@ -141,9 +189,8 @@ enum UserCommand {
         /// 计划文件(默认:内置计划),用于核对所属单位。
         #[arg(long, env = "ANJU_PLAN")]
         plan: Option<PathBuf>,
-        /// 数据库地址。
-        #[arg(long, env = "ANJU_DATABASE", default_value = "sqlite://anju.db")]
-        database: String,
+        #[command(flatten)]
+        database: DbArg,
     },
     /// 停用、启用用户或重设其密码(三员的账户只能这样管理);重设密码时从标准输入读取新密码。
     Set {
@@ -161,9 +208,8 @@ enum UserCommand {
         /// 新密码是替他人设置的:用户下次登录时须修改。
         #[arg(long, requires = "password_stdin")]
         must_change: bool,
-        /// 数据库地址。
-        #[arg(long, env = "ANJU_DATABASE", default_value = "sqlite://anju.db")]
-        database: String,
+        #[command(flatten)]
+        database: DbArg,
     },
 }
 
@@ -172,9 +218,8 @@ enum AuditCommand {
     /// 核验审计日志的 SM3 哈希链:逐条重算,指出第一条被改动、删除或插入的记录
     /// (包括链外的条目);再逐条核对数据表中的每个数据版本与审计日志所记是否一致。
     Verify {
-        /// 数据库地址。
-        #[arg(long, env = "ANJU_DATABASE", default_value = "sqlite://anju.db")]
-        database: String,
+        #[command(flatten)]
+        database: DbArg,
         /// 只核验哈希链,不核对数据。
         #[arg(long)]
         chain_only: bool,
@@ -557,25 +602,26 @@ fn migrate(database: &str) -> anyhow::Result<()> {
 }
 
 /// `anju serve`: loads the plan, opens (and migrates) the store, serves.
-fn serve(
-    listen: std::net::SocketAddr,
-    database: &str,
-    plan: Option<&PathBuf>,
-    demo: bool,
-    trust_proxy: Vec<std::net::IpAddr>,
-) -> anyhow::Result<()> {
+fn serve(loaded: anju_server::config::Loaded, demo: bool) -> anyhow::Result<()> {
+    init_logs(&loaded.settings.log)?;
+    for (key, value, origin) in loaded.describe() {
+        tracing::info!(setting = key, %value, from = %origin, "setting");
+    }
+    let settings = loaded.settings;
     // The demo never goes into the default database.
-    let database = if demo && database == "sqlite://anju.db" {
+    let database = if demo && !loaded.origins.contains_key("database") {
         "sqlite://anju-demo.db"
     } else {
-        database
+        settings.database.expose()
     };
+    let plan = settings.plan.clone();
+    let (listen, trust_proxy) = (settings.listen, settings.trust_proxy.clone());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     rt.block_on(async {
         let store = anju_store::Store::connect(database).await?;
-        let (plan_file, plan) = plan_in_force(&store, plan).await?;
+        let (plan_file, plan) = plan_in_force(&store, plan.as_ref()).await?;
         let plan = std::sync::Arc::new(plan);
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
@@ -614,6 +660,15 @@ fn serve(
         );
         use std::io::Write as _;
         std::io::stdout().flush()?;
+        if settings.jobs.enabled {
+            let jobs = anju_server::jobs::standard(&settings.jobs).map_err(anyhow::Error::msg)?;
+            let runner =
+                anju_server::jobs::Runner::new(anju_server::jobs::Runner::process_name(), jobs);
+            tokio::spawn(runner.run_forever(
+                state.clone(),
+                std::time::Duration::from_secs(settings.jobs.tick_seconds),
+            ));
+        }
         anju_server::serve(state, listener).await?;
         Ok(())
     })
@@ -670,6 +725,47 @@ fn user_add(
     Ok(())
 }
 
+/// Log lines to standard error, as the settings say.
+fn init_logs(log: &anju_server::config::LogSettings) -> anyhow::Result<()> {
+    use std::str::FromStr as _;
+    // sqlx says every query at debug and slow ones at warn; keep it to warnings
+    // unless asked for by name.
+    let level = if log.level.contains("sqlx") {
+        log.level.clone()
+    } else {
+        format!("{},sqlx=warn", log.level)
+    };
+    let filter = tracing_subscriber::filter::Targets::from_str(&level)
+        .map_err(|e| anyhow::anyhow!("日志级别“{}”有误:{e}", log.level))?;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(false);
+    let registry = tracing_subscriber::registry().with(filter);
+    match log.format {
+        anju_server::config::LogFormat::Text => registry.with(fmt).try_init(),
+        anju_server::config::LogFormat::Json => registry.with(fmt.json()).try_init(),
+    }
+    .map_err(|e| anyhow::anyhow!("无法启用日志:{e}"))
+}
+
+/// `anju config`: every setting in force, where it came from; secrets as ***.
+fn show_config(config: Option<&std::path::Path>, db: &DbArg) -> anyhow::Result<()> {
+    let loaded = settings(config, db.flags())?;
+    match &loaded.file {
+        Some(f) => println!("# 配置文件:{}", f.display()),
+        None => println!(
+            "# 未使用配置文件(当前目录下没有 {})",
+            anju_server::config::FILE_NAME
+        ),
+    }
+    for (key, value, origin) in loaded.describe() {
+        println!("{key} = {value}    # {origin}");
+    }
+    Ok(())
+}
+
 /// Now in China (+08:00) as RFC 3339. The edge reads the clock; the core and
 /// the store take the time as a parameter.
 fn china_now() -> String {
@@ -681,6 +777,7 @@ fn china_now() -> String {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let cfg = cli.config.as_deref();
     let result = match cli.command {
         Command::Plan {
             command: PlanCommand::Show { plan, format },
@@ -690,34 +787,53 @@ fn main() -> ExitCode {
         } => plan_cmd::check(plan.as_ref()),
         Command::Eval(args) => eval_cmd::run(args),
         Command::Gen(args) => gen_cmd::run(args),
-        Command::Migrate { database } => migrate(&database),
+        Command::Migrate { database } => {
+            database_of(cfg, &database).and_then(|d| migrate(d.expose()))
+        }
+        Command::Config { database } => show_config(cfg, &database),
         Command::Audit {
             command:
                 AuditCommand::Verify {
                     database,
                     chain_only,
                 },
-        } => audit_verify(&database, chain_only),
+        } => database_of(cfg, &database).and_then(|d| audit_verify(d.expose(), chain_only)),
         Command::Import {
             file,
             user,
             submit,
             database,
-        } => import(&file, &user, submit, &database),
+        } => database_of(cfg, &database).and_then(|d| import(&file, &user, submit, d.expose())),
         Command::Template {
             user,
             org,
             period,
             out,
             database,
-        } => template(&user, org.as_deref(), &period, &out, &database),
+        } => database_of(cfg, &database)
+            .and_then(|d| template(&user, org.as_deref(), &period, &out, d.expose())),
         Command::Serve {
             listen,
             database,
             plan,
             demo,
             trust_proxy,
-        } => serve(listen, &database, plan.as_ref(), demo, trust_proxy),
+            log_level,
+            log_format,
+        } => {
+            let flags: Vec<(&'static str, String)> = [
+                ("--listen", listen),
+                ("--plan", plan),
+                ("--trust-proxy", trust_proxy),
+                ("--log-level", log_level),
+                ("--log-format", log_format),
+            ]
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .chain(database.flags())
+            .collect();
+            settings(cfg, flags).and_then(|loaded| serve(loaded, demo))
+        }
         Command::User {
             command:
                 UserCommand::Add {
@@ -729,14 +845,16 @@ fn main() -> ExitCode {
                     plan,
                     database,
                 },
-        } => user_add(
-            &name,
-            &role,
-            org.as_deref(),
-            plan.as_ref(),
-            &database,
-            must_change,
-        ),
+        } => database_of(cfg, &database).and_then(|d| {
+            user_add(
+                &name,
+                &role,
+                org.as_deref(),
+                plan.as_ref(),
+                d.expose(),
+                must_change,
+            )
+        }),
         Command::User {
             command:
                 UserCommand::Set {
@@ -747,19 +865,21 @@ fn main() -> ExitCode {
                     must_change,
                     database,
                 },
-        } => user_set(
-            &name,
-            if disable {
-                Some(true)
-            } else if enable {
-                Some(false)
-            } else {
-                None
-            },
-            password_stdin,
-            must_change,
-            &database,
-        ),
+        } => database_of(cfg, &database).and_then(|d| {
+            user_set(
+                &name,
+                if disable {
+                    Some(true)
+                } else if enable {
+                    Some(false)
+                } else {
+                    None
+                },
+                password_stdin,
+                must_change,
+                d.expose(),
+            )
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -290,7 +290,7 @@ pub(crate) fn html(page: &impl Template) -> Response {
             r
         }
         Err(e) => {
-            eprintln!("anju-server: 页面生成失败:{e}");
+            tracing::error!(error = %e, "页面生成失败");
             (StatusCode::INTERNAL_SERVER_ERROR, "页面生成失败").into_response()
         }
     }

@@ -37,6 +37,26 @@ impl Backend {
 
     /// A fresh, migrated store for the test `name`, and what drops it after.
     pub async fn fresh(&self, name: &str) -> (Store, Option<SchemaGuard>) {
+        let (store, _, guard) = self.fresh_at(name).await;
+        (store, guard)
+    }
+
+    /// Two stores — two pools, as two servers have — on one fresh database.
+    pub async fn fresh_twice(&self, name: &str) -> (Store, Store, Option<SchemaGuard>) {
+        let (first, at, guard) = self.fresh_at(name).await;
+        let second = match (self, at) {
+            (Backend::Sqlite, Some(path)) => Store::connect(&path).await.unwrap(),
+            (Backend::Postgres(url), Some(schema)) => {
+                Store::connect_postgres_schema(url, &schema).await.unwrap()
+            }
+            _ => unreachable!("fresh_at names its database"),
+        };
+        (first, second, guard)
+    }
+
+    /// A fresh store, where it is (the SQLite address or the PostgreSQL
+    /// schema), and what drops it.
+    async fn fresh_at(&self, name: &str) -> (Store, Option<String>, Option<SchemaGuard>) {
         let tag: String = name
             .chars()
             .map(|c| {
@@ -57,10 +77,9 @@ impl Backend {
                     .join(format!("anju-server-{}-{tag}-{nanos}", std::process::id()));
                 std::fs::create_dir_all(&dir).unwrap();
                 let path = dir.join("anju.db");
-                let store = Store::connect(&format!("sqlite://{}", path.display()))
-                    .await
-                    .unwrap();
-                (store, None)
+                let address = format!("sqlite://{}", path.display());
+                let store = Store::connect(&address).await.unwrap();
+                (store, Some(address), None)
             }
             Backend::Postgres(url) => {
                 drop_stale_schemas(url).await;
@@ -68,7 +87,7 @@ impl Backend {
                 let store = Store::connect_postgres_schema(url, &schema)
                     .await
                     .expect("PostgreSQL at ANJU_TEST_PG_URL");
-                (store, Some(SchemaGuard { schema }))
+                (store, Some(schema.clone()), Some(SchemaGuard { schema }))
             }
         }
     }
