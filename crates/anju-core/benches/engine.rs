@@ -1,4 +1,9 @@
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
 //! `cargo bench -p anju-core --bench engine [-- TOWNS]`: the engine alone, on
 //! synthetic data held in memory (no disk, no output). Times each stage over
 //! several runs and prints the best and the median; the figures go to

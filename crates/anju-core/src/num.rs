@@ -268,10 +268,13 @@ pub const MAX_MAGNITUDE: i128 = 1_000_000_000_000;
 /// Why a figure was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NumberError {
+    /// Not a number as written.
     #[error("不是有效的数字“{0}”")]
     Invalid(String),
+    /// More decimal places than a figure may have.
     #[error("小数位数超过 {MAX_DECIMALS} 位“{0}”")]
     TooManyDecimals(String),
+    /// Too large for a figure.
     #[error("数值过大“{0}”(绝对值须小于 10 的 12 次方)")]
     TooLarge(String),
     /// A leading `+`: it may mean "this much more", which is not a figure.

@@ -1,4 +1,9 @@
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
 //! Load on the service, in process on a loopback port (`cargo run --release -p
 //! anju-server --example load -- [CLIENTS] [REQUESTS_PER_CLIENT]`): five years
 //! of monthly figures for every unit of the built-in plan are stored and

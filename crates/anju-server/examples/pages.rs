@@ -1,4 +1,9 @@
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
 //! Time of the web pages (`cargo run --release -p anju-server --example pages
 //! -- [CLIENTS] [REQUESTS_PER_CLIENT]`): the demo is loaded into a fresh
 //! SQLite database in a temporary folder, then CLIENTS tasks ask for each

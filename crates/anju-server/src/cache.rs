@@ -70,7 +70,7 @@ pub(crate) struct Kept {
     revision: i64,
     /// When this revision's content was first kept (it is dropped after
     /// `FULL_READ_EVERY`, so changes made outside the service show).
-    made: Option<std::time::Instant>,
+    made: Option<i64>,
     /// The approved figures, read for the plan file given.
     values: Option<(i64, Arc<ValueSet>)>,
     evals: HashMap<(i64, YearMonth), Arc<Evaluation>>,
@@ -78,17 +78,14 @@ pub(crate) struct Kept {
 }
 
 /// The approved versions by id, with the revision they are current at and
-/// when they were last read whole.
-pub(crate) type Rows = (
-    i64,
-    Arc<HashMap<i64, anju_store::StoredValue>>,
-    std::time::Instant,
-);
+/// when (the state's clock, Unix seconds) they were last read whole.
+pub(crate) type Rows = (i64, Arc<HashMap<i64, anju_store::StoredValue>>, i64);
 
 /// How long the approved versions are brought forward by changes alone
 /// before they are read whole again: a change made outside the service (a
 /// repair in SQL, a restored backup) shows within this time.
-pub(crate) const FULL_READ_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+/// In seconds of the state's clock.
+pub(crate) const FULL_READ_EVERY: i64 = 600;
 
 /// The kept state, and the lock that makes filling single-flight.
 #[derive(Default)]
@@ -120,10 +117,10 @@ pub(crate) struct Filling {
 }
 
 impl Cache {
-    fn lookup(&self, revision: i64, key: &ViewKey) -> Option<Answer> {
+    fn lookup(&self, revision: i64, key: &ViewKey, now: i64) -> Option<Answer> {
         let kept = self.kept.lock().ok()?;
         // Content of a newer revision than the caller read is fresher still.
-        let fresh = kept.made.is_some_and(|m| m.elapsed() < FULL_READ_EVERY);
+        let fresh = kept.made.is_some_and(|m| now - m < FULL_READ_EVERY);
         if kept.revision >= revision && fresh {
             kept.bodies.get(key).cloned()
         } else {
@@ -131,25 +128,27 @@ impl Cache {
         }
     }
 
-    /// The answer for `key` at `revision` or later, or the fill lock.
-    pub(crate) async fn get(&self, revision: i64, key: &ViewKey) -> Found {
-        if let Some(b) = self.lookup(revision, key) {
+    /// The answer for `key` at `revision` or later, or the fill lock; `now`
+    /// is the state's clock (content older than [`FULL_READ_EVERY`] is read
+    /// again).
+    pub(crate) async fn get(&self, revision: i64, key: &ViewKey, now: i64) -> Found {
+        if let Some(b) = self.lookup(revision, key, now) {
             return Found::Body(b);
         }
         let guard = self.fill.clone().lock_owned().await;
         // Someone may have filled it while we waited.
-        if let Some(b) = self.lookup(revision, key) {
+        if let Some(b) = self.lookup(revision, key, now) {
             return Found::Body(b);
         }
         let (revision, values, eval) = match self.kept.lock() {
             Ok(mut kept) => {
-                let stale = kept.made.is_none_or(|m| m.elapsed() >= FULL_READ_EVERY);
+                let stale = kept.made.is_none_or(|m| now - m >= FULL_READ_EVERY);
                 if kept.revision < revision || stale {
                     // What is computed from here on is read after both
                     // revisions were: it is current at the higher one.
                     *kept = Kept {
                         revision: revision.max(kept.revision),
-                        made: Some(std::time::Instant::now()),
+                        made: Some(now),
                         ..Kept::default()
                     };
                 }

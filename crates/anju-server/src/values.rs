@@ -504,10 +504,11 @@ async fn approved_values(
     filling: &Filling,
 ) -> Result<std::sync::Arc<ValueSet>, ApiError> {
     use std::sync::Arc;
+    let now = (state.clock)();
     let kept = state
         .cache
         .take_rows(filling)
-        .filter(|(_, _, read)| read.elapsed() < crate::cache::FULL_READ_EVERY);
+        .filter(|(_, _, read)| now - read < crate::cache::FULL_READ_EVERY);
     let rows = match kept {
         Some((at, rows, read)) if at >= filling.revision => (at, rows, read),
         Some((at, mut rows, read)) => {
@@ -523,7 +524,7 @@ async fn approved_values(
             (filling.revision, rows, read)
         }
         None => {
-            let read = std::time::Instant::now();
+            let read = now;
             let all = state.store.approved().await?;
             (
                 filling.revision,
@@ -624,7 +625,7 @@ pub(crate) async fn evaluation_answer(
         org: me.org,
         only,
     };
-    let filling = match state.cache.get(who.revision, &key).await {
+    let filling = match state.cache.get(who.revision, &key, (state.clock)()).await {
         Found::Body(answer) => return Ok(answer),
         Found::Miss(f) => f,
     };

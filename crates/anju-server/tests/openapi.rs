@@ -1,4 +1,9 @@
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
 //! The OpenAPI document: a snapshot (a change to the API shows in review),
 //! every route it names is served, and the answers have the fields it says.
 

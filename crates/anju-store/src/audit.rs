@@ -595,7 +595,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
     /// The service has no way to change or remove an audit entry: no SQL in
     /// any crate's code (tests aside) updates or deletes `audit_log`, so an

@@ -321,6 +321,21 @@ impl Store {
         migrate::run(self).await
     }
 
+    /// Copies a SQLite database, consistent as of one moment, to a new file
+    /// at `to` while the service runs (`VACUUM INTO`); PostgreSQL has
+    /// `pg_dump` for this (docs/OPERATIONS.md).
+    pub async fn backup_sqlite(&self, to: &str) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(pool) => {
+                sqlx::query("VACUUM INTO ?").bind(to).execute(pool).await?;
+                Ok(())
+            }
+            Store::Postgres(_) => Err(StoreError::Invalid(
+                "PostgreSQL 请用 pg_dump 备份(见 docs/OPERATIONS.md)".into(),
+            )),
+        }
+    }
+
     /// Which backend: `sqlite` or `postgres`.
     pub fn backend(&self) -> &'static str {
         match self {

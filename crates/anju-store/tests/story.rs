@@ -1,4 +1,9 @@
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
 //! One storage story, told on SQLite always and on PostgreSQL when
 //! `ANJU_TEST_PG_URL` is set (`.ci/run` sets it, and then an unreachable
 //! database fails the test instead of skipping it).

@@ -1,5 +1,8 @@
 //! The `anju` command. Parses arguments, reads files, calls the core and
 //! prints; it decides nothing about the domain itself.
+// The command is the edge: it reads and writes the files it is given and
+// reads the clock (china_now) for what it records.
+#![allow(clippy::disallowed_methods)]
 
 mod eval_cmd;
 mod gen_cmd;
@@ -57,6 +60,14 @@ enum Command {
         /// 日志格式:text 或 json(默认 text)。
         #[arg(long)]
         log_format: Option<String>,
+    },
+    /// 备份 SQLite 数据库:在服务运行时生成一份一致的副本(新文件,不覆盖已有文件)。PostgreSQL 请用 pg_dump(见 docs/OPERATIONS.md)。
+    Backup {
+        /// 备份文件(须不存在)。
+        #[arg(long)]
+        to: PathBuf,
+        #[command(flatten)]
+        database: DbArg,
     },
     /// 列出生效的设置及每项的来源(默认值、配置文件、环境变量或参数);密码显示为 ***。
     Config {
@@ -750,6 +761,41 @@ fn init_logs(log: &anju_server::config::LogSettings) -> anyhow::Result<()> {
     .map_err(|e| anyhow::anyhow!("无法启用日志:{e}"))
 }
 
+/// `anju backup`: a consistent copy of a SQLite database, and what it holds.
+fn backup(database: &str, to: &std::path::Path) -> anyhow::Result<()> {
+    if to.exists() {
+        anyhow::bail!("备份文件 {} 已存在,请换一个文件名", to.display());
+    }
+    let to_text = to
+        .to_str()
+        .ok_or_else(|| anyhow::anyhow!("备份文件名须为 UTF-8"))?
+        .to_string();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let store = anju_store::Store::open(database).await?;
+        if store.backend() != "sqlite" {
+            anyhow::bail!(
+                "PostgreSQL 的备份请用 pg_dump(如 pg_dump -Fc -f anju.dump 数据库名),恢复用 pg_restore,见 docs/OPERATIONS.md"
+            );
+        }
+        store.backup_sqlite(&to_text).await?;
+        let copy = anju_store::Store::open(&format!("sqlite://{to_text}")).await?;
+        match copy.verify_audit().await? {
+            anju_store::AuditCheck::Whole { entries, last_hash } => println!(
+                "已备份到 {}:审计日志完整,共 {entries} 条,末条 SM3 哈希 {last_hash}",
+                to.display()
+            ),
+            anju_store::AuditCheck::Broken { id, why } => println!(
+                "已备份到 {};但审计日志在第 {id} 条处不完整({why}),请运行 anju audit verify",
+                to.display()
+            ),
+        }
+        anyhow::Ok(())
+    })
+}
+
 /// `anju config`: every setting in force, where it came from; secrets as ***.
 fn show_config(config: Option<&std::path::Path>, db: &DbArg) -> anyhow::Result<()> {
     let loaded = settings(config, db.flags())?;
@@ -791,6 +837,9 @@ fn main() -> ExitCode {
             database_of(cfg, &database).and_then(|d| migrate(d.expose()))
         }
         Command::Config { database } => show_config(cfg, &database),
+        Command::Backup { to, database } => {
+            database_of(cfg, &database).and_then(|d| backup(d.expose(), &to))
+        }
         Command::Audit {
             command:
                 AuditCommand::Verify {

@@ -1,4 +1,9 @@
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
 //! The `anju` command as users and other tools call it: the JSON contracts,
 //! the plan against the issued document, input as people send it, and bad input.
 
@@ -1347,4 +1352,63 @@ fn no_log_line_shows_the_database_password() {
         !logs.contains(PASSWORD) && !line.contains(PASSWORD),
         "{logs}"
     );
+}
+
+#[test]
+fn a_sqlite_backup_is_a_whole_copy_that_a_server_runs_on() {
+    use std::io::Write as _;
+    let dir = tmp("backup");
+    let (db, copy) = (dir.join("anju.db"), dir.join("anju-backup.db"));
+    for f in [&db, &copy] {
+        let _ = std::fs::remove_file(f);
+    }
+    let url = format!("sqlite://{}", db.display());
+    for name in ["xiashi", "haizhou"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_anju"))
+            .args(["user", "add", name, "--role", "leader", "--password-stdin"])
+            .args(["--database", &url])
+            .env_remove("ANJU_DATABASE")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"Correct-horse-1\n")
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+    }
+    let backup = anju(&["backup", "--database", &url, "--to", copy.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&backup.stdout);
+    assert!(
+        backup.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&backup.stderr)
+    );
+    // The copy's audit log is the original's, entry for entry (the plan kept
+    // and the two users).
+    let head = |url: &str| {
+        let out = anju(&["audit", "verify", "--database", url, "--chain-only"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let copy_url = format!("sqlite://{}", copy.display());
+    assert_eq!(head(&url), head(&copy_url));
+    assert!(said.contains("审计日志完整,共 3 条"), "{said}");
+    // Never over an existing file.
+    let again = anju(&["backup", "--database", &url, "--to", copy.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("已存在"));
+    // Restored (the copy put in place), a server runs on it.
+    std::fs::remove_file(&db).unwrap();
+    std::fs::copy(&copy, &db).unwrap();
+    let answer = serve_health(&db, &[]);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(head(&url), head(&copy_url), "a start changes no entry");
 }

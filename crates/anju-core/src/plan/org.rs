@@ -62,8 +62,10 @@ enum Entry {
 /// Why a name did not resolve.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ResolveError {
+    /// No unit has the name.
     #[error("未知的单位“{0}”")]
     Unknown(String),
+    /// More than one unit has it.
     #[error("单位名称“{0}”不唯一,请写上级名称加本名(如“某县某镇”)")]
     Ambiguous(String),
 }
