@@ -7,6 +7,26 @@
 //! (1, 2, 2, 4). Indicators without a target or not yet due count neither way,
 //! with or without a figure.
 
+use crate::engine::{Light, Status};
+use crate::period::YearMonth;
+use crate::plan::{IndicatorCode, Plan};
+
+/// Whether a row's missing figure counts against its unit as of `as_of`: it
+/// has a target (`has_target`) and, for a milestone, the deadline has come.
+/// An indicator the plan no longer has counts only by its target.
+pub fn counts_if_missing(
+    plan: &Plan,
+    indicator: IndicatorCode,
+    as_of: YearMonth,
+    has_target: bool,
+) -> bool {
+    let milestone_ahead = plan
+        .indicator_index(indicator)
+        .and_then(|ix| plan.indicators[ix].milestone)
+        .is_some_and(|m| as_of < m.deadline);
+    has_target && !milestone_ahead
+}
+
 /// How many indicators of one unit show each light.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LightCount {
@@ -23,17 +43,16 @@ pub struct LightCount {
 }
 
 impl LightCount {
-    /// Counts one row by its light and status as the evaluation rows name
-    /// them (`green`, `yellow`, `red`; status `no_data`; anything else
-    /// neither). A missing figure counts only when it is `due`: the unit has
-    /// a target for the year and, for a milestone, its deadline has come
-    /// (the engine says `no_data` before it looks at the target).
-    pub fn add(&mut self, light: &str, status: &str, due: bool) {
-        match (light, status) {
-            ("green", _) => self.green += 1,
-            ("yellow", _) => self.yellow += 1,
-            ("red", _) => self.red += 1,
-            (_, "no_data") if due => self.no_data += 1,
+    /// Counts one row by its status and light. A missing figure counts only
+    /// when it is `due` ([`counts_if_missing`]): the unit has a target for
+    /// the year and, for a milestone, its deadline has come (the engine says
+    /// `no_data` before it looks at the target).
+    pub fn add(&mut self, status: Status, due: bool) {
+        match (status.light(), status) {
+            (Light::Green, _) => self.green += 1,
+            (Light::Yellow, _) => self.yellow += 1,
+            (Light::Red, _) => self.red += 1,
+            (_, Status::NoData) if due => self.no_data += 1,
             _ => self.none += 1,
         }
     }
@@ -105,17 +124,17 @@ mod tests {
     #[test]
     fn rows_are_counted_by_light_and_status() {
         let mut n = LightCount::default();
-        for (l, s, due) in [
-            ("green", "achieved", true),
-            ("red", "severe", true),
-            ("yellow", "lagging", true),
-            ("none", "no_data", true),
-            ("none", "no_data", false),
-            ("green", "on_track", true),
-            ("none", "no_target", true),
-            ("none", "pending", false),
+        for (s, due) in [
+            (Status::Achieved, true),
+            (Status::Severe, true),
+            (Status::Lagging, true),
+            (Status::NoData, true),
+            (Status::NoData, false),
+            (Status::OnTrack, true),
+            (Status::NoTarget, true),
+            (Status::Pending, false),
         ] {
-            n.add(l, s, due);
+            n.add(s, due);
         }
         assert_eq!(
             n,
@@ -127,5 +146,42 @@ mod tests {
                 none: 3
             }
         );
+    }
+
+    #[test]
+    fn a_missing_figure_counts_once_the_target_is_there_and_a_milestone_due() {
+        let plan = crate::builtin_plan().unwrap();
+        let ym = |s: &str| YearMonth::parse(s).unwrap();
+        let milestone = plan
+            .indicators
+            .iter()
+            .find_map(|i| i.milestone.map(|m| (i.code, m.deadline)))
+            .expect("the plan has a milestone");
+        let (code, deadline) = milestone;
+        let before = deadline.previous().unwrap();
+        assert!(
+            !counts_if_missing(&plan, code, before, true),
+            "before its deadline"
+        );
+        assert!(
+            counts_if_missing(&plan, code, deadline, true),
+            "at its deadline"
+        );
+        assert!(
+            !counts_if_missing(&plan, code, deadline, false),
+            "no target"
+        );
+        assert!(counts_if_missing(
+            &plan,
+            IndicatorCode(1),
+            ym("2024-01"),
+            true
+        ));
+        assert!(
+            Status::ALL
+                .iter()
+                .all(|s| Status::parse(s.as_str()) == Some(*s))
+        );
+        assert_eq!(Status::parse("green"), None);
     }
 }

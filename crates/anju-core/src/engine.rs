@@ -48,6 +48,23 @@ pub enum Light {
 }
 
 impl Status {
+    /// Every status.
+    pub const ALL: [Status; 8] = [
+        Status::Achieved,
+        Status::OnTrack,
+        Status::Lagging,
+        Status::Severe,
+        Status::Missed,
+        Status::Pending,
+        Status::NoData,
+        Status::NoTarget,
+    ];
+
+    /// The status of its name in JSON and CSV (`on_track`), if it is one.
+    pub fn parse(name: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     /// The name used in JSON and CSV.
     pub fn as_str(self) -> &'static str {
         match self {

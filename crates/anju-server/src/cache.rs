@@ -140,6 +140,19 @@ impl Cache {
         if let Some(b) = self.lookup(revision, key, now) {
             return Found::Body(b);
         }
+        Found::Miss(self.filling(guard, revision, key.plan_file, key.as_of, now))
+    }
+
+    /// A fill at `revision` (or the newer one kept), holding `guard`: what is
+    /// kept of it, the kept content dropped first if older or stale.
+    fn filling(
+        &self,
+        guard: tokio::sync::OwnedMutexGuard<()>,
+        revision: i64,
+        plan_file: i64,
+        as_of: YearMonth,
+        now: i64,
+    ) -> Filling {
         let (revision, values, eval) = match self.kept.lock() {
             Ok(mut kept) => {
                 let stale = kept.made.is_none_or(|m| now - m >= FULL_READ_EVERY);
@@ -156,19 +169,76 @@ impl Cache {
                     kept.revision,
                     kept.values
                         .as_ref()
-                        .filter(|(file, _)| *file == key.plan_file)
+                        .filter(|(file, _)| *file == plan_file)
                         .map(|(_, v)| v.clone()),
-                    kept.evals.get(&(key.plan_file, key.as_of)).cloned(),
+                    kept.evals.get(&(plan_file, as_of)).cloned(),
                 )
             }
             Err(_) => (revision, None, None),
         };
-        Found::Miss(Filling {
+        Filling {
             _guard: guard,
             revision,
             values,
             eval,
-        })
+        }
+    }
+
+    /// The month's evaluation kept at `revision` or later.
+    fn kept_eval(
+        &self,
+        revision: i64,
+        plan_file: i64,
+        as_of: YearMonth,
+        now: i64,
+    ) -> Option<Arc<Evaluation>> {
+        let kept = self.kept.lock().ok()?;
+        let fresh = kept.made.is_some_and(|m| now - m < FULL_READ_EVERY);
+        if kept.revision >= revision && fresh {
+            kept.evals.get(&(plan_file, as_of)).cloned()
+        } else {
+            None
+        }
+    }
+
+    /// The month's evaluation at `revision` or later, or the fill lock (with
+    /// what is kept): for callers that want the rows, not an answer's bytes.
+    pub(crate) async fn evaluation(
+        &self,
+        revision: i64,
+        plan_file: i64,
+        as_of: YearMonth,
+        now: i64,
+    ) -> Result<Arc<Evaluation>, Filling> {
+        if let Some(e) = self.kept_eval(revision, plan_file, as_of, now) {
+            return Ok(e);
+        }
+        let guard = self.fill.clone().lock_owned().await;
+        if let Some(e) = self.kept_eval(revision, plan_file, as_of, now) {
+            return Ok(e);
+        }
+        Err(self.filling(guard, revision, plan_file, as_of, now))
+    }
+
+    /// Keeps a month's evaluation without an answer, if the revision is still
+    /// the newest.
+    pub(crate) fn put_eval(
+        &self,
+        filling: Filling,
+        plan_file: i64,
+        values: Arc<ValueSet>,
+        eval: Arc<Evaluation>,
+    ) {
+        if let Ok(mut kept) = self.kept.lock()
+            && kept.revision == filling.revision
+        {
+            kept.values = Some((plan_file, values));
+            if kept.evals.len() >= MAX_EVALS {
+                kept.evals.clear();
+            }
+            kept.evals.insert((plan_file, eval.as_of), eval);
+        }
+        drop(filling);
     }
 
     /// Takes the kept approved versions out (to bring them forward; the

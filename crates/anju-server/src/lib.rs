@@ -19,6 +19,7 @@ mod imports;
 pub mod jobs;
 mod publications;
 mod security;
+pub mod service;
 pub mod sheets;
 mod targets;
 mod users;
@@ -77,7 +78,7 @@ pub fn system_clock() -> Clock {
 
 /// The plan a server runs, with the id of its file in the store (0: a plan
 /// not kept there, as in tests).
-pub(crate) type PlanInForce = (i64, Arc<Plan>);
+pub type PlanInForce = (i64, Arc<Plan>);
 
 /// What every request can reach.
 #[derive(Clone)]
@@ -132,7 +133,7 @@ impl AppState {
     }
 
     /// The plan in force with the id of its file.
-    pub(crate) fn plan_in_force(&self) -> PlanInForce {
+    pub fn plan_in_force(&self) -> PlanInForce {
         match self.plan.read() {
             Ok(p) => p.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),

@@ -5,10 +5,10 @@
 //! error names the field (`values[2].period`).
 
 use anju_core::access::{Action, Actor};
-use anju_core::engine;
+
 use anju_core::period::{Period, YearMonth};
 use anju_core::plan::Plan;
-use anju_core::values::ValueSet;
+
 use anju_core::view::{Num, RowView};
 use anju_core::workflow::Step;
 use anju_store::{NewValue, StoredValue, ValueFilter};
@@ -19,7 +19,8 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Authed;
-use crate::cache::{Answer, Filling, Found, ViewKey};
+use crate::cache::{Answer, Found, ViewKey};
+use crate::service::evaluation as service;
 use crate::{ApiError, AppState, ErrorDoc, JsonBody, PathParam, QueryParams, invalid};
 
 fn forbidden(message: impl Into<String>) -> ApiError {
@@ -495,58 +496,6 @@ fn scope_of(plan: &Plan, me: &Actor<'_>) -> Option<anju_store::Scope> {
     })
 }
 
-/// The approved figures as the engine reads them, current at the revision
-/// of the fill or later. The approved versions are kept between fills, and
-/// only those that entered or left the approved set since are read.
-async fn approved_values(
-    state: &AppState,
-    plan: &Plan,
-    filling: &Filling,
-) -> Result<std::sync::Arc<ValueSet>, ApiError> {
-    use std::sync::Arc;
-    let now = (state.clock)();
-    let kept = state
-        .cache
-        .take_rows(filling)
-        .filter(|(_, _, read)| now - read < crate::cache::FULL_READ_EVERY);
-    let rows = match kept {
-        Some((at, rows, read)) if at >= filling.revision => (at, rows, read),
-        Some((at, mut rows, read)) => {
-            let changes = state.store.approved_changes(at).await?;
-            let map = Arc::make_mut(&mut rows);
-            for v in changes {
-                if v.state == anju_core::workflow::State::Approved {
-                    map.insert(v.id, v);
-                } else {
-                    map.remove(&v.id);
-                }
-            }
-            (filling.revision, rows, read)
-        }
-        None => {
-            let read = now;
-            let all = state.store.approved().await?;
-            (
-                filling.revision,
-                Arc::new(all.into_iter().map(|v| (v.id, v)).collect()),
-                read,
-            )
-        }
-    };
-    let obs = anju_store::observations(plan, rows.1.values(), 0);
-    state.cache.keep_rows(filling, rows);
-    if let Some(first) = obs.skipped.first() {
-        tracing::warn!(
-            skipped = obs.skipped.len(),
-            "{} 条已审核数据不在现行计划内,未计入评估(如 {first})",
-            obs.skipped.len()
-        );
-    }
-    let values = ValueSet::build(plan, obs.observations, &["数据库".into()])
-        .map_err(|e| ApiError::new(StatusCode::CONFLICT, "duplicate", e.to_string()))?;
-    Ok(Arc::new(values))
-}
-
 /// The month, and one unit if wanted.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -600,8 +549,48 @@ pub(crate) async fn evaluation(
         .map(|o| plan.orgs.resolve(o))
         .transpose()
         .map_err(|e| invalid("org_unit", e))?;
+    if q.format.as_deref() == Some("xlsx") {
+        return evaluation_workbook(&state, &who, &in_force, as_of, only).await;
+    }
     let answer = evaluation_answer(&state, &who, &in_force, as_of, only).await?;
-    answer_as(&q, answer, gzip, as_of)
+    Ok(json_answer(answer, gzip))
+}
+
+/// The rows of the evaluation the caller may read, as an Excel workbook.
+async fn evaluation_workbook(
+    state: &AppState,
+    who: &Authed,
+    in_force: &crate::PlanInForce,
+    as_of: YearMonth,
+    only: Option<anju_core::plan::OrgId>,
+) -> Result<Response, ApiError> {
+    use axum::http::{HeaderValue, header};
+    let eval = service::evaluation(state, who.revision, in_force, as_of).await?;
+    let plan = &*in_force.1;
+    let me = who.actor(plan);
+    let rows: Vec<serde_json::Value> = eval
+        .rows
+        .iter()
+        .filter(|r| service::visible(plan, &me, r) && only.is_none_or(|o| o == r.org))
+        .map(|r| serde_json::to_value(RowView::new(plan, &eval, r)))
+        .collect::<Result<_, _>>()
+        .map_err(|_| service::internal())?;
+    let bytes = crate::sheets::evaluation_xlsx(&format!("评估结果(截至 {as_of})"), &rows)
+        .map_err(|m| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m))?;
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+    );
+    if let Ok(v) =
+        HeaderValue::from_str(&format!("attachment; filename=\"evaluation-{as_of}.xlsx\""))
+    {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
 }
 
 /// The rows of the evaluation as of `as_of` that `who` may read (of `only`,
@@ -629,117 +618,40 @@ pub(crate) async fn evaluation_answer(
         Found::Body(answer) => return Ok(answer),
         Found::Miss(f) => f,
     };
-    let values = match &filling.values {
-        Some(v) => v.clone(),
-        None => approved_values(state, plan, &filling).await?,
-    };
-    // Evaluating and writing is CPU work: off the async threads.
-    let kept_eval = filling.eval.clone();
-    // The targets in force as of the month: approved adjustments due by then.
-    let (decompositions, adjustments) = if kept_eval.is_none() {
-        (
-            state.store.decompositions().await?,
-            state.store.adjustments(Some("approved")).await?,
-        )
-    } else {
-        (Vec::new(), Vec::new())
-    };
-    let (plan, values_for) = (plan_in_force.clone(), values.clone());
+    let (values, eval) = service::fill(state, &plan_in_force, &filling, as_of).await?;
     // The answer is kept per kind of caller (role and unit), never per
     // person: what it holds does not depend on the name.
     let (role, org) = (me.role, me.org);
-    let (eval, answer) = tokio::task::spawn_blocking(move || {
+    let (plan, eval_for) = (plan_in_force.clone(), eval.clone());
+    // Writing is CPU work: off the async threads.
+    let answer = tokio::task::spawn_blocking(move || {
         let plan = &*plan;
         let me = Actor {
             name: "",
             role,
             org,
         };
-        let eval = kept_eval.unwrap_or_else(|| {
-            let (book, left_out) =
-                anju_store::targets_in_force(plan, &decompositions, &adjustments, as_of);
-            for l in &left_out {
-                tracing::warn!("{l}");
-            }
-            std::sync::Arc::new(engine::evaluate(plan, &values_for, &book, as_of))
-        });
         let mut body = Vec::with_capacity(1 << 16);
         body.extend_from_slice(b"{\"rows\":[");
         let mut first = true;
-        for r in eval
+        for r in eval_for
             .rows
             .iter()
-            .filter(|r| {
-                r.org == plan.reporting_root
-                    || me.can(
-                        plan,
-                        &Action::ReadFigure {
-                            indicator: r.indicator,
-                            org: r.org,
-                        },
-                    )
-            })
-            .filter(|r| only.is_none_or(|o| o == r.org))
+            .filter(|r| service::visible(plan, &me, r) && only.is_none_or(|o| o == r.org))
         {
             if !first {
                 body.push(b',');
             }
             first = false;
-            RowView::new(plan, &eval, r).write_json(&mut body);
+            RowView::new(plan, &eval_for, r).write_json(&mut body);
         }
         body.extend_from_slice(b"]}");
-        (eval, Answer::new(body))
+        Answer::new(body)
     })
     .await
-    .map_err(|_| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "服务器内部错误,请稍后重试",
-        )
-    })?;
+    .map_err(|_| service::internal())?;
     state.cache.put(filling, key, values, eval, answer.clone());
     Ok(answer)
-}
-
-/// The answer in the format asked for: JSON, or the same rows as a workbook.
-fn answer_as(
-    q: &EvalQuery,
-    answer: Answer,
-    gzip: bool,
-    as_of: YearMonth,
-) -> Result<Response, ApiError> {
-    use axum::http::{HeaderValue, header};
-    match q.format.as_deref() {
-        None | Some("json") => Ok(json_answer(answer, gzip)),
-        Some("xlsx") => {
-            let body: serde_json::Value = serde_json::from_slice(&answer.plain).map_err(|e| {
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
-            })?;
-            let rows = body["rows"].as_array().cloned().unwrap_or_default();
-            let bytes =
-                crate::sheets::evaluation_xlsx(&format!("评估结果(截至 {as_of})"), &rows)
-                    .map_err(|m| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m))?;
-            let mut response = bytes.into_response();
-            let headers = response.headers_mut();
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                ),
-            );
-            if let Ok(v) =
-                HeaderValue::from_str(&format!("attachment; filename=\"evaluation-{as_of}.xlsx\""))
-            {
-                headers.insert(header::CONTENT_DISPOSITION, v);
-            }
-            Ok(response)
-        }
-        Some(other) => Err(invalid(
-            "format",
-            format!("应为 json 或 xlsx,不是“{other}”"),
-        )),
-    }
 }
 
 /// Whether a request's `Accept-Encoding` takes gzip (and does not refuse it

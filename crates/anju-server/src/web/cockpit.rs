@@ -18,10 +18,10 @@ use serde::Deserialize;
 
 use super::chart::{PlanYear, PlanYears, Point, Trajectory};
 use super::{
-    EvalRow, Member, Shell, WebError, actor_of, html, light_class, month_param, parse_rows,
-    percent, shown, target_text,
+    EvalRow, Member, Shell, WebError, actor_of, html, light_class, month_param, percent, shown,
+    target_text,
 };
-use crate::values::{evaluation_answer, readable};
+use crate::values::readable;
 use crate::{ApiError, AppState};
 
 #[derive(Deserialize)]
@@ -89,8 +89,8 @@ async fn rows_of(
     as_of: YearMonth,
     only: Option<OrgId>,
 ) -> Result<Vec<EvalRow>, WebError> {
-    let answer = evaluation_answer(state, who, in_force, as_of, only).await?;
-    parse_rows(&answer.plain)
+    let me = who.actor(&in_force.1);
+    Ok(crate::service::evaluation::rows(state, &me, who.revision, in_force, as_of, only).await?)
 }
 
 /// The reporting tree's units shown as columns: the root, then its children.
@@ -142,7 +142,7 @@ pub(crate) async fn matrix(
                         .find(|r| r.indicator == i.code.0 && &r.org_unit == n)
                         .map(|r| Cell {
                             light: light_class(&r.light),
-                            label: r.status_label.clone(),
+                            label: r.status_label.to_string(),
                             actual: shown(&r.actual),
                             reason: r.reason.clone(),
                             href: format!(
@@ -158,7 +158,7 @@ pub(crate) async fn matrix(
     let root = plan.orgs.get(plan.reporting_root).name.clone();
     let mut city = LightCount::default();
     for r in rows.iter().filter(|r| r.org_unit == root) {
-        city.add(&r.light, &r.status, super::due(&plan, r));
+        city.add(r.status, r.due(&plan));
     }
     // This month's reporting: every version of the month the viewer may read.
     let versions = readable(
@@ -329,7 +329,7 @@ struct IndicatorPage {
     provenance: Vec<Provenance>,
 }
 
-fn as_f64(n: &Option<serde_json::Number>) -> Option<f64> {
+fn as_f64(n: &Option<rust_decimal::Decimal>) -> Option<f64> {
     n.as_ref().and_then(|n| n.to_string().parse::<f64>().ok())
 }
 
@@ -390,7 +390,7 @@ pub(crate) async fn indicator(
                 month: ym.to_string(),
                 actual: shown(&r.actual),
                 expected: shown(&r.expected),
-                label: r.status_label.clone(),
+                label: r.status_label.to_string(),
                 light: light_class(&r.light),
             });
         }
@@ -407,12 +407,12 @@ pub(crate) async fn indicator(
                 .as_ref()
                 .and_then(|r| as_f64(&r.start).map(|v| (v, shown(&r.start)))),
         },
-        target: row.as_ref().and_then(|r| {
-            as_f64(&r.target).map(|v| (v, target_text(&r.target, r.comparator.as_deref())))
-        }),
+        target: row
+            .as_ref()
+            .and_then(|r| as_f64(&r.target).map(|v| (v, target_text(&r.target, r.comparator)))),
         original: row
             .as_ref()
-            .filter(|r| r.target_origin.as_deref() == Some("adjusted"))
+            .filter(|r| r.target_origin == Some("adjusted"))
             .and_then(|r| as_f64(&r.original_target).map(|v| (v, shown(&r.original_target)))),
         actuals: points,
     }

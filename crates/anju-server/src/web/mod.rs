@@ -650,77 +650,36 @@ async fn js() -> Response {
     asset(JS, "text/javascript; charset=utf-8")
 }
 
-/// One row of an evaluation as the pages read it (the JSON of `RowView`).
-/// Numbers keep their exact digits (`serde_json` with arbitrary precision).
-#[derive(Deserialize, Clone, Debug)]
-pub(crate) struct EvalRow {
-    pub indicator: u16,
-    pub org_unit: String,
-    pub as_of: String,
-    pub actual: Option<serde_json::Number>,
-    pub target: Option<serde_json::Number>,
-    pub comparator: Option<String>,
-    pub target_origin: Option<String>,
-    pub original_target: Option<serde_json::Number>,
-    pub start: Option<serde_json::Number>,
-    pub expected: Option<serde_json::Number>,
-    pub completion: Option<serde_json::Number>,
-    pub status: String,
-    pub status_label: String,
-    pub light: String,
-    pub reason: String,
-    pub rank: Option<u32>,
-    pub rank_of: Option<u32>,
-    #[serde(default)]
-    pub warnings: Vec<String>,
-}
-
-/// The rows of an evaluation's or a publication's JSON.
-pub(crate) fn parse_rows(json: &[u8]) -> Result<Vec<EvalRow>, WebError> {
-    #[derive(Deserialize)]
-    struct Rows {
-        rows: Vec<EvalRow>,
-    }
-    let parsed = if json.first() == Some(&b'[') {
-        serde_json::from_slice::<Vec<EvalRow>>(json)
-    } else {
-        serde_json::from_slice::<Rows>(json).map(|r| r.rows)
-    };
-    parsed.map_err(|e| WebError {
-        status: StatusCode::INTERNAL_SERVER_ERROR,
-        message: format!("评估结果无法读取:{e}"),
-        login: None,
-        to: None,
-    })
-}
+/// One row of an evaluation as the pages show it (typed, from the service).
+pub(crate) use crate::service::evaluation::ShownRow as EvalRow;
 
 /// A number as shown (its exact digits), or “—”.
-pub(crate) fn shown(n: &Option<serde_json::Number>) -> String {
+pub(crate) fn shown(n: &Option<rust_decimal::Decimal>) -> String {
     n.as_ref()
-        .map_or_else(|| "—".to_string(), ToString::to_string)
+        .map_or_else(|| "—".to_string(), |d| d.normalize().to_string())
 }
 
 /// A share (0.1234) as a percentage (12.34%), exact.
-pub(crate) fn percent(n: &Option<serde_json::Number>) -> String {
-    use std::str::FromStr;
-    n.as_ref()
-        .and_then(|n| rust_decimal::Decimal::from_str(&n.to_string()).ok())
-        .map_or_else(
-            || "—".to_string(),
-            |d| {
-                format!(
-                    "{}%",
-                    (d * rust_decimal::Decimal::ONE_HUNDRED)
-                        .round_dp(2)
-                        .normalize()
-                )
-            },
-        )
+pub(crate) fn percent(n: &Option<rust_decimal::Decimal>) -> String {
+    n.as_ref().map_or_else(
+        || "—".to_string(),
+        |&d| {
+            format!(
+                "{}%",
+                (d * rust_decimal::Decimal::ONE_HUNDRED)
+                    .round_dp(2)
+                    .normalize()
+            )
+        },
+    )
 }
 
 /// A target as written: `≥ 88`, `> 1.48`.
-pub(crate) fn target_text(value: &Option<serde_json::Number>, comparator: Option<&str>) -> String {
-    match value {
+pub(crate) fn target_text(
+    value: &Option<rust_decimal::Decimal>,
+    comparator: Option<&str>,
+) -> String {
+    match value.map(|v| v.normalize()) {
         None => "—".into(),
         Some(v) => match comparator {
             Some(">") => format!(">{v}"),
@@ -729,25 +688,13 @@ pub(crate) fn target_text(value: &Option<serde_json::Number>, comparator: Option
     }
 }
 
-/// Whether a row's missing figure counts against its unit: it has a target
-/// and, for a milestone, the deadline has come.
-pub(crate) fn due(plan: &Plan, r: &EvalRow) -> bool {
-    let milestone_ahead = plan
-        .indicators
-        .iter()
-        .find(|i| i.code.0 == r.indicator)
-        .and_then(|i| i.milestone)
-        .zip(YearMonth::parse(&r.as_of).ok())
-        .is_some_and(|(m, as_of)| as_of < m.deadline);
-    r.target.is_some() && !milestone_ahead
-}
-
 /// The CSS class of a light.
-pub(crate) fn light_class(light: &str) -> &'static str {
+pub(crate) fn light_class(light: &anju_core::engine::Light) -> &'static str {
+    use anju_core::engine::Light;
     match light {
-        "green" => "l-green",
-        "yellow" => "l-yellow",
-        "red" => "l-red",
-        _ => "l-none",
+        Light::Green => "l-green",
+        Light::Yellow => "l-yellow",
+        Light::Red => "l-red",
+        Light::None => "l-none",
     }
 }

@@ -10,7 +10,7 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::{EvalRow, Shell, Viewer, WebError, html, light_class, parse_rows, shown};
+use super::{EvalRow, Shell, Viewer, WebError, html, light_class, shown};
 use crate::{ApiError, AppState};
 
 /// A publication as the public pages name it.
@@ -99,7 +99,7 @@ pub(crate) fn town_standings(plan: &Plan, rows: &[EvalRow]) -> Vec<Standing> {
         .map(|t| {
             let mut c = LightCount::default();
             for r in rows.iter().filter(|r| &r.org_unit == t) {
-                c.add(&r.light, &r.status, super::due(plan, r));
+                c.add(r.status, r.due(plan));
             }
             c
         })
@@ -152,7 +152,7 @@ pub(crate) async fn home(
         None => None,
     };
     let rows = match &shown_pub {
-        Some(p) => parse_rows(p.rows_json.as_bytes())?,
+        Some(p) => crate::service::publications::rows(p)?,
         None => Vec::new(),
     };
     let root = &plan.orgs.get(plan.reporting_root).name;
@@ -199,7 +199,7 @@ pub(crate) async fn home(
                         }),
                         actual: row.map_or_else(|| "—".into(), |r| shown(&r.actual)),
                         light: row.map_or("l-none", |r| light_class(&r.light)),
-                        status: row.map_or_else(|| "未发布".into(), |r| r.status_label.clone()),
+                        status: row.map_or_else(|| "未发布".into(), |r| r.status_label.to_string()),
                         reason: row.map_or_else(String::new, |r| r.reason.clone()),
                     }
                 })
@@ -290,9 +290,8 @@ pub(crate) async fn airing(
         .filter(|h| h.as_of == p.as_of)
         .map(|h| h.version)
         .collect();
-    let rows = parse_rows(p.rows_json.as_bytes())?;
-    let corrections =
-        serde_json::from_str::<Vec<serde_json::Value>>(&p.corrections_json).map_or(0, |v| v.len());
+    let rows = crate::service::publications::rows(&p)?;
+    let corrections = crate::service::publications::corrections(&p);
     let root = plan.orgs.get(plan.reporting_root).name.clone();
     let towns: Vec<String> = plan
         .orgs

@@ -190,6 +190,21 @@ async fn pages_need_a_login_and_the_right_role(backend: Backend) {
             "{path} is a page, even when refused"
         );
     }
+    // A lead unit reads the adjustments of the indicators it leads and may
+    // propose those only; it decides none (docs/RULES.md).
+    let fund = app
+        .token("fund", Role::LeadUnit, Some("海宁公积金分中心"))
+        .await;
+    let (status, _, html) = app.page("/targets", Some(&fund)).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("id=\"propose-form\""), "{html}");
+    assert!(html.contains("<option value=\"15\">"), "its indicator");
+    assert!(!html.contains("<option value=\"2\">"), "not another's");
+    assert!(!html.contains("id=\"decompose-form\""), "no decompositions");
+    // The navigation is the table's: the town has no 目标 or 审核 link.
+    let (_, _, html) = app.page("/report", Some(&town)).await;
+    assert!(html.contains("href=\"/report\"") && !html.contains("href=\"/targets\""));
+    assert!(!html.contains("href=\"/review\""));
     // A town sees its own town's form, not another's.
     let (_, _, html) = app.page("/report?org=海洲街道", Some(&town)).await;
     assert!(
