@@ -6,6 +6,7 @@
 //! anju-core` proves it: no tokio, no database, no web framework.
 
 pub mod access;
+pub mod adjustments;
 pub mod airing;
 pub mod auth;
 pub mod demo;

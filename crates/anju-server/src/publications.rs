@@ -162,9 +162,7 @@ pub(crate) async fn publish_month(
     let obs = anju_store::observations(plan, &approved, 0);
     let values = ValueSet::build(plan, obs.observations, &["数据库".into()])
         .map_err(|e| ApiError::new(StatusCode::CONFLICT, "duplicate", e.to_string()))?;
-    let adjustments = state.store.adjustments(Some("approved")).await?;
-    let decompositions = state.store.decompositions().await?;
-    let (book, _) = anju_store::targets_in_force(plan, &decompositions, &adjustments, as_of);
+    let book = crate::service::targets::in_force(&state.store, plan, as_of).await?;
     let eval = engine::evaluate(plan, &values, &book, as_of);
     let mut rows = Vec::with_capacity(1 << 16);
     rows.push(b'[');

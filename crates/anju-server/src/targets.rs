@@ -72,11 +72,11 @@ impl From<Adjustment> for AdjustmentOut {
             indicator: a.indicator,
             org_unit: a.org_unit,
             year: a.year,
-            target: anju_core::view::Num(a.target.normalize()),
-            comparator: a.comparator,
-            effective: a.effective,
+            target: anju_core::view::Num(a.target.value.normalize()),
+            comparator: a.target.comparator.symbol().to_string(),
+            effective: a.effective.to_string(),
             reason: a.reason,
-            state: a.state,
+            state: a.state.as_str().to_string(),
             proposed_by: a.proposed_by,
             proposed_at: a.proposed_at,
             decided_by: a.decided_by,
@@ -151,8 +151,8 @@ pub(crate) async fn propose(
         return Err(invalid("target", "不能为负数"));
     }
     let comparator = match body.comparator.as_deref().map(str::trim) {
-        None | Some("") | Some(">=") | Some("≥") => ">=",
-        Some(">") => ">",
+        None | Some("") | Some(">=") | Some("≥") => anju_core::plan::Comparator::AtLeast,
+        Some(">") => anju_core::plan::Comparator::Above,
         Some(other) => return Err(invalid("comparator", format!("应为 >= 或 >,不是“{other}”"))),
     };
     let effective = YearMonth::parse(&body.effective).map_err(|e| invalid("effective", e))?;
@@ -163,7 +163,7 @@ pub(crate) async fn propose(
     // a decomposition's in force (the book says why not).
     let mut book = anju_core::targets::TargetBook::from_plan(plan);
     let decompositions = state.store.decompositions().await?;
-    anju_store::apply_decompositions(&mut book, plan, &decompositions);
+    anju_core::adjustments::apply_decompositions(&mut book, plan, &decompositions);
     book.adjust(
         plan,
         ix,
@@ -182,9 +182,11 @@ pub(crate) async fn propose(
                 indicator: plan.indicators[ix].code.0,
                 org_unit: &plan.orgs.get(org).name,
                 year: body.year,
-                target,
-                comparator,
-                effective: &effective.to_string(),
+                target: anju_core::plan::Target {
+                    value: target,
+                    comparator,
+                },
+                effective,
                 reason: &body.reason,
             },
             &who.user.name,
@@ -226,8 +228,10 @@ pub(crate) async fn list(
     who.may(&plan, &Action::ReadTargets)?;
     let filter = match q.state.as_deref() {
         None => None,
-        Some(s @ ("proposed" | "approved" | "rejected")) => Some(s),
-        Some(other) => return Err(invalid("state", format!("未知的状态“{other}”"))),
+        Some(s) => Some(
+            anju_store::AdjustmentState::parse(s)
+                .ok_or_else(|| invalid("state", format!("未知的状态“{s}”")))?,
+        ),
     };
     let all = state.store.adjustments(filter).await?;
     Ok(Json(AdjustmentsOut {
@@ -424,7 +428,7 @@ pub(crate) async fn decompose(
     // With the files in force: no cell twice, and every sum adds up.
     let in_force = state.store.decompositions().await?;
     let mut book = anju_core::targets::TargetBook::from_plan(plan);
-    let left_out = anju_store::apply_decompositions(&mut book, plan, &in_force);
+    let left_out = anju_core::adjustments::apply_decompositions(&mut book, plan, &in_force);
     for l in &left_out {
         tracing::warn!("{l}");
     }

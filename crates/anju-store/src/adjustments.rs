@@ -1,49 +1,17 @@
-//! Target adjustments (适当调整完善): proposed with a reason and the month they
-//! take effect, approved or rejected by the task force, never overwriting the
-//! original. An evaluation as of a month uses the adjustments approved and in
-//! effect by then (`targets_in_force`).
+//! Target adjustments (适当调整完善) and decomposition files as kept: an
+//! adjustment proposed with a reason and the month it takes effect, approved
+//! or rejected once (the state's step is the core's), never overwriting the
+//! original. Which targets are in force is the core's rule
+//! (`anju_core::adjustments::targets_in_force`).
 
+use anju_core::adjustments::{Adjustment, AdjustmentState, Decomposition};
 use anju_core::period::YearMonth;
-use anju_core::plan::{Comparator, Plan, Target};
-use anju_core::targets::TargetBook;
+use anju_core::plan::Target;
 use rust_decimal::Decimal;
 use sqlx::Row;
 use std::str::FromStr;
 
 use crate::{Store, StoreError, on_pool, sql, write_tx};
-
-/// An adjustment as stored.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Adjustment {
-    /// Its id.
-    pub id: i64,
-    /// The indicator's code.
-    pub indicator: u16,
-    /// The unit (the plan's name).
-    pub org_unit: String,
-    /// The target year.
-    pub year: i32,
-    /// The new target.
-    pub target: Decimal,
-    /// `>=` or `>`.
-    pub comparator: String,
-    /// The month it takes effect (YYYY-MM).
-    pub effective: String,
-    /// Why.
-    pub reason: String,
-    /// `proposed`, `approved` or `rejected`.
-    pub state: String,
-    /// Who proposed it, and when.
-    pub proposed_by: String,
-    /// When.
-    pub proposed_at: String,
-    /// Who decided, when, and their note.
-    pub decided_by: Option<String>,
-    /// When.
-    pub decided_at: Option<String>,
-    /// The decision's note.
-    pub decision_note: Option<String>,
-}
 
 /// A proposal.
 pub struct NewAdjustment<'a> {
@@ -54,11 +22,9 @@ pub struct NewAdjustment<'a> {
     /// The target year.
     pub year: i32,
     /// The new target.
-    pub target: Decimal,
-    /// `>=` or `>`.
-    pub comparator: &'a str,
-    /// The month it takes effect (YYYY-MM).
-    pub effective: &'a str,
+    pub target: Target,
+    /// The month it takes effect.
+    pub effective: YearMonth,
     /// Why.
     pub reason: &'a str,
 }
@@ -75,17 +41,22 @@ where
 {
     let bad = |e: String| sqlx::Error::Decode(e.into());
     let target: String = r.try_get("target")?;
+    let comparator: String = r.try_get("comparator")?;
+    let effective: String = r.try_get("effective")?;
+    let state: String = r.try_get("state")?;
     Ok(Adjustment {
         id: r.try_get("id")?,
         indicator: u16::try_from(r.try_get::<i64, _>("indicator")?)
             .map_err(|e| bad(e.to_string()))?,
         org_unit: r.try_get("org_unit")?,
         year: i32::try_from(r.try_get::<i64, _>("year")?).map_err(|e| bad(e.to_string()))?,
-        target: Decimal::from_str(&target).map_err(|e| bad(e.to_string()))?,
-        comparator: r.try_get("comparator")?,
-        effective: r.try_get("effective")?,
+        target: anju_core::adjustments::target_of(
+            Decimal::from_str(&target).map_err(|e| bad(e.to_string()))?,
+            &comparator,
+        ),
+        effective: YearMonth::parse(&effective).map_err(|e| bad(e.to_string()))?,
         reason: r.try_get("reason")?,
-        state: r.try_get("state")?,
+        state: AdjustmentState::parse(&state).ok_or_else(|| bad(format!("未知的状态“{state}”")))?,
         proposed_by: r.try_get("proposed_by")?,
         proposed_at: r.try_get("proposed_at")?,
         decided_by: r.try_get("decided_by")?,
@@ -97,118 +68,10 @@ where
 fn json(a: &Adjustment) -> serde_json::Value {
     serde_json::json!({
         "id": a.id, "indicator": a.indicator, "org_unit": a.org_unit, "year": a.year,
-        "target": a.target.to_string(), "comparator": a.comparator, "effective": a.effective,
-        "reason": a.reason, "state": a.state, "decision_note": a.decision_note,
+        "target": a.target.value.to_string(), "comparator": a.target.comparator.symbol(),
+        "effective": a.effective.to_string(), "reason": a.reason, "state": a.state.as_str(),
+        "decision_note": a.decision_note,
     })
-}
-
-/// The targets in force as of a month: the plan's, decomposed by the stored
-/// files, with the approved
-/// adjustments whose effective month has come (in order of that month, then
-/// of approval). Adjustments the plan cannot take (a unit it no longer has)
-/// are left out and named.
-pub fn targets_in_force(
-    plan: &Plan,
-    decompositions: &[Decomposition],
-    adjustments: &[Adjustment],
-    as_of: YearMonth,
-) -> (TargetBook, Vec<String>) {
-    let mut book = TargetBook::from_plan(plan);
-    let mut left_out = apply_decompositions(&mut book, plan, decompositions);
-    left_out.extend(apply_adjustments(&mut book, plan, adjustments, as_of));
-    (book, left_out)
-}
-
-/// Applies the approved adjustments due by `as_of` to a book (after its
-/// decompositions); returns those left out, named.
-pub fn apply_adjustments(
-    book: &mut TargetBook,
-    plan: &Plan,
-    adjustments: &[Adjustment],
-    as_of: YearMonth,
-) -> Vec<String> {
-    let mut left_out = Vec::new();
-    let mut due: Vec<&Adjustment> = adjustments
-        .iter()
-        .filter(|a| a.state == "approved")
-        .filter(|a| YearMonth::parse(&a.effective).is_ok_and(|m| m <= as_of))
-        .collect();
-    // By effective month, then by approval (time, then proposal for a tie).
-    due.sort_by(|a, b| {
-        (a.effective.as_str(), a.decided_at.as_deref(), a.id).cmp(&(
-            b.effective.as_str(),
-            b.decided_at.as_deref(),
-            b.id,
-        ))
-    });
-    for a in due {
-        let ix = plan.indicator_index(anju_core::plan::IndicatorCode(a.indicator));
-        let org = plan.orgs.resolve(&a.org_unit).ok();
-        let comparator = if a.comparator == ">" {
-            Comparator::Above
-        } else {
-            Comparator::AtLeast
-        };
-        let done = match (ix, org) {
-            (Some(ix), Some(org)) => book.adjust(
-                plan,
-                ix,
-                org,
-                a.year,
-                Target {
-                    value: a.target,
-                    comparator,
-                },
-            ),
-            _ => Err("计划中没有该指标或单位".to_string()),
-        };
-        if let Err(e) = done {
-            left_out.push(format!("目标调整 {}:{e},未计入", a.id));
-        }
-    }
-    left_out
-}
-
-/// A decomposition file as stored.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Decomposition {
-    /// Its id (upload order).
-    pub id: i64,
-    /// The file's name.
-    pub name: String,
-    /// SM3 of the text.
-    pub sm3: String,
-    /// The text (UTF-8).
-    pub text: String,
-    /// How many target rows it has.
-    pub rows: i64,
-    /// Who uploaded it.
-    pub uploaded_by: String,
-    /// When.
-    pub uploaded_at: String,
-}
-
-/// Applies the stored decomposition files to a book, in upload order (each
-/// was checked when uploaded; one the plan no longer takes is left out and
-/// named).
-pub fn apply_decompositions(
-    book: &mut TargetBook,
-    plan: &Plan,
-    files: &[Decomposition],
-) -> Vec<String> {
-    let mut left_out = Vec::new();
-    for f in files {
-        let name = format!("{}(第 {} 份分解)", f.name, f.id);
-        let applied = anju_core::input::read_targets(plan, &name, f.text.as_bytes(), 1)
-            .and_then(|rows| book.decompose(plan, &name, &rows));
-        if let Err(e) = applied {
-            left_out.push(format!(
-                "{name}:{},未计入",
-                e.0.first().map(ToString::to_string).unwrap_or_default()
-            ));
-        }
-    }
-    left_out
 }
 
 impl Store {
@@ -322,9 +185,9 @@ impl Store {
             .bind(i64::from(new.indicator))
             .bind(new.org_unit)
             .bind(i64::from(new.year))
-            .bind(new.target.normalize().to_string())
-            .bind(new.comparator)
-            .bind(new.effective)
+            .bind(new.target.value.normalize().to_string())
+            .bind(new.target.comparator.symbol())
+            .bind(new.effective.to_string())
             .bind(reason)
             .bind(by)
             .bind(now)
@@ -374,13 +237,14 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound(id))?;
             let before = adjustment(&row)?;
-            if before.state != "proposed" {
-                return Err(StoreError::Conflict {
+            let state = before
+                .state
+                .decide(approve)
+                .map_err(|m| StoreError::Conflict {
                     id,
-                    message: "只能审核待审核的目标调整".into(),
-                });
-            }
-            let state = if approve { "approved" } else { "rejected" };
+                    message: m.into(),
+                })?
+                .as_str();
             let row = sqlx::query(sql(
                 &format!(
                     "UPDATE target_adjustments SET state = ?, decided_by = ?, decided_at = ?, decision_note = ? \
@@ -440,7 +304,11 @@ impl Store {
     }
 
     /// Adjustments, oldest first; only those in `state` if given.
-    pub async fn adjustments(&self, state: Option<&str>) -> Result<Vec<Adjustment>, StoreError> {
+    pub async fn adjustments(
+        &self,
+        state: Option<AdjustmentState>,
+    ) -> Result<Vec<Adjustment>, StoreError> {
+        let state = state.map(AdjustmentState::as_str);
         on_pool!(self, |pool, pg| {
             let rows =
                 match state {

@@ -29,10 +29,8 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use adjustments::{
-    Adjustment, Decomposition, NewAdjustment, apply_adjustments, apply_decompositions,
-    targets_in_force,
-};
+pub use adjustments::NewAdjustment;
+pub use anju_core::adjustments::{Adjustment, AdjustmentState, Decomposition};
 pub use audit::{AuditCheck, AuditEntry, AuditFilter, FigureMismatch, GENESIS};
 pub use jobs::{ClaimedJob, JobEnd, JobRecord, JobRun};
 pub use plans::{PlanFile, plan_hash};

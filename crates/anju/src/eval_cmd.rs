@@ -246,7 +246,9 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         let (approved, adjustments) = rt.block_on(async {
             let store = anju_store::Store::connect(url).await?;
             let approved = store.approved().await?;
-            let adjustments = store.adjustments(Some("approved")).await?;
+            let adjustments = store
+                .adjustments(Some(anju_store::AdjustmentState::Approved))
+                .await?;
             let decompositions = store.decompositions().await?;
             Ok::<_, anju_store::StoreError>((approved, (adjustments, decompositions)))
         })?;
@@ -275,7 +277,8 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     // Targets.
     let mut book = TargetBook::from_plan(&plan);
     // The decompositions kept in the database first, then the files given.
-    for l in anju_store::apply_decompositions(&mut book, &plan, &stored_decompositions) {
+    for l in anju_core::adjustments::apply_decompositions(&mut book, &plan, &stored_decompositions)
+    {
         eprintln!("警告:{l}");
     }
     let mut warnings: Vec<Warning> = Vec::new();
@@ -290,7 +293,9 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     }
     // Sums are checked once every decomposition file is in.
     warnings.extend(book.check_sums(&plan));
-    for l in anju_store::apply_adjustments(&mut book, &plan, &stored_adjustments, args.as_of) {
+    for l in
+        anju_core::adjustments::apply_adjustments(&mut book, &plan, &stored_adjustments, args.as_of)
+    {
         eprintln!("警告:{l}");
     }
 

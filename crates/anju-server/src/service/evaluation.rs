@@ -172,16 +172,11 @@ pub(crate) async fn fill(
         return Ok((values, eval.clone()));
     }
     // The targets in force as of the month: approved adjustments due by then.
-    let decompositions = state.store.decompositions().await?;
-    let adjustments = state.store.adjustments(Some("approved")).await?;
+    let records = super::targets::TargetRecords::read(&state.store).await?;
     let (plan, values_for) = (plan.clone(), values.clone());
     let eval = tokio::task::spawn_blocking(move || {
         let plan = &*plan;
-        let (book, left_out) =
-            anju_store::targets_in_force(plan, &decompositions, &adjustments, as_of);
-        for l in &left_out {
-            tracing::warn!("{l}");
-        }
+        let book = records.book(plan, as_of);
         Arc::new(engine::evaluate(plan, &values_for, &book, as_of))
     })
     .await

@@ -3,9 +3,10 @@
 //! takes the acting user as the permission table sees them and typed input,
 //! and returns domain types; the API writes them as JSON, the pages as HTML.
 //!
-//! What lives here so far: the evaluation (typed rows, kept per revision)
-//! and the rows of a published month. The figures, targets, publications,
+//! What lives here so far: the evaluation (typed rows, kept per revision),
+//! the targets in force, and the rows of a published month. The figures, targets, publications,
 //! users and audit operations move here from the handlers next.
 
 pub mod evaluation;
 pub mod publications;
+pub mod targets;

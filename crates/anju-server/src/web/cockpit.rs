@@ -418,13 +418,9 @@ pub(crate) async fn indicator(
     }
     .svg();
     // The yearly targets in force at the month, and what they replaced.
-    let decompositions = state.store.decompositions().await.map_err(ApiError::from)?;
-    let adjustments = state
-        .store
-        .adjustments(Some("approved"))
+    let book = crate::service::targets::in_force(&state.store, &plan, as_of)
         .await
         .map_err(ApiError::from)?;
-    let (book, _) = anju_store::targets_in_force(&plan, &decompositions, &adjustments, as_of);
     let years: Vec<YearTarget> = (plan.meta.baseline_year + 1..=plan.meta.last_year)
         .map(|y| {
             let t = book.target(&plan, ix, org, y);

@@ -500,20 +500,15 @@ pub(crate) async fn targets(
             indicator: a.indicator,
             target: format!(
                 "{}{}",
-                if a.comparator == ">" { ">" } else { "≥" },
-                a.target
+                a.target.comparator.label(),
+                a.target.value.normalize()
             ),
             org: a.org_unit,
             year: a.year,
-            effective: a.effective,
+            effective: a.effective.to_string(),
             reason: a.reason,
-            open: a.state == "proposed",
-            state: match a.state.as_str() {
-                "proposed" => "待批准",
-                "approved" => "已批准",
-                "rejected" => "已驳回",
-                _ => "其他",
-            },
+            open: a.state == anju_store::AdjustmentState::Proposed,
+            state: a.state.label(),
             proposed: format!(
                 "{} · {}",
                 a.proposed_by,
