@@ -3,8 +3,6 @@
 //! A file is taken whole or not at all; a bad file is answered with every bad
 //! row (`anju_core::entries`).
 
-use anju_core::workflow::Step;
-use anju_store::NewValue;
 use axum::Json;
 use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartRejection};
@@ -126,92 +124,32 @@ pub(crate) async fn import(
         .is_some_and(|t| matches!(t.trim(), "true" | "1" | "是"));
     let file = form.file;
     let (name, bytes) = file.ok_or_else(|| bad_form("缺少 file 字段"))?;
-    let lower = name.to_lowercase();
-    if lower.ends_with(".xls") || bytes.starts_with(b"\xD0\xCF\x11\xE0") {
-        return Err(ApiError::new(
+    let now = crate::now(&state);
+    use crate::service::figures::{ImportFailure, import};
+    let done = import(
+        &state.store,
+        state.plan(),
+        &who.user,
+        name.clone(),
+        bytes,
+        submit,
+        &now,
+    )
+    .await
+    .map_err(|e| match e {
+        ImportFailure::OldExcel => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_file",
             "不支持旧版 .xls 文件,请在 Excel/WPS 中另存为 .xlsx 或 CSV 后导入",
-        ));
-    }
-    // An .xlsx (a zip) is read as the values file its sheet holds.
-    let sheet = if bytes.starts_with(b"PK\x03\x04") {
-        let (n, b) = (name.clone(), bytes.clone());
-        let text = tokio::task::spawn_blocking(move || crate::sheets::read_xlsx(&n, &b))
-            .await
-            .map_err(|_| {
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "服务器内部错误,请稍后重试",
-                )
-            })?
-            .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_file", m))?;
-        Some(text)
-    } else {
-        None
-    };
-    let plan_arc = state.plan();
-    let plan = &*plan_arc;
-    let me = who.actor(plan);
-    let entries = match &sheet {
-        None => anju_core::entries::read_entries(plan, &me, &name, &bytes)
-            .map_err(|e| ApiError::bad_rows(&e.0, None))?,
-        Some(s) => {
-            anju_core::entries::read_entries(plan, &me, &name, s.csv.as_bytes()).map_err(|e| {
-                // Lines of the sheet's text back to the sheet's own rows.
-                let rows: Vec<anju_core::input::InputError> =
-                    e.0.into_iter()
-                        .map(|mut r| {
-                            if r.line > 0 {
-                                r.line = usize::try_from(r.line - 1)
-                                    .ok()
-                                    .and_then(|i| s.rows.get(i))
-                                    .map_or(r.line, |&row| u64::from(row));
-                            }
-                            r
-                        })
-                        .collect();
-                ApiError::bad_rows(&rows, Some(&s.sheet))
-            })?
+        ),
+        ImportFailure::BadWorkbook(m) => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_file", m)
         }
-    };
-    if entries.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "empty_file",
-            format!("{name}:文件中没有数据"),
-        ));
-    }
-    let values: Vec<NewValue> = entries.iter().map(NewValue::from).collect();
-    let now = crate::now(&state);
-    let mut stored = state
-        .store
-        .put_drafts(&values, &who.user.name, &now)
-        .await?;
-    if submit {
-        let ids: Vec<i64> = stored.iter().map(|v| v.id).collect();
-        stored = state
-            .store
-            .step(
-                &ids,
-                Step::Submit,
-                &who.user.name,
-                &now,
-                None,
-                plan.settings.report_deadline_day,
-            )
-            .await
-            .map_err(|e| {
-                let e = ApiError::from(e);
-                let message = format!(
-                    "{} 条数据已存为草稿,但报送未成功:{}",
-                    ids.len(),
-                    e.message()
-                );
-                e.with_message(message)
-            })?;
-    }
+        ImportFailure::Rows(rows, sheet) => ApiError::bad_rows(&rows, sheet.as_deref()),
+        ImportFailure::Empty(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "empty_file", m),
+        ImportFailure::Store(e) => ApiError::from(e),
+    })?;
+    let stored = state.store.values_by_ids(&done.ids).await?;
     Ok((
         StatusCode::CREATED,
         Json(ImportOut {

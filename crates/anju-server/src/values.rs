@@ -344,22 +344,122 @@ pub(crate) async fn submit(
     step(state, who, body, Step::Submit).await
 }
 
-/// `POST /api/v1/values/approve` `{"ids":[…]}`.
+/// Which submitted figures a bulk approval takes: each key optional; the
+/// unit's whole subtree.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ApprovalFilterIn {
+    /// 单位(含其下全部单位)。
+    #[serde(default)]
+    org: Option<String>,
+    /// 起始月份 YYYY-MM(按期间的截止月份)。
+    #[serde(default)]
+    from: Option<String>,
+    /// 截止月份 YYYY-MM。
+    #[serde(default)]
+    to: Option<String>,
+    /// 指标序号。
+    #[serde(default)]
+    #[schema(schema_with = number_or_text)]
+    indicator: Option<serde_json::Value>,
+}
+
+/// An approval: the versions by id, or every submitted figure a filter takes.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct ApproveIn {
+    /// 逐条审核:数据版本编号。
+    #[serde(default)]
+    ids: Option<Vec<i64>>,
+    /// 批量审核(专班):筛选条件,全部通过或一条也不通过。
+    #[serde(default)]
+    filter: Option<ApprovalFilterIn>,
+}
+
+/// How many a bulk approval approved.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ApprovedOut {
+    /// 审核通过的条数。
+    approved: usize,
+}
+
+/// The answer to an approval: the versions (by id), or the count (by filter).
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub(crate) enum ApproveOut {
+    /// 逐条审核的结果。
+    Values(ValuesOut),
+    /// 批量审核的条数。
+    Count(ApprovedOut),
+}
+
+/// `POST /api/v1/values/approve` `{"ids":[…]}` or `{"filter":{"org","from","to","indicator"}}`.
 #[utoipa::path(
     post,
     path = "/api/v1/values/approve",
     tag = "数据",
-    summary = "审核通过(专班或牵头单位;不能审核本人填报的,403)",
-    request_body = StepIn,
-    responses((status = 200, body = ValuesOut), (status = 401, description = "未登录或登录已失效", body = ErrorDoc), (status = 403, description = "无权", body = ErrorDoc), (status = 400, description = "不是有效的 JSON", body = ErrorDoc), (status = 413, description = "请求过大", body = ErrorDoc), (status = 415, description = "须为 application/json", body = ErrorDoc), (status = 422, description = "输入有误,指明字段", body = ErrorDoc), (status = 404, description = "数据不存在", body = ErrorDoc), (status = 409, description = "状态不允许此操作", body = ErrorDoc)),
+    summary = "审核通过(专班或牵头单位;不能审核本人填报的,403);或按筛选条件批量审核,全部通过或一条也不通过",
+    request_body = ApproveIn,
+    responses((status = 200, body = ApproveOut), (status = 401, description = "未登录或登录已失效", body = ErrorDoc), (status = 403, description = "无权", body = ErrorDoc), (status = 400, description = "不是有效的 JSON", body = ErrorDoc), (status = 413, description = "请求过大", body = ErrorDoc), (status = 415, description = "须为 application/json", body = ErrorDoc), (status = 422, description = "输入有误,指明字段", body = ErrorDoc), (status = 404, description = "数据不存在", body = ErrorDoc), (status = 409, description = "状态不允许此操作", body = ErrorDoc)),
     security(("bearer" = []))
 )]
 pub(crate) async fn approve(
     State(state): State<AppState>,
     who: Authed,
-    JsonBody(body): JsonBody<StepIn>,
-) -> Result<Json<ValuesOut>, ApiError> {
-    step(state, who, body, Step::Approve).await
+    JsonBody(body): JsonBody<ApproveIn>,
+) -> Result<Json<ApproveOut>, ApiError> {
+    match (body.ids, body.filter) {
+        (Some(ids), None) => Ok(Json(ApproveOut::Values(
+            step(state, who, StepIn { ids, reason: None }, Step::Approve)
+                .await?
+                .0,
+        ))),
+        (None, Some(f)) => {
+            let plan = state.plan();
+            let org = f
+                .org
+                .as_deref()
+                .filter(|o| !o.trim().is_empty())
+                .map(|o| plan.orgs.resolve(o))
+                .transpose()
+                .map_err(|e| invalid("filter.org", e))?;
+            let month = |field: &'static str, m: &Option<String>| {
+                m.as_deref()
+                    .filter(|m| !m.trim().is_empty())
+                    .map(YearMonth::parse)
+                    .transpose()
+                    .map_err(|e| invalid(field, e))
+            };
+            let indicator = match &f.indicator {
+                None | Some(serde_json::Value::Null) => None,
+                Some(v) => {
+                    let code = match v {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    Some(plan.find_indicator(&code).ok_or_else(|| {
+                        invalid("filter.indicator", format!("未知的指标“{code}”"))
+                    })?)
+                }
+            };
+            let filter = crate::service::figures::ApprovalFilter {
+                org,
+                from: month("filter.from", &f.from)?,
+                to: month("filter.to", &f.to)?,
+                indicator,
+            };
+            use crate::service::figures::{ApproveFailure, approve_selection};
+            let me = who.actor(&plan);
+            let n = approve_selection(&state.store, &plan, &me, &filter, &crate::now(&state))
+                .await
+                .map_err(|e| match e {
+                    ApproveFailure::Denied(m) => forbidden(m),
+                    ApproveFailure::Invalid(field, m) => invalid(field, m),
+                    ApproveFailure::Store(e) => ApiError::from(e),
+                })?;
+            Ok(Json(ApproveOut::Count(ApprovedOut { approved: n })))
+        }
+        _ => Err(invalid("ids", "须给出 ids 或 filter 之一")),
+    }
 }
 
 /// `POST /api/v1/values/return` `{"ids":[…],"reason":"…"}`.

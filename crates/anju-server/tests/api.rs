@@ -28,6 +28,9 @@ mod hardening;
 #[path = "api/jobs.rs"]
 mod jobs;
 
+#[path = "api/bulk.rs"]
+mod bulk;
+
 struct TestApp {
     state: AppState,
     now: Arc<std::sync::atomic::AtomicI64>,

@@ -14,6 +14,7 @@
 
 mod adjustments;
 mod audit;
+mod bulk;
 mod jobs;
 mod migrate;
 mod plans;
@@ -32,6 +33,7 @@ use sqlx::sqlite::{
 pub use adjustments::NewAdjustment;
 pub use anju_core::adjustments::{Adjustment, AdjustmentState, Decomposition};
 pub use audit::{AuditCheck, AuditEntry, AuditFilter, FigureMismatch, GENESIS};
+pub use bulk::{AUDIT_BLOCK, Candidate, Imported, Selection};
 pub use jobs::{ClaimedJob, JobEnd, JobRecord, JobRun};
 pub use plans::{PlanFile, plan_hash};
 pub use publications::{NewPublication, Publication};

@@ -124,6 +124,7 @@ macro_rules! columns {
         "id, indicator, org_unit, period, version, value, numerator, denominator, state, late, correction_reason, return_reason, created_by, created_at, decided_by, decided_at"
     };
 }
+pub(crate) use columns;
 
 const BY_ID: &str = concat!("SELECT ", columns!(), " FROM value_versions WHERE id = ?");
 const CHANGED_SINCE: &str = concat!(
@@ -138,7 +139,7 @@ fn decimal(s: Option<String>) -> Result<Option<Decimal>, sqlx::Error> {
 }
 
 /// A row as a stored value.
-fn stored<R>(r: &R) -> Result<StoredValue, sqlx::Error>
+pub(crate) fn stored<R>(r: &R) -> Result<StoredValue, sqlx::Error>
 where
     R: Row,
     for<'a> &'a str: sqlx::ColumnIndex<R>,
@@ -218,7 +219,7 @@ where
 
 /// Two requests adding a version of one figure at once: the second meets the
 /// unique version number and is told to try again (nothing is stored twice).
-fn unique_race(e: sqlx::Error) -> StoreError {
+pub(crate) fn unique_race(e: sqlx::Error) -> StoreError {
     match e.as_database_error() {
         Some(d) if d.is_unique_violation() => StoreError::Conflict {
             id: 0,
@@ -242,7 +243,7 @@ fn changed_meanwhile(id: i64, rows: u64) -> Result<(), StoreError> {
 }
 
 /// A figure has a value, or a numerator and a non-zero denominator; none is negative.
-fn check_amount(v: &NewValue) -> Result<(), StoreError> {
+pub(crate) fn check_amount(v: &NewValue) -> Result<(), StoreError> {
     let bad = |m: &str| {
         Err(StoreError::Invalid(format!(
             "指标 {} {} {}:{m}",
@@ -265,7 +266,7 @@ fn check_amount(v: &NewValue) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn text(d: Option<Decimal>) -> Option<String> {
+pub(crate) fn text(d: Option<Decimal>) -> Option<String> {
     d.map(|d| d.to_string())
 }
 

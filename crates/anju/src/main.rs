@@ -346,45 +346,6 @@ fn import(file: &PathBuf, user: &str, submit: bool, database: &str) -> anyhow::R
             .await?
             .filter(|u| !u.disabled)
             .ok_or_else(|| anyhow::anyhow!("用户“{user}”不存在或已停用"))?;
-        let me = anju_core::access::Actor::of(&plan, &who.name, who.role, who.org_unit.as_deref());
-        // An .xlsx is read as the values file its sheet holds; rows keep the sheet's numbers.
-        let sheet = if bytes.starts_with(b"PK\x03\x04") {
-            Some(anju_server::sheets::read_xlsx(&name, &bytes).map_err(|m| anyhow::anyhow!(m))?)
-        } else {
-            None
-        };
-        let text = sheet.as_ref().map_or(&bytes[..], |s| s.csv.as_bytes());
-        let entries = match anju_core::entries::read_entries(&plan, &me, &name, text) {
-            Ok(e) => e,
-            Err(errs) => {
-                for e in &errs.0 {
-                    match &sheet {
-                        Some(s) => {
-                            let row = usize::try_from(e.line)
-                                .ok()
-                                .and_then(|l| l.checked_sub(1))
-                                .and_then(|i| s.rows.get(i))
-                                .copied()
-                                .map_or(e.line, u64::from);
-                            let field = e
-                                .field
-                                .as_deref()
-                                .map(|f| format!(" {f}:"))
-                                .unwrap_or_default();
-                            eprintln!("{}:{}:第 {row} 行:{field} {}", e.file, s.sheet, e.message);
-                        }
-                        None => eprintln!("{e}"),
-                    }
-                }
-                eprintln!("文件有 {} 处错误,未导入任何数据。", errs.0.len());
-                return Err(anyhow::Error::new(Reported));
-            }
-        };
-        if entries.is_empty() {
-            anyhow::bail!("{name}:文件中没有数据");
-        }
-        let values: Vec<anju_store::NewValue> =
-            entries.iter().map(anju_store::NewValue::from).collect();
         let secs = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -393,22 +354,43 @@ fn import(file: &PathBuf, user: &str, submit: bool, database: &str) -> anyhow::R
             date: anju_core::auth::china_time(unix).0,
             stamp: anju_core::auth::china_stamp(unix),
         };
-        let mut stored = store.put_drafts(&values, &who.name, &now).await?;
-        if submit {
-            let ids: Vec<i64> = stored.iter().map(|v| v.id).collect();
-            stored = store
-                .step(
-                    &ids,
-                    anju_core::workflow::Step::Submit,
-                    &who.name,
-                    &now,
-                    None,
-                    plan.settings.report_deadline_day,
-                )
-                .await
-                .map_err(|e| anyhow::anyhow!("{} 条数据已存为草稿,但报送未成功:{e}", ids.len()))?;
-        }
-        anyhow::Ok(stored.len())
+        use anju_server::service::figures::{ImportFailure, import};
+        let done = import(
+            &store,
+            std::sync::Arc::new(plan),
+            &who,
+            name.clone(),
+            bytes,
+            submit,
+            &now,
+        )
+        .await;
+        let stored = match done {
+            Ok(d) => d.ids.len(),
+            Err(ImportFailure::Rows(errs, sheet)) => {
+                for e in &errs {
+                    match &sheet {
+                        Some(s) => {
+                            let field = e
+                                .field
+                                .as_deref()
+                                .map(|f| format!(" {f}:"))
+                                .unwrap_or_default();
+                            eprintln!("{}:{s}:第 {} 行:{field} {}", e.file, e.line, e.message);
+                        }
+                        None => eprintln!("{e}"),
+                    }
+                }
+                eprintln!("文件有 {} 处错误,未导入任何数据。", errs.len());
+                return Err(anyhow::Error::new(Reported));
+            }
+            Err(ImportFailure::OldExcel) => {
+                anyhow::bail!("不支持旧版 .xls 文件,请在 Excel/WPS 中另存为 .xlsx 或 CSV 后导入")
+            }
+            Err(ImportFailure::BadWorkbook(m) | ImportFailure::Empty(m)) => anyhow::bail!(m),
+            Err(ImportFailure::Store(e)) => anyhow::bail!("未导入任何数据:{e}"),
+        };
+        anyhow::Ok(stored)
     })?;
     println!(
         "已导入 {stored} 条数据({})",

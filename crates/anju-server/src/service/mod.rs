@@ -4,9 +4,11 @@
 //! and returns domain types; the API writes them as JSON, the pages as HTML.
 //!
 //! What lives here so far: the evaluation (typed rows, kept per revision),
-//! the targets in force, and the rows of a published month. The figures, targets, publications,
+//! figures in bulk (an import, a bulk approval), the targets in force, and
+//! the rows of a published month. The figures, targets, publications,
 //! users and audit operations move here from the handlers next.
 
 pub mod evaluation;
+pub mod figures;
 pub mod publications;
 pub mod targets;
