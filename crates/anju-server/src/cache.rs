@@ -27,7 +27,7 @@ pub(crate) struct ViewKey {
     pub role: Role,
     pub org: Option<OrgId>,
     /// `?org_unit=`, if given.
-    pub only: Option<OrgId>,
+    pub only: crate::service::evaluation::RowFilter,
 }
 
 /// An answer as kept: its JSON, and the same gzipped (most clients accept
@@ -59,11 +59,26 @@ impl Answer {
     }
 }
 
-/// The most answers kept per revision; past it the answers are dropped (the
-/// evaluations stay), so memory stays bounded whatever callers ask for.
-const MAX_BODIES: usize = 4096;
-/// The most evaluations (months) kept per revision.
-const MAX_EVALS: usize = 240;
+/// The bytes of answers kept per revision (plain and gzipped); past it the
+/// oldest answers kept are dropped, so memory stays bounded whatever callers
+/// ask for (a province's whole answer is 11 MB).
+pub(crate) const BODY_BUDGET: usize = 64 << 20;
+/// The bytes of evaluations kept per revision (rows and their reasons, as
+/// estimated); past it the oldest months kept are dropped.
+pub(crate) const EVAL_BUDGET: usize = 160 << 20;
+
+/// About how many bytes an evaluation holds.
+fn eval_bytes(e: &Evaluation) -> usize {
+    e.rows
+        .iter()
+        .map(|r| {
+            std::mem::size_of_val(r)
+                + r.reason.capacity()
+                + r.warnings.iter().map(|w| w.capacity() + 24).sum::<usize>()
+        })
+        .sum::<usize>()
+        + std::mem::size_of::<Evaluation>()
+}
 
 #[derive(Default)]
 pub(crate) struct Kept {
@@ -74,12 +89,56 @@ pub(crate) struct Kept {
     /// The approved figures, read for the plan file given.
     values: Option<(i64, Arc<ValueSet>)>,
     evals: HashMap<(i64, YearMonth), Arc<Evaluation>>,
+    /// The months kept, oldest first, and their bytes in all.
+    eval_order: std::collections::VecDeque<((i64, YearMonth), usize)>,
+    eval_bytes: usize,
     bodies: HashMap<ViewKey, Answer>,
+    /// The answers kept, oldest first, and their bytes in all.
+    body_order: std::collections::VecDeque<(ViewKey, usize)>,
+    body_bytes: usize,
+}
+
+impl Kept {
+    /// Keeps a month's evaluation, dropping the oldest past the budget.
+    fn keep_eval(&mut self, key: (i64, YearMonth), eval: Arc<Evaluation>) {
+        if self.evals.contains_key(&key) {
+            return;
+        }
+        let bytes = eval_bytes(&eval);
+        while self.eval_bytes + bytes > EVAL_BUDGET {
+            let Some((old, b)) = self.eval_order.pop_front() else {
+                break;
+            };
+            self.evals.remove(&old);
+            self.eval_bytes -= b;
+        }
+        self.evals.insert(key, eval);
+        self.eval_order.push_back((key, bytes));
+        self.eval_bytes += bytes;
+    }
+
+    /// Keeps an answer, dropping the oldest past the budget.
+    fn keep_body(&mut self, key: ViewKey, body: Answer) {
+        if self.bodies.contains_key(&key) {
+            return;
+        }
+        let bytes = body.plain.len() + body.gzip.len();
+        while self.body_bytes + bytes > BODY_BUDGET {
+            let Some((old, b)) = self.body_order.pop_front() else {
+                break;
+            };
+            self.bodies.remove(&old);
+            self.body_bytes -= b;
+        }
+        self.bodies.insert(key, body);
+        self.body_order.push_back((key, bytes));
+        self.body_bytes += bytes;
+    }
 }
 
 /// The approved versions by id, with the revision they are current at and
 /// when (the state's clock, Unix seconds) they were last read whole.
-pub(crate) type Rows = (i64, Arc<HashMap<i64, anju_store::StoredValue>>, i64);
+pub(crate) type Rows = (i64, Arc<HashMap<i64, anju_store::ApprovedFigure>>, i64);
 
 /// How long the approved versions are brought forward by changes alone
 /// before they are read whole again: a change made outside the service (a
@@ -233,10 +292,7 @@ impl Cache {
             && kept.revision == filling.revision
         {
             kept.values = Some((plan_file, values));
-            if kept.evals.len() >= MAX_EVALS {
-                kept.evals.clear();
-            }
-            kept.evals.insert((plan_file, eval.as_of), eval);
+            kept.keep_eval((plan_file, eval.as_of), eval);
         }
         drop(filling);
     }
@@ -268,14 +324,8 @@ impl Cache {
                 return;
             }
             kept.values = Some((key.plan_file, values));
-            if kept.evals.len() >= MAX_EVALS {
-                kept.evals.clear();
-            }
-            kept.evals.insert((key.plan_file, key.as_of), eval);
-            if kept.bodies.len() >= MAX_BODIES {
-                kept.bodies.clear();
-            }
-            kept.bodies.insert(key, body);
+            kept.keep_eval((key.plan_file, key.as_of), eval);
+            kept.keep_body(key, body);
         }
         drop(filling);
     }

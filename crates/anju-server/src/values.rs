@@ -596,17 +596,22 @@ fn scope_of(plan: &Plan, me: &Actor<'_>) -> Option<anju_store::Scope> {
     })
 }
 
-/// The month, and one unit if wanted.
+/// The month, and which rows if not all.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct EvalQuery {
     as_of: String,
+    /// 只要这一个单位的行。
     org_unit: Option<String>,
+    /// 只要这个单位及其下全部单位的行(如一个县及其各镇)。
+    org: Option<String>,
+    /// 只要这个指标(序号)的行。
+    indicator: Option<String>,
     /// `json`(默认)或 `xlsx`(Excel 工作簿)。
     format: Option<String>,
 }
 
-/// `GET /api/v1/evaluation?as_of=YYYY-MM[&org_unit=…]`: the rows of `anju eval
+/// `GET /api/v1/evaluation?as_of=YYYY-MM[&org_unit=…][&org=…][&indicator=N]`: the rows of `anju eval
 /// --format json`, from approved figures only, that the caller may read (a
 /// town reads its own rows and the aggregate of the reporting root).
 ///
@@ -643,12 +648,29 @@ pub(crate) async fn evaluation(
             format!("须在计划年度 {}–{} 之内", years.start(), years.end()),
         ));
     }
-    let only = q
-        .org_unit
-        .as_deref()
-        .map(|o| plan.orgs.resolve(o))
-        .transpose()
-        .map_err(|e| invalid("org_unit", e))?;
+    let unit = |field: &'static str, o: &Option<String>| {
+        o.as_deref()
+            .filter(|o| !o.trim().is_empty())
+            .map(|o| plan.orgs.resolve(o))
+            .transpose()
+            .map_err(|e| invalid(field, e))
+    };
+    let only = service::RowFilter {
+        only: unit("org_unit", &q.org_unit)?,
+        under: unit("org", &q.org)?,
+        indicator: match q
+            .indicator
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            None => None,
+            Some(code) => Some(
+                plan.find_indicator(code)
+                    .ok_or_else(|| invalid("indicator", format!("未知的指标“{code}”")))?,
+            ),
+        },
+    };
     if q.format.as_deref() == Some("xlsx") {
         return evaluation_workbook(&state, &who, &in_force, as_of, only).await;
     }
@@ -662,7 +684,7 @@ async fn evaluation_workbook(
     who: &Authed,
     in_force: &crate::PlanInForce,
     as_of: YearMonth,
-    only: Option<anju_core::plan::OrgId>,
+    only: service::RowFilter,
 ) -> Result<Response, ApiError> {
     use axum::http::{HeaderValue, header};
     let eval = service::evaluation(state, who.revision, in_force, as_of).await?;
@@ -671,7 +693,7 @@ async fn evaluation_workbook(
     let rows: Vec<serde_json::Value> = eval
         .rows
         .iter()
-        .filter(|r| service::visible(plan, &me, r) && only.is_none_or(|o| o == r.org))
+        .filter(|r| service::visible(plan, &me, r) && only.takes(plan, r))
         .map(|r| serde_json::to_value(RowView::new(plan, &eval, r)))
         .collect::<Result<_, _>>()
         .map_err(|_| service::internal())?;
@@ -702,7 +724,7 @@ pub(crate) async fn evaluation_answer(
     who: &Authed,
     in_force: &crate::PlanInForce,
     as_of: YearMonth,
-    only: Option<anju_core::plan::OrgId>,
+    only: service::RowFilter,
 ) -> Result<Answer, ApiError> {
     let (plan_file, plan_in_force) = (in_force.0, in_force.1.clone());
     let plan = &*plan_in_force;
@@ -737,7 +759,7 @@ pub(crate) async fn evaluation_answer(
         for r in eval_for
             .rows
             .iter()
-            .filter(|r| service::visible(plan, &me, r) && only.is_none_or(|o| o == r.org))
+            .filter(|r| service::visible(plan, &me, r) && only.takes(plan, r))
         {
             if !first {
                 body.push(b',');

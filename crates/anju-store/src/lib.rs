@@ -39,7 +39,10 @@ pub use plans::{PlanFile, plan_hash};
 pub use publications::{NewPublication, Publication};
 pub use sessions::{AccountLock, LiveSession, LoginOutcome, Session, new_token};
 pub use users::{MAX_PASSWORD_BYTES, MIN_PASSWORD, UserRecord, hash_password, verify_password};
-pub use values::{NewValue, Now, Observations, Scope, StoredValue, ValueFilter, observations};
+pub use values::{
+    ApprovedFigure, Figure, NewValue, Now, Observations, Scope, StoredValue, ValueFilter,
+    observations,
+};
 
 /// What went wrong in the store.
 #[derive(Debug, thiserror::Error)]

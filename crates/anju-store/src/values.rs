@@ -671,6 +671,81 @@ impl Store {
         .await
     }
 
+    /// The approved figures, lean: what the evaluation reads (unit names
+    /// shared, periods parsed).
+    pub async fn approved_figures(&self) -> Result<Vec<ApprovedFigure>, StoreError> {
+        Ok(self
+            .lean(
+                "SELECT id, indicator, org_unit, period, value, numerator, denominator, state FROM value_versions WHERE state || '' = 'approved'",
+                None,
+            )
+            .await?
+            .into_iter()
+            .map(|(f, _)| f)
+            .collect())
+    }
+
+    /// The versions that entered or left the approved set after `revision`,
+    /// lean, with whether each is approved now.
+    pub async fn approved_figure_changes(
+        &self,
+        revision: i64,
+    ) -> Result<Vec<(ApprovedFigure, bool)>, StoreError> {
+        self.lean(
+            "SELECT id, indicator, org_unit, period, value, numerator, denominator, state FROM value_versions WHERE changed_rev > ? ORDER BY id",
+            Some(revision),
+        )
+        .await
+    }
+
+    async fn lean(
+        &self,
+        query: &str,
+        revision: Option<i64>,
+    ) -> Result<Vec<(ApprovedFigure, bool)>, StoreError> {
+        use futures_util::TryStreamExt as _;
+        on_pool!(self, |pool, pg| {
+            let mut q = sqlx::query(sql(query, pg));
+            if let Some(r) = revision {
+                q = q.bind(r);
+            }
+            // Row by row, not all rows first: a province's million rows as
+            // the driver holds them would be several hundred megabytes.
+            let mut rows = q.fetch(pool);
+            let mut names: std::collections::HashMap<String, std::sync::Arc<str>> =
+                std::collections::HashMap::new();
+            let mut out = Vec::new();
+            while let Some(r) = rows.try_next().await? {
+                let name: &str = r.try_get(2)?;
+                let org_unit = match names.get(name) {
+                    Some(n) => n.clone(),
+                    None => {
+                        let n: std::sync::Arc<str> = std::sync::Arc::from(name);
+                        names.insert(name.to_string(), n.clone());
+                        n
+                    }
+                };
+                let period: &str = r.try_get(3)?;
+                let period = Period::parse(period).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+                let state: &str = r.try_get(7)?;
+                out.push((
+                    ApprovedFigure {
+                        id: r.try_get(0)?,
+                        indicator: u16::try_from(r.try_get::<i64, _>(1)?)
+                            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                        org_unit,
+                        period,
+                        value: decimal(r.try_get(4)?)?,
+                        numerator: decimal(r.try_get(5)?)?,
+                        denominator: decimal(r.try_get(6)?)?,
+                    },
+                    state == "approved",
+                ));
+            }
+            Ok(out)
+        })
+    }
+
     /// The versions that entered or left the approved set after `revision`
     /// (in their state now: approved ones count, the others no longer do).
     pub async fn approved_changes(&self, revision: i64) -> Result<Vec<StoredValue>, StoreError> {
@@ -695,12 +770,83 @@ pub struct Observations {
     pub skipped: Vec<anju_core::input::InputError>,
 }
 
+/// A stored figure as the engine reads it: a full version, or the lean
+/// record the evaluation keeps.
+pub trait Figure {
+    /// The version's id.
+    fn id(&self) -> i64;
+    /// The indicator's code.
+    fn indicator(&self) -> u16;
+    /// The unit's name as stored.
+    fn org_unit(&self) -> &str;
+    /// The period.
+    fn period(&self) -> Result<Period, String>;
+    /// Value, numerator, denominator.
+    fn amount(&self) -> (Option<Decimal>, Option<Decimal>, Option<Decimal>);
+}
+
+impl Figure for StoredValue {
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn indicator(&self) -> u16 {
+        self.indicator
+    }
+    fn org_unit(&self) -> &str {
+        &self.org_unit
+    }
+    fn period(&self) -> Result<Period, String> {
+        Period::parse(&self.period).map_err(|e| e.to_string())
+    }
+    fn amount(&self) -> (Option<Decimal>, Option<Decimal>, Option<Decimal>) {
+        (self.value, self.numerator, self.denominator)
+    }
+}
+
+/// An approved figure as the evaluation keeps it: what the engine reads and
+/// no more (a province holds a million of them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApprovedFigure {
+    /// The version's id.
+    pub id: i64,
+    /// The indicator's code.
+    pub indicator: u16,
+    /// The unit's name (shared by its figures).
+    pub org_unit: std::sync::Arc<str>,
+    /// The period.
+    pub period: Period,
+    /// Plain value or rate.
+    pub value: Option<Decimal>,
+    /// Numerator.
+    pub numerator: Option<Decimal>,
+    /// Denominator.
+    pub denominator: Option<Decimal>,
+}
+
+impl Figure for ApprovedFigure {
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn indicator(&self) -> u16 {
+        self.indicator
+    }
+    fn org_unit(&self) -> &str {
+        &self.org_unit
+    }
+    fn period(&self) -> Result<Period, String> {
+        Ok(self.period)
+    }
+    fn amount(&self) -> (Option<Decimal>, Option<Decimal>, Option<Decimal>) {
+        (self.value, self.numerator, self.denominator)
+    }
+}
+
 /// Approved figures as the engine's observations. Units and indicators are
 /// resolved against `plan`; a figure the plan does not know is left out and
 /// listed in `skipped`. The `line` of each observation's source is its record id.
-pub fn observations<'a>(
+pub fn observations<'a, F: Figure + 'a>(
     plan: &anju_core::plan::Plan,
-    values: impl IntoIterator<Item = &'a StoredValue>,
+    values: impl IntoIterator<Item = &'a F>,
     file_index: u16,
 ) -> Observations {
     let values = values.into_iter();
@@ -709,37 +855,42 @@ pub fn observations<'a>(
     let mut out = Vec::with_capacity(values.size_hint().0);
     let mut seen = std::collections::HashMap::with_capacity(values.size_hint().0);
     let mut errors = Vec::new();
+    // Units by name, resolved once each (a province has a thousand names
+    // and a million figures).
+    let mut units: std::collections::HashMap<&str, Option<anju_core::plan::OrgId>> =
+        std::collections::HashMap::new();
     for v in values {
+        let id = v.id();
         let fail = |message: String| InputError {
             file: "数据库".into(),
-            line: u64::try_from(v.id).unwrap_or(0),
+            line: u64::try_from(id).unwrap_or(0),
             field: None,
             message,
         };
-        let Some(ix) = plan.indicator_index(IndicatorCode(v.indicator)) else {
-            errors.push(fail(format!("计划中没有指标 {}", v.indicator)));
+        let Some(ix) = plan.indicator_index(IndicatorCode(v.indicator())) else {
+            errors.push(fail(format!("计划中没有指标 {}", v.indicator())));
             continue;
         };
-        let org = match plan
-            .orgs
-            .resolve(&v.org_unit)
-            .ok()
-            .and_then(|o| plan.reporting_unit(o))
-        {
-            Some(o) => o,
-            None => {
-                errors.push(fail(format!("“{}”不在本计划的填报范围内", v.org_unit)));
-                continue;
-            }
+        let name = v.org_unit();
+        let org = *units.entry(name).or_insert_with(|| {
+            plan.orgs
+                .resolve(name)
+                .ok()
+                .and_then(|o| plan.reporting_unit(o))
+        });
+        let Some(org) = org else {
+            errors.push(fail(format!("“{name}”不在本计划的填报范围内")));
+            continue;
         };
-        let period = match Period::parse(&v.period) {
+        let period = match v.period() {
             Ok(p) => p,
             Err(e) => {
-                errors.push(fail(e.to_string()));
+                errors.push(fail(e));
                 continue;
             }
         };
-        let amount = match (v.value, v.numerator, v.denominator) {
+        let (value, numerator, denominator) = v.amount();
+        let amount = match (value, numerator, denominator) {
             (_, Some(num), Some(den)) => Amount::Ratio { num, den },
             (Some(x), _, _) => Amount::Value(x),
             _ => {
@@ -749,7 +900,7 @@ pub fn observations<'a>(
         };
         let source = Source {
             file: file_index,
-            line: u32::try_from(v.id).unwrap_or(u32::MAX),
+            line: u32::try_from(id).unwrap_or(u32::MAX),
         };
         let Some(o) = Observation::new(ix as u16, org, period, amount, source) else {
             errors.push(fail("数值超出可精确保存的范围".into()));
@@ -760,13 +911,13 @@ pub fn observations<'a>(
         match seen.entry((ix, org, period)) {
             std::collections::hash_map::Entry::Vacant(e) => {
                 e.insert(out.len());
-                out.push((v.id, o));
+                out.push((id, o));
             }
             std::collections::hash_map::Entry::Occupied(e) => {
                 let kept = &mut out[*e.get()];
-                let (newer, older) = (kept.0.max(v.id), kept.0.min(v.id));
-                if v.id > kept.0 {
-                    *kept = (v.id, o);
+                let (newer, older) = (kept.0.max(id), kept.0.min(id));
+                if id > kept.0 {
+                    *kept = (id, o);
                 }
                 errors.push(InputError {
                     file: "数据库".into(),

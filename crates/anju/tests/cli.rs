@@ -1407,8 +1407,12 @@ fn a_sqlite_backup_is_a_whole_copy_that_a_server_runs_on() {
     let again = anju(&["backup", "--database", &url, "--to", copy.to_str().unwrap()]);
     assert_eq!(again.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&again.stderr).contains("已存在"));
-    // Restored (the copy put in place), a server runs on it.
+    // Restored as docs/OPERATIONS.md says (the database and its write-ahead
+    // log moved away, the copy put in place), a server runs on it.
     std::fs::remove_file(&db).unwrap();
+    for side in ["anju.db-wal", "anju.db-shm"] {
+        let _ = std::fs::remove_file(dir.join(side));
+    }
     std::fs::copy(&copy, &db).unwrap();
     let answer = serve_health(&db, &[]);
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");

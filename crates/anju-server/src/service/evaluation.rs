@@ -98,6 +98,37 @@ impl ShownRow {
     }
 }
 
+/// Which rows of an evaluation a caller asks for (every part optional): one
+/// unit, a unit and everything below it, one indicator — so that a
+/// province's answer need not be all of it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct RowFilter {
+    /// Only this unit.
+    pub only: Option<OrgId>,
+    /// Only this unit and the units below it.
+    pub under: Option<OrgId>,
+    /// Only this indicator (its index in the plan).
+    pub indicator: Option<usize>,
+}
+
+impl RowFilter {
+    /// Whether the filter takes row `r`.
+    pub fn takes(&self, plan: &Plan, r: &Row) -> bool {
+        self.only.is_none_or(|o| o == r.org)
+            && self.indicator.is_none_or(|ix| ix == r.indicator)
+            && self.under.is_none_or(|top| {
+                let mut at = Some(r.org);
+                while let Some(o) = at {
+                    if o == top {
+                        return true;
+                    }
+                    at = plan.orgs.get(o).parent;
+                }
+                false
+            })
+    }
+}
+
 /// Whether `me` sees row `r`: the reporting root's rows are everyone's
 /// (results display); the rest follow the read scope.
 pub fn visible(plan: &Plan, me: &Actor<'_>, r: &Row) -> bool {
@@ -136,22 +167,22 @@ pub async fn evaluation(
     }
 }
 
-/// The rows of the evaluation as of `as_of` that `me` may read, of `only` if
-/// given; `revision` is the store's as the caller's session read it.
+/// The rows of the evaluation as of `as_of` that `me` may read and `filter`
+/// takes; `revision` is the store's as the caller's session read it.
 pub async fn rows(
     state: &AppState,
     me: &Actor<'_>,
     revision: i64,
     in_force: &PlanInForce,
     as_of: YearMonth,
-    only: Option<OrgId>,
+    filter: RowFilter,
 ) -> Result<Vec<ShownRow>, ApiError> {
     let eval = evaluation(state, revision, in_force, as_of).await?;
     let plan = &*in_force.1;
     Ok(eval
         .rows
         .iter()
-        .filter(|r| visible(plan, me, r) && only.is_none_or(|o| o == r.org))
+        .filter(|r| visible(plan, me, r) && filter.takes(plan, r))
         .map(|r| ShownRow::of(plan, &eval, r))
         .collect())
 }
@@ -209,10 +240,10 @@ async fn approved_values(
     let rows = match kept {
         Some((at, rows, read)) if at >= filling.revision => (at, rows, read),
         Some((at, mut rows, read)) => {
-            let changes = state.store.approved_changes(at).await?;
+            let changes = state.store.approved_figure_changes(at).await?;
             let map = Arc::make_mut(&mut rows);
-            for v in changes {
-                if v.state == anju_core::workflow::State::Approved {
+            for (v, approved) in changes {
+                if approved {
                     map.insert(v.id, v);
                 } else {
                     map.remove(&v.id);
@@ -221,7 +252,7 @@ async fn approved_values(
             (filling.revision, rows, read)
         }
         None => {
-            let all = state.store.approved().await?;
+            let all = state.store.approved_figures().await?;
             (
                 filling.revision,
                 Arc::new(all.into_iter().map(|v| (v.id, v)).collect()),

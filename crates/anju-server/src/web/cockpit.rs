@@ -72,7 +72,13 @@ struct Cockpit {
     as_of: String,
     previous: Option<String>,
     next: Option<String>,
-    columns: Vec<String>,
+    columns: Vec<Column>,
+    /// The units above the one shown, root first, with their cockpit links.
+    crumbs: Vec<(String, String)>,
+    /// How many issues in all (at most 200 are listed).
+    issues_total: usize,
+    /// `&org=…` for links that keep the unit shown (empty at the root).
+    org_param: String,
     lines: Vec<Line>,
     city: LightCount,
     progress: Vec<Progress>,
@@ -90,15 +96,41 @@ async fn rows_of(
     only: Option<OrgId>,
 ) -> Result<Vec<EvalRow>, WebError> {
     let me = who.actor(&in_force.1);
-    Ok(crate::service::evaluation::rows(state, &me, who.revision, in_force, as_of, only).await?)
+    let filter = crate::service::evaluation::RowFilter {
+        only,
+        ..Default::default()
+    };
+    Ok(crate::service::evaluation::rows(state, &me, who.revision, in_force, as_of, filter).await?)
 }
 
-/// The reporting tree's units shown as columns: the root, then its children.
-fn columns(plan: &Plan) -> Vec<OrgId> {
-    let root = plan.reporting_root;
-    std::iter::once(root)
-        .chain(plan.orgs.get(root).children.iter().copied())
+/// The units shown as columns: a unit of the reporting tree, then its
+/// children (the root and its towns, or a county and its towns).
+fn columns(plan: &Plan, top: OrgId) -> Vec<OrgId> {
+    std::iter::once(top)
+        .chain(plan.orgs.get(top).children.iter().copied())
         .collect()
+}
+
+/// The units below `org` (itself included) that report figures themselves:
+/// the leaves of the reporting tree under it.
+fn reporters(plan: &Plan, org: OrgId) -> Vec<OrgId> {
+    let mut out = Vec::new();
+    let mut stack = vec![org];
+    while let Some(o) = stack.pop() {
+        let kids = &plan.orgs.get(o).children;
+        if kids.is_empty() {
+            out.push(o);
+        } else {
+            stack.extend(kids.iter().copied());
+        }
+    }
+    out
+}
+
+/// A column's head: its name, and where to drill down if it has units below.
+pub(crate) struct Column {
+    name: String,
+    down: Option<String>,
 }
 
 /// The cockpit is not the administrators' (三员分立).
@@ -116,8 +148,30 @@ pub(crate) async fn matrix(
     let plan = in_force.1.clone();
     no_admin(&plan, &who)?;
     let as_of = month_param(&state, &plan, q.as_of.as_deref())?;
-    let rows = rows_of(&state, &who, &in_force, as_of, None).await?;
-    let cols: Vec<OrgId> = columns(&plan)
+    // Which unit's columns: the reporting root unless one below it is asked.
+    let top = match q.org.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+        None => plan.reporting_root,
+        Some(o) => plan
+            .orgs
+            .resolve(o)
+            .ok()
+            .filter(|&u| plan.reporting_unit(u) == Some(u))
+            .ok_or_else(|| WebError::invalid("org 单位", format!("“{o}”不在本计划的填报范围内")))?,
+    };
+    let me = who.actor(&plan);
+    let rows = crate::service::evaluation::rows(
+        &state,
+        &me,
+        who.revision,
+        &in_force,
+        as_of,
+        crate::service::evaluation::RowFilter {
+            under: Some(top),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let cols: Vec<OrgId> = columns(&plan, top)
         .into_iter()
         .filter(|&o| {
             let name = &plan.orgs.get(o).name;
@@ -128,6 +182,32 @@ pub(crate) async fn matrix(
         .iter()
         .map(|&o| plan.orgs.get(o).name.clone())
         .collect();
+    let columns_shown: Vec<Column> = cols
+        .iter()
+        .map(|&o| Column {
+            name: plan.orgs.get(o).name.clone(),
+            down: (o != top && !plan.orgs.get(o).children.is_empty()).then(|| {
+                format!(
+                    "/cockpit?as_of={as_of}&org={}",
+                    super::url_encode(&plan.orgs.get(o).name)
+                )
+            }),
+        })
+        .collect();
+    let mut crumbs = Vec::new();
+    let mut up = plan.orgs.get(top).parent;
+    while let Some(u) = up {
+        if plan.reporting_unit(u) != Some(u) {
+            break;
+        }
+        let name = plan.orgs.get(u).name.clone();
+        crumbs.push((
+            name.clone(),
+            format!("/cockpit?as_of={as_of}&org={}", super::url_encode(&name)),
+        ));
+        up = plan.orgs.get(u).parent;
+    }
+    crumbs.reverse();
     let lines = plan
         .indicators
         .iter()
@@ -155,7 +235,7 @@ pub(crate) async fn matrix(
                 .collect(),
         })
         .collect();
-    let root = plan.orgs.get(plan.reporting_root).name.clone();
+    let root = plan.orgs.get(top).name.clone();
     let mut city = LightCount::default();
     for r in rows.iter().filter(|r| r.org_unit == root) {
         city.add(r.status, r.due(&plan));
@@ -176,67 +256,80 @@ pub(crate) async fn matrix(
     // The towns' reporting (the city's figures are mostly their totals;
     // departments' figures for the city show in the review queue). Only the
     // indicators the viewer may read count, so a department sees its own.
-    let me = actor_of(&plan, &who);
-    for &org in cols.iter().filter(|&&o| o != plan.reporting_root) {
-        let name = &plan.orgs.get(org).name;
-        let reporter = Actor {
-            name: "",
-            role: Role::Town,
-            org: Some(org),
+    // Each column's reporting is its reporting units' (a county's is its
+    // towns'), summed.
+    for &col in cols.iter().filter(|&&o| o != top) {
+        let mut total = Progress {
+            unit: plan.orgs.get(col).name.clone(),
+            expected: 0,
+            missing: 0,
+            submitted: 0,
+            approved: 0,
+            returned: 0,
+            late: 0,
         };
-        let expected = (0..plan.indicators.len())
-            .filter(|&ix| {
-                reporter.can(&plan, &Action::ReportFigure { indicator: ix, org })
-                    && me.can(&plan, &Action::ReadFigure { indicator: ix, org })
-            })
-            .count();
-        let mine: Vec<&anju_store::StoredValue> =
-            versions.iter().filter(|v| &v.org_unit == name).collect();
-        // The latest version of each indicator.
-        let mut latest: Vec<&anju_store::StoredValue> = Vec::new();
-        for v in &mine {
-            match latest.iter_mut().find(|l| l.indicator == v.indicator) {
-                Some(l) if l.version < v.version => *l = v,
-                Some(_) => {}
-                None => latest.push(v),
+        for org in reporters(&plan, col) {
+            let name = &plan.orgs.get(org).name;
+            let reporter = Actor {
+                name: "",
+                role: Role::Town,
+                org: Some(org),
+            };
+            let expected = (0..plan.indicators.len())
+                .filter(|&ix| {
+                    reporter.can(&plan, &Action::ReportFigure { indicator: ix, org })
+                        && me.can(&plan, &Action::ReadFigure { indicator: ix, org })
+                })
+                .count();
+            let mine: Vec<&anju_store::StoredValue> =
+                versions.iter().filter(|v| &v.org_unit == name).collect();
+            // The latest version of each indicator.
+            let mut latest: Vec<&anju_store::StoredValue> = Vec::new();
+            for v in &mine {
+                match latest.iter_mut().find(|l| l.indicator == v.indicator) {
+                    Some(l) if l.version < v.version => *l = v,
+                    Some(_) => {}
+                    None => latest.push(v),
+                }
             }
+            let count = |s: Step| latest.iter().filter(|v| v.state == s).count();
+            for v in latest.iter().filter(|v| v.state == Step::Returned) {
+                issues.push(Issue {
+                    indicator: Some(v.indicator),
+                    unit: name.clone(),
+                    what: "退回",
+                    detail: v.return_reason.clone().unwrap_or_default(),
+                });
+            }
+            let late: Vec<String> = latest
+                .iter()
+                .filter(|v| v.late)
+                .map(|v| v.indicator.to_string())
+                .collect();
+            if !late.is_empty() {
+                issues.push(Issue {
+                    indicator: None,
+                    unit: name.clone(),
+                    what: "迟报",
+                    detail: format!("{} 项(指标 {})", late.len(), late.join("、")),
+                });
+            }
+            let reported = latest
+                .iter()
+                .filter(|v| matches!(v.state, Step::Submitted | Step::Approved | Step::Returned))
+                .count();
+            total.expected += expected;
+            total.missing += expected.saturating_sub(reported);
+            total.submitted += count(Step::Submitted);
+            total.approved += count(Step::Approved);
+            total.returned += count(Step::Returned);
+            total.late += latest.iter().filter(|v| v.late).count();
         }
-        let count = |s: Step| latest.iter().filter(|v| v.state == s).count();
-        for v in latest.iter().filter(|v| v.state == Step::Returned) {
-            issues.push(Issue {
-                indicator: Some(v.indicator),
-                unit: name.clone(),
-                what: "退回",
-                detail: v.return_reason.clone().unwrap_or_default(),
-            });
-        }
-        let late: Vec<String> = latest
-            .iter()
-            .filter(|v| v.late)
-            .map(|v| v.indicator.to_string())
-            .collect();
-        if !late.is_empty() {
-            issues.push(Issue {
-                indicator: None,
-                unit: name.clone(),
-                what: "迟报",
-                detail: format!("{} 项(指标 {})", late.len(), late.join("、")),
-            });
-        }
-        let reported = latest
-            .iter()
-            .filter(|v| matches!(v.state, Step::Submitted | Step::Approved | Step::Returned))
-            .count();
-        progress.push(Progress {
-            unit: name.clone(),
-            expected,
-            missing: expected.saturating_sub(reported),
-            submitted: count(Step::Submitted),
-            approved: count(Step::Approved),
-            returned: count(Step::Returned),
-            late: latest.iter().filter(|v| v.late).count(),
-        });
+        progress.push(total);
     }
+    // A province's issues could run to thousands: the first 200 are shown.
+    let issues_total = issues.len();
+    issues.truncate(200);
     let can_publish = who.can(&plan, &Action::Publish);
     let published = if can_publish {
         state
@@ -267,7 +360,14 @@ pub(crate) async fn matrix(
         )
         .filter(|m| m.year() <= plan.meta.last_year)
         .map(|m| m.to_string()),
-        columns: names,
+        columns: columns_shown,
+        crumbs,
+        issues_total,
+        org_param: if top == plan.reporting_root {
+            String::new()
+        } else {
+            format!("&org={}", super::url_encode(&plan.orgs.get(top).name))
+        },
         lines,
         city,
         progress,

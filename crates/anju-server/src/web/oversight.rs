@@ -100,9 +100,10 @@ struct Verified {
 }
 
 /// What each action is called.
-const ACTIONS: [(&str, &str); 20] = [
+const ACTIONS: [(&str, &str); 21] = [
     ("value.draft", "录入草稿"),
     ("value.submit", "报送"),
+    ("value.import", "导入并报送"),
     ("value.approve", "审核通过"),
     ("value.return", "退回"),
     ("value.correct", "更正"),

@@ -205,6 +205,25 @@ async fn pages_need_a_login_and_the_right_role(backend: Backend) {
     let (_, _, html) = app.page("/report", Some(&town)).await;
     assert!(html.contains("href=\"/report\"") && !html.contains("href=\"/targets\""));
     assert!(!html.contains("href=\"/review\""));
+    // The cockpit one level down: a town's column alone, the trail back up;
+    // a unit outside the plan is named.
+    let (status, _, html) = app
+        .page("/cockpit?as_of=2024-06&org=硖石街道", Some(&leader))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("id=\"crumbs\"") && html.contains("海宁市</a> › <strong>硖石街道</strong>"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("<th scope=\"col\">海洲街道</th>"),
+        "only the town asked for"
+    );
+    let (status, _, html) = app
+        .page("/cockpit?as_of=2024-06&org=嘉兴市", Some(&leader))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(html.contains("嘉兴市"), "{html}");
     // A town sees its own town's form, not another's.
     let (_, _, html) = app.page("/report?org=海洲街道", Some(&town)).await;
     assert!(
