@@ -192,7 +192,6 @@ pub(crate) async fn template(
     who: Authed,
     crate::QueryParams(q): crate::QueryParams<TemplateQuery>,
 ) -> Result<Response, ApiError> {
-    use axum::http::{HeaderValue, header};
     let plan_arc = state.plan();
     let plan = &*plan_arc;
     let me = who.actor(plan);
@@ -238,17 +237,5 @@ pub(crate) async fn template(
     let bytes = crate::sheets::template(plan, &me, org, period, &previous)
         .map_err(|m| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m))?;
     let file = format!("{}-{}-填报模板.xlsx", plan.orgs.get(org).name, period);
-    let disposition = crate::attachment("template.xlsx", &file);
-    let mut response = bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
-    );
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(response)
+    Ok(crate::xlsx_answer(bytes, "template.xlsx", &file))
 }

@@ -48,6 +48,24 @@ pub(crate) fn invalid(field: impl std::fmt::Display, message: impl std::fmt::Dis
 
 /// A `Content-Disposition` for a download: an ASCII name for old clients
 /// and the real (Chinese) name for the others (RFC 6266, RFC 5987).
+/// An .xlsx workbook as an answer, to be saved as `file` (`ascii` for
+/// clients that cannot take a UTF-8 name).
+pub(crate) fn xlsx_answer(bytes: Vec<u8>, ascii: &str, file: &str) -> Response {
+    use axum::http::{HeaderValue, header};
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+    );
+    if let Ok(v) = HeaderValue::from_str(&attachment(ascii, file)) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
 pub(crate) fn attachment(ascii: &str, file: &str) -> String {
     let encoded: String = file
         .bytes()

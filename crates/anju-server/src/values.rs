@@ -686,7 +686,6 @@ async fn evaluation_workbook(
     as_of: YearMonth,
     only: service::RowFilter,
 ) -> Result<Response, ApiError> {
-    use axum::http::{HeaderValue, header};
     let eval = service::evaluation(state, who.revision, in_force, as_of).await?;
     let plan = &*in_force.1;
     let me = who.actor(plan);
@@ -699,20 +698,8 @@ async fn evaluation_workbook(
         .map_err(|_| service::internal())?;
     let bytes = crate::sheets::evaluation_xlsx(&format!("评估结果(截至 {as_of})"), &rows)
         .map_err(|m| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m))?;
-    let mut response = bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
-    );
-    if let Ok(v) =
-        HeaderValue::from_str(&format!("attachment; filename=\"evaluation-{as_of}.xlsx\""))
-    {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(response)
+    let file = format!("evaluation-{as_of}.xlsx");
+    Ok(crate::xlsx_answer(bytes, &file, &file))
 }
 
 /// The rows of the evaluation as of `as_of` that `who` may read (of `only`,
