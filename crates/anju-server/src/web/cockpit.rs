@@ -252,7 +252,7 @@ pub(crate) async fn matrix(
     )
     .await?;
     let mut progress = Vec::new();
-    let mut issues = Vec::new();
+    let mut all_issues: Vec<Issue> = Vec::new();
     // The towns' reporting (the city's figures are mostly their totals;
     // departments' figures for the city show in the review queue). Only the
     // indicators the viewer may read count, so a department sees its own.
@@ -268,6 +268,10 @@ pub(crate) async fn matrix(
             returned: 0,
             late: 0,
         };
+        // A city's or county's column lists its towns' returned and late
+        // figures as two counts, not a line per town.
+        let mut own_issues = Vec::new();
+        let issues = &mut own_issues;
         for org in reporters(&plan, col) {
             let name = &plan.orgs.get(org).name;
             let reporter = Actor {
@@ -325,8 +329,32 @@ pub(crate) async fn matrix(
             total.returned += count(Step::Returned);
             total.late += latest.iter().filter(|v| v.late).count();
         }
+        if plan.orgs.get(col).children.is_empty() {
+            all_issues.append(&mut own_issues);
+        } else {
+            for what in ["退回", "迟报"] {
+                let of: Vec<&Issue> = own_issues.iter().filter(|i| i.what == what).collect();
+                if of.is_empty() {
+                    continue;
+                }
+                let mut units: Vec<&str> = of.iter().map(|i| i.unit.as_str()).collect();
+                units.dedup();
+                let count = if what == "迟报" {
+                    total.late
+                } else {
+                    total.returned
+                };
+                all_issues.push(Issue {
+                    indicator: None,
+                    unit: total.unit.clone(),
+                    what,
+                    detail: format!("{count} 项,来自 {} 个填报单位", units.len()),
+                });
+            }
+        }
         progress.push(total);
     }
+    let mut issues = all_issues;
     // A province's issues could run to thousands: the first 200 are shown.
     let issues_total = issues.len();
     issues.truncate(200);
