@@ -181,7 +181,9 @@ def main():
     every = time.monotonic() - t
     rss, hwm = server.rss_mb()
     results.append((f"every month ({months})", "all evaluated", every, None, None, None))
-    results.append(("server memory after", f"peak {hwm:.0f} MiB", None, rss, None, 500))
+    # The bound is in MB (10^6 bytes), as the issue writes it: 500 MB is
+    # 476.8 MiB.
+    results.append(("server memory after", f"peak {hwm:.0f} MiB", None, rss, None, 500e6 / 2**20))
     # Narrowed answers: a city's subtree, one indicator.
     status, raw, enc = server.call("GET", "/api/v1/evaluation?as_of=2025-06&org=%E6%A0%B7%E4%BE%8B%E5%B8%82001&indicator=1", token=token)
     narrow = len(raw)
@@ -199,7 +201,7 @@ def main():
             if secs > tbound:
                 missed.append(what)
         if mbound is not None:
-            bound.append(f"≤ {mbound} MiB")
+            bound.append(f"≤ {mbound:.0f} MiB" if mbound == int(mbound) else f"≤ {mbound:.1f} MiB ({mbound * 2**20 / 1e6:.0f} MB)")
             if mem > mbound:
                 missed.append(what)
         print(f"{what:30} {note:22} {ts:>9} {ms:>10}  {', '.join(bound)}")

@@ -17,6 +17,7 @@ pub mod input;
 pub mod num;
 pub mod period;
 pub mod plan;
+pub mod records;
 pub mod synth;
 pub mod targets;
 pub mod validate;

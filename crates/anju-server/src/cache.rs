@@ -65,7 +65,7 @@ impl Answer {
 pub(crate) const BODY_BUDGET: usize = 64 << 20;
 /// The bytes of evaluations kept per revision (rows and their reasons, as
 /// estimated); past it the oldest months kept are dropped.
-pub(crate) const EVAL_BUDGET: usize = 160 << 20;
+pub(crate) const EVAL_BUDGET: usize = 128 << 20;
 
 /// About how many bytes an evaluation holds.
 fn eval_bytes(e: &Evaluation) -> usize {

@@ -32,6 +32,7 @@ use sqlx::sqlite::{
 
 pub use adjustments::NewAdjustment;
 pub use anju_core::adjustments::{Adjustment, AdjustmentState, Decomposition};
+pub use anju_core::records::{Figure, Observations, observations};
 pub use audit::{AuditCheck, AuditEntry, AuditFilter, FigureMismatch, GENESIS};
 pub use bulk::{AUDIT_BLOCK, Candidate, Imported, Selection};
 pub use jobs::{ClaimedJob, JobEnd, JobRecord, JobRun};
@@ -39,10 +40,7 @@ pub use plans::{PlanFile, plan_hash};
 pub use publications::{NewPublication, Publication};
 pub use sessions::{AccountLock, LiveSession, LoginOutcome, Session, new_token};
 pub use users::{MAX_PASSWORD_BYTES, MIN_PASSWORD, UserRecord, hash_password, verify_password};
-pub use values::{
-    ApprovedFigure, Figure, NewValue, Now, Observations, Scope, StoredValue, ValueFilter,
-    observations,
-};
+pub use values::{ApprovedFigure, NewValue, Now, Scope, StoredValue, ValueFilter};
 
 /// What went wrong in the store.
 #[derive(Debug, thiserror::Error)]

@@ -5,6 +5,7 @@
 use std::str::FromStr;
 
 use anju_core::period::Period;
+use anju_core::records::Figure;
 use anju_core::workflow::{self, Date, State, Step};
 use rust_decimal::Decimal;
 use sqlx::Row;
@@ -673,16 +674,73 @@ impl Store {
 
     /// The approved figures, lean: what the evaluation reads (unit names
     /// shared, periods parsed).
+    ///
+    /// The database hands over one row per indicator and unit, its figures
+    /// joined in one text (`id,period,value,numerator,denominator;…`): a
+    /// province's 915,000 rows one by one took SQLite's driver 4 s, where
+    /// the database itself reads them in well under one.
     pub async fn approved_figures(&self) -> Result<Vec<ApprovedFigure>, StoreError> {
-        Ok(self
-            .lean(
-                "SELECT id, indicator, org_unit, period, value, numerator, denominator, state FROM value_versions WHERE state || '' = 'approved'",
-                None,
-            )
-            .await?
-            .into_iter()
-            .map(|(f, _)| f)
-            .collect())
+        use futures_util::TryStreamExt as _;
+        macro_rules! item {
+            () => {
+                "CAST(id AS TEXT) || ',' || period || ',' || COALESCE(value, '') || ',' || \
+                 COALESCE(numerator, '') || ',' || COALESCE(denominator, '')"
+            };
+        }
+        on_pool!(self, |pool, pg| {
+            let query = if pg {
+                concat!(
+                    "SELECT indicator, org_unit, string_agg(",
+                    item!(),
+                    ", ';') FROM value_versions WHERE state = 'approved' GROUP BY indicator, org_unit"
+                )
+            } else {
+                // `state || ''`: a scan, not the state's index (the approved
+                // are most of the rows).
+                concat!(
+                    "SELECT indicator, org_unit, group_concat(",
+                    item!(),
+                    ", ';') FROM value_versions WHERE state || '' = 'approved' GROUP BY indicator, org_unit"
+                )
+            };
+            let mut rows = sqlx::query(query).fetch(pool);
+            let mut out = Vec::new();
+            while let Some(r) = rows.try_next().await? {
+                let bad = |what: &str| {
+                    sqlx::Error::Decode(format!("已审核数据的存储格式有误:{what}").into())
+                };
+                let indicator = u16::try_from(r.try_get::<i64, _>(0)?)
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+                let org_unit: std::sync::Arc<str> = std::sync::Arc::from(r.try_get::<&str, _>(1)?);
+                let joined: &str = r.try_get(2)?;
+                for item in joined.split(';') {
+                    let mut parts = item.split(',');
+                    let mut next = || parts.next().ok_or_else(|| bad(item));
+                    let id = next()?.parse::<i64>().map_err(|_| bad(item))?;
+                    let period =
+                        Period::parse(next()?).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+                    let mut amount = || -> Result<Option<Decimal>, sqlx::Error> {
+                        match next()? {
+                            "" => Ok(None),
+                            t => Decimal::from_str(t)
+                                .map(Some)
+                                .map_err(|e| sqlx::Error::Decode(Box::new(e))),
+                        }
+                    };
+                    let (value, numerator, denominator) = (amount()?, amount()?, amount()?);
+                    out.push(ApprovedFigure {
+                        id,
+                        indicator,
+                        org_unit: org_unit.clone(),
+                        period,
+                        value,
+                        numerator,
+                        denominator,
+                    });
+                }
+            }
+            Ok(out)
+        })
     }
 
     /// The versions that entered or left the approved set after `revision`,
@@ -759,32 +817,6 @@ impl Store {
     }
 }
 
-/// Stored figures as the engine reads them, and those it cannot.
-#[derive(Debug, Default)]
-pub struct Observations {
-    /// The figures the plan knows.
-    pub observations: Vec<anju_core::input::Observation>,
-    /// The figures left out, each naming its record (as the line) and why:
-    /// a unit or indicator the plan in force no longer has (a revised plan
-    /// keeps the history of the old one, which simply does not count).
-    pub skipped: Vec<anju_core::input::InputError>,
-}
-
-/// A stored figure as the engine reads it: a full version, or the lean
-/// record the evaluation keeps.
-pub trait Figure {
-    /// The version's id.
-    fn id(&self) -> i64;
-    /// The indicator's code.
-    fn indicator(&self) -> u16;
-    /// The unit's name as stored.
-    fn org_unit(&self) -> &str;
-    /// The period.
-    fn period(&self) -> Result<Period, String>;
-    /// Value, numerator, denominator.
-    fn amount(&self) -> (Option<Decimal>, Option<Decimal>, Option<Decimal>);
-}
-
 impl Figure for StoredValue {
     fn id(&self) -> i64 {
         self.id
@@ -838,101 +870,6 @@ impl Figure for ApprovedFigure {
     }
     fn amount(&self) -> (Option<Decimal>, Option<Decimal>, Option<Decimal>) {
         (self.value, self.numerator, self.denominator)
-    }
-}
-
-/// Approved figures as the engine's observations. Units and indicators are
-/// resolved against `plan`; a figure the plan does not know is left out and
-/// listed in `skipped`. The `line` of each observation's source is its record id.
-pub fn observations<'a, F: Figure + 'a>(
-    plan: &anju_core::plan::Plan,
-    values: impl IntoIterator<Item = &'a F>,
-    file_index: u16,
-) -> Observations {
-    let values = values.into_iter();
-    use anju_core::input::{Amount, InputError, Observation, Source};
-    use anju_core::plan::IndicatorCode;
-    let mut out = Vec::with_capacity(values.size_hint().0);
-    let mut seen = std::collections::HashMap::with_capacity(values.size_hint().0);
-    let mut errors = Vec::new();
-    // Units by name, resolved once each (a province has a thousand names
-    // and a million figures).
-    let mut units: std::collections::HashMap<&str, Option<anju_core::plan::OrgId>> =
-        std::collections::HashMap::new();
-    for v in values {
-        let id = v.id();
-        let fail = |message: String| InputError {
-            file: "数据库".into(),
-            line: u64::try_from(id).unwrap_or(0),
-            field: None,
-            message,
-        };
-        let Some(ix) = plan.indicator_index(IndicatorCode(v.indicator())) else {
-            errors.push(fail(format!("计划中没有指标 {}", v.indicator())));
-            continue;
-        };
-        let name = v.org_unit();
-        let org = *units.entry(name).or_insert_with(|| {
-            plan.orgs
-                .resolve(name)
-                .ok()
-                .and_then(|o| plan.reporting_unit(o))
-        });
-        let Some(org) = org else {
-            errors.push(fail(format!("“{name}”不在本计划的填报范围内")));
-            continue;
-        };
-        let period = match v.period() {
-            Ok(p) => p,
-            Err(e) => {
-                errors.push(fail(e));
-                continue;
-            }
-        };
-        let (value, numerator, denominator) = v.amount();
-        let amount = match (value, numerator, denominator) {
-            (_, Some(num), Some(den)) => Amount::Ratio { num, den },
-            (Some(x), _, _) => Amount::Value(x),
-            _ => {
-                errors.push(fail("记录没有数值".into()));
-                continue;
-            }
-        };
-        let source = Source {
-            file: file_index,
-            line: u32::try_from(id).unwrap_or(u32::MAX),
-        };
-        let Some(o) = Observation::new(ix as u16, org, period, amount, source) else {
-            errors.push(fail("数值超出可精确保存的范围".into()));
-            continue;
-        };
-        // One approved figure per unit and period: two can meet only when a
-        // revised plan made two stored names one unit. The newer counts.
-        match seen.entry((ix, org, period)) {
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(out.len());
-                out.push((id, o));
-            }
-            std::collections::hash_map::Entry::Occupied(e) => {
-                let kept = &mut out[*e.get()];
-                let (newer, older) = (kept.0.max(id), kept.0.min(id));
-                if id > kept.0 {
-                    *kept = (id, o);
-                }
-                errors.push(InputError {
-                    file: "数据库".into(),
-                    line: u64::try_from(older).unwrap_or(0),
-                    field: None,
-                    message: format!(
-                        "与记录 {newer} 是同一单位同一期间的已审核数据(计划已将两个单位名称视为同一单位),以较新的记录 {newer} 为准"
-                    ),
-                });
-            }
-        }
-    }
-    Observations {
-        observations: out.into_iter().map(|(_, o)| o).collect(),
-        skipped: errors,
     }
 }
 

@@ -281,6 +281,70 @@ async fn a_bulk_approval_takes_what_its_filter_names_all_or_nothing(backend: Bac
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["values"][0]["state"], "approved", "{body}");
+    // A correction approved in bulk replaces the approved version it
+    // corrects, and the evaluation shows the new figure at once.
+    let march = approved
+        .iter()
+        .find(|v| v.period == "2024-03")
+        .unwrap()
+        .clone();
+    let shown = eval_actual(&app, &approver, "2024-03", 8).await;
+    let corrected = store
+        .correct(
+            march.id,
+            &figure(8, "硖石街道", "2024-03", 300),
+            "笔误,应为 300",
+            "xiashi",
+            &now(),
+        )
+        .await
+        .unwrap();
+    let (status, body) = app
+        .post(
+            "/api/v1/values/approve",
+            &approver,
+            json!({"filter": {"org": "硖石街道", "from": "2024-03", "to": "2024-03", "indicator": 8}}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["approved"].as_u64()),
+        (StatusCode::OK, Some(1)),
+        "{body}"
+    );
+    let old = store.value(march.id).await.unwrap().unwrap();
+    let new = store.value(corrected.id).await.unwrap().unwrap();
+    assert_eq!((old.state, new.state), (State::Superseded, State::Approved));
+    let now_shown = eval_actual(&app, &approver, "2024-03", 8).await;
+    assert_ne!(
+        now_shown, shown,
+        "the evaluation still shows the old figure"
+    );
+    // March's figure went from 3 to 300 (whether the indicator shows the
+    // month's stock or the year's sum so far).
+    assert_eq!(
+        now_shown.as_f64().zip(shown.as_f64()).map(|(a, b)| a - b),
+        Some(297.0),
+        "{shown} → {now_shown}"
+    );
+    assert_eq!(store.verify_figures().await.unwrap(), vec![]);
+}
+
+/// The actual of 硖石街道's row of `indicator` as of `as_of`.
+async fn eval_actual(app: &TestApp, token: &str, as_of: &str, indicator: u16) -> serde_json::Value {
+    let (_, eval) = app
+        .with_token(
+            "GET",
+            &format!("/api/v1/evaluation?as_of={as_of}&org_unit=硖石街道"),
+            token,
+        )
+        .await;
+    eval["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["indicator"] == indicator)
+        .unwrap()["actual"]
+        .clone()
 }
 
 crate::on_both_backends!(
