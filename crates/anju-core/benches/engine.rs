@@ -11,6 +11,7 @@
 
 use std::time::{Duration, Instant};
 
+use anju_core::engine;
 use anju_core::input;
 use anju_core::period::YearMonth;
 use anju_core::plan;
@@ -18,7 +19,7 @@ use anju_core::synth::{self, Spec};
 use anju_core::targets::TargetBook;
 use anju_core::validate;
 use anju_core::values::ValueSet;
-use anju_core::{engine, view};
+use anju_reports::view;
 
 fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, Duration, T) {
     time_with(runs, || (), |()| f())

@@ -22,7 +22,6 @@ pub mod synth;
 pub mod targets;
 pub mod validate;
 pub mod values;
-pub mod view;
 pub mod workflow;
 
 /// The built-in plan: Haining's 2023–2027 plan (`plans/haining-2023-2027.toml`).

@@ -620,7 +620,7 @@ fn the_fast_json_writer_writes_what_serde_writes() {
     for as_of in ["2023-06", "2023-12", "2024-06"] {
         let (p, e) = eval(csv, as_of);
         for r in &e.rows {
-            let v = anju_core::view::RowView::new(&p, &e, r);
+            let v = anju_reports::view::RowView::new(&p, &e, r);
             let mut fast = Vec::new();
             v.write_json(&mut fast);
             assert_eq!(
@@ -634,7 +634,7 @@ fn the_fast_json_writer_writes_what_serde_writes() {
     let mut r = e.rows[0].clone();
     r.reason = "引号\"、反斜杠\\、换行\n、制表\t、回车\r、\u{1}\u{1f}\u{8}\u{c}、\u{7f}".into();
     r.warnings = vec!["a\"b".into(), "c\\d".into()];
-    let v = anju_core::view::RowView::new(&p, &e, &r);
+    let v = anju_reports::view::RowView::new(&p, &e, &r);
     let mut fast = Vec::new();
     v.write_json(&mut fast);
     assert_eq!(
@@ -802,7 +802,7 @@ fn an_adjusted_target_is_judged_and_shown_beside_the_original() {
         .iter()
         .find(|r| r.indicator == ix && r.org == city)
         .unwrap();
-    let view = anju_core::view::RowView::new(&plan, &eval, row);
+    let view = anju_reports::view::RowView::new(&plan, &eval, row);
     assert_eq!(
         (
             view.target.map(|n| n.0.to_string()),

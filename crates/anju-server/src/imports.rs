@@ -234,7 +234,7 @@ pub(crate) async fn template(
         }
         None => Vec::new(),
     };
-    let bytes = crate::sheets::template(plan, &me, org, period, &previous)
+    let bytes = anju_reports::sheets::template(plan, &me, org, period, &previous)
         .map_err(|m| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m))?;
     let file = format!("{}-{}-填报模板.xlsx", plan.orgs.get(org).name, period);
     Ok(crate::xlsx_answer(bytes, "template.xlsx", &file))

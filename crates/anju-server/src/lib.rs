@@ -20,7 +20,6 @@ pub mod jobs;
 mod publications;
 mod security;
 pub mod service;
-pub mod sheets;
 mod targets;
 mod users;
 mod values;
@@ -707,12 +706,14 @@ async fn health(State(state): State<AppState>) -> Json<Health> {
 /// `GET /api/v1/plan`: the plan (public: the plan document is public), the
 /// same JSON as `anju plan show --format json`.
 #[utoipa::path(get, path = "/api/v1/plan", tag = "服务", summary = "现行计划(与 anju plan show --format json 相同)",
-    responses((status = 200, body = anju_core::view::PlanView)))]
-async fn plan(State(state): State<AppState>) -> Result<Json<anju_core::view::PlanView>, ApiError> {
+    responses((status = 200, body = anju_reports::view::PlanView)))]
+async fn plan(
+    State(state): State<AppState>,
+) -> Result<Json<anju_reports::view::PlanView>, ApiError> {
     state
         .sync_plan(state.store.current_plan_id().await?)
         .await?;
-    Ok(Json(anju_core::view::PlanView::new(&state.plan())))
+    Ok(Json(anju_reports::view::PlanView::new(&state.plan())))
 }
 
 /// The API document: every route of `router`, its input and its answers.

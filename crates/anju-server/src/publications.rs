@@ -6,7 +6,7 @@ use anju_core::access::Action;
 use anju_core::engine;
 use anju_core::period::{Period, YearMonth};
 use anju_core::values::ValueSet;
-use anju_core::view::RowView;
+use anju_reports::view::RowView;
 use anju_store::{NewPublication, Publication};
 use axum::Json;
 use axum::extract::State;
@@ -69,7 +69,7 @@ pub(crate) struct PublicationDoc {
     published_at: String,
     revision: i64,
     audit_hash: String,
-    rows: Vec<anju_core::view::RowView<'static>>,
+    rows: Vec<anju_reports::view::RowView<'static>>,
     /// 背后的已审核数据(不含填报人、审核人的登录名)。
     #[schema(value_type = Vec<Object>)]
     values: Vec<serde_json::Value>,

@@ -52,7 +52,7 @@ pub(crate) struct AdjustmentOut {
     org_unit: String,
     year: i32,
     #[schema(value_type = f64)]
-    target: anju_core::view::Num,
+    target: anju_reports::view::Num,
     comparator: String,
     effective: String,
     reason: String,
@@ -72,7 +72,7 @@ impl From<Adjustment> for AdjustmentOut {
             indicator: a.indicator,
             org_unit: a.org_unit,
             year: a.year,
-            target: anju_core::view::Num(a.target.value.normalize()),
+            target: anju_reports::view::Num(a.target.value.normalize()),
             comparator: a.target.comparator.symbol().to_string(),
             effective: a.effective.to_string(),
             reason: a.reason,

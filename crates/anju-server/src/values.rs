@@ -9,8 +9,8 @@ use anju_core::access::{Action, Actor};
 use anju_core::period::{Period, YearMonth};
 use anju_core::plan::Plan;
 
-use anju_core::view::{Num, RowView};
 use anju_core::workflow::Step;
+use anju_reports::view::{Num, RowView};
 use anju_store::{NewValue, StoredValue, ValueFilter};
 use axum::Json;
 use axum::extract::State;
@@ -689,14 +689,13 @@ async fn evaluation_workbook(
     let eval = service::evaluation(state, who.revision, in_force, as_of).await?;
     let plan = &*in_force.1;
     let me = who.actor(plan);
-    let rows: Vec<serde_json::Value> = eval
+    let rows: Vec<RowView<'_>> = eval
         .rows
         .iter()
         .filter(|r| service::visible(plan, &me, r) && only.takes(plan, r))
-        .map(|r| serde_json::to_value(RowView::new(plan, &eval, r)))
-        .collect::<Result<_, _>>()
-        .map_err(|_| service::internal())?;
-    let bytes = crate::sheets::evaluation_xlsx(&format!("评估结果(截至 {as_of})"), &rows)
+        .map(|r| RowView::new(plan, &eval, r))
+        .collect();
+    let bytes = anju_reports::sheets::evaluation_xlsx(&format!("评估结果(截至 {as_of})"), &rows)
         .map_err(|m| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m))?;
     let file = format!("evaluation-{as_of}.xlsx");
     Ok(crate::xlsx_answer(bytes, &file, &file))
@@ -825,7 +824,7 @@ pub(crate) struct CorrectIn {
 /// The evaluation as the API answers it (written by `RowView::write_json`).
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct EvalDoc {
-    rows: Vec<anju_core::view::RowView<'static>>,
+    rows: Vec<anju_reports::view::RowView<'static>>,
 }
 
 /// `POST /api/v1/values/{id}/correct` `{"value"|"numerator"+"denominator","reason"}`:

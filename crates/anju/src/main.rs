@@ -7,7 +7,6 @@
 mod eval_cmd;
 mod gen_cmd;
 mod plan_cmd;
-mod table;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -451,7 +450,7 @@ fn template(
             }
             None => Vec::new(),
         };
-        anju_server::sheets::template(&plan, &me, org, period, &previous)
+        anju_reports::sheets::template(&plan, &me, org, period, &previous)
             .map_err(|m| anyhow::anyhow!(m))
     })?;
     std::fs::write(out, &bytes).map_err(|e| anyhow::anyhow!("无法写入 {}:{e}", out.display()))?;

@@ -4,10 +4,10 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anju_core::plan::{Kind, Level, Plan};
-use anju_core::view::PlanView;
+use anju_reports::view::PlanView;
 
 use crate::ShowFormat;
-use crate::table::Table;
+use anju_reports::table::Table;
 
 pub fn show(path: Option<&PathBuf>, format: ShowFormat) -> anyhow::Result<()> {
     let plan = crate::load_plan(path)?;

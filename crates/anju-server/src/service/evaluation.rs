@@ -11,7 +11,7 @@ use anju_core::engine::{self, Evaluation, Light, Row, Status};
 use anju_core::period::YearMonth;
 use anju_core::plan::{IndicatorCode, OrgId, Plan};
 use anju_core::values::ValueSet;
-use anju_core::view::RowView;
+use anju_reports::view::RowView;
 use axum::http::StatusCode;
 use rust_decimal::Decimal;
 
@@ -63,7 +63,7 @@ impl ShownRow {
     /// A row of an evaluation.
     pub fn of(plan: &Plan, eval: &Evaluation, r: &Row) -> ShownRow {
         let v = RowView::new(plan, eval, r);
-        let n = |x: Option<anju_core::view::Num>| x.map(|n| n.0);
+        let n = |x: Option<anju_reports::view::Num>| x.map(|n| n.0);
         ShownRow {
             indicator: v.indicator,
             org_unit: v.org_unit.to_string(),

@@ -44,7 +44,7 @@ pub fn read_file(
     }
     // An .xlsx (a zip) is read as the values file its sheet holds.
     let sheet = if bytes.starts_with(b"PK\x03\x04") {
-        Some(crate::sheets::read_xlsx(name, bytes).map_err(ImportFailure::BadWorkbook)?)
+        Some(anju_reports::sheets::read_xlsx(name, bytes).map_err(ImportFailure::BadWorkbook)?)
     } else {
         None
     };

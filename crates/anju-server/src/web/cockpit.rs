@@ -16,13 +16,13 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::chart::{PlanYear, PlanYears, Point, Trajectory};
 use super::{
     EvalRow, Member, Shell, WebError, actor_of, html, light_class, month_param, percent, shown,
     target_text,
 };
 use crate::values::readable;
 use crate::{ApiError, AppState};
+use anju_reports::chart::{PlanYear, PlanYears, Point, Trajectory};
 
 #[derive(Deserialize)]
 pub(crate) struct MonthQuery {

@@ -9,7 +9,6 @@
 //! Errors: a page that fails shows an HTML page with the message; a page
 //! that needs a login sends the browser to `/login`.
 
-mod chart;
 mod cockpit;
 pub(crate) mod oversight;
 mod public;

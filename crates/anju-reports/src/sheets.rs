@@ -10,7 +10,7 @@ use anju_core::access::Actor;
 use anju_core::input::VALUE_COLUMNS;
 use anju_core::period::Period;
 use anju_core::plan::{Kind, OrgId, Plan};
-use anju_store::StoredValue;
+use anju_core::records::Figure;
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{
     DataValidation, DataValidationRule, Format, FormatAlign, FormatBorder, Workbook, XlsxError,
@@ -71,7 +71,7 @@ pub fn template(
     me: &Actor,
     org: OrgId,
     period: Period,
-    previous: &[StoredValue],
+    previous: &[impl Figure],
 ) -> Result<Vec<u8>, String> {
     let unit = &plan.orgs.get(org).name;
     let mut wb = Workbook::new();
@@ -138,8 +138,8 @@ pub fn template(
             .map_err(xlsx_error)?;
         let before = previous
             .iter()
-            .find(|v| v.indicator == ind.code.0)
-            .map(|v| match (v.value, v.numerator, v.denominator) {
+            .find(|v| v.indicator() == ind.code.0)
+            .map(|v| match v.amount() {
                 (_, Some(n), Some(d)) => format!("{}/{}", n.normalize(), d.normalize()),
                 (Some(x), _, _) => x.normalize().to_string(),
                 _ => String::new(),
@@ -492,24 +492,32 @@ fn read_sheet(name: &str, bytes: &[u8]) -> Result<SheetText, String> {
     })
 }
 
-/// The evaluation rows (as `anju eval --format json` writes them) as a
-/// workbook: one row per indicator and unit, numbers as numbers.
-pub fn evaluation_xlsx(title: &str, rows: &[serde_json::Value]) -> Result<Vec<u8>, String> {
-    const COLUMNS: [(&str, &str, f64); 14] = [
-        ("indicator", "指标", 6.0),
-        ("indicator_name", "指标名称", 34.0),
-        ("org_unit", "单位", 12.0),
-        ("unit", "计量单位", 10.0),
-        ("actual", "实际值", 12.0),
-        ("target", "目标值", 10.0),
-        ("original_target", "原目标值", 10.0),
-        ("expected", "序时应达", 12.0),
-        ("time_share", "序时进度", 10.0),
-        ("completion", "完成进度", 10.0),
-        ("lag", "落后", 8.0),
-        ("status_label", "状态", 8.0),
-        ("rank", "排名", 6.0),
-        ("reason", "说明", 60.0),
+/// A cell of the evaluation workbook.
+enum Cell<'a> {
+    Number(Option<crate::view::Num>),
+    Whole(Option<u32>),
+    Text(&'a str),
+}
+
+/// The evaluation rows as a workbook: one row per indicator and unit,
+/// numbers as numbers, the columns of `anju eval --format json` that people
+/// read.
+pub fn evaluation_xlsx(title: &str, rows: &[crate::view::RowView<'_>]) -> Result<Vec<u8>, String> {
+    const COLUMNS: [(&str, f64); 14] = [
+        ("指标", 6.0),
+        ("指标名称", 34.0),
+        ("单位", 12.0),
+        ("计量单位", 10.0),
+        ("实际值", 12.0),
+        ("目标值", 10.0),
+        ("原目标值", 10.0),
+        ("序时应达", 12.0),
+        ("序时进度", 10.0),
+        ("完成进度", 10.0),
+        ("落后", 8.0),
+        ("状态", 8.0),
+        ("排名", 6.0),
+        ("说明", 60.0),
     ];
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
@@ -521,24 +529,45 @@ pub fn evaluation_xlsx(title: &str, rows: &[serde_json::Value]) -> Result<Vec<u8
         .set_border(FormatBorder::Thin);
     ws.write_string_with_format(0, 0, title, &bold)
         .map_err(xlsx_error)?;
-    for (c, (_, h, w)) in COLUMNS.iter().enumerate() {
+    for (c, (h, w)) in COLUMNS.iter().enumerate() {
         ws.write_string_with_format(1, c as u16, *h, &head)
             .map_err(xlsx_error)?;
         ws.set_column_width(c as u16, *w).map_err(xlsx_error)?;
     }
     for (r, row) in rows.iter().enumerate() {
         let at = r as u32 + 2;
-        for (c, (key, _, _)) in COLUMNS.iter().enumerate() {
+        let cells = [
+            Cell::Whole(Some(u32::from(row.indicator))),
+            Cell::Text(row.indicator_name),
+            Cell::Text(row.org_unit),
+            Cell::Text(row.unit),
+            Cell::Number(row.actual),
+            Cell::Number(row.target),
+            Cell::Number(row.original_target),
+            Cell::Number(row.expected),
+            Cell::Number(row.time_share),
+            Cell::Number(row.completion),
+            Cell::Number(row.lag),
+            Cell::Text(row.status_label),
+            Cell::Whole(row.rank),
+            Cell::Text(row.reason),
+        ];
+        for (c, cell) in cells.iter().enumerate() {
             let c = c as u16;
-            match &row[*key] {
-                serde_json::Value::Number(n) => {
-                    let x = n.to_string().parse::<f64>().unwrap_or_default();
+            match cell {
+                // The exact decimal's nearest double: what a spreadsheet
+                // holds (its text is in the JSON answer).
+                Cell::Number(Some(n)) => {
+                    let x = n.0.to_string().parse::<f64>().unwrap_or_default();
                     ws.write_number(at, c, x).map_err(xlsx_error)?;
                 }
-                serde_json::Value::String(s) => {
-                    ws.write_string(at, c, s).map_err(xlsx_error)?;
+                Cell::Whole(Some(n)) => {
+                    ws.write_number(at, c, f64::from(*n)).map_err(xlsx_error)?;
                 }
-                _ => {}
+                Cell::Text(s) => {
+                    ws.write_string(at, c, *s).map_err(xlsx_error)?;
+                }
+                Cell::Number(None) | Cell::Whole(None) => {}
             }
         }
     }

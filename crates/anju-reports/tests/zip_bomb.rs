@@ -121,7 +121,7 @@ fn a_zip_bomb_that_lies_about_its_sizes_is_refused_in_bounded_memory() {
     let bytes = bomb();
     assert!(bytes.len() < 4 << 20, "the upload fits the body limit");
     let before = peak_rss();
-    let err = anju_server::sheets::read_xlsx("炸弹.xlsx", &bytes).unwrap_err();
+    let err = anju_reports::sheets::read_xlsx("炸弹.xlsx", &bytes).unwrap_err();
     let after = peak_rss();
     eprintln!(
         "peak memory {} MiB before reading, {} MiB after; the upload is {} KiB",

@@ -25,6 +25,7 @@ pub fn status_colour(light: anju_core::engine::Light) -> Option<&'static str> {
 }
 
 impl Table {
+    /// A table with these column heads.
     pub fn new(head: Vec<String>) -> Table {
         Table {
             head,
@@ -34,6 +35,7 @@ impl Table {
         }
     }
 
+    /// Adds a row.
     pub fn push(&mut self, row: Vec<String>) {
         self.rows.push(row);
         self.colours.push(None);

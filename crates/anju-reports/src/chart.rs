@@ -6,16 +6,21 @@
 use std::fmt::Write;
 
 /// One month's actual: the month (1–12), its position value and its exact text.
-pub(crate) struct Point {
+pub struct Point {
+    /// The month, 1–12.
     pub month: u32,
+    /// Its position value.
     pub value: f64,
+    /// Its exact text.
     pub text: String,
 }
 
 /// A year's trajectory: actuals against the expected line from the start to
 /// the target, and the target (and the original target, if adjusted).
-pub(crate) struct Trajectory {
+pub struct Trajectory {
+    /// The year drawn.
     pub year: i32,
+    /// The indicator's unit of measure.
     pub unit: String,
     /// Value and text at month 0 (the start S; 0 for a flow indicator).
     pub start: Option<(f64, String)>,
@@ -23,6 +28,7 @@ pub(crate) struct Trajectory {
     pub target: Option<(f64, String)>,
     /// The target the adjustment replaced.
     pub original: Option<(f64, String)>,
+    /// The months' actuals.
     pub actuals: Vec<Point>,
 }
 
@@ -83,7 +89,7 @@ fn grid(s: &mut String, lo: f64, hi: f64, right: f64, y: impl Fn(f64) -> f64) {
 
 impl Trajectory {
     /// The chart as an `<svg>` element.
-    pub(crate) fn svg(&self) -> String {
+    pub fn svg(&self) -> String {
         let mut values: Vec<f64> = self.actuals.iter().map(|p| p.value).collect();
         for v in [&self.start, &self.target, &self.original]
             .into_iter()
@@ -195,25 +201,32 @@ impl Trajectory {
 /// One year of the plan: its target in force (and the original, if
 /// adjusted), and the unit's actual at the year's end (or at the month shown,
 /// for the year under way).
-pub(crate) struct PlanYear {
+pub struct PlanYear {
+    /// The year.
     pub year: i32,
+    /// The target in force: position value and exact text.
     pub target: Option<(f64, String)>,
+    /// The target an adjustment replaced.
     pub original: Option<(f64, String)>,
+    /// The actual at the year's end (or the month shown).
     pub actual: Option<(f64, String)>,
 }
 
 /// The whole plan at a glance: the baseline, each year's target as a bar
 /// (the original dotted beside an adjusted one) and the actual of each year
 /// as a point.
-pub(crate) struct PlanYears {
+pub struct PlanYears {
+    /// The indicator's unit of measure.
     pub unit: String,
+    /// The baseline: its year, position value and exact text.
     pub baseline: Option<(i32, f64, String)>,
+    /// The plan's years.
     pub years: Vec<PlanYear>,
 }
 
 impl PlanYears {
     /// The chart as an `<svg>` element.
-    pub(crate) fn svg(&self) -> String {
+    pub fn svg(&self) -> String {
         let mut values: Vec<f64> = Vec::new();
         if let Some((_, v, _)) = &self.baseline {
             values.push(*v);

@@ -8,10 +8,10 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 
-use crate::engine::{ActualOrigin, Agg, Evaluation, Light, Row, StartOrigin};
-use crate::num::Exact;
-use crate::plan::{Level, Plan};
-use crate::targets::TargetOrigin;
+use anju_core::engine::{ActualOrigin, Agg, Evaluation, Light, Row, StartOrigin};
+use anju_core::num::Exact;
+use anju_core::plan::{Level, Plan};
+use anju_core::targets::TargetOrigin;
 
 /// A decimal written as a JSON number with exactly its digits (as written:
 /// `3.30` stays `3.30`; computed values are normalised before).
@@ -583,7 +583,7 @@ impl PlanView {
                 text: t.text.clone(),
             })
             .collect();
-        let sec = |s: &crate::plan::Section| SectionView {
+        let sec = |s: &anju_core::plan::Section| SectionView {
             code: s.code,
             name: s.name.clone(),
             text: s.text.clone(),
