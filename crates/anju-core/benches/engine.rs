@@ -15,11 +15,11 @@ use anju_core::engine;
 use anju_core::input;
 use anju_core::period::YearMonth;
 use anju_core::plan;
-use anju_core::synth::{self, Spec};
 use anju_core::targets::TargetBook;
 use anju_core::validate;
 use anju_core::values::ValueSet;
 use anju_reports::view;
+use anju_synth::synth::{self, Spec};
 
 fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, Duration, T) {
     time_with(runs, || (), |()| f())

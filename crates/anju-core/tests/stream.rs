@@ -10,8 +10,8 @@
 
 use anju_core::input::{self, InputError, Observation, ValueStream};
 use anju_core::plan;
-use anju_core::synth::{self, Spec};
 use anju_core::values::ValueSet;
+use anju_synth::synth::{self, Spec};
 
 fn stream(
     plan: &plan::Plan,

@@ -5,13 +5,13 @@
 //! the month after — and the publication of the recent months. Last month is
 //! left half done (some towns approved, some waiting, one returned, one not
 //! yet reported) so the cockpit and the review queue have something to show.
-//! The figures come from `anju_core::demo`; nothing here is real.
+//! The figures come from `anju_synth::demo`; nothing here is real.
 
 use anju_core::access::Role;
-use anju_core::demo::{Amount, Figure};
 use anju_core::period::{Period, YearMonth};
 use anju_core::workflow::{Date, Step};
 use anju_store::{NewValue, Now};
+use anju_synth::demo::{Amount, Figure};
 
 use crate::AppState;
 
@@ -151,7 +151,7 @@ pub async fn load(state: &AppState) -> Result<Loaded, String> {
             .push((name.clone(), role.as_str(), org.clone()));
     }
     // The towns' targets.
-    let csv = anju_core::demo::decomposition_csv(&plan);
+    let csv = anju_synth::demo::decomposition_csv(&plan);
     let rows = anju_core::input::read_targets(&plan, "演示分解.csv", csv.as_bytes(), 1)
         .map_err(|e| format!("演示分解文件有误:{}", e.0.len()))?;
     store
@@ -165,7 +165,7 @@ pub async fn load(state: &AppState) -> Result<Loaded, String> {
         .await
         .map_err(err)?;
     // The figures, month by month.
-    let figures = anju_core::demo::figures(&plan, until);
+    let figures = anju_synth::demo::figures(&plan, until);
     let deadline = plan.settings.report_deadline_day;
     let mut month = first;
     loop {

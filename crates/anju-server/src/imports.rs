@@ -192,50 +192,27 @@ pub(crate) async fn template(
     who: Authed,
     crate::QueryParams(q): crate::QueryParams<TemplateQuery>,
 ) -> Result<Response, ApiError> {
+    use crate::service::figures::{TemplateFailure, template};
     let plan_arc = state.plan();
     let plan = &*plan_arc;
     let me = who.actor(plan);
-    let org = match q.org_unit.as_deref().or(who.user.org_unit.as_deref()) {
-        Some(o) => plan
-            .orgs
-            .resolve(o)
-            .ok()
-            .and_then(|o| plan.reporting_unit(o))
-            .ok_or_else(|| invalid("org_unit", format!("“{o}”不在本计划的填报范围内")))?,
-        None => return Err(invalid("org_unit", "请指定单位")),
-    };
-    let period = anju_core::period::Period::parse(&q.period)
-        .map_err(|e| invalid("period", e.to_string()))?;
-    if !(0..plan.indicators.len()).any(|ix| {
-        me.can(
-            plan,
-            &anju_core::access::Action::ReportFigure { indicator: ix, org },
-        )
-    }) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!("无权填报{}的数据", plan.orgs.get(org).name),
-        ));
-    }
-    // Last period's approved figures, for reference.
-    let prev_month = period.end().previous();
-    let previous: Vec<anju_store::StoredValue> = match prev_month {
-        Some(m) => {
-            state
-                .store
-                .list(&anju_store::ValueFilter {
-                    state: Some(anju_core::workflow::State::Approved),
-                    org_unit: Some(plan.orgs.get(org).name.clone()),
-                    period: Some(anju_core::period::Period::month(m)),
-                    ..anju_store::ValueFilter::default()
-                })
-                .await?
+    let made = template(
+        &state.store,
+        plan,
+        &me,
+        who.user.org_unit.as_deref(),
+        q.org_unit.as_deref(),
+        &q.period,
+    )
+    .await
+    .map_err(|e| match e {
+        TemplateFailure::NoUnit => invalid("org_unit", "请指定单位"),
+        TemplateFailure::Invalid(field, m) => invalid(field, m),
+        TemplateFailure::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
+        TemplateFailure::Store(e) => e.into(),
+        TemplateFailure::Render(m) => {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m)
         }
-        None => Vec::new(),
-    };
-    let bytes = anju_reports::sheets::template(plan, &me, org, period, &previous)
-        .map_err(|m| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m))?;
-    let file = format!("{}-{}-填报模板.xlsx", plan.orgs.get(org).name, period);
-    Ok(crate::xlsx_answer(bytes, "template.xlsx", &file))
+    })?;
+    Ok(crate::xlsx_answer(made.bytes, "template.xlsx", &made.file))
 }

@@ -242,16 +242,14 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        let (approved, adjustments) = rt.block_on(async {
+        // What the service reads for the targets in force, read as it does.
+        let (approved, records) = rt.block_on(async {
             let store = anju_store::Store::connect(url).await?;
-            let approved = store.approved().await?;
-            let adjustments = store
-                .adjustments(Some(anju_store::AdjustmentState::Approved))
-                .await?;
-            let decompositions = store.decompositions().await?;
-            Ok::<_, anju_store::StoreError>((approved, (adjustments, decompositions)))
+            let approved = store.approved_figures().await?;
+            let records = anju_server::service::targets::TargetRecords::read(&store).await?;
+            Ok::<_, anju_store::StoreError>((approved, records))
         })?;
-        (stored_adjustments, stored_decompositions) = adjustments;
+        (stored_adjustments, stored_decompositions) = (records.adjustments, records.decompositions);
         let obs = anju_store::observations(&plan, &approved, index);
         for e in &obs.skipped {
             eprintln!("警告:{e}(不在计划内,未计入)");

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anju_core::synth::{self, Spec};
+use anju_synth::synth::{self, Spec};
 use clap::Args;
 
 #[derive(Args, Debug)]

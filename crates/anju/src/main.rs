@@ -406,11 +406,11 @@ fn template(
     out: &PathBuf,
     database: &str,
 ) -> anyhow::Result<()> {
-    let period = anju_core::period::Period::parse(period)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let bytes = rt.block_on(async {
+        use anju_server::service::figures::{TemplateFailure, template};
         let store = anju_store::Store::connect(database).await?;
         let (_, plan) = plan_in_force(&store, None).await?;
         let who = store
@@ -419,39 +419,16 @@ fn template(
             .filter(|u| !u.disabled)
             .ok_or_else(|| anyhow::anyhow!("用户“{user}”不存在或已停用"))?;
         let me = anju_core::access::Actor::of(&plan, &who.name, who.role, who.org_unit.as_deref());
-        let unit = org
-            .or(who.org_unit.as_deref())
-            .ok_or_else(|| anyhow::anyhow!("请用 --org 指定单位"))?;
-        let org = plan
-            .orgs
-            .resolve(unit)
-            .ok()
-            .and_then(|o| plan.reporting_unit(o))
-            .ok_or_else(|| anyhow::anyhow!("“{unit}”不在本计划的填报范围内"))?;
-        if !(0..plan.indicators.len()).any(|ix| {
-            me.can(
-                &plan,
-                &anju_core::access::Action::ReportFigure { indicator: ix, org },
-            )
-        }) {
-            anyhow::bail!("用户 {user} 无权填报{}的数据", plan.orgs.get(org).name);
-        }
-        let prev = period.end().previous();
-        let previous = match prev {
-            Some(m) => {
-                store
-                    .list(&anju_store::ValueFilter {
-                        state: Some(anju_core::workflow::State::Approved),
-                        org_unit: Some(plan.orgs.get(org).name.clone()),
-                        period: Some(anju_core::period::Period::month(m)),
-                        ..anju_store::ValueFilter::default()
-                    })
-                    .await?
+        match template(&store, &plan, &me, who.org_unit.as_deref(), org, period).await {
+            Ok(t) => Ok(t.bytes),
+            Err(TemplateFailure::NoUnit) => Err(anyhow::anyhow!("请用 --org 指定单位")),
+            Err(TemplateFailure::Invalid("period", m)) => Err(anyhow::anyhow!("--period:{m}")),
+            Err(TemplateFailure::Invalid(_, m) | TemplateFailure::Render(m)) => {
+                Err(anyhow::anyhow!(m))
             }
-            None => Vec::new(),
-        };
-        anju_reports::sheets::template(&plan, &me, org, period, &previous)
-            .map_err(|m| anyhow::anyhow!(m))
+            Err(TemplateFailure::Forbidden(m)) => Err(anyhow::anyhow!("用户 {user} {m}")),
+            Err(TemplateFailure::Store(e)) => Err(e.into()),
+        }
     })?;
     std::fs::write(out, &bytes).map_err(|e| anyhow::anyhow!("无法写入 {}:{e}", out.display()))?;
     println!("已生成填报模板 {}", out.display());

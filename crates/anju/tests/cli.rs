@@ -1049,6 +1049,31 @@ fn import_takes_a_file_whole_or_names_every_bad_row() {
         &url,
     ]);
     assert_eq!(other.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&other.stderr).contains("用户 xiashi 无权填报海洲街道的数据"),
+        "{}",
+        String::from_utf8_lossy(&other.stderr)
+    );
+    // A month that does not exist: named, nothing written.
+    let bad = dir.join("不该有.xlsx");
+    let wrong = anju(&[
+        "template",
+        "--as",
+        "xiashi",
+        "--period",
+        "2024-13",
+        "--out",
+        bad.to_str().unwrap(),
+        "--database",
+        &url,
+    ]);
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("--period"),
+        "{}",
+        String::from_utf8_lossy(&wrong.stderr)
+    );
+    assert!(!bad.exists());
     let nobody = anju(&[
         "import",
         good.to_str().unwrap(),

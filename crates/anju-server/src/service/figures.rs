@@ -199,3 +199,85 @@ pub async fn approve_selection(
     let ids: Vec<i64> = candidates.iter().map(|c| c.id).collect();
     Ok(store.approve_all(&ids, me.name, now).await?)
 }
+
+/// Why a template was not made.
+#[derive(Debug)]
+pub enum TemplateFailure {
+    /// No unit named, and the user has none of their own.
+    NoUnit,
+    /// A field that cannot be read (its name, and why).
+    Invalid(&'static str, String),
+    /// The user may report no indicator of the unit (why).
+    Forbidden(String),
+    /// The store could not answer.
+    Store(StoreError),
+    /// The workbook could not be written (why).
+    Render(String),
+}
+
+impl From<StoreError> for TemplateFailure {
+    fn from(e: StoreError) -> TemplateFailure {
+        TemplateFailure::Store(e)
+    }
+}
+
+/// A template made: the workbook and the name to save it as.
+#[derive(Debug)]
+pub struct Template {
+    /// The .xlsx.
+    pub bytes: Vec<u8>,
+    /// `单位-期间-填报模板.xlsx`.
+    pub file: String,
+}
+
+/// The .xlsx `me` fills in for `unit` (their own when `None`) and `period`:
+/// the indicators they may report for it, with last month's approved figure
+/// beside each — for the API, the pages and `anju template` alike.
+pub async fn template(
+    store: &Store,
+    plan: &Plan,
+    me: &Actor<'_>,
+    own_unit: Option<&str>,
+    unit: Option<&str>,
+    period: &str,
+) -> Result<Template, TemplateFailure> {
+    let name = unit.or(own_unit).ok_or(TemplateFailure::NoUnit)?;
+    let org = plan
+        .orgs
+        .resolve(name)
+        .ok()
+        .and_then(|o| plan.reporting_unit(o))
+        .ok_or_else(|| {
+            TemplateFailure::Invalid("org_unit", format!("“{name}”不在本计划的填报范围内"))
+        })?;
+    let period = anju_core::period::Period::parse(period)
+        .map_err(|e| TemplateFailure::Invalid("period", e.to_string()))?;
+    if !(0..plan.indicators.len())
+        .any(|ix| me.can(plan, &Action::ReportFigure { indicator: ix, org }))
+    {
+        return Err(TemplateFailure::Forbidden(format!(
+            "无权填报{}的数据",
+            plan.orgs.get(org).name
+        )));
+    }
+    // Last month's approved figures, for reference.
+    let previous = match period.end().previous() {
+        Some(m) => {
+            store
+                .list(&anju_store::ValueFilter {
+                    state: Some(anju_core::workflow::State::Approved),
+                    org_unit: Some(plan.orgs.get(org).name.clone()),
+                    period: Some(anju_core::period::Period::month(m)),
+                    ..anju_store::ValueFilter::default()
+                })
+                .await?
+        }
+        None => Vec::new(),
+    };
+    let bytes = anju_reports::sheets::template(plan, me, org, period, &previous)
+        .map_err(TemplateFailure::Render)?;
+    Ok(Template {
+        bytes,
+        file: format!("{}-{}-填报模板.xlsx", plan.orgs.get(org).name, period),
+    })
+}

@@ -9,8 +9,8 @@
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
-use crate::period::YearMonth;
-use crate::plan::{Kind, OrgId, Plan};
+use anju_core::period::YearMonth;
+use anju_core::plan::{Kind, OrgId, Plan};
 
 /// One demo figure of a town.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -298,17 +298,17 @@ pub fn approx(plan: &Plan, f: &Figure) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::targets::TargetBook;
+    use anju_core::targets::TargetBook;
 
     fn plan() -> Plan {
-        crate::builtin_plan().unwrap()
+        anju_core::builtin_plan().unwrap()
     }
 
     #[test]
     fn the_demo_decomposition_adds_up_to_the_city_targets() {
         let plan = plan();
         let csv = decomposition_csv(&plan);
-        let rows = crate::input::read_targets(&plan, "demo.csv", csv.as_bytes(), 1).unwrap();
+        let rows = anju_core::input::read_targets(&plan, "demo.csv", csv.as_bytes(), 1).unwrap();
         assert!(rows.len() > 12 * 9 * 5, "{} rows", rows.len());
         let mut book = TargetBook::from_plan(&plan);
         book.decompose(&plan, "demo.csv", &rows).unwrap();
@@ -320,7 +320,9 @@ mod tests {
         );
         // A town has a target of its own for a cumulative indicator.
         let xiashi = plan.orgs.resolve("硖石街道").unwrap();
-        let ix = plan.indicator_index(crate::plan::IndicatorCode(8)).unwrap();
+        let ix = plan
+            .indicator_index(anju_core::plan::IndicatorCode(8))
+            .unwrap();
         assert!(book.target(&plan, ix, xiashi, 2025).is_some());
     }
 

@@ -6,7 +6,7 @@
 
 use std::io::{self, Write};
 
-use crate::plan::{Comparator, Kind, Plan, Target};
+use anju_core::plan::{Comparator, Kind, Plan, Target};
 
 /// The shape of a synthetic province.
 #[derive(Clone, Copy, Debug)]
