@@ -533,8 +533,8 @@ async fn an_import_lists_at_most_a_thousand_errors_and_takes_one_file(backend: B
     for k in 0..1_500 {
         csv.push_str(&format!("8,硖石街道,2024-{:02},不是数字{k}\n", 1 + k % 12));
     }
-    let (content_type, body) = super::form("坏.csv", csv.as_bytes(), &[]);
-    let (status, body) = super::upload(&app, &town, &content_type, body).await;
+    let (content_type, body) = crate::app::form("坏.csv", csv.as_bytes(), &[]);
+    let (status, body) = crate::app::upload(&app, &town, &content_type, body).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let total = body["error"]["total"].as_u64().unwrap();
     assert!(total >= 1_500, "{total}");
@@ -555,7 +555,7 @@ async fn an_import_lists_at_most_a_thousand_errors_and_takes_one_file(backend: B
         )
     };
     let two = format!("{}{}--{boundary}--\r\n", part("a.csv"), part("b.csv"));
-    let (status, body) = super::upload(
+    let (status, body) = crate::app::upload(
         &app,
         &town,
         &format!("multipart/form-data; boundary={boundary}"),

@@ -1,9 +1,3 @@
-#![allow(
-    clippy::expect_used,
-    clippy::unwrap_used,
-    clippy::panic,
-    clippy::disallowed_methods
-)]
 //! Reading block by block gives exactly what reading the whole file gives —
 //! figures, line numbers, errors — whatever the block size; and figures held
 //! in segments group exactly as one list does, in any order.

@@ -1,9 +1,3 @@
-#![allow(
-    clippy::expect_used,
-    clippy::unwrap_used,
-    clippy::panic,
-    clippy::disallowed_methods
-)]
 //! Aggregation invariants, for any figures: the order of the input does not
 //! matter, and a parent's actual is the sum (or Σnum/Σden) of its children's.
 

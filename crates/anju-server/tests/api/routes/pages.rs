@@ -9,7 +9,7 @@ use http_body_util::BodyExt;
 use serde_json::json;
 use tower::ServiceExt;
 
-use super::TestApp;
+use crate::TestApp;
 use crate::common::Backend;
 
 impl TestApp {

@@ -1,9 +1,3 @@
-#![allow(
-    clippy::expect_used,
-    clippy::unwrap_used,
-    clippy::panic,
-    clippy::disallowed_methods
-)]
 //! The evaluation rules of DESIGN.md, one by one, on a small plan whose
 //! figures make each rule decide.
 

@@ -1,9 +1,3 @@
-#![allow(
-    clippy::expect_used,
-    clippy::unwrap_used,
-    clippy::panic,
-    clippy::disallowed_methods
-)]
 //! The OpenAPI document: a snapshot (a change to the API shows in review),
 //! every route it names is served, and the answers have the fields it says.
 
@@ -16,8 +10,7 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-mod common;
-use common::Backend;
+use crate::common::Backend;
 
 fn doc() -> Value {
     serde_json::from_str(openapi_document()).unwrap()
@@ -29,7 +22,7 @@ fn the_document_is_as_reviewed() {
 }
 
 /// The state of a service on a fresh store; the guard drops a PostgreSQL schema.
-async fn app(backend: &Backend, name: &str) -> (AppState, Option<common::SchemaGuard>) {
+async fn app(backend: &Backend, name: &str) -> (AppState, Option<crate::common::SchemaGuard>) {
     let (store, guard) = backend.fresh(name).await;
     let plan = Arc::new(anju_core::builtin_plan().unwrap());
     (

@@ -1,0 +1,560 @@
+//! `/api/v1/values`: entering, submitting, reviewing and correcting figures, and the errors bad input gets.
+
+use crate::prelude::*;
+
+async fn a_town_reports_the_task_force_approves_and_the_evaluation_shows_it(backend: Backend) {
+    use anju_core::access::Role;
+    use serde_json::json;
+    let app = TestApp::new(&backend, "flow").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let taskforce = app
+        .token("zhuanban", Role::Taskforce, Some("市住建局"))
+        .await;
+    let leader = app.token("shizhang", Role::Leader, None).await;
+
+    // The town enters its figures (a ratio as numerator and denominator; the
+    // unit by a qualified name) and submits them.
+    let (status, body) = app
+        .post(
+            "/api/v1/values",
+            &town,
+            json!({"values": [
+                {"indicator": 6, "org_unit": "海宁市硖石街道", "period": "2024-06", "numerator": "45", "denominator": 50},
+                {"indicator": "8", "org_unit": "硖石街道", "period": "2024年6月", "value": 7}
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let ids: Vec<i64> = body["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(body["values"][0]["org_unit"], "硖石街道");
+    assert_eq!(body["values"][0]["state"], "draft");
+    let (status, body) = app
+        .post("/api/v1/values/submit", &town, json!({"ids": ids}))
+        .await;
+    assert_eq!(
+        (status, body["values"][1]["state"].as_str()),
+        (StatusCode::OK, Some("submitted"))
+    );
+
+    // Not approved yet: the evaluation has no data.
+    let (status, body) = app
+        .with_token(
+            "GET",
+            "/api/v1/evaluation?as_of=2024-06&org_unit=硖石街道",
+            &leader,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let row8 = body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["indicator"] == 8)
+        .unwrap();
+    assert_eq!(row8["status"], "no_data");
+
+    // The town cannot approve; the task force can.
+    let (status, body) = app
+        .post("/api/v1/values/approve", &town, json!({"ids": ids}))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+    let (status, _) = app
+        .post("/api/v1/values/approve", &taskforce, json!({"ids": ids}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // Approving again is a wrong state step.
+    let (status, body) = app
+        .post("/api/v1/values/approve", &taskforce, json!({"ids": ids}))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("conflict"))
+    );
+
+    // The very next request sees it, with the same fields as anju eval.
+    let (_, body) = app
+        .with_token("GET", "/api/v1/evaluation?as_of=2024-06", &leader)
+        .await;
+    let rows = body["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 15 * 13);
+    let town6 = rows
+        .iter()
+        .find(|r| r["indicator"] == 6 && r["org_unit"] == "硖石街道")
+        .unwrap();
+    assert_eq!(town6["actual"].to_string(), "90");
+    assert_eq!(town6["numerator"].to_string(), "45");
+    let city8 = rows
+        .iter()
+        .find(|r| r["indicator"] == 8 && r["org_unit"] == "海宁市")
+        .unwrap();
+    assert_eq!(city8["actual"].to_string(), "7");
+
+    // A town reads its own rows and the city's, not another town's.
+    let (_, body) = app
+        .with_token("GET", "/api/v1/evaluation?as_of=2024-06", &town)
+        .await;
+    let units: std::collections::BTreeSet<&str> = body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["org_unit"].as_str().unwrap())
+        .collect();
+    assert_eq!(units, ["海宁市", "硖石街道"].into_iter().collect());
+    let (_, body) = app.with_token("GET", "/api/v1/values", &town).await;
+    assert_eq!(body["values"].as_array().unwrap().len(), 2);
+}
+
+async fn scopes_and_bad_input_are_refused_with_the_right_status(backend: Backend) {
+    use anju_core::access::Role;
+    use serde_json::json;
+    let app = TestApp::new(&backend, "scopes").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let leader = app.token("shizhang", Role::Leader, None).await;
+    let one = |org: &str, period: &str| json!({"values": [{"indicator": 8, "org_unit": org, "period": period, "value": 1}]});
+
+    let (status, _) = app
+        .post("/api/v1/values", &town, one("海洲街道", "2024-06"))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "another town");
+    let (status, _) = app
+        .post("/api/v1/values", &leader, one("硖石街道", "2024-06"))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "leaders read, they do not report"
+    );
+    let (status, body) = app
+        .post("/api/v1/values", &town, one("硖石街道", "2024-13"))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("values[0].period:"),
+        "{body}"
+    );
+    let (status, _) = app
+        .post("/api/v1/values/submit", &town, json!({"ids": [4242]}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let unauthenticated = Request::post("/api/v1/values")
+        .header("content-type", "application/json")
+        .body(Body::from(one("硖石街道", "2024-06").to_string()))
+        .unwrap();
+    assert_eq!(app.send(unauthenticated).await.0, StatusCode::UNAUTHORIZED);
+    let (status, _) = app
+        .with_token("GET", "/api/v1/evaluation?as_of=2024-13", &leader)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn malformed_and_oversized_bodies_get_json_errors(backend: Backend) {
+    use anju_core::access::Role;
+    let app = TestApp::new(&backend, "bodies").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let raw = |body: Vec<u8>, content_type: &str| {
+        Request::post("/api/v1/values")
+            .header("authorization", format!("Bearer {town}"))
+            .header("content-type", content_type)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let (status, _, body) = app
+        .send(raw(b"{\"values\": [".to_vec(), "application/json"))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_json"))
+    );
+    let (status, _, body) = app
+        .send(raw(
+            b"{\"values\": [{\"indicator\": 8}]}".to_vec(),
+            "application/json",
+        ))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid"))
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("org_unit"),
+        "{body}"
+    );
+    let (status, _, body) = app.send(raw(b"{}".to_vec(), "text/plain")).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("content_type"))
+    );
+    let mut big = b"{\"values\": [], \"pad\": \"".to_vec();
+    big.extend(std::iter::repeat_n(b'x', anju_server::MAX_BODY + 1));
+    big.extend(b"\"}");
+    let (status, _, body) = app.send(raw(big, "application/json")).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large"))
+    );
+}
+
+async fn an_approved_figure_is_corrected_with_a_reason_and_reviewed_again(backend: Backend) {
+    use anju_core::access::Role;
+    use serde_json::json;
+    let app = TestApp::new(&backend, "correct").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let other = app.token("haizhou", Role::Town, Some("海洲街道")).await;
+    let taskforce = app
+        .token("zhuanban", Role::Taskforce, Some("市住建局"))
+        .await;
+    let (_, body) = app.post("/api/v1/values", &town, json!({"values": [{"indicator": 8, "org_unit": "硖石街道", "period": "2024-06", "value": 7}]})).await;
+    let id = body["values"][0]["id"].as_i64().unwrap();
+    app.post("/api/v1/values/submit", &town, json!({"ids": [id]}))
+        .await;
+    app.post("/api/v1/values/approve", &taskforce, json!({"ids": [id]}))
+        .await;
+
+    let uri = format!("/api/v1/values/{id}/correct");
+    let (status, _) = app
+        .post(&uri, &other, json!({"value": 9, "reason": "x"}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "another town's figure");
+    let (status, body) = app
+        .post(&uri, &town, json!({"value": 9, "reason": " "}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = app
+        .post(&uri, &town, json!({"value": "8.5", "reason": "漏报一台"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (body["state"].as_str(), body["correction_reason"].as_str()),
+        (Some("submitted"), Some("漏报一台"))
+    );
+    let correction = body["id"].as_i64().unwrap();
+
+    assert_eq!(
+        xiashi_8(&app, &taskforce).await,
+        "7",
+        "the approved figure counts until the correction is approved"
+    );
+    app.post(
+        "/api/v1/values/approve",
+        &taskforce,
+        json!({"ids": [correction]}),
+    )
+    .await;
+    assert_eq!(xiashi_8(&app, &taskforce).await, "8.5");
+}
+
+/// Figures through the API follow the rules of the values file.
+async fn figures_follow_the_rules_of_the_values_file(backend: Backend) {
+    use anju_core::access::Role;
+    use serde_json::json;
+    let app = TestApp::new(&backend, "figures").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let one = |fields: Value| {
+        let mut v = json!({"org_unit": "硖石街道", "period": "2024-06"});
+        for (k, x) in fields.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        json!({ "values": [v] })
+    };
+    for (fields, field) in [
+        (
+            json!({"indicator": 6, "value": "12.5", "numerator": 0, "denominator": "100"}),
+            "value",
+        ),
+        (json!({"indicator": 6, "numerator": 45}), "denominator"),
+        (json!({"indicator": 6, "denominator": 50}), "numerator"),
+        (
+            json!({"indicator": 6, "numerator": 45, "denominator": 0}),
+            "denominator",
+        ),
+        (json!({"indicator": 6}), "value"),
+        (json!({"indicator": 8, "value": -3}), "value"),
+        (
+            json!({"indicator": 8, "value": 3, "numerator": 1, "denominator": 2}),
+            "numerator",
+        ),
+        (json!({"indicator": 8, "value": "1.1234567"}), "value"),
+        (json!({"indicator": 8, "value": true}), "value"),
+        (json!({"indicator": 8, "value": 1e-7}), "value"),
+    ] {
+        let (status, body) = app.post("/api/v1/values", &town, one(fields.clone())).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{fields}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(&format!("values[0].{field}:")),
+            "{fields}: {message}"
+        );
+    }
+    // A rate with its parts is kept as the parts (they say more); it must agree.
+    let (status, body) = app
+        .post(
+            "/api/v1/values",
+            &town,
+            one(json!({"indicator": 6, "value": "90", "numerator": 45, "denominator": 50})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v = &body["values"][0];
+    assert_eq!(
+        (
+            v["value"].is_null(),
+            v["numerator"].to_string(),
+            v["denominator"].to_string()
+        ),
+        (true, "45".into(), "50".into())
+    );
+    // A JSON number with an exponent is read exactly.
+    let (status, body) = app
+        .post(
+            "/api/v1/values",
+            &town,
+            one(json!({"indicator": 8, "value": 1.25e2})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["values"][0]["value"].to_string()),
+        (StatusCode::OK, "125".into()),
+        "{body}"
+    );
+    let (_, listed) = app.with_token("GET", "/api/v1/values", &town).await;
+    assert_eq!(
+        listed["values"].as_array().unwrap().len(),
+        2,
+        "nothing of the refused ones was stored"
+    );
+}
+
+/// No input, however malformed, gets a 500 or an answer that is not the JSON
+/// error: every route of the API document and a few that are not, with no
+/// login and three roles, with broken and hostile bodies, query strings and
+/// path parameters, and seeded random bytes.
+async fn no_input_gets_a_500_or_a_bare_error(backend: Backend) {
+    use anju_core::access::Role;
+    let app = TestApp::new(&backend, "garbage").await;
+    app.add_user("victim", Role::Leader, None, "victim password")
+        .await;
+    let tokens = [
+        None,
+        Some(app.token("xiashi", Role::Town, Some("硖石街道")).await),
+        Some(
+            app.token("zhuanban", Role::Taskforce, Some("市住建局"))
+                .await,
+        ),
+        Some(app.token("root", Role::Admin, None).await),
+    ];
+    let doc: Value = serde_json::from_str(anju_server::openapi_document()).unwrap();
+    let mut routes: Vec<(String, String)> = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let path = path.replace("{id}", "1").replace("{name}", "victim");
+            routes.push((method.to_uppercase(), path));
+        }
+    }
+    for (method, path) in [
+        ("DELETE", "/api/v1/values"),
+        ("PUT", "/api/v1/login"),
+        ("POST", "/api/v1/values/abc/correct"),
+        ("POST", "/api/v1/values/-1/correct"),
+        ("POST", "/api/v1/values/99999999999999999999999/correct"),
+        ("PATCH", "/api/v1/users/%FF%FE"),
+        ("GET", "/api/v1/nope"),
+    ] {
+        routes.push((method.into(), path.into()));
+    }
+    let mut bodies: Vec<Vec<u8>> = [
+        "",
+        "{",
+        "[]",
+        "null",
+        "\"x\"",
+        "{}",
+        r#"{"values":null}"#,
+        r#"{"values":[{}]}"#,
+        r#"{"values":[{"indicator":1e400,"org_unit":"","period":"9999-99","value":"1e-999999"}]}"#,
+        r#"{"values":[{"indicator":-1,"org_unit":"硖石街道","period":"2024-06","value":"NaN"}]}"#,
+        r#"{"values":[{"indicator":6,"org_unit":"硖石街道","period":"2024-06","numerator":"1","denominator":"0"}]}"#,
+        r#"{"values":[{"indicator":8,"org_unit":"\u0000","period":"\ud800","value":[1]}]}"#,
+        r#"{"ids":[-1,9223372036854775807],"reason":""}"#,
+        r#"{"ids":"x"}"#,
+        r#"{"ids":[1.5]}"#,
+        r#"{"username":"\u0000","password":""}"#,
+        r#"{"username":"victim","password":123}"#,
+        r#"{"username":"new","role":"admin","org_unit":"硖石街道","password":"long enough"}"#,
+        r#"{"disabled":"yes"}"#,
+        r#"{"disabled":true,"password":"x"}"#,
+        r#"{"old_password":"","new_password":""}"#,
+        r#"{"value":"99999999999999999999999999999","reason":""}"#,
+    ]
+    .iter()
+    .map(|b| b.as_bytes().to_vec())
+    .collect();
+    bodies.push(format!("{}{}", "[".repeat(5000), "]".repeat(5000)).into_bytes());
+    bodies.push(
+        format!(
+            r#"{{"values":[{}]}}"#,
+            vec![r#"{"indicator":8}"#; 2000].join(",")
+        )
+        .into_bytes(),
+    );
+    // Seeded random bytes, and random JSON-ish text.
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let pieces = [
+        "{",
+        "}",
+        "[",
+        "]",
+        ",",
+        ":",
+        "\"values\"",
+        "\"ids\"",
+        "1",
+        "-0",
+        "1e999",
+        "\"硖石街道\"",
+        "null",
+        "true",
+        "\"\\u",
+        "\\",
+    ];
+    for k in 0..24 {
+        let len = (next() % 200) as usize;
+        let body: Vec<u8> = if k % 2 == 0 {
+            (0..len).map(|_| (next() % 256) as u8).collect()
+        } else {
+            (0..len / 4)
+                .map(|_| pieces[(next() as usize) % pieces.len()])
+                .collect::<String>()
+                .into_bytes()
+        };
+        bodies.push(body);
+    }
+    let queries = [
+        "",
+        "?as_of=",
+        "?as_of=2024-13",
+        "?as_of=%FF%FE",
+        "?as_of=2024-06&org_unit=%00",
+        "?as_of=2024-06&org_unit=火星",
+        "?indicator=-1",
+        "?indicator=99999999999",
+        "?state=x&period=2024-99",
+        "?as_of=2024-06&as_of=2025-01",
+    ];
+    let mut asked = 0;
+    for (method, path) in &routes {
+        for token in &tokens {
+            let mut cases: Vec<(String, Option<&[u8]>)> = Vec::new();
+            if method == "GET" {
+                cases.extend(queries.iter().map(|q| (format!("{path}{q}"), None)));
+            } else {
+                cases.extend(bodies.iter().map(|b| (path.clone(), Some(&b[..]))));
+            }
+            for (uri, body) in cases {
+                let mut request = Request::builder().method(method.as_str()).uri(&uri);
+                if let Some(t) = token {
+                    request = request.header("authorization", format!("Bearer {t}"));
+                }
+                let request = match body {
+                    Some(b) => request
+                        .header("content-type", "application/json")
+                        .body(Body::from(b.to_vec())),
+                    None => request.body(Body::empty()),
+                }
+                .unwrap();
+                let response = router(app.state.clone()).oneshot(request).await.unwrap();
+                let status = response.status();
+                let bytes = response.into_body().collect().await.unwrap().to_bytes();
+                asked += 1;
+                assert!(status.as_u16() < 500, "{method} {uri}: {status}");
+                if !status.is_success() {
+                    let error: Value = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+                        panic!(
+                            "{method} {uri}: {status} is not JSON: {}",
+                            String::from_utf8_lossy(&bytes)
+                        )
+                    });
+                    assert!(
+                        error["error"]["code"].is_string(),
+                        "{method} {uri}: {error}"
+                    );
+                    assert!(
+                        error["error"]["message"].is_string(),
+                        "{method} {uri}: {error}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(asked > 2000, "{asked}");
+}
+
+/// The error answers as reviewed: what a client reads for bad input, a
+/// refusal and a missing record (one shape, Chinese messages that name the
+/// field).
+async fn error_answers_are_as_reviewed(backend: Backend) {
+    use anju_core::access::Role;
+    use serde_json::json;
+    let app = TestApp::new(&backend, "error_snapshots").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let (status, bad) = app
+        .post(
+            "/api/v1/values",
+            &town,
+            json!({"values": [{"indicator": 8, "org_unit": "硖石街道", "period": "2024-06", "value": "-3"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, forbidden) = app
+        .post(
+            "/api/v1/values",
+            &town,
+            json!({"values": [{"indicator": 8, "org_unit": "海洲街道", "period": "2024-06", "value": "3"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, missing) = app
+        .post(
+            "/api/v1/values/999999/correct",
+            &town,
+            json!({"value": "3", "reason": "更正"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    insta::assert_snapshot!(
+        "error_answers",
+        serde_json::to_string_pretty(
+            &json!({"invalid": bad, "forbidden": forbidden, "not_found": missing})
+        )
+        .unwrap()
+    );
+}
+
+crate::on_both_backends!(
+    error_answers_are_as_reviewed,
+    a_town_reports_the_task_force_approves_and_the_evaluation_shows_it,
+    scopes_and_bad_input_are_refused_with_the_right_status,
+    malformed_and_oversized_bodies_get_json_errors,
+    an_approved_figure_is_corrected_with_a_reason_and_reviewed_again,
+    figures_follow_the_rules_of_the_values_file,
+    no_input_gets_a_500_or_a_bare_error,
+);
