@@ -18,6 +18,17 @@ pub const MIN_YEAR: i32 = 1900;
 pub const MAX_YEAR: i32 = 2999;
 
 impl YearMonth {
+    /// The earliest month a period may name.
+    pub const MIN: YearMonth = YearMonth {
+        year: MIN_YEAR,
+        month: 1,
+    };
+    /// The latest month a period may name.
+    pub const MAX: YearMonth = YearMonth {
+        year: MAX_YEAR,
+        month: 12,
+    };
+
     /// A month; `None` outside 1–12 or outside [`MIN_YEAR`]..=[`MAX_YEAR`].
     pub fn new(year: i32, month: u32) -> Option<YearMonth> {
         if (MIN_YEAR..=MAX_YEAR).contains(&year) && (1..=12).contains(&month) {

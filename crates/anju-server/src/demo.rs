@@ -105,7 +105,7 @@ pub async fn load(state: &AppState) -> Result<Loaded, String> {
         .ok_or("无法确定当前月份")?;
     let last_plan_month = YearMonth::new(plan.meta.last_year, 12).ok_or("计划的最后一年有误")?;
     let until = until.min(last_plan_month);
-    let first = YearMonth::new(plan.meta.baseline_year + 1, 1).ok_or("计划的起始年有误")?;
+    let first = YearMonth::new(*plan.target_years().start(), 1).ok_or("计划的起始年有误")?;
     if until < first {
         return Err(format!("计划自 {first} 起,尚无可演示的月份"));
     }

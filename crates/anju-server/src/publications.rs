@@ -153,9 +153,7 @@ pub(crate) async fn publish_month(
 ) -> Result<Publication, ApiError> {
     let plan_arc = state.plan();
     let plan = &*plan_arc;
-    if !(plan.meta.baseline_year..=plan.meta.last_year + 1).contains(&as_of.year()) {
-        return Err(invalid("as_of", "不在计划年度之内"));
-    }
+    plan.check_as_of(as_of).map_err(|m| invalid("as_of", m))?;
     // The revision first: the figures read after it are at least as new.
     let revision = state.store.revision().await?;
     let approved = state.store.approved().await?;

@@ -640,14 +640,7 @@ pub(crate) async fn evaluation(
     let in_force = state.plan_in_force();
     let plan = &*in_force.1;
     let as_of = YearMonth::parse(&q.as_of).map_err(|e| invalid("as_of", e))?;
-    // The plan's years (and the one after, for its last December's reports).
-    let years = plan.meta.baseline_year..=plan.meta.last_year + 1;
-    if !years.contains(&as_of.year()) {
-        return Err(invalid(
-            "as_of",
-            format!("须在计划年度 {}–{} 之内", years.start(), years.end()),
-        ));
-    }
+    plan.check_as_of(as_of).map_err(|m| invalid("as_of", m))?;
     let unit = |field: &'static str, o: &Option<String>| {
         o.as_deref()
             .filter(|o| !o.trim().is_empty())

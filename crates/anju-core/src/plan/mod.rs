@@ -342,6 +342,42 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The months an evaluation, a page or a publication may be as of: from
+    /// the baseline year's December (the month the 现状值 stand for) to the
+    /// December after the last target year (a year in which the last
+    /// year's figures are still corrected and assessed). The one definition
+    /// every caller checks against (docs/RULES.md, "The months a plan covers").
+    pub fn as_of_window(&self) -> (crate::period::YearMonth, crate::period::YearMonth) {
+        use crate::period::YearMonth;
+        // Past the years a period may name, the window stops there.
+        let first = YearMonth::new(self.meta.baseline_year, 12).unwrap_or(YearMonth::MIN);
+        let last = YearMonth::new(self.meta.last_year + 1, 12).unwrap_or(YearMonth::MAX);
+        (first, last)
+    }
+
+    /// The years the plan sets targets for (`first_year` to `last_year`).
+    pub fn target_years(&self) -> std::ops::RangeInclusive<i32> {
+        self.meta.first_year..=self.meta.last_year
+    }
+
+    /// `Ok` when `as_of` is within [`Plan::as_of_window`]; else why not, in
+    /// words for people.
+    pub fn check_as_of(&self, as_of: crate::period::YearMonth) -> Result<(), String> {
+        let (first, last) = self.as_of_window();
+        if (first..=last).contains(&as_of) {
+            Ok(())
+        } else {
+            Err(format!(
+                "{}年{}月不在计划期内:可选 {}年{}月 至 {}年{}月",
+                as_of.year(),
+                as_of.month(),
+                first.year(),
+                first.month(),
+                last.year(),
+                last.month()
+            ))
+        }
+    }
     /// The position of an indicator in `indicators`.
     pub fn indicator_index(&self, code: IndicatorCode) -> Option<usize> {
         self.indicators.iter().position(|i| i.code == code)
@@ -376,5 +412,27 @@ impl Plan {
             org
         };
         self.orgs.is_within(geo, self.reporting_root).then_some(geo)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::period::YearMonth;
+
+    #[test]
+    fn the_months_a_plan_covers_are_one_window() {
+        let plan = crate::builtin_plan().unwrap();
+        let ym = |y, m| YearMonth::new(y, m).unwrap();
+        // Haining: 现状值 of 2022, targets 2023–2027.
+        assert_eq!(plan.as_of_window(), (ym(2022, 12), ym(2028, 12)));
+        assert_eq!(plan.target_years(), 2023..=2027);
+        for ok in [ym(2022, 12), ym(2024, 6), ym(2028, 12)] {
+            assert_eq!(plan.check_as_of(ok), Ok(()), "{ok}");
+        }
+        assert_eq!(
+            plan.check_as_of(ym(2022, 11)),
+            Err("2022年11月不在计划期内:可选 2022年12月 至 2028年12月".into())
+        );
+        assert!(plan.check_as_of(ym(2029, 1)).is_err());
     }
 }

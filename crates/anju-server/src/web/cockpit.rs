@@ -549,7 +549,8 @@ pub(crate) async fn indicator(
     let book = crate::service::targets::in_force(&state.store, &plan, as_of)
         .await
         .map_err(ApiError::from)?;
-    let years: Vec<YearTarget> = (plan.meta.baseline_year + 1..=plan.meta.last_year)
+    let years: Vec<YearTarget> = plan
+        .target_years()
         .map(|y| {
             let t = book.target(&plan, ix, org, y);
             YearTarget {
@@ -569,7 +570,7 @@ pub(crate) async fn indicator(
     // The whole plan: each year's target in force and the unit's actual at
     // the year's end (the month shown, for its year).
     let mut plan_years = Vec::new();
-    for y in plan.meta.baseline_year + 1..=plan.meta.last_year {
+    for y in plan.target_years() {
         let t = book.target(&plan, ix, org, y);
         let as_number = |t: anju_core::plan::Target| {
             t.value

@@ -363,8 +363,10 @@ pub(crate) fn page_may(plan: &Plan, who: &Authed, action: &Action<'_>) -> Result
 pub(crate) fn default_month(state: &AppState, plan: &Plan) -> Result<YearMonth, WebError> {
     let d = anju_core::auth::china_time((state.clock)()).0;
     let last = YearMonth::new(d.year, d.month).and_then(YearMonth::previous);
-    let first = YearMonth::new(plan.meta.baseline_year + 1, 1);
-    let end = YearMonth::new(plan.meta.last_year, 12);
+    // Within the plan's target years (the window's first month is the
+    // baseline, its last year one of grace: neither is a default).
+    let first = YearMonth::new(*plan.target_years().start(), 1);
+    let end = YearMonth::new(*plan.target_years().end(), 12);
     match (last, first, end) {
         (Some(m), Some(f), _) if m < f => Ok(f),
         (Some(m), _, Some(e)) if m > e => Ok(e),
@@ -383,15 +385,9 @@ pub(crate) fn month_param(
         None => default_month(state, plan),
         Some(s) => {
             let m = YearMonth::parse(s).map_err(|e| WebError::invalid("as_of 月份", e))?;
-            let years = plan.meta.baseline_year + 1..=plan.meta.last_year + 1;
-            if years.contains(&m.year()) {
-                Ok(m)
-            } else {
-                Err(WebError::invalid(
-                    "as_of 月份",
-                    format!("须在计划年度 {}–{} 之内", years.start(), years.end()),
-                ))
-            }
+            plan.check_as_of(m)
+                .map_err(|e| WebError::invalid("as_of 月份", e))?;
+            Ok(m)
         }
     }
 }

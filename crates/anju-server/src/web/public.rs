@@ -156,7 +156,7 @@ pub(crate) async fn home(
         None => Vec::new(),
     };
     let root = &plan.orgs.get(plan.reporting_root).name;
-    let years: Vec<i32> = (plan.meta.baseline_year + 1..=plan.meta.last_year).collect();
+    let years: Vec<i32> = plan.target_years().collect();
     let domains = plan
         .domains
         .iter()

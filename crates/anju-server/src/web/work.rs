@@ -561,7 +561,7 @@ pub(crate) async fn targets(
             .chain(plan.orgs.get(plan.reporting_root).children.iter().copied())
             .map(|o| plan.orgs.get(o).name.clone())
             .collect(),
-        years: (plan.meta.baseline_year + 1..=plan.meta.last_year).collect(),
+        years: plan.target_years().collect(),
         month: super::default_month(&state, &plan)?.to_string(),
     };
     Ok(html(&page))

@@ -277,7 +277,60 @@ async fn a_towns_evaluation_answer_is_as_reviewed(backend: Backend) {
     );
 }
 
+/// The API, the pages and a publication take the same months: the plan's
+/// window (docs/RULES.md), refused outside it with the same words.
+async fn the_api_pages_and_publications_take_the_same_months(backend: Backend) {
+    use anju_core::access::Role;
+    use serde_json::json;
+    let app = TestApp::new(&backend, "as_of_window").await;
+    let taskforce = app
+        .token("zhuanban", Role::Taskforce, Some("市住建局"))
+        .await;
+    for (month, inside) in [
+        ("2022-11", false),
+        ("2022-12", true),
+        ("2028-12", true),
+        ("2029-01", false),
+    ] {
+        let (status, body) = app
+            .with_token(
+                "GET",
+                &format!("/api/v1/evaluation?as_of={month}"),
+                &taskforce,
+            )
+            .await;
+        let page = app
+            .page(&format!("/cockpit?as_of={month}"), Some(&taskforce))
+            .await;
+        if inside {
+            assert_eq!(status, StatusCode::OK, "{month}: {body}");
+            assert_eq!(page.0, StatusCode::OK, "{month}");
+        } else {
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{month}");
+            let message = body["error"]["message"].as_str().unwrap();
+            assert!(
+                message.contains("不在计划期内") && message.contains("as_of"),
+                "{message}"
+            );
+            assert_ne!(page.0, StatusCode::OK, "{month}");
+            assert!(page.2.contains("不在计划期内"), "{month}: {}", page.2);
+            let (status, body) = app
+                .post("/api/v1/publications", &taskforce, json!({"as_of": month}))
+                .await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{month}: {body}");
+            assert!(
+                body["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("不在计划期内"),
+                "{body}"
+            );
+        }
+    }
+}
+
 crate::on_both_backends!(
+    the_api_pages_and_publications_take_the_same_months,
     a_towns_evaluation_answer_is_as_reviewed,
     a_server_sees_an_approval_made_by_another_server_at_once,
     evaluation_answers_are_kept_per_caller_and_gzipped_on_request,
