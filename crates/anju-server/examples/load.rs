@@ -155,9 +155,14 @@ async fn main() {
                         indicator: ind.code.0,
                         org_unit: unit.clone(),
                         period,
-                        value: (!ratio).then_some(v),
-                        numerator: ratio.then_some(v),
-                        denominator: ratio.then_some(Decimal::new(100, 0)),
+                        amount: if ratio {
+                            anju_core::input::Amount::Ratio {
+                                num: v,
+                                den: Decimal::new(100, 0),
+                            }
+                        } else {
+                            anju_core::input::Amount::Value(v)
+                        },
                     });
                 }
             }
@@ -270,9 +275,7 @@ async fn main() {
         indicator: 8,
         org_unit: "硖石街道".into(),
         period: Period::parse("2028-01").unwrap(),
-        value: Some(Decimal::new(99, 0)),
-        numerator: None,
-        denominator: None,
+        amount: anju_core::input::Amount::Value(Decimal::new(99, 0)),
     };
     for round in 0..3 {
         let mut v = fresh.clone();

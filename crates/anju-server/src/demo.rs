@@ -52,17 +52,14 @@ fn reported_at(m: YearMonth, day: u32, hour: u32) -> Now {
 }
 
 fn new_value(plan: &anju_core::plan::Plan, f: &Figure) -> NewValue {
-    let (value, numerator, denominator) = match f.amount {
-        Amount::Value(v) => (Some(v), None, None),
-        Amount::Ratio { num, den } => (None, Some(num), Some(den)),
-    };
     NewValue {
         indicator: f.indicator,
         org_unit: plan.orgs.get(f.org).name.clone(),
         period: Period::month(f.month),
-        value,
-        numerator,
-        denominator,
+        amount: match f.amount {
+            Amount::Value(v) => anju_core::input::Amount::Value(v),
+            Amount::Ratio { num, den } => anju_core::input::Amount::Ratio { num, den },
+        },
     }
 }
 

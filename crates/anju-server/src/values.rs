@@ -157,13 +157,6 @@ pub(crate) fn number_text(field: &str, v: &Option<serde_json::Value>) -> Result<
     }
 }
 
-/// A figure as stored: value, numerator, denominator.
-type Parts = (
-    Option<rust_decimal::Decimal>,
-    Option<rust_decimal::Decimal>,
-    Option<rust_decimal::Decimal>,
-);
-
 /// A figure by the rules of the values file (`anju_core::input::figure_of`),
 /// as the value, numerator and denominator to store; errors name the field
 /// under `at` (`values[2].denominator`).
@@ -174,13 +167,12 @@ fn figure(
     value: &Option<serde_json::Value>,
     numerator: &Option<serde_json::Value>,
     denominator: &Option<serde_json::Value>,
-) -> Result<Parts, ApiError> {
+) -> Result<anju_core::input::Amount, ApiError> {
     let value = number_text(&at("value"), value)?;
     let num = number_text(&at("numerator"), numerator)?;
     let den = number_text(&at("denominator"), denominator)?;
     match anju_core::input::figure_of(plan, ix, &value, &num, &den) {
-        Ok(anju_core::input::Amount::Value(v)) => Ok((Some(v), None, None)),
-        Ok(anju_core::input::Amount::Ratio { num, den }) => Ok((None, Some(num), Some(den))),
+        Ok(amount) => Ok(amount),
         Err(errs) => {
             let (field, message) = errs
                 .into_iter()
@@ -251,16 +243,13 @@ pub(crate) async fn put(
                 ),
             ));
         }
-        let (value, numerator, denominator) =
-            figure(plan, ix, &f, &v.value, &v.numerator, &v.denominator)?;
+        let amount = figure(plan, ix, &f, &v.value, &v.numerator, &v.denominator)?;
         out.push(NewValue {
             indicator: plan.indicators[ix].code.0,
             // The plan's own name, whatever alias was sent.
             org_unit: plan.orgs.get(org).name.clone(),
             period,
-            value,
-            numerator,
-            denominator,
+            amount,
         });
     }
     let now = crate::now(&state);
@@ -855,7 +844,7 @@ pub(crate) async fn correct(
     if !who.can(plan, &Action::ReportFigure { indicator: ix, org }) {
         return Err(forbidden(format!("无权更正数据 {id}")));
     }
-    let (value, numerator, denominator) = figure(
+    let amount = figure(
         plan,
         ix,
         &|name: &str| name.to_string(),
@@ -867,9 +856,7 @@ pub(crate) async fn correct(
         indicator: old.indicator,
         org_unit: old.org_unit.clone(),
         period: Period::parse(&old.period).map_err(|e| invalid("id", e))?,
-        value,
-        numerator,
-        denominator,
+        amount,
     };
     let now = crate::now(&state);
     let v = state

@@ -4,6 +4,7 @@
 
 use std::str::FromStr;
 
+use anju_core::input::Amount;
 use anju_core::period::Period;
 use anju_core::records::Figure;
 use anju_core::workflow::{self, Date, State, Step};
@@ -31,29 +32,25 @@ pub struct NewValue {
     pub org_unit: String,
     /// The period.
     pub period: Period,
-    /// A plain value, or a rate.
-    pub value: Option<Decimal>,
-    /// Numerator of a ratio.
-    pub numerator: Option<Decimal>,
-    /// Denominator of a ratio.
-    pub denominator: Option<Decimal>,
+    /// A plain value (or a rate), or a ratio's numerator and denominator.
+    pub amount: Amount,
+}
+
+impl NewValue {
+    /// Value, numerator, denominator, as the columns keep them.
+    pub fn parts(&self) -> (Option<Decimal>, Option<Decimal>, Option<Decimal>) {
+        self.amount.parts()
+    }
 }
 
 impl From<&anju_core::entries::Entry> for NewValue {
     /// A figure read from a file, as the store takes it.
     fn from(e: &anju_core::entries::Entry) -> NewValue {
-        use anju_core::input::Amount;
-        let (value, numerator, denominator) = match e.amount {
-            Amount::Value(v) => (Some(v), None, None),
-            Amount::Ratio { num, den } => (None, Some(num), Some(den)),
-        };
         NewValue {
             indicator: e.indicator,
             org_unit: e.org_unit.clone(),
             period: e.period,
-            value,
-            numerator,
-            denominator,
+            amount: e.amount,
         }
     }
 }
@@ -243,28 +240,14 @@ fn changed_meanwhile(id: i64, rows: u64) -> Result<(), StoreError> {
     }
 }
 
-/// A figure has a value, or a numerator and a non-zero denominator; none is negative.
+/// The core's rule for an amount (`Amount::check`), refused naming the figure.
 pub(crate) fn check_amount(v: &NewValue) -> Result<(), StoreError> {
-    let bad = |m: &str| {
-        Err(StoreError::Invalid(format!(
+    v.amount.check().map_err(|m| {
+        StoreError::Invalid(format!(
             "指标 {} {} {}:{m}",
             v.indicator, v.org_unit, v.period
-        )))
-    };
-    match (v.value, v.numerator, v.denominator) {
-        (None, None, None) => return bad("缺少数值"),
-        (_, Some(_), None) | (_, None, Some(_)) => return bad("分子与分母须同时填写"),
-        (_, _, Some(d)) if d.is_zero() => return bad("分母不能为 0"),
-        _ => {}
-    }
-    if [v.value, v.numerator, v.denominator]
-        .iter()
-        .flatten()
-        .any(|d| d.is_sign_negative() && !d.is_zero())
-    {
-        return bad("不能为负数");
-    }
-    Ok(())
+        ))
+    })
 }
 
 pub(crate) fn text(d: Option<Decimal>) -> Option<String> {
@@ -350,9 +333,9 @@ impl Store {
                 .bind(&v.org_unit)
                 .bind(&period)
                 .bind(version)
-                .bind(text(v.value))
-                .bind(text(v.numerator))
-                .bind(text(v.denominator))
+                .bind(text(v.parts().0))
+                .bind(text(v.parts().1))
+                .bind(text(v.parts().2))
                 .bind(user)
                 .bind(&now.stamp)
                 .fetch_one(&mut *tx)
@@ -573,9 +556,9 @@ impl Store {
             .bind(&old.org_unit)
             .bind(&old.period)
             .bind(last + 1)
-            .bind(text(new.value))
-            .bind(text(new.numerator))
-            .bind(text(new.denominator))
+            .bind(text(new.parts().0))
+            .bind(text(new.parts().1))
+            .bind(text(new.parts().2))
             .bind(reason)
             .bind(user)
             .bind(&now.stamp)

@@ -35,17 +35,16 @@ fn value(indicator: u16, org: &str, period: &str, v: &str) -> NewValue {
         indicator,
         org_unit: org.into(),
         period: Period::parse(period).unwrap(),
-        value: Some(d(v)),
-        numerator: None,
-        denominator: None,
+        amount: anju_core::input::Amount::Value(d(v)),
     }
 }
 
 fn ratio(indicator: u16, org: &str, period: &str, n: &str, den: &str) -> NewValue {
     NewValue {
-        value: None,
-        numerator: Some(d(n)),
-        denominator: Some(d(den)),
+        amount: anju_core::input::Amount::Ratio {
+            num: d(n),
+            den: d(den),
+        },
         ..value(indicator, org, period, "0")
     }
 }
@@ -440,12 +439,12 @@ async fn story(store: Store) {
             .any(|r| matches!(r, Err(StoreError::Conflict { .. })))
     );
 
-    // Figures the store cannot take are refused whole, naming the figure.
-    let mut no_den = ratio(6, "海洲街道", "2024-06", "1", "1");
-    no_den.denominator = None;
-    let mut zero = ratio(6, "海洲街道", "2024-06", "1", "0");
-    zero.value = None;
-    for bad in [no_den, zero, value(8, "海洲街道", "2024-06", "-1")] {
+    // Figures the store cannot take are refused whole, naming the figure, by
+    // the core's rule for an amount (a numerator without its denominator
+    // cannot be written: `Amount` holds both or neither).
+    let zero = ratio(6, "海洲街道", "2024-06", "1", "0");
+    let negative_ratio = ratio(6, "海洲街道", "2024-06", "-1", "5");
+    for bad in [zero, negative_ratio, value(8, "海洲街道", "2024-06", "-1")] {
         let err = store
             .put_drafts(&[value(8, "海昌街道", "2024-06", "1"), bad], "x", &now(15))
             .await

@@ -517,9 +517,7 @@ fn eval_reads_the_approved_figures_of_a_database() {
             indicator: 8,
             org_unit: org.into(),
             period: Period::parse("2024-06").unwrap(),
-            value: Some(rust_decimal::Decimal::from(x)),
-            numerator: None,
-            denominator: None,
+            amount: anju_core::input::Amount::Value(rust_decimal::Decimal::from(x)),
         };
         let drafts = store
             .put_drafts(&[v("硖石街道", 7), v("海洲街道", 5)], "town", &now)

@@ -39,6 +39,31 @@ pub enum Amount {
     },
 }
 
+impl Amount {
+    /// The rule every stored amount keeps, whoever made it: no negative
+    /// number, no zero denominator (a file's and the API's figures are read
+    /// by the values file's rules, which say more and name the field).
+    pub fn check(&self) -> Result<(), String> {
+        let negative = |d: &Decimal| d.is_sign_negative() && !d.is_zero();
+        match self {
+            Amount::Value(v) if negative(v) => Err("不能为负数".into()),
+            Amount::Ratio { num, den } if negative(num) || negative(den) => {
+                Err("不能为负数".into())
+            }
+            Amount::Ratio { den, .. } if den.is_zero() => Err("分母不能为 0".into()),
+            _ => Ok(()),
+        }
+    }
+
+    /// As the store keeps it: value, numerator, denominator.
+    pub fn parts(&self) -> (Option<Decimal>, Option<Decimal>, Option<Decimal>) {
+        match *self {
+            Amount::Value(v) => (Some(v), None, None),
+            Amount::Ratio { num, den } => (None, Some(num), Some(den)),
+        }
+    }
+}
+
 /// One reported figure, resolved against the plan. Kept compact (32 bytes): a
 /// file of ten million figures is held in memory at once. Amounts are kept as
 /// millionths (the six decimals a figure may have), exactly.

@@ -30,9 +30,7 @@ fn figure(indicator: u16, org: &str, period: &str, value: i64) -> NewValue {
         indicator,
         org_unit: org.into(),
         period: Period::parse(period).unwrap(),
-        value: Some(Decimal::from(value)),
-        numerator: None,
-        denominator: None,
+        amount: anju_core::input::Amount::Value(Decimal::from(value)),
     }
 }
 

@@ -110,9 +110,7 @@ async fn the_permission_matrix(backend: Backend) {
         indicator,
         org_unit: org.into(),
         period: Period::parse(&format!("{year}-{:02}", month + 1)).unwrap(),
-        value: Some(rust_decimal::Decimal::ONE),
-        numerator: None,
-        denominator: None,
+        amount: anju_core::input::Amount::Value(rust_decimal::Decimal::ONE),
     };
     // A figure of `cell` brought to `upto` by other users; its id.
     let prepared = |cell: Cell, year: i32, k: usize, upto: &'static [Step]| {
