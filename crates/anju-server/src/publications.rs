@@ -4,7 +4,7 @@
 
 use anju_core::access::Action;
 use anju_core::engine;
-use anju_core::period::{Period, YearMonth};
+use anju_core::period::YearMonth;
 use anju_core::values::ValueSet;
 use anju_reports::view::RowView;
 use anju_store::{NewPublication, Publication};
@@ -175,9 +175,7 @@ pub(crate) async fn publish_month(
     // year's (the start of the year is last December's figure).
     let behind: Vec<ValueOut> = approved
         .into_iter()
-        .filter(|v| {
-            Period::parse(&v.period).is_ok_and(|p| p.end() <= as_of && p.year() >= as_of.year() - 1)
-        })
+        .filter(|v| v.period.end() <= as_of && v.period.year() >= as_of.year() - 1)
         .map(ValueOut::from)
         .collect();
     // Public: the figures without the login names of who entered or approved them.

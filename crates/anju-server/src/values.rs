@@ -109,15 +109,16 @@ pub(crate) struct ValueOut {
 impl From<StoredValue> for ValueOut {
     fn from(v: StoredValue) -> ValueOut {
         let n = |d: Option<rust_decimal::Decimal>| d.map(|d| Num(d.normalize()));
+        let (value, numerator, denominator) = v.parts();
         ValueOut {
             id: v.id,
             indicator: v.indicator,
             org_unit: v.org_unit,
-            period: v.period,
+            period: v.period.to_string(),
             version: v.version,
-            value: n(v.value),
-            numerator: n(v.numerator),
-            denominator: n(v.denominator),
+            value: n(value),
+            numerator: n(numerator),
+            denominator: n(denominator),
             state: v.state.as_str(),
             late: v.late,
             correction_reason: v.correction_reason,
@@ -855,7 +856,7 @@ pub(crate) async fn correct(
     let new = NewValue {
         indicator: old.indicator,
         org_unit: old.org_unit.clone(),
-        period: Period::parse(&old.period).map_err(|e| invalid("id", e))?,
+        period: old.period,
         amount,
     };
     let now = crate::now(&state);

@@ -341,11 +341,9 @@ impl Store {
                         id,
                         indicator: v.indicator,
                         org_unit: v.org_unit.clone(),
-                        period,
+                        period: v.period,
                         version: *version,
-                        value: v.parts().0,
-                        numerator: v.parts().1,
-                        denominator: v.parts().2,
+                        amount: v.amount,
                         state,
                         late: *late,
                         correction_reason: None,
@@ -579,7 +577,7 @@ impl Store {
                     q = q
                         .bind(i64::from(v.indicator))
                         .bind(v.org_unit.as_str())
-                        .bind(v.period.as_str());
+                        .bind(v.period.to_string());
                 }
                 let replaced: Vec<i64> = q
                     .fetch_all(&mut *tx)

@@ -36,6 +36,13 @@ pub struct NewValue {
     pub amount: Amount,
 }
 
+impl StoredValue {
+    /// Value, numerator, denominator, as the columns keep them.
+    pub fn parts(&self) -> (Option<Decimal>, Option<Decimal>, Option<Decimal>) {
+        self.amount.parts()
+    }
+}
+
 impl NewValue {
     /// Value, numerator, denominator, as the columns keep them.
     pub fn parts(&self) -> (Option<Decimal>, Option<Decimal>, Option<Decimal>) {
@@ -64,16 +71,12 @@ pub struct StoredValue {
     pub indicator: u16,
     /// Unit name.
     pub org_unit: String,
-    /// Period as stored (`2024-06`, `2024-Q2`, `2024`).
-    pub period: String,
+    /// The period (stored as `2024-06`, `2024-Q2`, `2024`).
+    pub period: Period,
     /// 1, 2, … per indicator, unit and period.
     pub version: i64,
-    /// Plain value or rate.
-    pub value: Option<Decimal>,
-    /// Numerator.
-    pub numerator: Option<Decimal>,
-    /// Denominator.
-    pub denominator: Option<Decimal>,
+    /// A plain value (or a rate), or a ratio's numerator and denominator.
+    pub amount: Amount,
     /// Where it stands.
     pub state: State,
     /// Submitted after the deadline.
@@ -136,6 +139,20 @@ fn decimal(s: Option<String>) -> Result<Option<Decimal>, sqlx::Error> {
         .transpose()
 }
 
+/// The amount of stored columns: a numerator with its denominator is a
+/// ratio, else the value; a row with neither cannot be read.
+pub(crate) fn amount(
+    value: Option<Decimal>,
+    numerator: Option<Decimal>,
+    denominator: Option<Decimal>,
+) -> Result<Amount, sqlx::Error> {
+    match (value, numerator, denominator) {
+        (_, Some(num), Some(den)) => Ok(Amount::Ratio { num, den }),
+        (Some(v), _, _) => Ok(Amount::Value(v)),
+        _ => Err(sqlx::Error::Decode("记录没有数值".into())),
+    }
+}
+
 /// A row as a stored value.
 pub(crate) fn stored<R>(r: &R) -> Result<StoredValue, sqlx::Error>
 where
@@ -151,11 +168,14 @@ where
         id: r.try_get("id")?,
         indicator: u16::try_from(indicator).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
         org_unit: r.try_get("org_unit")?,
-        period: r.try_get("period")?,
+        period: Period::parse(&r.try_get::<String, _>("period")?)
+            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
         version: r.try_get("version")?,
-        value: decimal(r.try_get("value")?)?,
-        numerator: decimal(r.try_get("numerator")?)?,
-        denominator: decimal(r.try_get("denominator")?)?,
+        amount: amount(
+            decimal(r.try_get("value")?)?,
+            decimal(r.try_get("numerator")?)?,
+            decimal(r.try_get("denominator")?)?,
+        )?,
         state: State::parse(&state)
             .ok_or_else(|| sqlx::Error::Decode(format!("unknown state {state}").into()))?,
         late: r.try_get::<i64, _>("late")? != 0,
@@ -402,8 +422,7 @@ impl Store {
                 })?;
                 let done = match step {
                     Step::Submit => {
-                        let period = Period::parse(&v.period)
-                            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                        let period = v.period;
                         let late = v.correction_reason.is_none()
                             && workflow::is_late(period, deadline_day, now.date);
                         sqlx::query(sql("UPDATE value_versions SET state = ?, late = ? WHERE id = ? AND state = ?", pg))
@@ -422,7 +441,7 @@ impl Store {
                             ))
                             .bind(i64::from(v.indicator))
                             .bind(&v.org_unit)
-                            .bind(&v.period)
+                            .bind(v.period.to_string())
                             .fetch_all(&mut *tx)
                             .await?;
                             changed.extend(gone);
@@ -508,13 +527,15 @@ impl Store {
                     message: format!("{}的数据不能更正", old.state.label()),
                 });
             }
-            if (old.indicator, old.org_unit.as_str(), old.period.as_str())
-                != (
-                    new.indicator,
-                    new.org_unit.as_str(),
-                    new.period.to_string().as_str(),
-                )
-            {
+            if (
+                old.indicator,
+                old.org_unit.as_str(),
+                old.period.to_string().as_str(),
+            ) != (
+                new.indicator,
+                new.org_unit.as_str(),
+                new.period.to_string().as_str(),
+            ) {
                 return Err(StoreError::Invalid(
                     "更正只能改数值,不能改指标、单位或期间".into(),
                 ));
@@ -525,7 +546,7 @@ impl Store {
             ))
             .bind(i64::from(old.indicator))
             .bind(&old.org_unit)
-            .bind(&old.period)
+            .bind(old.period.to_string())
             .bind(old.version)
             .fetch_optional(&mut *tx)
             .await?;
@@ -541,7 +562,7 @@ impl Store {
             ))
             .bind(i64::from(old.indicator))
             .bind(&old.org_unit)
-            .bind(&old.period)
+            .bind(old.period.to_string())
             .fetch_one(&mut *tx)
             .await?;
             let row = sqlx::query(sql(
@@ -554,7 +575,7 @@ impl Store {
             ))
             .bind(i64::from(old.indicator))
             .bind(&old.org_unit)
-            .bind(&old.period)
+            .bind(old.period.to_string())
             .bind(last + 1)
             .bind(text(new.parts().0))
             .bind(text(new.parts().1))
@@ -811,10 +832,10 @@ impl Figure for StoredValue {
         &self.org_unit
     }
     fn period(&self) -> Result<Period, String> {
-        Period::parse(&self.period).map_err(|e| e.to_string())
+        Ok(self.period)
     }
     fn amount(&self) -> (Option<Decimal>, Option<Decimal>, Option<Decimal>) {
-        (self.value, self.numerator, self.denominator)
+        self.parts()
     }
 }
 

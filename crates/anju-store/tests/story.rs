@@ -80,7 +80,7 @@ async fn story(store: Store) {
         .put_drafts(&[value(8, "硖石街道", "2024-06", "8")], "xiashi", &now(2))
         .await
         .unwrap();
-    assert_eq!((edited[0].version, edited[0].value), (2, Some(d("8"))));
+    assert_eq!((edited[0].version, edited[0].parts().0), (2, Some(d("8"))));
     let old = store
         .list(&ValueFilter {
             state: Some(State::Superseded),
@@ -89,7 +89,7 @@ async fn story(store: Store) {
         .await
         .unwrap();
     assert_eq!(old.len(), 1, "the first draft is kept, superseded");
-    assert_eq!(old[0].value, Some(d("7")));
+    assert_eq!(old[0].parts().0, Some(d("7")));
 
     // Submitting on 3 July is on time; on 8 July (deadline: the 5th) it is late.
     let on_time = store
@@ -220,7 +220,7 @@ async fn story(store: Store) {
     let counted = |vs: Vec<anju_store::StoredValue>| {
         vs.into_iter()
             .filter(|v| v.indicator == 8)
-            .map(|v| v.value)
+            .map(|v| v.parts().0)
             .collect::<Vec<_>>()
     };
     assert_eq!(counted(store.approved().await.unwrap()), vec![Some(d("8"))]);
@@ -309,8 +309,8 @@ async fn story(store: Store) {
         .await
         .unwrap();
     assert_eq!(back, exact);
-    assert_eq!(back[0].numerator, Some(d("123456789012.123456")));
-    assert_eq!(back[0].period, "2024-Q2");
+    assert_eq!(back[0].parts().1, Some(d("123456789012.123456")));
+    assert_eq!(back[0].period.to_string(), "2024-Q2");
 
     // Unknown ids are named.
     let err = store
@@ -1083,12 +1083,12 @@ async fn audit_story(store: &Store) {
     assert_eq!(store.verify_figures().await.unwrap(), vec![]);
     let approved = store.approved().await.unwrap();
     let v = approved.first().expect("the story has approved figures");
-    let column = if v.value.is_some() {
+    let column = if v.parts().0.is_some() {
         "value"
     } else {
         "numerator"
     };
-    let was = v.value.or(v.numerator).unwrap().to_string();
+    let was = v.parts().0.or(v.parts().1).unwrap().to_string();
     raw(
         store,
         &format!(

@@ -635,13 +635,12 @@ pub(crate) async fn indicator(
     // One unit: its figures of the year so far; the city: every unit's
     // figures of the month.
     versions.retain(|v| {
-        Period::parse(&v.period).is_ok_and(|p| {
-            if org == root {
-                p.end() == as_of
-            } else {
-                p.year() == as_of.year() && p.end() <= as_of
-            }
-        })
+        let p = v.period;
+        if org == root {
+            p.end() == as_of
+        } else {
+            p.year() == as_of.year() && p.end() <= as_of
+        }
     });
     let provenance_scope = if org == root {
         format!("{as_of} 各单位")
@@ -653,12 +652,12 @@ pub(crate) async fn indicator(
     let provenance = versions
         .into_iter()
         .map(|v| Provenance {
-            figure: match (&v.numerator, &v.denominator) {
-                (Some(n), Some(d)) => format!("{n} / {d}"),
-                _ => v.value.map_or_else(|| "—".into(), |x| x.to_string()),
+            figure: match v.amount {
+                anju_core::input::Amount::Ratio { num, den } => format!("{num} / {den}"),
+                anju_core::input::Amount::Value(x) => x.to_string(),
             },
             unit: v.org_unit,
-            period: v.period,
+            period: v.period.to_string(),
             version: v.version,
             state: v.state.label(),
             reported: format!(

@@ -71,7 +71,7 @@ struct ReportPage {
 /// A figure as a plain number in the display unit (a ratio's rate), exact.
 fn plain(plan: &Plan, ix: usize, v: &StoredValue) -> Option<Decimal> {
     let ind = &plan.indicators[ix];
-    match (v.value, v.numerator, v.denominator) {
+    match v.parts() {
         (Some(x), _, _) => Some(x),
         (None, Some(n), Some(d)) => ind.rate(n, d).and_then(|r| r.round(ind.decimals.max(2))),
         _ => None,
@@ -80,7 +80,7 @@ fn plain(plan: &Plan, ix: usize, v: &StoredValue) -> Option<Decimal> {
 
 /// A figure as shown: `12.5`, or `3 / 4 = 75.00`.
 fn figure_text(plan: &Plan, ix: usize, v: &StoredValue) -> String {
-    match (v.value, v.numerator, v.denominator) {
+    match v.parts() {
         (Some(x), _, _) => x.to_string(),
         (None, Some(n), Some(d)) => match plain(plan, ix, v) {
             Some(r) => format!("{n} / {d} = {r}"),
@@ -116,7 +116,7 @@ fn last_approved<'a>(
     approved
         .iter()
         .filter(|v| v.indicator == indicator && v.org_unit == org && v.state == Step::Approved)
-        .filter_map(|v| Period::parse(&v.period).ok().map(|p| (v, p)))
+        .map(|v| (v, v.period))
         .filter(|(_, p)| p.end() < before)
         .max_by_key(|(_, p)| (p.end(), p.key()))
 }
@@ -182,7 +182,7 @@ pub(crate) async fn report(
         },
     )
     .await?;
-    let this = Period::month(period).to_string();
+    let this = Period::month(period);
     let current: Vec<&StoredValue> = latest_of(&versions)
         .into_iter()
         .filter(|v| v.period == this)
@@ -219,9 +219,9 @@ pub(crate) async fn report(
                 .unwrap_or_else(|| "1".into()),
             state: state_now.map(Step::label),
             editable,
-            value: text(now.and_then(|v| v.value)),
-            numerator: text(now.and_then(|v| v.numerator)),
-            denominator: text(now.and_then(|v| v.denominator)),
+            value: text(now.and_then(|v| v.parts().0)),
+            numerator: text(now.and_then(|v| v.parts().1)),
+            denominator: text(now.and_then(|v| v.parts().2)),
             return_reason: now
                 .filter(|v| v.state == Step::Returned)
                 .and_then(|v| v.return_reason.clone()),
@@ -346,12 +346,10 @@ pub(crate) async fn review(
     let mut by_series: std::collections::HashMap<(u16, &str), Vec<(Period, &StoredValue)>> =
         std::collections::HashMap::new();
     for a in &approved {
-        if let Ok(p) = Period::parse(&a.period) {
-            by_series
-                .entry((a.indicator, a.org_unit.as_str()))
-                .or_default()
-                .push((p, a));
-        }
+        by_series
+            .entry((a.indicator, a.org_unit.as_str()))
+            .or_default()
+            .push((a.period, a));
     }
     let mut items = Vec::new();
     for v in &waiting {
@@ -368,9 +366,7 @@ pub(crate) async fn review(
             continue;
         }
         let ind = &plan.indicators[ix];
-        let Ok(p) = Period::parse(&v.period) else {
-            continue;
-        };
+        let p = v.period;
         // A correction is compared with the figure it replaces; a new
         // figure with the last approved one before its period.
         let series = by_series
@@ -412,7 +408,7 @@ pub(crate) async fn review(
             name: ind.name.clone(),
             unit: ind.unit.clone(),
             org: v.org_unit.clone(),
-            period: v.period.clone(),
+            period: v.period.to_string(),
             figure: figure_text(&plan, ix, v),
             previous,
             change,

@@ -182,17 +182,17 @@ async fn a_bulk_approval_takes_what_its_filter_names_all_or_nothing(backend: Bac
         })
         .await
         .unwrap();
-    let mut got: Vec<(u16, &str, &str)> = approved
+    let mut got: Vec<(u16, &str, String)> = approved
         .iter()
-        .map(|v| (v.indicator, v.org_unit.as_str(), v.period.as_str()))
+        .map(|v| (v.indicator, v.org_unit.as_str(), v.period.to_string()))
         .collect();
     got.sort();
     assert_eq!(
         got,
         [
-            (8, "硖石街道", "2024-03"),
-            (8, "硖石街道", "2024-04"),
-            (8, "硖石街道", "2024-05")
+            (8, "硖石街道", "2024-03".to_string()),
+            (8, "硖石街道", "2024-04".to_string()),
+            (8, "硖石街道", "2024-05".to_string())
         ]
     );
     assert!(
@@ -283,7 +283,7 @@ async fn a_bulk_approval_takes_what_its_filter_names_all_or_nothing(backend: Bac
     // corrects, and the evaluation shows the new figure at once.
     let march = approved
         .iter()
-        .find(|v| v.period == "2024-03")
+        .find(|v| v.period.to_string() == "2024-03")
         .unwrap()
         .clone();
     let shown = eval_actual(&app, &approver, "2024-03", 8).await;
