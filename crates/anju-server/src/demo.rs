@@ -247,7 +247,7 @@ pub async fn load(state: &AppState) -> Result<Loaded, String> {
             months_back <= 12
         };
         if month.month() == 12 || recent {
-            crate::publications::publish_month(
+            crate::api::publications::publish_month(
                 state,
                 month,
                 None,

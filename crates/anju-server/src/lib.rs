@@ -10,19 +10,14 @@
 //! (nothing was changed), 500 only for the database itself (its details go
 //! to the log, not to the user). No input produces a panic.
 
-mod audit;
+mod api;
 mod auth;
 mod cache;
 pub mod config;
 pub mod demo;
-mod imports;
 pub mod jobs;
-mod publications;
-mod security;
 pub mod service;
-mod targets;
-mod users;
-mod values;
+use api::{audit, imports, publications, security, targets, users, values};
 mod web;
 
 use std::sync::Arc;

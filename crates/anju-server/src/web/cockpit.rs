@@ -20,7 +20,7 @@ use super::{
     EvalRow, Member, Shell, WebError, actor_of, html, light_class, month_param, percent, shown,
     target_text,
 };
-use crate::values::readable;
+use crate::api::values::readable;
 use crate::{ApiError, AppState};
 use anju_reports::chart::{PlanYear, PlanYears, Point, Trajectory};
 

@@ -10,7 +10,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::{Member, Shell, WebError, html};
-use crate::security::{LockOut, PolicyOut, SessionOut};
+use crate::api::security::{LockOut, PolicyOut, SessionOut};
 use crate::{ApiError, AppState};
 
 #[derive(Template)]
@@ -45,9 +45,9 @@ pub(crate) async fn security(
     super::page_may(&state.plan(), &who, &Action::ManageSecurity)?;
     let page = SecurityPage {
         shell: Shell::new(&state, Some(&who), "安全管理", "/security"),
-        locks: crate::security::locks_now(&state).await?,
-        sessions: crate::security::sessions_now(&state).await?,
-        policy: crate::security::policy(),
+        locks: crate::api::security::locks_now(&state).await?,
+        sessions: crate::api::security::sessions_now(&state).await?,
+        policy: crate::api::security::policy(),
         me: who.user.name.clone(),
     };
     Ok(html(&page))
@@ -201,7 +201,7 @@ pub(crate) async fn audit(
         if !super::from_this_site(&headers) {
             return Err(WebError::forbidden("请求来自其他网站,已拒绝"));
         }
-        let v = crate::audit::verification(&state, &who).await?;
+        let v = crate::api::audit::verification(&state, &who).await?;
         let chain = if v.chain.whole {
             format!(
                 "哈希链完整:共 {} 条,末条 SM3 哈希 {}",

@@ -16,7 +16,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::{Member, Shell, WebError, actor_of, html, month_param, page_may, role_label};
-use crate::values::readable;
+use crate::api::values::readable;
 use crate::{ApiError, AppState};
 
 #[derive(Deserialize)]
@@ -484,7 +484,7 @@ pub(crate) async fn targets(
         .map_err(ApiError::from)?
         .into_iter()
         .rev()
-        .filter(|a| crate::targets::readable(&plan, &who, a))
+        .filter(|a| crate::api::targets::readable(&plan, &who, a))
         .map(|a| AdjustmentLine {
             decidable: me.can(
                 &plan,

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::auth::Authed;
-use crate::values::ValueOut;
+use crate::api::values::ValueOut;
 use crate::{ApiError, AppState, ErrorDoc, invalid};
 
 /// What an import stored.

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Authed;
-use crate::values::number_text;
+use crate::api::values::number_text;
 use crate::{ApiError, AppState, ErrorDoc, JsonBody, PathParam, QueryParams, invalid};
 
 /// A proposal.
@@ -411,7 +411,7 @@ pub(crate) async fn decompose(
     form: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, ApiError> {
     who.may(&state.plan(), &Action::Decompose)?;
-    let (name, bytes) = crate::imports::read_form(form, "分解文件")
+    let (name, bytes) = crate::api::imports::read_form(form, "分解文件")
         .await?
         .file
         .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "bad_form", "缺少 file 字段"))?;
