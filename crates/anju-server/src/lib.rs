@@ -363,6 +363,31 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<service::Error> for ApiError {
+    fn from(e: service::Error) -> ApiError {
+        use service::{Error, FileProblem};
+        match e {
+            Error::Invalid { field, message } => invalid(field, message),
+            Error::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
+            Error::NotFound(m) => ApiError::not_found(m),
+            Error::Duplicate(m) => ApiError::new(StatusCode::CONFLICT, "duplicate", m),
+            Error::File(FileProblem::OldExcel, m) => {
+                ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_file", m)
+            }
+            Error::File(FileProblem::Unreadable, m) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_file", m)
+            }
+            Error::File(FileProblem::Empty, m) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "empty_file", m)
+            }
+            Error::Rows(rows, sheet) => ApiError::bad_rows(&rows, sheet.as_deref()),
+            Error::NoUnit => invalid("org_unit", "请指定单位"),
+            Error::Store(e) => ApiError::from(e),
+            Error::Internal(m) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {

@@ -353,7 +353,7 @@ fn import(file: &PathBuf, user: &str, submit: bool, database: &str) -> anyhow::R
             date: anju_core::auth::china_time(unix).0,
             stamp: anju_core::auth::china_stamp(unix),
         };
-        use anju_server::service::figures::{ImportFailure, import};
+        use anju_server::service::{Error, figures::import};
         let done = import(
             &store,
             std::sync::Arc::new(plan),
@@ -366,7 +366,7 @@ fn import(file: &PathBuf, user: &str, submit: bool, database: &str) -> anyhow::R
         .await;
         let stored = match done {
             Ok(d) => d.ids.len(),
-            Err(ImportFailure::Rows(errs, sheet)) => {
+            Err(Error::Rows(errs, sheet)) => {
                 for e in &errs {
                     match &sheet {
                         Some(s) => {
@@ -383,11 +383,8 @@ fn import(file: &PathBuf, user: &str, submit: bool, database: &str) -> anyhow::R
                 eprintln!("文件有 {} 处错误,未导入任何数据。", errs.len());
                 return Err(anyhow::Error::new(Reported));
             }
-            Err(ImportFailure::OldExcel) => {
-                anyhow::bail!("不支持旧版 .xls 文件,请在 Excel/WPS 中另存为 .xlsx 或 CSV 后导入")
-            }
-            Err(ImportFailure::BadWorkbook(m) | ImportFailure::Empty(m)) => anyhow::bail!(m),
-            Err(ImportFailure::Store(e)) => anyhow::bail!("未导入任何数据:{e}"),
+            Err(Error::Store(e)) => anyhow::bail!("未导入任何数据:{e}"),
+            Err(e) => anyhow::bail!("{e}"),
         };
         anyhow::Ok(stored)
     })?;
@@ -410,7 +407,7 @@ fn template(
         .enable_all()
         .build()?;
     let bytes = rt.block_on(async {
-        use anju_server::service::figures::{TemplateFailure, template};
+        use anju_server::service::{Error, figures::template};
         let store = anju_store::Store::connect(database).await?;
         let (_, plan) = plan_in_force(&store, None).await?;
         let who = store
@@ -421,13 +418,14 @@ fn template(
         let me = anju_core::access::Actor::of(&plan, &who.name, who.role, who.org_unit.as_deref());
         match template(&store, &plan, &me, who.org_unit.as_deref(), org, period).await {
             Ok(t) => Ok(t.bytes),
-            Err(TemplateFailure::NoUnit) => Err(anyhow::anyhow!("请用 --org 指定单位")),
-            Err(TemplateFailure::Invalid("period", m)) => Err(anyhow::anyhow!("--period:{m}")),
-            Err(TemplateFailure::Invalid(_, m) | TemplateFailure::Render(m)) => {
-                Err(anyhow::anyhow!(m))
+            Err(Error::NoUnit) => Err(anyhow::anyhow!("请用 --org 指定单位")),
+            Err(Error::Invalid { field, message }) if field == "period" => {
+                Err(anyhow::anyhow!("--period:{message}"))
             }
-            Err(TemplateFailure::Forbidden(m)) => Err(anyhow::anyhow!("用户 {user} {m}")),
-            Err(TemplateFailure::Store(e)) => Err(e.into()),
+            Err(Error::Invalid { message, .. }) => Err(anyhow::anyhow!(message)),
+            Err(Error::Forbidden(m)) => Err(anyhow::anyhow!("用户 {user} {m}")),
+            Err(Error::Store(e)) => Err(e.into()),
+            Err(e) => Err(anyhow::anyhow!("{e}")),
         }
     })?;
     std::fs::write(out, &bytes).map_err(|e| anyhow::anyhow!("无法写入 {}:{e}", out.display()))?;

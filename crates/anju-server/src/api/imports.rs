@@ -10,9 +10,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::auth::Authed;
 use crate::api::values::ValueOut;
-use crate::{ApiError, AppState, ErrorDoc, invalid};
+use crate::auth::Authed;
+use crate::{ApiError, AppState, ErrorDoc};
 
 /// What an import stored.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -125,7 +125,7 @@ pub(crate) async fn import(
     let file = form.file;
     let (name, bytes) = file.ok_or_else(|| bad_form("缺少 file 字段"))?;
     let now = crate::now(&state);
-    use crate::service::figures::{ImportFailure, import};
+    use crate::service::figures::import;
     let done = import(
         &state.store,
         state.plan(),
@@ -135,20 +135,7 @@ pub(crate) async fn import(
         submit,
         &now,
     )
-    .await
-    .map_err(|e| match e {
-        ImportFailure::OldExcel => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_file",
-            "不支持旧版 .xls 文件,请在 Excel/WPS 中另存为 .xlsx 或 CSV 后导入",
-        ),
-        ImportFailure::BadWorkbook(m) => {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_file", m)
-        }
-        ImportFailure::Rows(rows, sheet) => ApiError::bad_rows(&rows, sheet.as_deref()),
-        ImportFailure::Empty(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "empty_file", m),
-        ImportFailure::Store(e) => ApiError::from(e),
-    })?;
+    .await?;
     let stored = state.store.values_by_ids(&done.ids).await?;
     Ok((
         StatusCode::CREATED,
@@ -192,7 +179,7 @@ pub(crate) async fn template(
     who: Authed,
     crate::QueryParams(q): crate::QueryParams<TemplateQuery>,
 ) -> Result<Response, ApiError> {
-    use crate::service::figures::{TemplateFailure, template};
+    use crate::service::figures::template;
     let plan_arc = state.plan();
     let plan = &*plan_arc;
     let me = who.actor(plan);
@@ -204,15 +191,6 @@ pub(crate) async fn template(
         q.org_unit.as_deref(),
         &q.period,
     )
-    .await
-    .map_err(|e| match e {
-        TemplateFailure::NoUnit => invalid("org_unit", "请指定单位"),
-        TemplateFailure::Invalid(field, m) => invalid(field, m),
-        TemplateFailure::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
-        TemplateFailure::Store(e) => e.into(),
-        TemplateFailure::Render(m) => {
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m)
-        }
-    })?;
+    .await?;
     Ok(crate::xlsx_answer(made.bytes, "template.xlsx", &made.file))
 }

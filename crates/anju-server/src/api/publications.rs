@@ -14,8 +14,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::Authed;
 use crate::api::values::ValueOut;
+use crate::auth::Authed;
 use crate::{ApiError, AppState, ErrorDoc, JsonBody, PathParam, QueryParams, invalid};
 
 /// What to publish.

@@ -14,8 +14,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::Authed;
 use crate::api::values::number_text;
+use crate::auth::Authed;
 use crate::{ApiError, AppState, ErrorDoc, JsonBody, PathParam, QueryParams, invalid};
 
 /// A proposal.

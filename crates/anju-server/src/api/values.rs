@@ -11,7 +11,7 @@ use anju_core::plan::Plan;
 
 use anju_core::workflow::Step;
 use anju_reports::view::{Num, RowView};
-use anju_store::{NewValue, StoredValue, ValueFilter};
+use anju_store::{StoredValue, ValueFilter};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -22,10 +22,6 @@ use crate::auth::Authed;
 use crate::cache::{Answer, Found, ViewKey};
 use crate::service::evaluation as service;
 use crate::{ApiError, AppState, ErrorDoc, JsonBody, PathParam, QueryParams, invalid};
-
-fn forbidden(message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
-}
 
 /// A number as sent: a JSON number, or a string of one (read exactly, from its
 /// digits), or nothing.
@@ -158,32 +154,6 @@ pub(crate) fn number_text(field: &str, v: &Option<serde_json::Value>) -> Result<
     }
 }
 
-/// A figure by the rules of the values file (`anju_core::input::figure_of`),
-/// as the value, numerator and denominator to store; errors name the field
-/// under `at` (`values[2].denominator`).
-fn figure(
-    plan: &Plan,
-    ix: usize,
-    at: &dyn Fn(&str) -> String,
-    value: &Option<serde_json::Value>,
-    numerator: &Option<serde_json::Value>,
-    denominator: &Option<serde_json::Value>,
-) -> Result<anju_core::input::Amount, ApiError> {
-    let value = number_text(&at("value"), value)?;
-    let num = number_text(&at("numerator"), numerator)?;
-    let den = number_text(&at("denominator"), denominator)?;
-    match anju_core::input::figure_of(plan, ix, &value, &num, &den) {
-        Ok(amount) => Ok(amount),
-        Err(errs) => {
-            let (field, message) = errs
-                .into_iter()
-                .next()
-                .unwrap_or(("value", "数值有误".to_string()));
-            Err(invalid(at(field), message))
-        }
-    }
-}
-
 /// The most figures one request may enter: a city's month is about 200.
 pub(crate) const MAX_BATCH: usize = 5_000;
 
@@ -212,49 +182,28 @@ pub(crate) async fn put(
             ),
         ));
     }
-    let mut out = Vec::with_capacity(body.values.len());
-    // Where each figure (indicator, unit, period) first came in the batch.
-    let mut seen = std::collections::HashMap::with_capacity(body.values.len());
+    // The JSON as text (a number's digits exactly as sent); the service
+    // resolves and checks the rest.
+    let mut figures = Vec::with_capacity(body.values.len());
     for (i, v) in body.values.iter().enumerate() {
         let f = |name: &str| format!("values[{i}].{name}");
-        let code = match &v.indicator {
-            serde_json::Value::Number(n) => n.to_string(),
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        let ix = plan
-            .find_indicator(&code)
-            .ok_or_else(|| invalid(f("indicator"), format!("未知的指标“{code}”")))?;
-        let org = plan
-            .orgs
-            .resolve(&v.org_unit)
-            .map_err(|e| invalid(f("org_unit"), e))?;
-        let org = plan
-            .reporting_unit(org)
-            .ok_or_else(|| invalid(f("org_unit"), "不在本计划的填报范围内"))?;
-        let period = Period::parse(&v.period).map_err(|e| invalid(f("period"), e))?;
-        who.may(plan, &Action::ReportFigure { indicator: ix, org })?;
-        if let Some(first) = seen.insert((ix, org, period), i) {
-            return Err(invalid(
-                format!("values[{i}]"),
-                format!(
-                    "与 values[{first}] 重复(同一指标、单位和期间:指标 {} {} {period}),一次只能填一个数",
-                    plan.indicators[ix].code,
-                    plan.orgs.get(org).name
-                ),
-            ));
-        }
-        let amount = figure(plan, ix, &f, &v.value, &v.numerator, &v.denominator)?;
-        out.push(NewValue {
-            indicator: plan.indicators[ix].code.0,
-            // The plan's own name, whatever alias was sent.
-            org_unit: plan.orgs.get(org).name.clone(),
-            period,
-            amount,
+        figures.push(crate::service::figures::EnteredFigure {
+            indicator: match &v.indicator {
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            },
+            org_unit: v.org_unit.clone(),
+            period: v.period.clone(),
+            value: number_text(&f("value"), &v.value)?,
+            numerator: number_text(&f("numerator"), &v.numerator)?,
+            denominator: number_text(&f("denominator"), &v.denominator)?,
         });
     }
-    let now = crate::now(&state);
-    let stored = state.store.put_drafts(&out, &who.user.name, &now).await?;
+    let me = who.actor(plan);
+    let stored =
+        crate::service::figures::enter(&state.store, plan, &me, &figures, &crate::now(&state))
+            .await?;
     Ok(Json(ValuesOut {
         values: stored.into_iter().map(ValueOut::from).collect(),
     }))
@@ -276,41 +225,16 @@ async fn step(
 ) -> Result<Json<ValuesOut>, ApiError> {
     let plan = &*state.plan();
     let me = who.actor(plan);
-    for (k, &id) in body.ids.iter().enumerate() {
-        let v = state
-            .store
-            .value(id)
-            .await?
-            .ok_or_else(|| ApiError::not_found(format!("数据 {id} 不存在")))?;
-        let ix = plan
-            .indicator_index(anju_core::plan::IndicatorCode(v.indicator))
-            .ok_or_else(|| invalid(format!("ids[{k}]"), "计划中没有该指标"))?;
-        let org = plan
-            .orgs
-            .resolve(&v.org_unit)
-            .map_err(|e| invalid(format!("ids[{k}]"), e))?;
-        let action = match step {
-            Step::Submit => Action::ReportFigure { indicator: ix, org },
-            Step::Approve | Step::Return => Action::ReviewFigure {
-                indicator: ix,
-                author: Some(&v.created_by),
-            },
-        };
-        me.may(plan, &action)
-            .map_err(|d| forbidden(format!("数据 {id}:{d}")))?;
-    }
-    let now = crate::now(&state);
-    let done = state
-        .store
-        .step(
-            &body.ids,
-            step,
-            &who.user.name,
-            &now,
-            body.reason.as_deref(),
-            plan.settings.report_deadline_day,
-        )
-        .await?;
+    let done = crate::service::figures::step(
+        &state.store,
+        plan,
+        &me,
+        &body.ids,
+        step,
+        body.reason.as_deref(),
+        &crate::now(&state),
+    )
+    .await?;
     Ok(Json(ValuesOut {
         values: done.into_iter().map(ValueOut::from).collect(),
     }))
@@ -437,15 +361,10 @@ pub(crate) async fn approve(
                 to: month("filter.to", &f.to)?,
                 indicator,
             };
-            use crate::service::figures::{ApproveFailure, approve_selection};
+            use crate::service::figures::approve_selection;
             let me = who.actor(&plan);
-            let n = approve_selection(&state.store, &plan, &me, &filter, &crate::now(&state))
-                .await
-                .map_err(|e| match e {
-                    ApproveFailure::Denied(m) => forbidden(m),
-                    ApproveFailure::Invalid(field, m) => invalid(field, m),
-                    ApproveFailure::Store(e) => ApiError::from(e),
-                })?;
+            let n =
+                approve_selection(&state.store, &plan, &me, &filter, &crate::now(&state)).await?;
             Ok(Json(ApproveOut::Count(ApprovedOut { approved: n })))
         }
         _ => Err(invalid("ids", "须给出 ids 或 filter 之一")),
@@ -830,39 +749,21 @@ pub(crate) async fn correct(
     JsonBody(body): JsonBody<CorrectIn>,
 ) -> Result<Json<ValueOut>, ApiError> {
     let plan = &*state.plan();
-    let old = state
-        .store
-        .value(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("数据 {id} 不存在")))?;
-    let ix = plan
-        .indicator_index(anju_core::plan::IndicatorCode(old.indicator))
-        .ok_or_else(|| invalid("id", "计划中没有该指标"))?;
-    let org = plan
-        .orgs
-        .resolve(&old.org_unit)
-        .map_err(|e| invalid("id", e))?;
-    if !who.can(plan, &Action::ReportFigure { indicator: ix, org }) {
-        return Err(forbidden(format!("无权更正数据 {id}")));
-    }
-    let amount = figure(
+    let texts = [
+        number_text("value", &body.value)?,
+        number_text("numerator", &body.numerator)?,
+        number_text("denominator", &body.denominator)?,
+    ];
+    let me = who.actor(plan);
+    let v = crate::service::figures::correct(
+        &state.store,
         plan,
-        ix,
-        &|name: &str| name.to_string(),
-        &body.value,
-        &body.numerator,
-        &body.denominator,
-    )?;
-    let new = NewValue {
-        indicator: old.indicator,
-        org_unit: old.org_unit.clone(),
-        period: old.period,
-        amount,
-    };
-    let now = crate::now(&state);
-    let v = state
-        .store
-        .correct(id, &new, &body.reason, &who.user.name, &now)
-        .await?;
+        &me,
+        id,
+        [&texts[0], &texts[1], &texts[2]],
+        &body.reason,
+        &crate::now(&state),
+    )
+    .await?;
     Ok(Json(ValueOut::from(v)))
 }

@@ -12,11 +12,11 @@ use anju_core::period::YearMonth;
 use anju_core::plan::{IndicatorCode, OrgId, Plan};
 use anju_core::values::ValueSet;
 use anju_reports::view::RowView;
-use axum::http::StatusCode;
 use rust_decimal::Decimal;
 
+use super::Error;
 use crate::cache::Filling;
-use crate::{ApiError, AppState, PlanInForce};
+use crate::{AppState, PlanInForce};
 
 /// One row of an evaluation as the pages show it: typed, its numbers exact.
 #[derive(Clone, Debug, PartialEq)]
@@ -149,7 +149,7 @@ pub async fn evaluation(
     revision: i64,
     in_force: &PlanInForce,
     as_of: YearMonth,
-) -> Result<Arc<Evaluation>, ApiError> {
+) -> Result<Arc<Evaluation>, Error> {
     let now = (state.clock)();
     match state
         .cache
@@ -176,7 +176,7 @@ pub async fn rows(
     in_force: &PlanInForce,
     as_of: YearMonth,
     filter: RowFilter,
-) -> Result<Vec<ShownRow>, ApiError> {
+) -> Result<Vec<ShownRow>, Error> {
     let eval = evaluation(state, revision, in_force, as_of).await?;
     let plan = &*in_force.1;
     Ok(eval
@@ -194,7 +194,7 @@ pub(crate) async fn fill(
     plan: &Arc<Plan>,
     filling: &Filling,
     as_of: YearMonth,
-) -> Result<(Arc<ValueSet>, Arc<Evaluation>), ApiError> {
+) -> Result<(Arc<ValueSet>, Arc<Evaluation>), Error> {
     let values = match &filling.values {
         Some(v) => v.clone(),
         None => approved_values(state, plan, filling).await?,
@@ -216,12 +216,8 @@ pub(crate) async fn fill(
 }
 
 /// A failure of the server's own (a task that did not finish).
-pub(crate) fn internal() -> ApiError {
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "服务器内部错误,请稍后重试",
-    )
+pub(crate) fn internal() -> Error {
+    Error::internal()
 }
 
 /// The approved figures as the engine reads them, current at the revision
@@ -231,7 +227,7 @@ async fn approved_values(
     state: &AppState,
     plan: &Plan,
     filling: &Filling,
-) -> Result<Arc<ValueSet>, ApiError> {
+) -> Result<Arc<ValueSet>, Error> {
     let now = (state.clock)();
     let kept = state
         .cache
@@ -270,6 +266,6 @@ async fn approved_values(
         );
     }
     let values = ValueSet::build(plan, obs.observations, &["数据库".into()])
-        .map_err(|e| ApiError::new(StatusCode::CONFLICT, "duplicate", e.to_string()))?;
+        .map_err(|e| Error::Duplicate(e.to_string()))?;
     Ok(Arc::new(values))
 }

@@ -5,31 +5,10 @@
 
 use anju_core::access::{Action, Actor};
 use anju_core::entries::Entry;
-use anju_core::input::InputError;
 use anju_core::plan::{IndicatorCode, OrgId, Plan};
-use anju_store::{Imported, NewValue, Now, Selection, Store, StoreError};
+use anju_store::{Imported, NewValue, Now, Selection, Store};
 
-/// Why a file was not imported.
-#[derive(Debug)]
-pub enum ImportFailure {
-    /// An old .xls.
-    OldExcel,
-    /// A workbook that cannot be read (why).
-    BadWorkbook(String),
-    /// Bad rows, every one named (lines of a sheet are its own rows), and the
-    /// sheet's name for a workbook.
-    Rows(Vec<InputError>, Option<String>),
-    /// No figure in it.
-    Empty(String),
-    /// The store refused (a figure waiting for review, a busy database…).
-    Store(StoreError),
-}
-
-impl From<StoreError> for ImportFailure {
-    fn from(e: StoreError) -> ImportFailure {
-        ImportFailure::Store(e)
-    }
-}
+use super::{Error, FileProblem};
 
 /// Reads a values file (`bytes`, named `name`) as `me` may report it.
 pub fn read_file(
@@ -37,20 +16,26 @@ pub fn read_file(
     me: &Actor<'_>,
     name: &str,
     bytes: &[u8],
-) -> Result<Vec<Entry>, ImportFailure> {
+) -> Result<Vec<Entry>, Error> {
     let lower = name.to_lowercase();
     if lower.ends_with(".xls") || bytes.starts_with(b"\xD0\xCF\x11\xE0") {
-        return Err(ImportFailure::OldExcel);
+        return Err(Error::File(
+            FileProblem::OldExcel,
+            "不支持旧版 .xls 文件,请在 Excel/WPS 中另存为 .xlsx 或 CSV 后导入".into(),
+        ));
     }
     // An .xlsx (a zip) is read as the values file its sheet holds.
     let sheet = if bytes.starts_with(b"PK\x03\x04") {
-        Some(anju_reports::sheets::read_xlsx(name, bytes).map_err(ImportFailure::BadWorkbook)?)
+        Some(
+            anju_reports::sheets::read_xlsx(name, bytes)
+                .map_err(|m| Error::File(FileProblem::Unreadable, m))?,
+        )
     } else {
         None
     };
     let entries = match &sheet {
         None => anju_core::entries::read_entries(plan, me, name, bytes)
-            .map_err(|e| ImportFailure::Rows(e.0, None))?,
+            .map_err(|e| Error::Rows(e.0, None))?,
         Some(s) => {
             anju_core::entries::read_entries(plan, me, name, s.csv.as_bytes()).map_err(|e| {
                 // Lines of the sheet's text back to the sheet's own rows.
@@ -66,12 +51,15 @@ pub fn read_file(
                             r
                         })
                         .collect();
-                ImportFailure::Rows(rows, Some(s.sheet.clone()))
+                Error::Rows(rows, Some(s.sheet.clone()))
             })?
         }
     };
     if entries.is_empty() {
-        return Err(ImportFailure::Empty(format!("{name}:文件中没有数据")));
+        return Err(Error::File(
+            FileProblem::Empty,
+            format!("{name}:文件中没有数据"),
+        ));
     }
     Ok(entries)
 }
@@ -87,7 +75,7 @@ pub async fn import(
     bytes: Vec<u8>,
     submit: bool,
     now: &Now,
-) -> Result<Imported, ImportFailure> {
+) -> Result<Imported, Error> {
     let (who, role, org) = (user.name.clone(), user.role, user.org_unit.clone());
     let deadline = submit.then_some(plan.settings.report_deadline_day);
     let values = tokio::task::spawn_blocking(move || {
@@ -96,27 +84,10 @@ pub async fn import(
             .map(|entries| entries.iter().map(NewValue::from).collect::<Vec<_>>())
     })
     .await
-    .map_err(|_| ImportFailure::BadWorkbook("读取文件时服务器内部出错".into()))??;
+    .map_err(|_| Error::Internal("读取文件时服务器内部出错".into()))??;
     Ok(store
         .import_values(&values, &user.name, now, deadline)
         .await?)
-}
-
-/// Why a bulk approval was refused as a whole.
-#[derive(Debug)]
-pub enum ApproveFailure {
-    /// The permission table said no (its words).
-    Denied(String),
-    /// A filter that does not read (the field, why).
-    Invalid(&'static str, String),
-    /// The store refused.
-    Store(StoreError),
-}
-
-impl From<StoreError> for ApproveFailure {
-    fn from(e: StoreError) -> ApproveFailure {
-        ApproveFailure::Store(e)
-    }
 }
 
 /// What a bulk approval takes: a unit and everything below it, a range of
@@ -142,14 +113,11 @@ pub async fn approve_selection(
     me: &Actor<'_>,
     filter: &ApprovalFilter,
     now: &Now,
-) -> Result<usize, ApproveFailure> {
+) -> Result<usize, Error> {
     if let (Some(f), Some(t)) = (filter.from, filter.to)
         && f > t
     {
-        return Err(ApproveFailure::Invalid(
-            "filter.from",
-            "起始月份晚于截止月份".into(),
-        ));
+        return Err(Error::invalid("filter.from", "起始月份晚于截止月份"));
     }
     let org_units = filter.org.map(|o| {
         let mut names = Vec::new();
@@ -172,7 +140,7 @@ pub async fn approve_selection(
     for c in &candidates {
         if !checked.contains(&c.indicator) {
             let Some(ix) = plan.indicator_index(IndicatorCode(c.indicator)) else {
-                return Err(ApproveFailure::Denied(format!(
+                return Err(Error::Forbidden(format!(
                     "计划中没有指标 {},其数据不能审核",
                     c.indicator
                 )));
@@ -183,8 +151,7 @@ pub async fn approve_selection(
                     indicator: ix,
                     author: None,
                 },
-            )
-            .map_err(|d| ApproveFailure::Denied(d.0))?;
+            )?;
             checked.push(c.indicator);
         }
         if c.created_by == me.name {
@@ -192,33 +159,12 @@ pub async fn approve_selection(
         }
     }
     if own > 0 {
-        return Err(ApproveFailure::Denied(format!(
+        return Err(Error::Forbidden(format!(
             "其中 {own} 条是您本人填报的,不能审核本人填报的数据;本次未审核任何数据"
         )));
     }
     let ids: Vec<i64> = candidates.iter().map(|c| c.id).collect();
     Ok(store.approve_all(&ids, me.name, now).await?)
-}
-
-/// Why a template was not made.
-#[derive(Debug)]
-pub enum TemplateFailure {
-    /// No unit named, and the user has none of their own.
-    NoUnit,
-    /// A field that cannot be read (its name, and why).
-    Invalid(&'static str, String),
-    /// The user may report no indicator of the unit (why).
-    Forbidden(String),
-    /// The store could not answer.
-    Store(StoreError),
-    /// The workbook could not be written (why).
-    Render(String),
-}
-
-impl From<StoreError> for TemplateFailure {
-    fn from(e: StoreError) -> TemplateFailure {
-        TemplateFailure::Store(e)
-    }
 }
 
 /// A template made: the workbook and the name to save it as.
@@ -240,22 +186,20 @@ pub async fn template(
     own_unit: Option<&str>,
     unit: Option<&str>,
     period: &str,
-) -> Result<Template, TemplateFailure> {
-    let name = unit.or(own_unit).ok_or(TemplateFailure::NoUnit)?;
+) -> Result<Template, Error> {
+    let name = unit.or(own_unit).ok_or(Error::NoUnit)?;
     let org = plan
         .orgs
         .resolve(name)
         .ok()
         .and_then(|o| plan.reporting_unit(o))
-        .ok_or_else(|| {
-            TemplateFailure::Invalid("org_unit", format!("“{name}”不在本计划的填报范围内"))
-        })?;
+        .ok_or_else(|| Error::invalid("org_unit", format!("“{name}”不在本计划的填报范围内")))?;
     let period = anju_core::period::Period::parse(period)
-        .map_err(|e| TemplateFailure::Invalid("period", e.to_string()))?;
+        .map_err(|e| Error::invalid("period", e.to_string()))?;
     if !(0..plan.indicators.len())
         .any(|ix| me.can(plan, &Action::ReportFigure { indicator: ix, org }))
     {
-        return Err(TemplateFailure::Forbidden(format!(
+        return Err(Error::Forbidden(format!(
             "无权填报{}的数据",
             plan.orgs.get(org).name
         )));
@@ -275,9 +219,183 @@ pub async fn template(
         None => Vec::new(),
     };
     let bytes = anju_reports::sheets::template(plan, me, org, period, &previous)
-        .map_err(TemplateFailure::Render)?;
+        .map_err(Error::Internal)?;
     Ok(Template {
         bytes,
         file: format!("{}-{}-填报模板.xlsx", plan.orgs.get(org).name, period),
     })
+}
+
+/// A figure as a person enters it, each field as text (a number's digits
+/// exactly as sent): resolved and checked by [`enter`].
+#[derive(Clone, Debug, Default)]
+pub struct EnteredFigure {
+    /// The indicator's code or name.
+    pub indicator: String,
+    /// The unit, by any of its names.
+    pub org_unit: String,
+    /// `2024-06`, `2024年6月`, `2024-Q2`, `2024`.
+    pub period: String,
+    /// A plain value or a rate ("" when not given).
+    pub value: String,
+    /// A ratio's numerator ("" when not given).
+    pub numerator: String,
+    /// A ratio's denominator ("" when not given).
+    pub denominator: String,
+}
+
+/// The amount of `texts` (value, numerator, denominator) for indicator
+/// `ix`, by the rules of the values file; errors name the field under `at`.
+fn amount_of(
+    plan: &Plan,
+    ix: usize,
+    at: &dyn Fn(&str) -> String,
+    texts: [&str; 3],
+) -> Result<anju_core::input::Amount, Error> {
+    let [value, numerator, denominator] = texts;
+    anju_core::input::figure_of(plan, ix, value, numerator, denominator).map_err(|errs| {
+        let (field, message) = errs
+            .into_iter()
+            .next()
+            .unwrap_or(("value", "数值有误".to_string()));
+        Error::invalid(at(field), message)
+    })
+}
+
+/// Stores figures as drafts of `me`, all or none: each one resolved against
+/// the plan (the unit by any of its names, stored under the plan's own),
+/// one the user may report (the permission table), by the rules of the
+/// values file, and no figure twice. Errors name the figure as
+/// `values[i].field`, `i` counting from 0 in the order given.
+pub async fn enter(
+    store: &Store,
+    plan: &Plan,
+    me: &Actor<'_>,
+    figures: &[EnteredFigure],
+    now: &Now,
+) -> Result<Vec<anju_store::StoredValue>, Error> {
+    let mut out = Vec::with_capacity(figures.len());
+    // Where each figure (indicator, unit, period) first came.
+    let mut seen = std::collections::HashMap::with_capacity(figures.len());
+    for (i, v) in figures.iter().enumerate() {
+        let f = |name: &str| format!("values[{i}].{name}");
+        let code = v.indicator.trim();
+        let ix = plan
+            .find_indicator(code)
+            .ok_or_else(|| Error::invalid(f("indicator"), format!("未知的指标“{code}”")))?;
+        let org = plan
+            .orgs
+            .resolve(&v.org_unit)
+            .map_err(|e| Error::invalid(f("org_unit"), e.to_string()))?;
+        let org = plan
+            .reporting_unit(org)
+            .ok_or_else(|| Error::invalid(f("org_unit"), "不在本计划的填报范围内"))?;
+        let period = anju_core::period::Period::parse(&v.period)
+            .map_err(|e| Error::invalid(f("period"), e.to_string()))?;
+        me.may(plan, &Action::ReportFigure { indicator: ix, org })?;
+        if let Some(first) = seen.insert((ix, org, period), i) {
+            return Err(Error::invalid(
+                format!("values[{i}]"),
+                format!(
+                    "与 values[{first}] 重复(同一指标、单位和期间:指标 {} {} {period}),一次只能填一个数",
+                    plan.indicators[ix].code,
+                    plan.orgs.get(org).name
+                ),
+            ));
+        }
+        let amount = amount_of(plan, ix, &f, [&v.value, &v.numerator, &v.denominator])?;
+        out.push(NewValue {
+            indicator: plan.indicators[ix].code.0,
+            // The plan's own name, whatever alias was sent.
+            org_unit: plan.orgs.get(org).name.clone(),
+            period,
+            amount,
+        });
+    }
+    Ok(store.put_drafts(&out, me.name, now).await?)
+}
+
+/// Takes the versions `ids` one step (submit, approve, return), all or
+/// none: each one that `me` may take that step for (the permission table:
+/// report it to submit; review it, never one's own, to approve or return).
+/// Errors name a version by its place, `ids[k]`, or its id.
+pub async fn step(
+    store: &Store,
+    plan: &Plan,
+    me: &Actor<'_>,
+    ids: &[i64],
+    step: anju_core::workflow::Step,
+    reason: Option<&str>,
+    now: &Now,
+) -> Result<Vec<anju_store::StoredValue>, Error> {
+    use anju_core::workflow::Step;
+    for (k, &id) in ids.iter().enumerate() {
+        let v = store
+            .value(id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("数据 {id} 不存在")))?;
+        let ix = plan
+            .indicator_index(IndicatorCode(v.indicator))
+            .ok_or_else(|| Error::invalid(format!("ids[{k}]"), "计划中没有该指标"))?;
+        let org = plan
+            .orgs
+            .resolve(&v.org_unit)
+            .map_err(|e| Error::invalid(format!("ids[{k}]"), e.to_string()))?;
+        let action = match step {
+            Step::Submit => Action::ReportFigure { indicator: ix, org },
+            Step::Approve | Step::Return => Action::ReviewFigure {
+                indicator: ix,
+                author: Some(&v.created_by),
+            },
+        };
+        me.may(plan, &action)
+            .map_err(|d| Error::Forbidden(format!("数据 {id}:{}", d.0)))?;
+    }
+    Ok(store
+        .step(
+            ids,
+            step,
+            me.name,
+            now,
+            reason,
+            plan.settings.report_deadline_day,
+        )
+        .await?)
+}
+
+/// Corrects the approved (or any) version `id` with a new figure of the
+/// same indicator, unit and period — `texts` as value, numerator and
+/// denominator, by the rules of the values file — and why: a new version
+/// waiting for review. Only someone who may report the figure.
+pub async fn correct(
+    store: &Store,
+    plan: &Plan,
+    me: &Actor<'_>,
+    id: i64,
+    texts: [&str; 3],
+    reason: &str,
+    now: &Now,
+) -> Result<anju_store::StoredValue, Error> {
+    let old = store
+        .value(id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("数据 {id} 不存在")))?;
+    let ix = plan
+        .indicator_index(IndicatorCode(old.indicator))
+        .ok_or_else(|| Error::invalid("id", "计划中没有该指标"))?;
+    let org = plan
+        .orgs
+        .resolve(&old.org_unit)
+        .map_err(|e| Error::invalid("id", e.to_string()))?;
+    if !me.can(plan, &Action::ReportFigure { indicator: ix, org }) {
+        return Err(Error::Forbidden(format!("无权更正数据 {id}")));
+    }
+    let amount = amount_of(plan, ix, &|name: &str| name.to_string(), texts)?;
+    let new = NewValue {
+        indicator: old.indicator,
+        org_unit: old.org_unit.clone(),
+        period: old.period,
+        amount,
+    };
+    Ok(store.correct(id, &new, reason, me.name, now).await?)
 }

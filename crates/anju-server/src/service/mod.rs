@@ -3,12 +3,18 @@
 //! takes the acting user as the permission table sees them and typed input,
 //! and returns domain types; the API writes them as JSON, the pages as HTML.
 //!
+//! Every operation answers with one error type, [`Error`].
+//!
 //! What lives here so far: the evaluation (typed rows, kept per revision),
-//! figures in bulk (an import, a bulk approval), the targets in force, and
-//! the rows of a published month. The figures, targets, publications,
-//! users and audit operations move here from the handlers next.
+//! figures (entered, submitted, approved or returned, corrected; imported
+//! and approved in bulk; the template), the targets in force, and the rows
+//! of a published month. The targets, publications, users and audit
+//! operations move here from the handlers next.
 
+mod error;
 pub mod evaluation;
 pub mod figures;
 pub mod publications;
 pub mod targets;
+
+pub use error::{Error, FileProblem};

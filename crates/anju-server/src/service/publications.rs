@@ -8,12 +8,11 @@ use std::str::FromStr as _;
 use anju_core::engine::Status;
 use anju_core::period::YearMonth;
 use anju_store::Publication;
-use axum::http::StatusCode;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+use super::Error;
 use super::evaluation::ShownRow;
-use crate::ApiError;
 
 /// A row as a publication keeps it (the fields of `RowView` the pages show).
 #[derive(Deserialize)]
@@ -38,13 +37,12 @@ struct Kept {
 }
 
 /// The rows of a published month, typed.
-pub fn rows(p: &Publication) -> Result<Vec<ShownRow>, ApiError> {
+pub fn rows(p: &Publication) -> Result<Vec<ShownRow>, Error> {
     let bad = |m: String| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            format!("{} 第 {} 版的发布内容无法读取:{m}", p.as_of, p.version),
-        )
+        Error::Internal(format!(
+            "{} 第 {} 版的发布内容无法读取:{m}",
+            p.as_of, p.version
+        ))
     };
     #[derive(Deserialize)]
     struct Doc {
@@ -57,7 +55,7 @@ pub fn rows(p: &Publication) -> Result<Vec<ShownRow>, ApiError> {
         serde_json::from_str::<Doc>(text).map(|d| d.rows)
     }
     .map_err(|e| bad(e.to_string()))?;
-    let number = |n: Option<serde_json::Number>| -> Result<Option<Decimal>, ApiError> {
+    let number = |n: Option<serde_json::Number>| -> Result<Option<Decimal>, Error> {
         n.map(|n| {
             Decimal::from_str(&n.to_string())
                 .or_else(|_| Decimal::from_scientific(&n.to_string()))

@@ -157,6 +157,12 @@ pub(crate) struct WebError {
     to: Option<&'static str>,
 }
 
+impl From<crate::service::Error> for WebError {
+    fn from(e: crate::service::Error) -> WebError {
+        WebError::from(ApiError::from(e))
+    }
+}
+
 impl From<ApiError> for WebError {
     fn from(e: ApiError) -> WebError {
         WebError {
