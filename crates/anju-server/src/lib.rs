@@ -371,6 +371,7 @@ impl From<service::Error> for ApiError {
             Error::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
             Error::NotFound(m) => ApiError::not_found(m),
             Error::Duplicate(m) => ApiError::new(StatusCode::CONFLICT, "duplicate", m),
+            Error::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             Error::File(FileProblem::OldExcel, m) => {
                 ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_file", m)
             }

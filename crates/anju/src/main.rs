@@ -510,28 +510,31 @@ fn user_set(
         .enable_all()
         .build()?;
     let user = rt.block_on(async {
+        use anju_server::service::users::{AccountChange, Admin, change};
         let store = anju_store::Store::connect(database).await?;
-        let hash = if password_stdin {
+        let (_, plan) = plan_in_force(&store, None).await?;
+        let password = if password_stdin {
             let mut password = String::new();
             std::io::stdin().read_line(&mut password)?;
-            let password = password.trim_end_matches(['\r', '\n']);
-            anju_core::auth::check_password_policy(name, password).map_err(anyhow::Error::msg)?;
-            Some(anju_store::hash_password(password)?)
+            Some(password.trim_end_matches(['\r', '\n']).to_string())
         } else {
             None
         };
-        let user = store
-            .update_user(
-                name,
-                disabled,
-                hash.as_deref(),
-                must_change,
-                None,
-                "命令行",
-                &china_now(),
-            )
-            .await?;
-        anyhow::Ok(user)
+        let change_of = AccountChange {
+            disabled,
+            password,
+            temporary: must_change,
+        };
+        change(
+            &store,
+            &plan,
+            Admin::Operator,
+            name,
+            change_of,
+            &china_now(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
     })?;
     let state = if user.disabled { "已停用" } else { "正常" };
     let password = if password_stdin {
@@ -663,26 +666,20 @@ fn user_add(
             Some(_) => load_plan(plan)?,
             None => plan_in_force(&store, None).await?.1,
         };
-        let org = org.map(|o| plan.orgs.resolve(o)).transpose()?;
-        role.check_org(&plan, org)?;
         let mut password = String::new();
         std::io::stdin().read_line(&mut password)?;
-        let password = password.trim_end_matches(['\r', '\n']);
-        anju_core::auth::check_password_policy(name, password).map_err(anyhow::Error::msg)?;
-        let hash = anju_store::hash_password(password)?;
-        let org_name = org.map(|o| plan.orgs.get(o).name.clone());
-        let user = store
-            .create_user(
-                name,
-                role,
-                org_name.as_deref(),
-                &hash,
-                &china_now(),
-                "命令行",
-                must_change,
-            )
-            .await?;
-        anyhow::Ok(user)
+        let password = password.trim_end_matches(['\r', '\n']).to_string();
+        use anju_server::service::users::{Admin, NewAccount, add};
+        let account = NewAccount {
+            name: name.to_string(),
+            role,
+            org_unit: org.map(str::to_string),
+            password,
+            temporary: must_change,
+        };
+        add(&store, &plan, Admin::Operator, account, &china_now())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
     })?;
     let org = user
         .org_unit

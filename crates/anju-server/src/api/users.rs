@@ -47,20 +47,13 @@ impl From<UserRecord> for UserOut {
     }
 }
 
-/// The three administrators' accounts are not the service's to make or
-/// change (the permission table says so).
-fn may_manage(state: &AppState, who: &Authed, role: Role) -> Result<(), ApiError> {
-    who.may(&state.plan(), &Action::ManageUser { role })
-}
-
 /// A new password for `user`, checked against the policy and hashed.
 pub(crate) async fn new_password(
     field: &str,
     user: &str,
     password: String,
 ) -> Result<String, ApiError> {
-    anju_core::auth::check_password_policy(user, &password).map_err(|e| invalid(field, e))?;
-    hash(field, password).await
+    Ok(crate::service::users::new_password(field, user, password).await?)
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -98,14 +91,6 @@ pub(crate) struct NewUser {
     password: String,
 }
 
-/// Hashes a password off the async threads (argon2 is slow on purpose).
-async fn hash(field: &str, password: String) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || anju_store::hash_password(&password))
-        .await
-        .map_err(|_| invalid(field, "无法计算密码摘要"))?
-        .map_err(|e| invalid(field, e))
-}
-
 /// `POST /api/v1/users` `{"username","role","org_unit","password"}` → 201.
 #[utoipa::path(
     post,
@@ -121,38 +106,23 @@ pub(crate) async fn add(
     who: Authed,
     JsonBody(body): JsonBody<NewUser>,
 ) -> Result<Response, ApiError> {
-    admin(&state, &who)?;
     let plan = &*state.plan();
     let role = Role::parse(&body.role).map_err(|e| invalid("role", e))?;
-    may_manage(&state, &who, role)?;
-    let org = body
-        .org_unit
-        .as_deref()
-        .filter(|o| !o.trim().is_empty())
-        .map(|o| plan.orgs.resolve(o))
-        .transpose()
-        .map_err(|e| invalid("org_unit", e))?;
-    role.check_org(plan, org)
-        .map_err(|e| invalid("org_unit", e))?;
-    let name = body.username.trim().to_string();
-    if name.is_empty() || name.chars().any(char::is_whitespace) || name.chars().count() > 64 {
-        return Err(invalid("username", "用户名须为 1–64 个字符,不含空白"));
-    }
-    let hash = new_password("password", &name, body.password).await?;
-    let org_name = org.map(|o| plan.orgs.get(o).name.clone());
-    let stamp = crate::now(&state).stamp;
-    let user = state
-        .store
-        .create_user(
-            &name,
+    let me = who.actor(plan);
+    let user = crate::service::users::add(
+        &state.store,
+        plan,
+        crate::service::users::Admin::User(&me),
+        crate::service::users::NewAccount {
+            name: body.username,
             role,
-            org_name.as_deref(),
-            &hash,
-            &stamp,
-            &who.user.name,
-            true,
-        )
-        .await?;
+            org_unit: body.org_unit,
+            password: body.password,
+            temporary: true,
+        },
+        &crate::now(&state).stamp,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(UserOut::from(user))).into_response())
 }
 
@@ -184,45 +154,21 @@ pub(crate) async fn change(
     PathParam(name): PathParam<String>,
     JsonBody(body): JsonBody<UserChange>,
 ) -> Result<Json<UserOut>, ApiError> {
-    admin(&state, &who)?;
-    if body.password.is_some() && name.trim() == who.user.name {
-        // An admin's own password needs the old one, as everyone's does.
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
-            "修改本人密码请使用 POST /api/v1/me/password(须提供原密码)",
-        ));
-    }
-    if body.disabled.is_none() && body.password.is_none() {
-        return Err(invalid("disabled", "须给出 disabled 或 password"));
-    }
-    if body.disabled == Some(true) && name.trim() == who.user.name {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
-            "不能停用自己的账户",
-        ));
-    }
-    match state.store.user(&name).await? {
-        Some(u) => may_manage(&state, &who, u.role)?,
-        None => return Err(ApiError::not_found(format!("用户“{}”不存在", name.trim()))),
-    }
-    let hash = match body.password {
-        Some(p) => Some(new_password("password", &name, p).await?),
-        None => None,
-    };
-    let user = state
-        .store
-        .update_user(
-            &name,
-            body.disabled,
-            hash.as_deref(),
-            true,
-            None,
-            &who.user.name,
-            &crate::now(&state).stamp,
-        )
-        .await?;
+    let plan = &*state.plan();
+    let me = who.actor(plan);
+    let user = crate::service::users::change(
+        &state.store,
+        plan,
+        crate::service::users::Admin::User(&me),
+        &name,
+        crate::service::users::AccountChange {
+            disabled: body.disabled,
+            password: body.password,
+            temporary: true,
+        },
+        &crate::now(&state).stamp,
+    )
+    .await?;
     Ok(Json(UserOut::from(user)))
 }
 

@@ -22,6 +22,8 @@ pub enum Error {
     NotFound(String),
     /// Two records where one may be (why).
     Duplicate(String),
+    /// A change the state of things does not allow (why).
+    Conflict(String),
     /// A file that cannot be read at all.
     File(FileProblem, String),
     /// Bad rows of a file, every one named (lines of a sheet are its own
@@ -80,6 +82,7 @@ impl std::fmt::Display for Error {
             Error::Forbidden(m)
             | Error::NotFound(m)
             | Error::Duplicate(m)
+            | Error::Conflict(m)
             | Error::File(_, m)
             | Error::Internal(m) => f.write_str(m),
             Error::Rows(rows, _) => write!(f, "文件有 {} 处错误", rows.len()),

@@ -8,13 +8,14 @@
 //! What lives here so far: the evaluation (typed rows, kept per revision),
 //! figures (entered, submitted, approved or returned, corrected; imported
 //! and approved in bulk; the template), the targets in force, and the rows
-//! of a published month. The targets, publications, users and audit
-//! operations move here from the handlers next.
+//! of a published month, and accounts. The targets' proposals and
+//! decisions, publishing and the audit log's reading move here next.
 
 mod error;
 pub mod evaluation;
 pub mod figures;
 pub mod publications;
 pub mod targets;
+pub mod users;
 
 pub use error::{Error, FileProblem};
