@@ -247,15 +247,17 @@ pub async fn load(state: &AppState) -> Result<Loaded, String> {
             months_back <= 12
         };
         if month.month() == 12 || recent {
-            crate::api::publications::publish_month(
+            let plan = state.plan();
+            let me = anju_core::access::Actor::of(&plan, DEMO_TASKFORCE, Role::Taskforce, None);
+            crate::service::publications::publish(
                 state,
+                &me,
                 month,
                 None,
-                DEMO_TASKFORCE,
                 &reported_at(month, 6, 10),
             )
             .await
-            .map_err(|e| e.message().to_string())?;
+            .map_err(|e| e.to_string())?;
             loaded.published += 1;
         }
         month = match YearMonth::new(

@@ -2,19 +2,14 @@
 //! without a login, reads what was published — byte for byte as it was
 //! published, whatever was corrected later.
 
-use anju_core::access::Action;
-use anju_core::engine;
 use anju_core::period::YearMonth;
-use anju_core::values::ValueSet;
-use anju_reports::view::RowView;
-use anju_store::{NewPublication, Publication};
+use anju_store::Publication;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use crate::api::values::ValueOut;
 use crate::auth::Authed;
 use crate::{ApiError, AppState, ErrorDoc, JsonBody, PathParam, QueryParams, invalid};
 
@@ -126,87 +121,20 @@ pub(crate) async fn publish(
     who: Authed,
     JsonBody(body): JsonBody<PublishIn>,
 ) -> Result<Response, ApiError> {
-    who.may(&state.plan(), &Action::Publish)?;
     let as_of = YearMonth::parse(&body.as_of).map_err(|e| invalid("as_of", e))?;
-    let made = publish_month(
+    let plan = state.plan();
+    let me = who.actor(&plan);
+    let made = crate::service::publications::publish(
         &state,
+        &me,
         as_of,
         body.reason.as_deref(),
-        &who.user.name,
         &crate::now(&state),
     )
     .await?;
     let mut response = body_of(&made);
     *response.status_mut() = StatusCode::CREATED;
     Ok(response)
-}
-
-/// Publishes the month `as_of` (again, with `reason`) as `by`: the
-/// evaluation of the approved figures, and the figures behind it without
-/// login names.
-pub(crate) async fn publish_month(
-    state: &AppState,
-    as_of: YearMonth,
-    reason: Option<&str>,
-    by: &str,
-    now: &anju_store::Now,
-) -> Result<Publication, ApiError> {
-    let plan_arc = state.plan();
-    let plan = &*plan_arc;
-    plan.check_as_of(as_of).map_err(|m| invalid("as_of", m))?;
-    // The revision first: the figures read after it are at least as new.
-    let revision = state.store.revision().await?;
-    let approved = state.store.approved().await?;
-    let obs = anju_store::observations(plan, &approved, 0);
-    let values = ValueSet::build(plan, obs.observations, &["数据库".into()])
-        .map_err(|e| ApiError::new(StatusCode::CONFLICT, "duplicate", e.to_string()))?;
-    let book = crate::service::targets::in_force(&state.store, plan, as_of).await?;
-    let eval = engine::evaluate(plan, &values, &book, as_of);
-    let mut rows = Vec::with_capacity(1 << 16);
-    rows.push(b'[');
-    for (k, r) in eval.rows.iter().enumerate() {
-        if k > 0 {
-            rows.push(b',');
-        }
-        RowView::new(plan, &eval, r).write_json(&mut rows);
-    }
-    rows.push(b']');
-    // The figures behind the rows: this year's up to the month, and last
-    // year's (the start of the year is last December's figure).
-    let behind: Vec<ValueOut> = approved
-        .into_iter()
-        .filter(|v| v.period.end() <= as_of && v.period.year() >= as_of.year() - 1)
-        .map(ValueOut::from)
-        .collect();
-    // Public: the figures without the login names of who entered or approved them.
-    let behind: Vec<serde_json::Value> = behind
-        .iter()
-        .filter_map(|v| serde_json::to_value(v).ok())
-        .map(|mut v| {
-            if let Some(o) = v.as_object_mut() {
-                o.remove("created_by");
-                o.remove("decided_by");
-            }
-            v
-        })
-        .collect();
-    let values_json = serde_json::to_string(&behind)
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
-    let made = state
-        .store
-        .publish(
-            &NewPublication {
-                as_of: &as_of.to_string(),
-                reason,
-                revision,
-                rows_json: String::from_utf8_lossy(&rows).into_owned(),
-                values_json,
-            },
-            by,
-            &now.stamp,
-        )
-        .await?;
-    Ok(made)
 }
 
 /// `GET /api/v1/publications`: every publication, newest first (public).

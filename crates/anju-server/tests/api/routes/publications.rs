@@ -65,6 +65,33 @@ async fn a_published_month_reads_the_same_after_a_correction(backend: Backend) {
         "the towns' ranking is published with the rows"
     );
     assert_eq!(published["values"].as_array().unwrap().len(), 2);
+    // A figure behind it: a version's fields, in the API's order, less the
+    // login names.
+    let keys: Vec<&str> = published["values"][0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "id",
+            "indicator",
+            "org_unit",
+            "period",
+            "version",
+            "value",
+            "numerator",
+            "denominator",
+            "state",
+            "late",
+            "correction_reason",
+            "return_reason",
+            "created_at",
+            "decided_at"
+        ]
+    );
     // Public: no login names of who entered, approved or published.
     let text = published.to_string();
     for name in ["xiashi", "haizhou", "zhuanban"] {
