@@ -382,6 +382,10 @@ impl From<service::Error> for ApiError {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "empty_file", m)
             }
             Error::Rows(rows, sheet) => ApiError::bad_rows(&rows, sheet.as_deref()),
+            Error::Unbalanced(rows) => ApiError::bad_rows(&rows, None).with_message(format!(
+                "分解后有 {} 处合计不符或分解不全,未下达",
+                rows.len()
+            )),
             Error::NoUnit => invalid("org_unit", "请指定单位"),
             Error::Store(e) => ApiError::from(e),
             Error::Internal(m) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m),

@@ -3,11 +3,8 @@
 //! approves or rejects, never its own proposal. Evaluations as of a month use
 //! the adjustments in effect then, and show the original beside the new.
 
-use anju_core::access::Action;
-use anju_core::num::parse_figure;
-use anju_core::period::YearMonth;
 use anju_core::plan::Plan;
-use anju_store::{Adjustment, NewAdjustment};
+use anju_store::Adjustment;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -16,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::values::number_text;
 use crate::auth::Authed;
+use crate::service::targets as service;
 use crate::{ApiError, AppState, ErrorDoc, JsonBody, PathParam, QueryParams, invalid};
 
 /// A proposal.
@@ -115,84 +113,28 @@ pub(crate) async fn propose(
 ) -> Result<Response, ApiError> {
     let plan_arc = state.plan();
     let plan = &*plan_arc;
-    let code = match &body.indicator {
-        serde_json::Value::Number(n) => n.to_string(),
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    let ix = plan
-        .find_indicator(&code)
-        .ok_or_else(|| invalid("indicator", format!("未知的指标“{code}”")))?;
-    who.may(plan, &Action::ProposeAdjustment { indicator: ix })?;
-    let org = plan
-        .orgs
-        .resolve(&body.org_unit)
-        .ok()
-        .and_then(|o| plan.reporting_unit(o))
-        .ok_or_else(|| {
-            invalid(
-                "org_unit",
-                format!("“{}”不在本计划的填报范围内", body.org_unit),
-            )
-        })?;
-    if !(plan.meta.first_year..=plan.meta.last_year).contains(&body.year) {
-        return Err(invalid(
-            "year",
-            format!(
-                "须为计划目标年度 {}–{}",
-                plan.meta.first_year, plan.meta.last_year
-            ),
-        ));
-    }
-    let percent = plan.indicators[ix].unit == "%";
-    let text = number_text("target", &Some(body.target.clone()))?;
-    let target = parse_figure(&text, percent).map_err(|e| invalid("target", e))?;
-    if target.is_sign_negative() {
-        return Err(invalid("target", "不能为负数"));
-    }
-    let comparator = match body.comparator.as_deref().map(str::trim) {
-        None | Some("") | Some(">=") | Some("≥") => anju_core::plan::Comparator::AtLeast,
-        Some(">") => anju_core::plan::Comparator::Above,
-        Some(other) => return Err(invalid("comparator", format!("应为 >= 或 >,不是“{other}”"))),
-    };
-    let effective = YearMonth::parse(&body.effective).map_err(|e| invalid("effective", e))?;
-    if !(plan.meta.first_year..=plan.meta.last_year).contains(&effective.year()) {
-        return Err(invalid("effective", "不在计划年度之内"));
-    }
-    // The cell must have a target to adjust — the plan's, an inherited one or
-    // a decomposition's in force (the book says why not).
-    let mut book = anju_core::targets::TargetBook::from_plan(plan);
-    let decompositions = state.store.decompositions().await?;
-    anju_core::adjustments::apply_decompositions(&mut book, plan, &decompositions);
-    book.adjust(
-        plan,
-        ix,
-        org,
-        body.year,
-        anju_core::plan::Target {
-            value: target,
-            comparator: anju_core::plan::Comparator::AtLeast,
+    let proposal = service::Proposal {
+        indicator: match &body.indicator {
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
         },
+        org_unit: body.org_unit,
+        year: body.year,
+        target: number_text("target", &Some(body.target))?,
+        comparator: body.comparator,
+        effective: body.effective,
+        reason: body.reason,
+    };
+    let me = who.actor(plan);
+    let made = service::propose(
+        &state.store,
+        plan,
+        &me,
+        &proposal,
+        &crate::now(&state).stamp,
     )
-    .map_err(|e| invalid("org_unit", e))?;
-    let made = state
-        .store
-        .propose_adjustment(
-            &NewAdjustment {
-                indicator: plan.indicators[ix].code.0,
-                org_unit: &plan.orgs.get(org).name,
-                year: body.year,
-                target: anju_core::plan::Target {
-                    value: target,
-                    comparator,
-                },
-                effective,
-                reason: &body.reason,
-            },
-            &who.user.name,
-            &crate::now(&state).stamp,
-        )
-        .await?;
+    .await?;
     Ok((StatusCode::CREATED, Json(AdjustmentOut::from(made))).into_response())
 }
 
@@ -225,7 +167,6 @@ pub(crate) async fn list(
     QueryParams(q): QueryParams<AdjustmentQuery>,
 ) -> Result<Json<AdjustmentsOut>, ApiError> {
     let plan = state.plan();
-    who.may(&plan, &Action::ReadTargets)?;
     let filter = match q.state.as_deref() {
         None => None,
         Some(s) => Some(
@@ -233,24 +174,16 @@ pub(crate) async fn list(
                 .ok_or_else(|| invalid("state", format!("未知的状态“{s}”")))?,
         ),
     };
-    let all = state.store.adjustments(filter).await?;
+    let me = who.actor(&plan);
+    let all = service::adjustments_for(&state.store, &plan, &me, filter).await?;
     Ok(Json(AdjustmentsOut {
-        adjustments: all
-            .into_iter()
-            .filter(|a| readable(&plan, &who, a))
-            .map(AdjustmentOut::from)
-            .collect(),
+        adjustments: all.into_iter().map(AdjustmentOut::from).collect(),
     }))
 }
 
-/// Whether the caller may read an adjustment (of an indicator they lead,
-/// for a lead unit; one of an indicator the plan no longer has is the task
-/// force's and the leaders').
+/// Whether the caller may read an adjustment (`service::targets::readable`).
 pub(crate) fn readable(plan: &Plan, who: &Authed, a: &anju_store::Adjustment) -> bool {
-    match plan.indicator_index(anju_core::plan::IndicatorCode(a.indicator)) {
-        Some(ix) => who.can(plan, &Action::ReadAdjustment { indicator: ix }),
-        None => who.actor(plan).reads_everything(),
-    }
+    service::readable(plan, &who.actor(plan), a)
 }
 
 /// A decision's note.
@@ -269,30 +202,17 @@ async fn decide(
     approve: bool,
 ) -> Result<Json<AdjustmentOut>, ApiError> {
     let plan = state.plan();
-    // One who decides none is refused whether the adjustment exists or not.
-    who.may(&plan, &Action::DecideAdjustment { proposer: None })?;
-    let proposer = state
-        .store
-        .adjustment(id)
-        .await?
-        .ok_or(anju_store::StoreError::NotFound(id))?
-        .proposed_by;
-    who.may(
+    let me = who.actor(&plan);
+    let decided = service::decide(
+        &state.store,
         &plan,
-        &Action::DecideAdjustment {
-            proposer: Some(&proposer),
-        },
-    )?;
-    let decided = state
-        .store
-        .decide_adjustment(
-            id,
-            approve,
-            body.note.as_deref(),
-            &who.user.name,
-            &crate::now(&state).stamp,
-        )
-        .await?;
+        &me,
+        id,
+        approve,
+        body.note.as_deref(),
+        &crate::now(&state).stamp,
+    )
+    .await?;
     Ok(Json(AdjustmentOut::from(decided)))
 }
 
@@ -410,58 +330,24 @@ pub(crate) async fn decompose(
     who: Authed,
     form: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, ApiError> {
-    who.may(&state.plan(), &Action::Decompose)?;
+    let plan_arc = state.plan();
+    let plan = &*plan_arc;
+    let me = who.actor(plan);
+    // One who may not decompose is refused before the form is read.
+    who.may(plan, &anju_core::access::Action::Decompose)?;
     let (name, bytes) = crate::api::imports::read_form(form, "分解文件")
         .await?
         .file
         .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "bad_form", "缺少 file 字段"))?;
-    let text = anju_core::input::decode(&bytes)
-        .map_err(|m| invalid("file", m))?
-        .into_owned();
-    let plan_arc = state.plan();
-    let plan = &*plan_arc;
-    let rows = anju_core::input::read_targets(plan, &name, text.as_bytes(), 1)
-        .map_err(|e| ApiError::bad_rows(&e.0, None))?;
-    if rows.is_empty() {
-        return Err(invalid("file", "文件中没有目标"));
-    }
-    // With the files in force: no cell twice, and every sum adds up.
-    let in_force = state.store.decompositions().await?;
-    let mut book = anju_core::targets::TargetBook::from_plan(plan);
-    let left_out = anju_core::adjustments::apply_decompositions(&mut book, plan, &in_force);
-    for l in &left_out {
-        tracing::warn!("{l}");
-    }
-    book.decompose(plan, &name, &rows)
-        .map_err(|e| ApiError::bad_rows(&e.0, None))?;
-    let sums = book.check_sums(plan);
-    if !sums.is_empty() {
-        let errors: Vec<anju_core::input::InputError> = sums
-            .iter()
-            .map(|w| anju_core::input::InputError {
-                file: name.clone(),
-                line: w.source.map_or(0, |s| u64::from(s.line)),
-                field: Some("target".into()),
-                message: format!("指标 {}:{}", w.indicator, w.message),
-            })
-            .collect();
-        let mut error = ApiError::bad_rows(&errors, None);
-        error = error.with_message(format!(
-            "分解后有 {} 处合计不符或分解不全,未下达",
-            errors.len()
-        ));
-        return Err(error);
-    }
-    let kept = state
-        .store
-        .add_decomposition(
-            &name,
-            &text,
-            i64::try_from(rows.len()).unwrap_or(i64::MAX),
-            &who.user.name,
-            &crate::now(&state).stamp,
-        )
-        .await?;
+    let kept = service::decompose(
+        &state.store,
+        plan,
+        &me,
+        &name,
+        &bytes,
+        &crate::now(&state).stamp,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(DecompositionOut::from(kept))).into_response())
 }
 
@@ -482,8 +368,8 @@ pub(crate) async fn decompositions(
     State(state): State<AppState>,
     who: Authed,
 ) -> Result<Json<DecompositionsOut>, ApiError> {
-    who.may(&state.plan(), &Action::ReadTargets)?;
-    let all = state.store.decompositions().await?;
+    let plan = state.plan();
+    let all = service::decompositions_for(&state.store, &plan, &who.actor(&plan)).await?;
     Ok(Json(DecompositionsOut {
         decompositions: all.into_iter().map(DecompositionOut::from).collect(),
     }))

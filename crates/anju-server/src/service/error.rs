@@ -29,6 +29,8 @@ pub enum Error {
     /// Bad rows of a file, every one named (lines of a sheet are its own
     /// rows), and the sheet's name for a workbook.
     Rows(Vec<InputError>, Option<String>),
+    /// A decomposition whose sums do not add up: every place named.
+    Unbalanced(Vec<InputError>),
     /// No unit named, and the user has none of their own.
     NoUnit,
     /// The store refused or failed.
@@ -86,6 +88,9 @@ impl std::fmt::Display for Error {
             | Error::File(_, m)
             | Error::Internal(m) => f.write_str(m),
             Error::Rows(rows, _) => write!(f, "文件有 {} 处错误", rows.len()),
+            Error::Unbalanced(rows) => {
+                write!(f, "分解后有 {} 处合计不符或分解不全,未下达", rows.len())
+            }
             Error::NoUnit => f.write_str("请指定单位"),
             Error::Store(e) => write!(f, "{e}"),
         }
