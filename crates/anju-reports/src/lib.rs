@@ -4,10 +4,12 @@
 //! ([`view`]), the .xlsx a unit fills in, the evaluation workbook and the
 //! reading of a filled-in workbook ([`sheets`]), the SVG charts of the pages
 //! ([`chart`]), the terminal table of the command line ([`table`]) and an
-//! evaluation written whole as JSON, CSV or tables ([`evaluation`]). No
-//! I/O, no clock, no database: a renderer takes what it draws as arguments.
+//! evaluation written whole as JSON, CSV or tables ([`evaluation`]), and CSV
+//! cells safe to open ([`csv`]). No I/O, no clock, no database: a renderer
+//! takes what it draws as arguments.
 
 pub mod chart;
+pub mod csv;
 pub mod evaluation;
 pub mod sheets;
 pub mod table;

@@ -91,68 +91,18 @@ pub(crate) async fn list(
     who: Authed,
     QueryParams(q): QueryParams<AuditQuery>,
 ) -> Result<Json<AuditOut>, ApiError> {
-    who.may(&state.plan(), &Action::ReadAudit)?;
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            "limit: 须在 1–1000 之间",
-        ));
-    }
-    let entries = state
-        .store
-        .audit(&AuditFilter {
-            actor: q.actor,
-            action: q.action,
-            before_id: q.before_id,
-            limit,
-        })
-        .await?;
-    // Admins keep the system, not the figures: they see who changed which
-    // figure and when, not the figures themselves.
-    let admin = !who.can(&state.plan(), &Action::ReadAuditFigures);
+    let plan = state.plan();
+    let me = who.actor(&plan);
+    let filter = AuditFilter {
+        actor: q.actor,
+        action: q.action,
+        before_id: q.before_id,
+        limit: q.limit.unwrap_or(100),
+    };
+    let entries = crate::service::audit::entries(&state.store, &plan, &me, &filter).await?;
     Ok(Json(AuditOut {
-        entries: entries
-            .into_iter()
-            .map(EntryOut::from)
-            .map(|mut e| {
-                if admin && e.action.starts_with("value.") {
-                    e.before = None;
-                    e.after = None;
-                }
-                e
-            })
-            .collect(),
+        entries: entries.into_iter().map(EntryOut::from).collect(),
     }))
-}
-
-/// Records a use of the log by the audit administrator. When the log blocks
-/// writes (`audit_blocked`), the verification and the export are what is
-/// needed most: they go on, and the server's log says the use went
-/// unrecorded.
-async fn note_use(
-    state: &AppState,
-    who: &Authed,
-    action: &str,
-    after: serde_json::Value,
-) -> Result<(), ApiError> {
-    let now = crate::now(state);
-    match state
-        .store
-        .note_audit_use(&who.user.name, action, after, &now.stamp)
-        .await
-    {
-        Err(anju_store::StoreError::AuditBlocked(m)) => {
-            tracing::error!(
-                user = %who.user.name,
-                "{action}({})未能记入审计日志:{m}",
-                who.user.name
-            );
-            Ok(())
-        }
-        other => Ok(other?),
-    }
 }
 
 /// A read that does work and is itself recorded must come from this site's
@@ -172,10 +122,6 @@ fn from_own_page(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
     } else {
         Ok(())
     }
-}
-
-fn auditor_only(state: &AppState, who: &Authed) -> Result<(), ApiError> {
-    who.may(&state.plan(), &Action::VerifyAudit)
 }
 
 /// The chain as checked.
@@ -239,10 +185,12 @@ pub(crate) async fn verify(
 /// Verifies the chain and every stored figure for the audit administrator
 /// `who`, and records that it was done: the API's and the page's one call.
 pub(crate) async fn verification(state: &AppState, who: &Authed) -> Result<VerifyOut, ApiError> {
-    auditor_only(state, who)?;
-    let chain = state.store.verify_audit().await?;
-    let figures = state.store.verify_figures().await?;
-    let chain = match chain {
+    let plan = state.plan();
+    let me = who.actor(&plan);
+    let found =
+        crate::service::audit::verify(&state.store, &plan, &me, &crate::now(state).stamp).await?;
+    let figures = found.figures;
+    let chain = match found.chain {
         anju_store::AuditCheck::Whole { entries, last_hash } => ChainOut {
             whole: true,
             entries: Some(entries),
@@ -259,13 +207,6 @@ pub(crate) async fn verification(state: &AppState, who: &Authed) -> Result<Verif
         },
     };
     let total = figures.len();
-    note_use(
-        state,
-        who,
-        "audit.verify",
-        serde_json::json!({ "chain_whole": chain.whole, "figures_differing": total }),
-    )
-    .await?;
     Ok(VerifyOut {
         chain,
         figures: figures
@@ -278,23 +219,6 @@ pub(crate) async fn verification(state: &AppState, who: &Authed) -> Result<Verif
             .collect(),
         figures_total: total,
     })
-}
-
-/// A cell of the export as a spreadsheet would read it: a text that starts
-/// like a formula is quoted, so opening the file runs nothing.
-fn csv_cell(out: &mut String, text: &str) {
-    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_string()
-    };
-    if text.contains([',', '"', '\n', '\r']) {
-        out.push('"');
-        out.push_str(&text.replace('"', "\"\""));
-        out.push('"');
-    } else {
-        out.push_str(&text);
-    }
 }
 
 /// `GET /api/v1/audit/export`: the whole log as CSV (UTF-8 with a BOM, so
@@ -318,38 +242,15 @@ pub(crate) async fn export(
     headers: axum::http::HeaderMap,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
-    auditor_only(&state, &who)?;
-    from_own_page(&headers)?;
-    note_use(&state, &who, "audit.export", serde_json::json!({})).await?;
-    let now = crate::now(&state);
-    let mut out =
-        String::from("\u{feff}编号,时间,操作人,操作,对象,改动前,改动后,前一条哈希,本条哈希\n");
-    let mut after = 0i64;
-    loop {
-        let page = state.store.audit_page_after(after, 2000).await?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
-        for e in &page {
-            let cells = [
-                e.id.to_string(),
-                e.at.clone(),
-                e.actor.clone(),
-                e.action.clone(),
-                e.subject.clone(),
-                e.before.clone().unwrap_or_default(),
-                e.after.clone().unwrap_or_default(),
-                e.prev_hash.clone(),
-                e.hash.clone(),
-            ];
-            for (k, c) in cells.iter().enumerate() {
-                if k > 0 {
-                    out.push(',');
-                }
-                csv_cell(&mut out, c);
-            }
-            out.push('\n');
-        }
+    // Refused from another site before anything is read or recorded; one
+    // who may not export is refused by the service.
+    let plan = state.plan();
+    let me = who.actor(&plan);
+    if me.may(&plan, &Action::VerifyAudit).is_ok() {
+        from_own_page(&headers)?;
     }
+    let now = crate::now(&state);
+    let out = crate::service::audit::export(&state.store, &plan, &me, &now.stamp).await?;
     let file = format!("审计日志-{}.csv", &now.stamp[..10]);
     let disposition = crate::attachment("audit-log.csv", &file);
     Ok((
@@ -363,27 +264,4 @@ pub(crate) async fn export(
         out,
     )
         .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::csv_cell;
-
-    /// An exported cell that starts like a formula is quoted, so that
-    /// opening the file in Excel or WPS runs nothing.
-    #[test]
-    fn exported_cells_never_start_a_formula() {
-        let cell = |t: &str| {
-            let mut out = String::new();
-            csv_cell(&mut out, t);
-            out
-        };
-        assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(cell("+cmd"), "'+cmd");
-        assert_eq!(cell("@SUM(1)"), "'@SUM(1)");
-        assert_eq!(cell("-2+3"), "'-2+3");
-        assert_eq!(cell("硖石街道"), "硖石街道");
-        assert_eq!(cell("a,b"), "\"a,b\"");
-    }
 }

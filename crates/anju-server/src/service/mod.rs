@@ -5,12 +5,15 @@
 //!
 //! Every operation answers with one error type, [`Error`].
 //!
-//! What lives here so far: the evaluation (typed rows, kept per revision),
-//! figures (entered, submitted, approved or returned, corrected; imported
-//! and approved in bulk; the template), the targets in force, and the rows
-//! of a published month, and accounts. The targets' proposals and
-//! decisions, publishing and the audit log's reading move here next.
+//! What lives here: the evaluation (typed rows, kept per revision); figures
+//! (entered, submitted, approved or returned, corrected; imported and
+//! approved in bulk; the template); targets (in force, adjustments proposed
+//! and decided, decompositions); publications (publishing a month, its rows
+//! read back); accounts; the audit log (read, verified, exported). The
+//! API's handlers in `api/` and the pages in `web/` present them; the
+//! command line calls the same operations.
 
+pub mod audit;
 mod error;
 pub mod evaluation;
 pub mod figures;
