@@ -20,7 +20,7 @@ fuzz_target!(
         drop(std::panic::take_hook());
     },
     |data: &[u8]| {
-    match anju_server::sheets::read_xlsx("fuzz.xlsx", data) {
+    match anju_reports::sheets::read_xlsx("fuzz.xlsx", data) {
         Ok(sheet) => {
             // One sheet row number for each line of the text, header included.
             assert_eq!(
