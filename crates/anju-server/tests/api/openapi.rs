@@ -1,8 +1,6 @@
 //! The OpenAPI document: a snapshot (a change to the API shows in review),
 //! every route it names is served, and the answers have the fields it says.
 
-use std::sync::Arc;
-
 use anju_server::{AppState, openapi_document, router};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -19,16 +17,6 @@ fn doc() -> Value {
 #[test]
 fn the_document_is_as_reviewed() {
     insta::assert_snapshot!("openapi", openapi_document());
-}
-
-/// The state of a service on a fresh store; the guard drops a PostgreSQL schema.
-async fn app(backend: &Backend, name: &str) -> (AppState, Option<crate::common::SchemaGuard>) {
-    let (store, guard) = backend.fresh(name).await;
-    let plan = Arc::new(anju_core::builtin_plan().unwrap());
-    (
-        AppState::new(plan, store, Arc::new(|| 1_719_968_400)),
-        guard,
-    )
 }
 
 async fn send(
@@ -59,7 +47,8 @@ async fn send(
 }
 
 async fn every_route_in_the_document_is_served(backend: Backend) {
-    let (state, _guard) = app(&backend, "routes").await;
+    let app = crate::TestApp::new(&backend, "routes").await;
+    let state = app.state.clone();
     let doc = doc();
     let paths = doc["paths"].as_object().unwrap();
     assert!(paths.len() >= 15, "{}", paths.len());
@@ -116,7 +105,8 @@ fn keys(v: &Value) -> Vec<String> {
 
 async fn answers_have_the_fields_the_document_names(backend: Backend) {
     use anju_core::access::Role;
-    let (state, _guard) = app(&backend, "fields").await;
+    let app = crate::TestApp::new(&backend, "fields").await;
+    let state = app.state.clone();
     let hash = anju_store::hash_password("long enough").unwrap();
     for (name, role, org) in [
         ("root", Role::Admin, None),
