@@ -149,9 +149,14 @@ pub fn template(
             .map_err(xlsx_error)?;
         let note = if ratio {
             format!(
-                "填{}(分子)和{}(分母)",
+                "填{}(分子)和{}(分母){}",
                 ind.numerator.as_deref().unwrap_or("分子"),
-                ind.denominator.as_deref().unwrap_or("分母")
+                ind.denominator.as_deref().unwrap_or("分母"),
+                if ind.share {
+                    ",分子不大于分母"
+                } else {
+                    ""
+                }
             )
         } else {
             format!("填数值,单位:{}", ind.unit)

@@ -370,6 +370,8 @@ pub struct IndicatorView {
     pub numerator: Option<String>,
     /// Ratio: what the denominator counts.
     pub denominator: Option<String>,
+    /// A share of a whole: never above 100 % (numerator ≤ denominator).
+    pub share: bool,
     /// Decimal places shown.
     pub decimals: u32,
     /// The baseline year.
@@ -533,6 +535,7 @@ impl PlanView {
                 multiplier: i.multiplier.map(Num),
                 numerator: i.numerator.clone(),
                 denominator: i.denominator.clone(),
+                share: i.share,
                 decimals: i.decimals,
                 baseline_year: plan.meta.baseline_year,
                 baseline: i.baseline.map(Num),

@@ -359,7 +359,15 @@ pub(super) fn amount_of(
                 ));
                 return None;
             }
-            figure("value", value, percent).map(Amount::Value)
+            let v = figure("value", value, percent)?;
+            if indicator.share && v > Decimal::ONE_HUNDRED {
+                errs.push((
+                    "value",
+                    format!("{}是占比,不能超过 100%(填写的是 {v}%)", indicator.name),
+                ));
+                return None;
+            }
+            Some(Amount::Value(v))
         }
         (false, true) => {
             errs.push(("denominator", "有分子而缺少分母".into()));
@@ -375,6 +383,18 @@ pub(super) fn amount_of(
             let (n, d) = (n?, d?);
             if d.is_zero() {
                 errs.push(("denominator", "分母不能为 0".into()));
+                return None;
+            }
+            if indicator.share && n > d {
+                errs.push((
+                    "numerator",
+                    format!(
+                        "{}是占比,分子({})不能大于分母({}):分子 {n} 大于分母 {d}",
+                        indicator.name,
+                        indicator.numerator.as_deref().unwrap_or("分子"),
+                        indicator.denominator.as_deref().unwrap_or("分母"),
+                    ),
+                ));
                 return None;
             }
             if !value.is_empty() {

@@ -134,6 +134,8 @@ struct RawIndicator {
     multiplier: Option<Spanned<NumStr>>,
     numerator: Option<String>,
     denominator: Option<String>,
+    #[serde(default)]
+    share: Option<Spanned<bool>>,
     decimals: Option<Spanned<i64>>,
     baseline: Option<Spanned<NumStr>>,
     targets: Option<Spanned<BTreeMap<String, Spanned<NumStr>>>>,
@@ -579,6 +581,18 @@ fn build(raw: RawPlan, errs: &mut Errs) -> Option<Plan> {
                 "只有比率指标(kind = \"ratio\")有 multiplier",
             );
         }
+        let share = match &r.share {
+            Some(sh) if *sh.get_ref() && !(kind == Kind::Ratio && r.unit == "%") => {
+                errs.at(
+                    sh.span(),
+                    f("share"),
+                    "只有百分比的比率指标(kind = \"ratio\",unit = \"%\")可以是占比(share)",
+                );
+                false
+            }
+            Some(sh) => *sh.get_ref(),
+            None => false,
+        };
         let decimals = match &r.decimals {
             None => 2,
             Some(d) => match u32::try_from(*d.get_ref()) {
@@ -695,6 +709,7 @@ fn build(raw: RawPlan, errs: &mut Errs) -> Option<Plan> {
             multiplier,
             numerator: r.numerator.clone(),
             denominator: r.denominator.clone(),
+            share,
             decimals,
             tasks: Vec::new(),
             baseline,
@@ -930,6 +945,26 @@ indicators = [1]
             .iter()
             .map(|e| e.to_string())
             .collect()
+    }
+
+    #[test]
+    fn only_a_percentage_ratio_may_be_a_share() {
+        let bad = MINI.replace(
+            "kind = \"cumulative\"",
+            "kind = \"cumulative\"\nshare = true",
+        );
+        let errs = errors_of(&bad);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].contains("indicator[code=1].share"), "{errs:?}");
+        // The built-in plan's five shares: 1, 6, 10, 12, 13.
+        let plan = crate::builtin_plan().unwrap();
+        let shares: Vec<u16> = plan
+            .indicators
+            .iter()
+            .filter(|i| i.share)
+            .map(|i| i.code.0)
+            .collect();
+        assert_eq!(shares, [1, 6, 10, 12, 13]);
     }
 
     #[test]

@@ -192,6 +192,9 @@ pub struct Indicator {
     pub numerator: Option<String>,
     /// Ratio only: what the denominator counts.
     pub denominator: Option<String>,
+    /// A share of a whole (覆盖率, 整治率, 救助率, 比例): the numerator never
+    /// exceeds the denominator, the rate never 100 % (a ratio in % only).
+    pub share: bool,
     /// Decimal places shown.
     pub decimals: u32,
     /// Codes of the tasks it measures.

@@ -549,7 +549,96 @@ async fn error_answers_are_as_reviewed(backend: Backend) {
     );
 }
 
+/// A share (覆盖率, 整治率, 救助率, 比例: `share = true` in the plan) never
+/// passes 100 %: refused at entry, in a file and in a correction, naming the
+/// field, and nothing is stored.
+async fn a_share_over_100_percent_is_refused_at_entry_import_and_correction(backend: Backend) {
+    use anju_core::access::Role;
+    use serde_json::json;
+    let app = TestApp::new(&backend, "share_bound").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let taskforce = app
+        .token("zhuanban", Role::Taskforce, Some("市住建局"))
+        .await;
+    // Entry: 60 of 50 households, and a bare rate of 244.71 %.
+    for (figure, field) in [
+        (
+            json!({"indicator": 6, "org_unit": "硖石街道", "period": "2024-06", "numerator": 60, "denominator": 50}),
+            "values[0].numerator",
+        ),
+        (
+            json!({"indicator": 6, "org_unit": "硖石街道", "period": "2024-06", "value": "244.71"}),
+            "values[0].value",
+        ),
+    ] {
+        let (status, body) = app
+            .post("/api/v1/values", &town, json!({"values": [figure]}))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(field) && message.contains("占比"),
+            "{message}"
+        );
+    }
+    // Exactly 100 % is a figure.
+    let (status, body) = app
+        .post(
+            "/api/v1/values",
+            &town,
+            json!({"values": [{"indicator": 6, "org_unit": "硖石街道", "period": "2024-06", "numerator": 50, "denominator": 50}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let id = body["values"][0]["id"].as_i64().unwrap();
+    // A file: the row and the field named, nothing stored.
+    let csv = "indicator,org_unit,period,value,numerator,denominator\n8,硖石街道,2024-05,3,,\n6,硖石街道,2024-05,,51,50\n";
+    let (content_type, form) = crate::app::form("占比.csv", csv.as_bytes(), &[]);
+    let (status, body) = crate::app::upload(&app, &town, &content_type, form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let rows = body["error"]["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{body}");
+    assert_eq!(
+        (rows[0]["row"].as_u64(), rows[0]["column"].as_str()),
+        (Some(3), Some("numerator")),
+        "{body}"
+    );
+    assert_eq!(
+        crate::app::values_count(&app, &town).await,
+        1,
+        "all or nothing"
+    );
+    // A correction of an approved figure.
+    app.post("/api/v1/values/submit", &town, json!({"ids": [id]}))
+        .await;
+    let (status, _) = app
+        .post("/api/v1/values/approve", &taskforce, json!({"ids": [id]}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/values/{id}/correct"),
+            &town,
+            json!({"numerator": 70, "denominator": 50, "reason": "更正"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("numerator"),
+        "{body}"
+    );
+    assert_eq!(
+        crate::app::values_count(&app, &town).await,
+        1,
+        "nothing stored"
+    );
+}
+
 crate::on_both_backends!(
+    a_share_over_100_percent_is_refused_at_entry_import_and_correction,
     error_answers_are_as_reviewed,
     a_town_reports_the_task_force_approves_and_the_evaluation_shows_it,
     scopes_and_bad_input_are_refused_with_the_right_status,
