@@ -628,6 +628,12 @@ fn serve(loaded: anju_server::config::Loaded, demo: bool) -> anyhow::Result<()> 
             state.plan().meta.id,
             if state.demo { ",演示数据" } else { "" }
         );
+        if anju_server::service::users::none_yet(&state.store)
+            .await
+            .unwrap_or(false)
+        {
+            println!("{}", anju_server::service::users::FIRST_ADMIN);
+        }
         use std::io::Write as _;
         std::io::stdout().flush()?;
         if settings.jobs.enabled {

@@ -737,6 +737,85 @@ fn serve_health(db: &std::path::Path, args: &[&str]) -> String {
     result.unwrap_or_else(|| panic!("no answer; the server said: {line}"))
 }
 
+/// What `anju serve` prints on the console until it answers its first request.
+fn serve_console(db: &std::path::Path) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_anju"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &format!("sqlite://{}", db.display()),
+        ])
+        .env_remove("ANJU_PLAN")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    // Once it answers, everything before serving has been printed.
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .unwrap()
+        .split('(')
+        .next()
+        .unwrap()
+        .to_string();
+    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+    conn.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    child.kill().unwrap();
+    let _ = child.wait();
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).unwrap();
+    line + &rest
+}
+
+#[test]
+fn a_first_run_says_how_to_create_the_first_administrator() {
+    use std::io::Write as _;
+    let dir = tmp("first-run");
+    let db = dir.join("anju.db");
+    let _ = std::fs::remove_file(&db);
+    let said = serve_console(&db);
+    assert!(
+        said.contains("还没有任何用户")
+            && said.contains("anju user add 用户名 --role admin --password-stdin"),
+        "{said}"
+    );
+    // The command it names works, and then it is not said again.
+    let url = format!("sqlite://{}", db.display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_anju"))
+        .args([
+            "user",
+            "add",
+            "root",
+            "--role",
+            "admin",
+            "--password-stdin",
+            "--database",
+            &url,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"Admin-Password-2026\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let said = serve_console(&db);
+    assert!(said.contains("anju 服务已启动"), "{said}");
+    assert!(!said.contains("还没有任何用户"), "{said}");
+}
+
 #[test]
 fn serve_answers_on_the_address_it_prints_and_keeps_its_plan() {
     let dir = tmp("serve");

@@ -35,6 +35,17 @@ impl Admin<'_> {
     }
 }
 
+/// What to do on a store with no account yet, in words for the operator:
+/// the console of `anju serve` and the login page say it.
+pub const FIRST_ADMIN: &str = "还没有任何用户。请在服务器上创建第一个系统管理员:\
+anju user add 用户名 --role admin --password-stdin(再输入密码并回车;数据库与 anju serve 相同,\
+由 --database、ANJU_DATABASE 或 anju.toml 指定),然后用此账户登录,在“用户”页添加其他用户。";
+
+/// Whether the store has no account at all (a first run).
+pub async fn none_yet(store: &Store) -> Result<bool, Error> {
+    Ok(store.users().await?.is_empty())
+}
+
 /// An account to add.
 #[derive(Clone, Debug)]
 pub struct NewAccount {

@@ -444,6 +444,16 @@ struct LoginPage {
     next: String,
     username: String,
     message: Option<String>,
+    /// No account exists yet: how to create the first administrator.
+    first_run: Option<&'static str>,
+}
+
+/// The first-run hint, when the store has no account.
+async fn first_run(state: &AppState) -> Option<&'static str> {
+    crate::service::users::none_yet(&state.store)
+        .await
+        .unwrap_or(false)
+        .then_some(crate::service::users::FIRST_ADMIN)
 }
 
 /// Only a path of this site may follow a login (no open redirect): it
@@ -473,6 +483,7 @@ async fn login_page(
         next: safe_next(q.next.as_deref()),
         username: String::new(),
         message: None,
+        first_run: first_run(&state).await,
     })
 }
 
@@ -597,6 +608,7 @@ async fn login_form(
                 next,
                 username: form.username,
                 message: Some(e.message().to_string()),
+                first_run: first_run(&state).await,
             });
             *r.status_mut() = e.status();
             Ok(r)

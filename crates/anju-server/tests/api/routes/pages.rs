@@ -644,7 +644,25 @@ async fn the_demo_loads_into_an_empty_store_only(backend: Backend) {
     assert_eq!(other.state.store.users().await.unwrap().len(), 1);
 }
 
+/// On a store with no account, the login page says how to create the first
+/// administrator on the server; once one exists it no longer does.
+async fn the_login_page_says_how_to_begin_on_a_first_run(backend: Backend) {
+    let app = TestApp::new(&backend, "first_run").await;
+    let (status, _, page) = app.page("/login", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("id=\"first-run\"")
+            && page.contains("anju user add 用户名 --role admin --password-stdin"),
+        "{page}"
+    );
+    app.add_user("root", Role::Admin, None, "Admin-Password-2026")
+        .await;
+    let (_, _, page) = app.page("/login", None).await;
+    assert!(!page.contains("first-run"), "{page}");
+}
+
 crate::on_both_backends!(
+    the_login_page_says_how_to_begin_on_a_first_run,
     the_demo_loads_into_an_empty_store_only,
     the_public_page_shows_published_figures_only_and_no_login_names,
     pages_need_a_login_and_the_right_role,
