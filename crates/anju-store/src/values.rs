@@ -293,6 +293,9 @@ impl Store {
         on_pool!(self, |pool, pg| {
             let mut tx = write_tx!(pool, pg);
             let mut out = Vec::with_capacity(values.len());
+            // Drafts saved unchanged, and where each goes in the answer.
+            let mut kept: Vec<StoredValue> = Vec::new();
+            let mut order: Vec<bool> = Vec::with_capacity(values.len());
             for v in values {
                 check_amount(v)?;
                 let period = v.period.to_string();
@@ -300,7 +303,7 @@ impl Store {
                 // latest version (its number, and a draft to supersede), and
                 // the latest one waiting for review or approved.
                 let latest = sqlx::query(sql(
-                    "SELECT id, version, state FROM value_versions WHERE indicator = ? AND org_unit = ? AND period = ? ORDER BY version DESC LIMIT 1",
+                    "SELECT id, version, state, value, numerator, denominator FROM value_versions WHERE indicator = ? AND org_unit = ? AND period = ? ORDER BY version DESC LIMIT 1",
                     pg,
                 ))
                 .bind(i64::from(v.indicator))
@@ -332,8 +335,30 @@ impl Store {
                 if let Some(row) = latest {
                     let (id, number, state): (i64, i64, String) =
                         (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+                    let draft = State::parse(&state) == Some(State::Draft);
+                    // Saving a draft unchanged makes no new version: the
+                    // draft as it is answers.
+                    if draft
+                        && amount(
+                            decimal(row.try_get(3)?)?,
+                            decimal(row.try_get(4)?)?,
+                            decimal(row.try_get(5)?)?,
+                        )
+                        .is_ok_and(|a| a == v.amount)
+                    {
+                        let same = sqlx::query(sql(
+                            concat!("SELECT ", columns!(), " FROM value_versions WHERE id = ?"),
+                            pg,
+                        ))
+                        .bind(id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        kept.push(stored(&same)?);
+                        order.push(false);
+                        continue;
+                    }
                     version = number + 1;
-                    if State::parse(&state) == Some(State::Draft) {
+                    if draft {
                         let done = sqlx::query(sql("UPDATE value_versions SET state = 'superseded' WHERE id = ? AND state = 'draft'", pg))
                             .bind(id)
                             .execute(&mut *tx)
@@ -362,22 +387,31 @@ impl Store {
                 .await
                 .map_err(unique_race)?;
                 out.push(stored(&row)?);
+                order.push(true);
             }
-            crate::audit::append(
-                &mut tx,
-                pg,
-                crate::audit::Change {
-                    at: &now.stamp,
-                    actor: user,
-                    action: "value.draft",
-                    subject: crate::audit::subject_of(out.iter().map(|v| v.id)),
-                    before: None,
-                    after: Some(out.iter().map(crate::audit::version).collect()),
-                },
-            )
-            .await?;
+            // Only what was written is audited; nothing written, no entry.
+            if !out.is_empty() {
+                crate::audit::append(
+                    &mut tx,
+                    pg,
+                    crate::audit::Change {
+                        at: &now.stamp,
+                        actor: user,
+                        action: "value.draft",
+                        subject: crate::audit::subject_of(out.iter().map(|v| v.id)),
+                        before: None,
+                        after: Some(out.iter().map(crate::audit::version).collect()),
+                    },
+                )
+                .await?;
+            }
             tx.commit().await?;
-            Ok(out)
+            // The answer in the order of `values`: new versions and kept drafts.
+            let (mut new, mut same) = (out.into_iter(), kept.into_iter());
+            Ok(order
+                .into_iter()
+                .filter_map(|written| if written { new.next() } else { same.next() })
+                .collect())
         })
     }
 

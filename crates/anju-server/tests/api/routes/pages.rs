@@ -514,8 +514,12 @@ async fn the_login_form_opens_a_session_and_refuses_other_sites(backend: Backend
 async fn a_change_sent_with_the_cookie_must_come_from_this_site(backend: Backend) {
     let app = TestApp::new(&backend, "web_csrf").await;
     let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
-    let body = json!({"values": [{"indicator": 8, "org_unit": "硖石街道", "period": "2024-06", "value": 7}]}).to_string();
+    // Each request a different figure: a draft saved unchanged makes no
+    // new version, and every one stored must show as one.
+    let sent = std::sync::atomic::AtomicU32::new(0);
     let send = |site: Option<&str>, origin: Option<&str>, bearer: bool| {
+        let value = 7 + sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let body = json!({"values": [{"indicator": 8, "org_unit": "硖石街道", "period": "2024-06", "value": value}]}).to_string();
         let mut r = Request::post("/api/v1/values")
             .header("content-type", "application/json")
             .header("host", "anju.example");
@@ -530,7 +534,7 @@ async fn a_change_sent_with_the_cookie_must_come_from_this_site(backend: Backend
         if let Some(o) = origin {
             r = r.header("origin", o);
         }
-        let request = r.body(Body::from(body.clone())).unwrap();
+        let request = r.body(Body::from(body)).unwrap();
         let state = app.state.clone();
         async move {
             anju_server::router(state)

@@ -637,7 +637,68 @@ async fn a_share_over_100_percent_is_refused_at_entry_import_and_correction(back
     );
 }
 
+/// How many `value.draft` entries the audit log holds.
+async fn draft_entries(app: &TestApp, token: &str) -> usize {
+    app.with_token("GET", "/api/v1/audit?action=value.draft", token)
+        .await
+        .1["entries"]
+        .as_array()
+        .unwrap()
+        .len()
+}
+
+/// Saving a draft again unchanged makes no new version (nor an audit
+/// entry); a changed figure does.
+async fn saving_an_unchanged_draft_makes_no_new_version(backend: Backend) {
+    use anju_core::access::Role;
+    use serde_json::json;
+    let app = TestApp::new(&backend, "unchanged_draft").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let taskforce = app
+        .token("zhuanban", Role::Taskforce, Some("市住建局"))
+        .await;
+    let save = |value: &'static str| {
+        let (app, town) = (&app, town.clone());
+        async move {
+            let (status, body) = app
+                .post(
+                    "/api/v1/values",
+                    &town,
+                    json!({"values": [
+                        {"indicator": 8, "org_unit": "硖石街道", "period": "2024-06", "value": value},
+                        {"indicator": 6, "org_unit": "硖石街道", "period": "2024-06", "numerator": 45, "denominator": 50}
+                    ]}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let v = &body["values"];
+            (
+                (
+                    v[0]["id"].as_i64().unwrap(),
+                    v[0]["version"].as_i64().unwrap(),
+                ),
+                (
+                    v[1]["id"].as_i64().unwrap(),
+                    v[1]["version"].as_i64().unwrap(),
+                ),
+            )
+        }
+    };
+    let first = save("7").await;
+    assert_eq!((first.0.1, first.1.1), (1, 1));
+    // The same figures again (7.0 is 7): the same drafts, no new entry.
+    let again = save("7.0").await;
+    assert_eq!(again, first);
+    assert_eq!(draft_entries(&app, &taskforce).await, 1);
+    // A changed figure is a new version; the unchanged one beside it stays.
+    let changed = save("8").await;
+    assert_eq!((changed.0.1, changed.1), (2, first.1));
+    assert_ne!(changed.0.0, first.0.0);
+    assert_eq!(draft_entries(&app, &taskforce).await, 2);
+}
+
 crate::on_both_backends!(
+    saving_an_unchanged_draft_makes_no_new_version,
     a_share_over_100_percent_is_refused_at_entry_import_and_correction,
     error_answers_are_as_reviewed,
     a_town_reports_the_task_force_approves_and_the_evaluation_shows_it,
