@@ -185,9 +185,55 @@ pub fn template(
 /// Excel never writes and which could hide one). Memory stays constant: the
 /// bytes are counted, not kept. The reader then inflates the same bytes the
 /// same way, so what it reads is what was counted here.
+/// Extra fields the zip reader cannot take, found in every local and
+/// central header: an extended timestamp (`UT`, 0x5455) with no room for
+/// its flags byte makes zip 4.6 subtract past zero
+/// (`extra_fields/extended_timestamp.rs`: a panic where overflow is checked,
+/// a wrapped length elsewhere). The fuzzer found it; refused here as a bad
+/// file before the reader sees it.
+fn unreadable_extra_field(bytes: &[u8]) -> Option<&'static str> {
+    let u16_at = |at: usize| {
+        bytes
+            .get(at..at + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]) as usize)
+    };
+    for (at, _) in bytes
+        .windows(4)
+        .enumerate()
+        .filter(|(_, w)| *w == b"PK\x03\x04" || *w == b"PK\x01\x02")
+    {
+        // Where the name and extra lengths stand, and the header's size.
+        let (lengths, fixed) = if bytes[at + 2] == 3 {
+            (at + 26, 30)
+        } else {
+            (at + 28, 46)
+        };
+        let (Some(name_len), Some(extra_len)) = (u16_at(lengths), u16_at(lengths + 2)) else {
+            continue;
+        };
+        let start = at + fixed + name_len;
+        let Some(extra) = bytes.get(start..start + extra_len) else {
+            continue;
+        };
+        let mut k = 0;
+        while k + 4 <= extra.len() {
+            let id = u16::from_le_bytes([extra[k], extra[k + 1]]);
+            let len = u16::from_le_bytes([extra[k + 2], extra[k + 3]]) as usize;
+            if id == 0x5455 && len == 0 {
+                return Some("扩展时间戳字段为空");
+            }
+            k += 4 + len;
+        }
+    }
+    None
+}
+
 fn check_archive(name: &str, bytes: &[u8]) -> Result<(), String> {
     use std::io::Read as _;
     let bad = |e: &dyn std::fmt::Display| format!("{name}:不是有效的 .xlsx 文件({e})");
+    if let Some(why) = unreadable_extra_field(bytes) {
+        return Err(bad(&why));
+    }
     let too_big = || format!("{name}:文件解压后超过 {} MiB,不予读取", MAX_EXPANDED >> 20);
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| bad(&e))?;
     // What the archive states first: an honest bomb is refused before any work.
@@ -584,6 +630,16 @@ pub fn evaluation_xlsx(title: &str, rows: &[crate::view::RowView<'_>]) -> Result
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn an_empty_extended_timestamp_is_a_bad_file_not_a_crash() {
+        // The input the fuzzer found: zip 4.6 subtracts past zero on it.
+        let bytes = include_bytes!(
+            "../../../fuzz/regressions/xlsx/crash-c0f9a4a664140eadb00057ca70662e1a4bd45f9c.xlsx"
+        );
+        let err = read_xlsx("坏.xlsx", bytes).unwrap_err();
+        assert!(err.contains("不是有效的 .xlsx 文件"), "{err}");
+    }
 
     /// A sheet as people make them: a merged title, a note, a blank row, a
     /// header over two rows (指标/单位/期间 merged down, 分子 and 分母 under a
