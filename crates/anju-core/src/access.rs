@@ -412,18 +412,19 @@ impl<'a> Actor<'a> {
     }
 
     /// Whether the user may report (enter and submit) a figure of `org` for
-    /// `indicator`. Towns report their own town; departments the indicators of
-    /// their tasks for the unit they belong to (海宁市), not a town's figures;
-    /// the task force anything; leaders and admins nothing.
+    /// `indicator`: only the figure's owner (填报责任, `Plan::reporter_of`) —
+    /// a town its own figures of the indicators the towns report, a
+    /// department the city figures the plan assigns to it — and the task
+    /// force on an owner's behalf; a figure the plan gives no owner (the
+    /// city's aggregate of a town-reported indicator) nobody; leaders and
+    /// admins nothing.
     fn may_report(&self, plan: &Plan, indicator: usize, org: OrgId) -> bool {
-        let in_tree = plan.reporting_unit(org) == Some(org);
+        let Some(owner) = plan.reporter_of(indicator, org) else {
+            return false;
+        };
         match self.role {
-            Role::Taskforce => in_tree,
-            Role::Town => self.org == Some(org),
-            Role::Unit | Role::LeadUnit => {
-                let own_unit = self.org.and_then(|d| plan.orgs.get(d).parent) == Some(org);
-                in_tree && own_unit && self.works_on(plan, indicator, false)
-            }
+            Role::Taskforce => true,
+            Role::Town | Role::Unit | Role::LeadUnit => self.org == Some(owner),
             Role::Leader | Role::Admin | Role::SecAdmin | Role::Auditor => false,
         }
     }
@@ -452,9 +453,18 @@ fn refusal(plan: &Plan, action: &Action<'_>) -> String {
         Action::ReadFigure { indicator, org } => {
             format!("无权查看{}的指标 {} 的数据", unit(org), code(indicator))
         }
-        Action::ReportFigure { indicator, org } => {
-            format!("无权填报{}的指标 {}", unit(org), code(indicator))
-        }
+        Action::ReportFigure { indicator, org } => match plan.unreported_why(indicator, org) {
+            Some(why) => why,
+            None => match plan.reporter_of(indicator, org) {
+                Some(owner) if owner != org => format!(
+                    "无权填报{}的指标 {}(由{}填报)",
+                    unit(org),
+                    code(indicator),
+                    unit(owner)
+                ),
+                _ => format!("无权填报{}的指标 {}", unit(org), code(indicator)),
+            },
+        },
         Action::ReviewFigure { indicator, .. } => {
             format!("无权审核指标 {} 的数据", code(indicator))
         }
@@ -528,7 +538,8 @@ mod tests {
         assert!(!town.may_report(&plan, ind(8), org("海洲街道")));
         assert!(!town.may_read(&plan, ind(8), org("海洲街道")));
         assert!(!town.may_review(&plan, ind(8)));
-        // 海宁公积金分中心 leads task 13 (indicator 15) and co-runs task 10 (indicator 14).
+        // 海宁公积金分中心 leads task 13 and reports indicator 15 for the city; it
+        // co-runs task 10 (indicator 14), which 市住建局 reports.
         let fund = Actor {
             name: "fund",
             role: Role::LeadUnit,
@@ -536,8 +547,21 @@ mod tests {
         };
         assert!(fund.may_report(&plan, ind(15), org("海宁市")));
         assert!(fund.may_review(&plan, ind(15)));
-        assert!(fund.may_report(&plan, ind(14), org("海宁市")));
+        assert!(
+            !fund.may_report(&plan, ind(14), org("海宁市")),
+            "a co-unit does not report a figure another unit owns"
+        );
         assert!(!fund.may_review(&plan, ind(14)), "co-unit, not lead");
+        let housing = Actor {
+            name: "zj",
+            role: Role::LeadUnit,
+            org: Some(org("市住建局")),
+        };
+        assert!(housing.may_report(&plan, ind(14), org("海宁市")));
+        assert!(
+            !housing.may_report(&plan, ind(1), org("海宁市")),
+            "the city's figure of a town-reported indicator is their aggregate"
+        );
         assert!(
             !fund.may_report(&plan, ind(2), org("海宁市")),
             "not its task"
@@ -556,7 +580,10 @@ mod tests {
             role: Role::Unit,
             org: Some(org("市发展和改革局")),
         };
-        assert!(ndrc.may_report(&plan, ind(2), org("海宁市")));
+        assert!(
+            !ndrc.may_report(&plan, ind(2), org("海宁市")),
+            "a co-unit's city figure would replace the towns' sum"
+        );
         assert!(!ndrc.may_review(&plan, ind(2)));
         let leader = Actor {
             name: "leader",
@@ -573,6 +600,14 @@ mod tests {
         assert!(
             taskforce.may_review(&plan, ind(2))
                 && taskforce.may_report(&plan, ind(2), org("硖石街道"))
+        );
+        assert!(
+            !taskforce.may_report(&plan, ind(2), org("海宁市")),
+            "not even the task force enters an aggregate"
+        );
+        assert!(
+            !taskforce.may_report(&plan, ind(15), org("硖石街道")),
+            "no town has a figure of a department-reported indicator"
         );
         let admin = Actor {
             name: "admin",
@@ -764,10 +799,10 @@ mod tests {
             ("admin", "nnnn nnnn nnn nnn nnnnnnn nn YYn n Ynn"),
             ("secadmin", "nnnn nnnn nnn nnn nnnnnnn nn nnn Y nnn"),
             ("auditor", "nnnn nnnn nnn nnn nnnnnnn nn nnn n YYY"),
-            ("taskforce", "YYYY YYYY YnY YYY YYYYYYn YY nnn n YYn"),
+            ("taskforce", "YYYY YYYn YnY YYY YYYYYYn YY nnn n YYn"),
             ("leader", "YYYY nnnn nnn nnY YYYnnnn nn nnn n nnn"),
             ("lead_unit", "nnYn nnYn Ynn YYY YYnYnnn nn nnn n nnn"),
-            ("unit", "nnnY nnnY nnn YnY nnnnnnn nn nnn n nnn"),
+            ("unit", "nnnY nnnn nnn YnY nnnnnnn nn nnn n nnn"),
             ("town", "Ynnn Ynnn nnn YnY nnnnnnn nn nnn n nnn"),
         ];
         let mut wrong = Vec::new();

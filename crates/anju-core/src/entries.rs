@@ -31,11 +31,14 @@ pub struct Entry {
 /// (a template's unfilled row) is skipped. All or nothing: any bad row — a figure the values-file
 /// rules refuse, a unit or indicator outside the actor's scope, a unit and
 /// period given twice — and the answer is every bad row.
+///
+/// `today` (China time) refuses a period that has not ended yet.
 pub fn read_entries(
     plan: &Plan,
     actor: &Actor<'_>,
     file: &str,
     bytes: &[u8],
+    today: crate::workflow::Date,
 ) -> Result<Vec<Entry>, InputErrors> {
     let entries: Vec<Entry> = read_table(file, bytes, &VALUE_COLUMNS, 1, None, || {
         |f: &[&str], source: Source| -> crate::input::RowResult<Entry> {
@@ -63,7 +66,13 @@ pub fn read_entries(
                 }
             };
             let period = match Period::parse(f[2]) {
-                Ok(p) => Some(p),
+                Ok(p) => match crate::workflow::check_ended(p, today) {
+                    Ok(()) => Some(p),
+                    Err(why) => {
+                        errs.push(("period", why));
+                        None
+                    }
+                },
                 Err(e) => {
                     errs.push(("period", e.to_string()));
                     None
@@ -80,19 +89,12 @@ pub fn read_entries(
                 None => None,
             };
             if let (Some(ix), Some(org)) = (ix, org)
-                && !actor.can(
+                && let Err(denied) = actor.may(
                     plan,
                     &crate::access::Action::ReportFigure { indicator: ix, org },
                 )
             {
-                errs.push((
-                    "org_unit",
-                    format!(
-                        "无权填报{}的指标 {}",
-                        plan.orgs.get(org).name,
-                        plan.indicators[ix].code
-                    ),
-                ));
+                errs.push(("org_unit", denied.0));
             }
             match (ix, org, period, amount) {
                 (Some(ix), Some(org), Some(period), Some(amount)) if errs.is_empty() => {

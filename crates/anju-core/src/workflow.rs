@@ -140,6 +140,21 @@ pub fn deadline(period: Period, deadline_day: u8) -> Date {
     }
 }
 
+/// Whether `period` has ended by `today` (China time), so that its figures
+/// may be entered: a month from the first day of the next, a quarter or a
+/// year from the day after its last month. If not, why, in a clerk's words.
+pub fn check_ended(period: Period, today: Date) -> Result<(), String> {
+    let end = period.end();
+    if (today.year, today.month) > (end.year(), end.month()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "期间 {period} 尚未结束,不能填报(今天是 {}年{}月{}日;数据在期间结束后的次月填报)",
+            today.year, today.month, today.day
+        ))
+    }
+}
+
 /// Whether a figure for `period` submitted on `submitted` is late.
 pub fn is_late(period: Period, deadline_day: u8, submitted: Date) -> bool {
     submitted > deadline(period, deadline_day)
@@ -148,6 +163,21 @@ pub fn is_late(period: Period, deadline_day: u8, submitted: Date) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_an_ended_period_is_entered() {
+        let day = |year, month, day| Date { year, month, day };
+        let month = |s: &str| Period::parse(s).unwrap();
+        assert!(check_ended(month("2026-11"), day(2026, 12, 1)).is_ok());
+        let refused = check_ended(month("2026-12"), day(2026, 12, 1)).unwrap_err();
+        assert!(refused.contains("2026-12 尚未结束"), "{refused}");
+        assert!(check_ended(month("2027-06"), day(2026, 12, 1)).is_err());
+        // A quarter ends with its last month, a year with December.
+        assert!(check_ended(month("2026-Q4"), day(2026, 12, 31)).is_err());
+        assert!(check_ended(month("2026-Q3"), day(2026, 10, 1)).is_ok());
+        assert!(check_ended(month("2026"), day(2027, 1, 1)).is_ok());
+        assert!(check_ended(month("2026"), day(2026, 12, 31)).is_err());
+    }
 
     #[test]
     fn the_workflow_allows_only_its_steps() {

@@ -386,6 +386,13 @@ pub struct IndicatorView {
     pub tasks: Vec<u16>,
     /// 牵头单位 (lead of its first task).
     pub lead: Option<String>,
+    /// Who reports its figures (填报责任): `"towns"` (each town its own; the
+    /// city's is their sum) or the department that reports the city's.
+    pub reported_by: String,
+    /// `monthly` or `yearly`.
+    pub frequency: &'static str,
+    /// A yearly indicator's due date in the year after (`MM-DD`).
+    pub due: Option<String>,
     /// The plan's words where the table has text.
     pub seed_text: Option<String>,
     /// Remarks and known inconsistencies.
@@ -555,6 +562,20 @@ impl PlanView {
                 }),
                 tasks: i.tasks.clone(),
                 lead: plan.indicator_lead(ix).map(name),
+                reported_by: match i.reporter {
+                    anju_core::plan::Reporter::Towns => "towns".into(),
+                    anju_core::plan::Reporter::Unit(d) => name(d),
+                },
+                frequency: match i.frequency {
+                    anju_core::plan::Frequency::Monthly => "monthly",
+                    anju_core::plan::Frequency::Yearly { .. } => "yearly",
+                },
+                due: match i.frequency {
+                    anju_core::plan::Frequency::Monthly => None,
+                    anju_core::plan::Frequency::Yearly { due_month, due_day } => {
+                        Some(format!("{due_month:02}-{due_day:02}"))
+                    }
+                },
                 seed_text: i.seed_text.clone(),
                 notes: i.notes.clone(),
             })

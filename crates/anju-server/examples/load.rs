@@ -175,11 +175,25 @@ async fn main() {
             .map(|v| v.id)
             .collect();
         store
-            .step(&ids, Step::Submit, "seed", &now, None, 5)
+            .step(
+                &ids,
+                Step::Submit,
+                "seed",
+                &now,
+                None,
+                anju_store::Deadline::Day(5),
+            )
             .await
             .unwrap();
         store
-            .step(&ids, Step::Approve, "reviewer", &now, None, 5)
+            .step(
+                &ids,
+                Step::Approve,
+                "reviewer",
+                &now,
+                None,
+                anju_store::Deadline::Day(5),
+            )
             .await
             .unwrap();
         count += ids.len();
@@ -288,11 +302,25 @@ async fn main() {
             .map(|v| v.id)
             .collect();
         store
-            .step(&ids, Step::Submit, "seed", &now, None, 5)
+            .step(
+                &ids,
+                Step::Submit,
+                "seed",
+                &now,
+                None,
+                anju_store::Deadline::Day(5),
+            )
             .await
             .unwrap();
         store
-            .step(&ids, Step::Approve, "reviewer", &now, None, 5)
+            .step(
+                &ids,
+                Step::Approve,
+                "reviewer",
+                &now,
+                None,
+                anju_store::Deadline::Day(5),
+            )
             .await
             .unwrap();
         let head = format!(

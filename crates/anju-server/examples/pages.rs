@@ -153,7 +153,7 @@ async fn main() {
             anju_server::demo::DEMO_TASKFORCE,
             &now,
             None,
-            5,
+            anju_store::Deadline::Day(5),
         )
         .await
         .unwrap();

@@ -21,6 +21,12 @@ pub const DEMO_PASSWORD: &str = "anju-demo-2026";
 /// The task force's demo login (its presence marks a demo store).
 pub const DEMO_TASKFORCE: &str = "demo-zhuanban";
 
+/// The demo logins of departments that report a figure: login, unit.
+const DEMO_DEPARTMENTS: [(&str, &str); 2] = [
+    ("demo-zhujian", "市住建局"),
+    ("demo-gjj", "海宁公积金分中心"),
+];
+
 /// What was loaded.
 #[derive(Debug, Default)]
 pub struct Loaded {
@@ -61,6 +67,12 @@ fn new_value(plan: &anju_core::plan::Plan, f: &Figure) -> NewValue {
             Amount::Ratio { num, den } => anju_core::input::Amount::Ratio { num, den },
         },
     }
+}
+
+/// Who reports a demo figure (填报责任).
+fn owner_of(plan: &anju_core::plan::Plan, f: &Figure) -> Option<anju_core::plan::OrgId> {
+    let ix = plan.indicator_index(anju_core::plan::IndicatorCode(f.indicator))?;
+    plan.reporter_of(ix, f.org)
 }
 
 fn err(e: impl std::fmt::Display) -> String {
@@ -118,6 +130,8 @@ pub async fn load(state: &AppState) -> Result<Loaded, String> {
     let towns = plan.orgs.get(plan.reporting_root).children.clone();
     let mut logins: Vec<(String, Role, Option<String>)> = vec![
         (DEMO_TASKFORCE.into(), Role::Taskforce, None),
+        // A second 专班 account: an adjustment one proposes, the other decides.
+        ("demo-zhuanban2".into(), Role::Taskforce, None),
         ("demo-lingdao".into(), Role::Leader, None),
         ("demo-admin".into(), Role::Admin, None),
         ("demo-anquan".into(), Role::SecAdmin, None),
@@ -130,6 +144,33 @@ pub async fn load(state: &AppState) -> Result<Loaded, String> {
             Some(plan.orgs.get(t).name.clone()),
         ));
     }
+    // The departments that report a city figure (填报责任), and one that
+    // only co-runs tasks (it reads their figures, reports none).
+    let mut reporters: Vec<(String, anju_core::plan::OrgId)> = towns
+        .iter()
+        .enumerate()
+        .map(|(k, &t)| (format!("demo-town-{:02}", k + 1), t))
+        .collect();
+    for ind in &plan.indicators {
+        if let anju_core::plan::Reporter::Unit(d) = ind.reporter {
+            let login = DEMO_DEPARTMENTS
+                .iter()
+                .find(|(_, name)| plan.orgs.resolve(name).ok() == Some(d))
+                .map_or_else(
+                    || format!("demo-dept-{}", ind.code),
+                    |(l, _)| (*l).to_string(),
+                );
+            if !reporters.iter().any(|(_, o)| *o == d) {
+                logins.push((
+                    login.clone(),
+                    Role::LeadUnit,
+                    Some(plan.orgs.get(d).name.clone()),
+                ));
+                reporters.push((login, d));
+            }
+        }
+    }
+    logins.push(("demo-minzheng".into(), Role::Unit, Some("市民政局".into())));
     for (name, role, org) in &logins {
         store
             .create_user(
@@ -163,27 +204,28 @@ pub async fn load(state: &AppState) -> Result<Loaded, String> {
         .map_err(err)?;
     // The figures, month by month.
     let figures = anju_synth::demo::figures(&plan, until);
-    let deadline = plan.settings.report_deadline_day;
+    let deadline_day = plan.settings.report_deadline_day;
+    let deadline = anju_store::Deadline::Plan(&plan);
     let mut month = first;
     loop {
         let last = month == until;
-        for (k, &town) in towns.iter().enumerate() {
+        for (k, (user, owner)) in reporters.iter().enumerate() {
             // Last month: town 12 has not reported yet.
             if last && k == 11 {
                 continue;
             }
             let values: Vec<NewValue> = figures
                 .iter()
-                .filter(|f| f.month == month && f.org == town)
+                .filter(|f| f.month == month && owner_of(&plan, f) == Some(*owner))
                 .map(|f| new_value(&plan, f))
                 .collect();
             if values.is_empty() {
                 continue;
             }
-            let user = format!("demo-town-{:02}", k + 1);
+            let user = user.clone();
             // One town reports after the deadline day each month it is late.
             let day = if k == 7 && last {
-                u32::from(deadline) + 3
+                u32::from(deadline_day) + 3
             } else {
                 3
             };

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 
 use anju_core::period::Period;
-use anju_core::workflow::{self, State};
+use anju_core::workflow::State;
 use sqlx::Row;
 
 use crate::values::{NewValue, Now, StoredValue, check_amount, text};
@@ -161,7 +161,7 @@ impl Store {
         values: &[NewValue],
         user: &str,
         now: &Now,
-        submit: Option<u8>,
+        submit: Option<crate::Deadline<'_>>,
     ) -> Result<Imported, StoreError> {
         crate::plain_text("user", user)?;
         let mut seen: HashMap<(u16, &str, Period), usize> = HashMap::with_capacity(values.len());
@@ -276,7 +276,7 @@ impl Store {
                 // writes of every row and every index).
                 let late: Vec<bool> = block
                     .iter()
-                    .map(|v| submit.is_some_and(|day| workflow::is_late(v.period, day, now.date)))
+                    .map(|v| submit.is_some_and(|d| d.is_late(v.indicator, v.period, now.date)))
                     .collect();
                 let state = if submit.is_some() {
                     State::Submitted

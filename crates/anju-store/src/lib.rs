@@ -40,7 +40,7 @@ pub use plans::{PlanFile, plan_hash};
 pub use publications::{NewPublication, Publication};
 pub use sessions::{AccountLock, LiveSession, LoginOutcome, Session, new_token};
 pub use users::{MAX_PASSWORD_BYTES, MIN_PASSWORD, UserRecord, hash_password, verify_password};
-pub use values::{ApprovedFigure, NewValue, Now, Scope, StoredValue, ValueFilter};
+pub use values::{ApprovedFigure, Deadline, NewValue, Now, Scope, StoredValue, ValueFilter};
 
 /// What went wrong in the store.
 #[derive(Debug, thiserror::Error)]

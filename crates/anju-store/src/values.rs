@@ -36,6 +36,37 @@ pub struct NewValue {
     pub amount: Amount,
 }
 
+/// When figures are due, for the late mark of a submission: one deadline day
+/// of the month after for every indicator, or the plan's own deadlines
+/// (a yearly indicator is due on its own date of the year after).
+#[derive(Clone, Copy)]
+pub enum Deadline<'a> {
+    /// The same day of the month after, for every indicator.
+    Day(u8),
+    /// As the plan says, indicator by indicator.
+    Plan(&'a anju_core::plan::Plan),
+}
+
+impl Deadline<'_> {
+    /// The last day a figure of `indicator` for `period` is on time.
+    pub fn of(&self, indicator: u16, period: Period) -> Date {
+        match self {
+            Deadline::Day(d) => workflow::deadline(period, *d),
+            Deadline::Plan(plan) => {
+                match plan.indicator_index(anju_core::plan::IndicatorCode(indicator)) {
+                    Some(ix) => plan.deadline(ix, period),
+                    None => workflow::deadline(period, plan.settings.report_deadline_day),
+                }
+            }
+        }
+    }
+
+    /// Whether a figure submitted on `date` is late.
+    pub fn is_late(&self, indicator: u16, period: Period, date: Date) -> bool {
+        date > self.of(indicator, period)
+    }
+}
+
 impl StoredValue {
     /// Value, numerator, denominator, as the columns keep them.
     pub fn parts(&self) -> (Option<Decimal>, Option<Decimal>, Option<Decimal>) {
@@ -427,7 +458,7 @@ impl Store {
         user: &str,
         now: &Now,
         reason: Option<&str>,
-        deadline_day: u8,
+        deadline: Deadline<'_>,
     ) -> Result<Vec<StoredValue>, StoreError> {
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
         if step == Step::Return && reason.is_none() {
@@ -458,7 +489,7 @@ impl Store {
                     Step::Submit => {
                         let period = v.period;
                         let late = v.correction_reason.is_none()
-                            && workflow::is_late(period, deadline_day, now.date);
+                            && deadline.is_late(v.indicator, period, now.date);
                         sqlx::query(sql("UPDATE value_versions SET state = ?, late = ? WHERE id = ? AND state = ?", pg))
                             .bind(next.as_str())
                             .bind(i64::from(late))

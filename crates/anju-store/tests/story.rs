@@ -93,7 +93,14 @@ async fn story(store: Store) {
 
     // Submitting on 3 July is on time; on 8 July (deadline: the 5th) it is late.
     let on_time = store
-        .step(&[edited[0].id], Step::Submit, "xiashi", &now(3), None, 5)
+        .step(
+            &[edited[0].id],
+            Step::Submit,
+            "xiashi",
+            &now(3),
+            None,
+            anju_store::Deadline::Day(5),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -101,7 +108,14 @@ async fn story(store: Store) {
         (State::Submitted, false)
     );
     let late = store
-        .step(&[first[1].id], Step::Submit, "xiashi", &now(8), None, 5)
+        .step(
+            &[first[1].id],
+            Step::Submit,
+            "xiashi",
+            &now(8),
+            None,
+            anju_store::Deadline::Day(5),
+        )
         .await
         .unwrap();
     assert!(late[0].late);
@@ -121,13 +135,20 @@ async fn story(store: Store) {
             "zhuanban",
             &now(9),
             Some("  "),
-            5,
+            anju_store::Deadline::Day(5),
         )
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Invalid(_)));
     let approved = store
-        .step(&[edited[0].id], Step::Approve, "zhuanban", &now(9), None, 5)
+        .step(
+            &[edited[0].id],
+            Step::Approve,
+            "zhuanban",
+            &now(9),
+            None,
+            anju_store::Deadline::Day(5),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -141,7 +162,7 @@ async fn story(store: Store) {
             "zhuanban",
             &now(9),
             Some("分母与上月不符"),
-            5,
+            anju_store::Deadline::Day(5),
         )
         .await
         .unwrap();
@@ -160,7 +181,14 @@ async fn story(store: Store) {
         .await
         .unwrap();
     let submitted = store
-        .step(&[again[0].id], Step::Submit, "xiashi", &now(10), None, 5)
+        .step(
+            &[again[0].id],
+            Step::Submit,
+            "xiashi",
+            &now(10),
+            None,
+            anju_store::Deadline::Day(5),
+        )
         .await
         .unwrap();
     let err = store
@@ -170,7 +198,7 @@ async fn story(store: Store) {
             "zhuanban",
             &now(11),
             None,
-            5,
+            anju_store::Deadline::Day(5),
         )
         .await
         .unwrap_err();
@@ -196,7 +224,7 @@ async fn story(store: Store) {
             "zhuanban",
             &now(11),
             None,
-            5,
+            anju_store::Deadline::Day(5),
         )
         .await
         .unwrap();
@@ -256,7 +284,7 @@ async fn story(store: Store) {
             "zhuanban",
             &now(13),
             None,
-            5,
+            anju_store::Deadline::Day(5),
         )
         .await
         .unwrap();
@@ -314,7 +342,14 @@ async fn story(store: Store) {
 
     // Unknown ids are named.
     let err = store
-        .step(&[999_999], Step::Submit, "x", &now(15), None, 5)
+        .step(
+            &[999_999],
+            Step::Submit,
+            "x",
+            &now(15),
+            None,
+            anju_store::Deadline::Day(5),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::NotFound(999_999)));
@@ -343,7 +378,7 @@ async fn story(store: Store) {
             "xiashi",
             &now(15),
             None,
-            5,
+            anju_store::Deadline::Day(5),
         )
         .await
         .unwrap_err();
@@ -387,7 +422,7 @@ async fn story(store: Store) {
             "zhuanban",
             &now(29),
             Some("无依据"),
-            5,
+            anju_store::Deadline::Day(5),
         )
         .await
         .unwrap();
@@ -414,7 +449,14 @@ async fn story(store: Store) {
         (State::Submitted, false, Some("附上依据"))
     );
     store
-        .step(&[third.id], Step::Approve, "zhuanban", &now(30), None, 5)
+        .step(
+            &[third.id],
+            Step::Approve,
+            "zhuanban",
+            &now(30),
+            None,
+            anju_store::Deadline::Day(5),
+        )
         .await
         .unwrap();
 
@@ -424,13 +466,34 @@ async fn story(store: Store) {
         .await
         .unwrap();
     store
-        .step(&[race[0].id], Step::Submit, "maqiao", &now(15), None, 5)
+        .step(
+            &[race[0].id],
+            Step::Submit,
+            "maqiao",
+            &now(15),
+            None,
+            anju_store::Deadline::Day(5),
+        )
         .await
         .unwrap();
     let (ids, at) = ([race[0].id], now(15));
     let (a, b) = tokio::join!(
-        store.step(&ids, Step::Approve, "zhuanban", &at, None, 5),
-        store.step(&ids, Step::Approve, "leadunit", &at, None, 5),
+        store.step(
+            &ids,
+            Step::Approve,
+            "zhuanban",
+            &at,
+            None,
+            anju_store::Deadline::Day(5)
+        ),
+        store.step(
+            &ids,
+            Step::Approve,
+            "leadunit",
+            &at,
+            None,
+            anju_store::Deadline::Day(5)
+        ),
     );
     assert_eq!(a.is_ok() as u8 + b.is_ok() as u8, 1, "{a:?} {b:?}");
     assert!(
@@ -726,7 +789,14 @@ async fn story(store: Store) {
         .await
         .unwrap();
     store
-        .step(&[d[0].id], Step::Submit, "yuanhua", &now(20), None, 5)
+        .step(
+            &[d[0].id],
+            Step::Submit,
+            "yuanhua",
+            &now(20),
+            None,
+            anju_store::Deadline::Day(5),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -735,7 +805,14 @@ async fn story(store: Store) {
         "drafts and submissions leave it"
     );
     store
-        .step(&[d[0].id], Step::Approve, "zhuanban", &now(20), None, 5)
+        .step(
+            &[d[0].id],
+            Step::Approve,
+            "zhuanban",
+            &now(20),
+            None,
+            anju_store::Deadline::Day(5),
+        )
         .await
         .unwrap();
     let r1 = store.revision().await.unwrap();
@@ -763,7 +840,14 @@ async fn story(store: Store) {
         "a correction waiting for review leaves it"
     );
     store
-        .step(&[c.id], Step::Approve, "zhuanban", &now(21), None, 5)
+        .step(
+            &[c.id],
+            Step::Approve,
+            "zhuanban",
+            &now(21),
+            None,
+            anju_store::Deadline::Day(5),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -1229,11 +1313,25 @@ async fn only_approved_figures_feed_the_evaluation() {
         .unwrap();
     let ids: Vec<i64> = drafts.iter().map(|v| v.id).collect();
     store
-        .step(&ids, Step::Submit, "town", &now(2), None, 5)
+        .step(
+            &ids,
+            Step::Submit,
+            "town",
+            &now(2),
+            None,
+            anju_store::Deadline::Day(5),
+        )
         .await
         .unwrap();
     store
-        .step(&ids[..1], Step::Approve, "zhuanban", &now(3), None, 5)
+        .step(
+            &ids[..1],
+            Step::Approve,
+            "zhuanban",
+            &now(3),
+            None,
+            anju_store::Deadline::Day(5),
+        )
         .await
         .unwrap();
 
@@ -1271,7 +1369,14 @@ async fn only_approved_figures_feed_the_evaluation() {
         .await
         .unwrap();
     store
-        .step(&[unknown[0].id], Step::Submit, "x", &now(4), None, 5)
+        .step(
+            &[unknown[0].id],
+            Step::Submit,
+            "x",
+            &now(4),
+            None,
+            anju_store::Deadline::Day(5),
+        )
         .await
         .unwrap();
     store
@@ -1281,7 +1386,7 @@ async fn only_approved_figures_feed_the_evaluation() {
             "zhuanban",
             &now(4),
             None,
-            5,
+            anju_store::Deadline::Day(5),
         )
         .await
         .unwrap();
@@ -1308,11 +1413,25 @@ async fn only_approved_figures_feed_the_evaluation() {
         .unwrap();
     let ids = [twins[0].id, older[0].id];
     store
-        .step(&ids, Step::Submit, "x", &now(5), None, 5)
+        .step(
+            &ids,
+            Step::Submit,
+            "x",
+            &now(5),
+            None,
+            anju_store::Deadline::Day(5),
+        )
         .await
         .unwrap();
     store
-        .step(&ids, Step::Approve, "zhuanban", &now(5), None, 5)
+        .step(
+            &ids,
+            Step::Approve,
+            "zhuanban",
+            &now(5),
+            None,
+            anju_store::Deadline::Day(5),
+        )
         .await
         .unwrap();
     let approved = store.approved().await.unwrap();

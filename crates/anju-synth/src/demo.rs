@@ -10,14 +10,14 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
 use anju_core::period::YearMonth;
-use anju_core::plan::{Kind, OrgId, Plan};
+use anju_core::plan::{Frequency, Kind, OrgId, Plan, Reporter};
 
-/// One demo figure of a town.
+/// One demo figure of its owner (a town, or the city for a department).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Figure {
     /// Indicator code (序号).
     pub indicator: u16,
-    /// The town.
+    /// The unit the figure is of (a town, or the city).
     pub org: OrgId,
     /// The month.
     pub month: YearMonth,
@@ -99,6 +99,10 @@ pub fn decomposition_csv(plan: &Plan) -> String {
     let w = weights(plan);
     for ind in &plan.indicators {
         let code = ind.code.0;
+        if matches!(ind.reporter, Reporter::Unit(_)) {
+            // A department reports the city's figure: no town targets.
+            continue;
+        }
         match ind.kind {
             Kind::Milestone => {}
             Kind::Ratio => {
@@ -161,23 +165,33 @@ fn pace(code: u16, town: usize, year: i32) -> Decimal {
     )
 }
 
-/// The figures of every town for every indicator, month by month from the
-/// first plan month to `until`.
+/// The figures of every owner for every indicator (填报责任: each town its
+/// own, or the city's for a department-reported one), month by month from
+/// the first plan month to `until` — a yearly indicator only in December.
 pub fn figures(plan: &Plan, until: YearMonth) -> Vec<Figure> {
     let towns = towns(plan);
-    let w = weights(plan);
     let first_year = plan.meta.baseline_year + 1;
     let mut out = Vec::new();
     for ind in &plan.indicators {
         let code = ind.code.0;
         let dp = ind.decimals;
+        // The units with figures, and their weights: the towns, or the city
+        // alone (its whole target).
+        let (units, w) = match ind.reporter {
+            Reporter::Towns => (towns.clone(), weights(plan)),
+            Reporter::Unit(d) => match plan.orgs.get(d).parent {
+                Some(city) => (vec![city], vec![Decimal::ONE]),
+                None => continue,
+            },
+        };
+        let yearly = matches!(ind.frequency, Frequency::Yearly { .. });
         // Town targets and baselines as the decomposition gives them.
         let town_targets = |y: i32| -> Option<Vec<Decimal>> {
             let t = ind.targets.get(&y).copied().flatten()?;
             Some(split(t.value, &w, dp))
         };
         let baselines = ind.baseline.map(|b| split(b, &w, dp));
-        for (k, &town) in towns.iter().enumerate() {
+        for (k, &town) in units.iter().enumerate() {
             // The town's size, for ratios: 2,000–9,999 (households, people…).
             let den_base = Decimal::from(2000 + mix(&[5, u64::from(code), k as u64]) % 8000);
             let mut start: Option<Decimal> = match ind.kind {
@@ -258,7 +272,9 @@ pub fn figures(plan: &Plan, until: YearMonth) -> Vec<Figure> {
                             }
                         }
                     };
-                    if let Some(a) = amount {
+                    if let Some(a) = amount
+                        && (!yearly || m == 12)
+                    {
                         if let Amount::Value(v) = a {
                             previous = Some(v);
                         }
@@ -327,21 +343,35 @@ mod tests {
     }
 
     #[test]
-    fn every_town_reports_every_month_and_totals_never_fall() {
+    fn every_owner_reports_when_due_and_totals_never_fall() {
         let plan = plan();
         let until = YearMonth::new(2024, 6).unwrap();
         let figures = figures(&plan, until);
-        let towns = plan.orgs.get(plan.reporting_root).children.len();
-        // 18 months × 12 towns × 15 indicators.
-        assert_eq!(figures.len(), 18 * towns * plan.indicators.len());
-        for ind in &plan.indicators {
-            for &town in &plan.orgs.get(plan.reporting_root).children {
+        let towns = plan.orgs.get(plan.reporting_root).children.clone();
+        let city = plan.reporting_root;
+        // Town-reported, monthly (1–13): 18 months × 12 towns; department-
+        // reported, yearly (14, 15): the city's December 2023 only.
+        assert_eq!(figures.len(), 18 * towns.len() * 13 + 2);
+        for (ix, ind) in plan.indicators.iter().enumerate() {
+            for &unit in towns.iter().chain([&city]) {
                 let series: Vec<f64> = figures
                     .iter()
-                    .filter(|f| f.indicator == ind.code.0 && f.org == town)
+                    .filter(|f| f.indicator == ind.code.0 && f.org == unit)
                     .map(|f| approx(&plan, f).unwrap())
                     .collect();
-                assert_eq!(series.len(), 18, "indicator {}", ind.code.0);
+                let want = match plan.reporter_of(ix, unit) {
+                    None => 0,
+                    Some(_) if ind.frequency != anju_core::plan::Frequency::Monthly => 1,
+                    Some(_) => 18,
+                };
+                assert_eq!(series.len(), want, "indicator {}", ind.code.0);
+                assert!(
+                    figures
+                        .iter()
+                        .filter(|f| f.indicator == ind.code.0 && f.org == unit)
+                        .all(|f| want != 1 || f.month.month() == 12),
+                    "a yearly figure is of December"
+                );
                 if matches!(ind.kind, Kind::Cumulative | Kind::Milestone) {
                     assert!(
                         series.windows(2).all(|w| w[1] >= w[0]),

@@ -21,6 +21,9 @@ pub struct Spec {
     pub counties_per_city: usize,
     /// First and last year with monthly figures.
     pub years: (i32, i32),
+    /// No figures after this month (year × 100 + month), when given: a
+    /// service refuses figures of months that have not ended.
+    pub until: Option<u32>,
 }
 
 impl Spec {
@@ -33,6 +36,7 @@ impl Spec {
             towns_per_county: 12,
             counties_per_city: 10,
             years: (base.meta.first_year, base.meta.last_year),
+            until: None,
         }
     }
     fn counties(&self) -> usize {
@@ -396,7 +400,8 @@ pub fn write_targets(spec: &Spec, base: &Plan, w: &mut impl Write) -> io::Result
 }
 
 /// Monthly figures for every town and indicator, from December of the year
-/// before the first to December of the last year. Returns the number of rows.
+/// before the first to December of the last year (or `spec.until`; the
+/// figures up to it are the same either way). Returns the number of rows.
 pub fn write_values(spec: &Spec, base: &Plan, w: &mut impl Write) -> io::Result<u64> {
     writeln!(w, "indicator,org_unit,period,value,numerator,denominator")?;
     let mut rows = 0u64;
@@ -411,6 +416,16 @@ pub fn write_values(spec: &Spec, base: &Plan, w: &mut impl Write) -> io::Result<
                             value: Option<i64>,
                             ratio: Option<(i64, i64)>|
              -> io::Result<()> {
+                // Periods are written YYYY-MM.
+                let key = period
+                    .get(..4)
+                    .and_then(|y| y.parse::<u32>().ok())
+                    .zip(period.get(5..7).and_then(|m| m.parse::<u32>().ok()));
+                if let (Some(u), Some((y, m))) = (spec.until, key)
+                    && y * 100 + m > u
+                {
+                    return Ok(());
+                }
                 line.clear();
                 line.push_str(&format!("{},{name},{period},", ind.code));
                 if let Some(v) = value {

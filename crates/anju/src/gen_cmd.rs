@@ -18,11 +18,21 @@ pub struct GenArgs {
     /// 输出目录(写入 plan.toml、targets.csv、values.csv)。
     #[arg(long)]
     out: PathBuf,
+    /// 只生成到该月(YYYY-MM)为止的数据(默认到计划最后一年的 12 月)。服务只接受已结束月份的数据,导入用的数据应截至上月。
+    #[arg(long)]
+    until: Option<String>,
 }
 
 pub fn run(args: GenArgs) -> anyhow::Result<()> {
     let base = anju_core::builtin_plan().map_err(|e| anyhow::anyhow!("内置计划有误:{e}"))?;
-    let spec = Spec::new(args.towns, args.seed, &base);
+    let mut spec = Spec::new(args.towns, args.seed, &base);
+    if let Some(u) = &args.until {
+        let month =
+            anju_core::period::YearMonth::parse(u).map_err(|e| anyhow::anyhow!("--until:{e}"))?;
+        spec.until = u32::try_from(month.year())
+            .ok()
+            .map(|y| y * 100 + month.month());
+    }
     std::fs::create_dir_all(&args.out)
         .map_err(|e| anyhow::anyhow!("无法创建目录 {}:{e}", args.out.display()))?;
     let open = |name: &str| -> anyhow::Result<std::io::BufWriter<std::fs::File>> {

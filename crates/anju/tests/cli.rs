@@ -525,11 +525,25 @@ fn eval_reads_the_approved_figures_of_a_database() {
             .unwrap();
         let ids: Vec<i64> = drafts.iter().map(|d| d.id).collect();
         store
-            .step(&ids, Step::Submit, "town", &now, None, 5)
+            .step(
+                &ids,
+                Step::Submit,
+                "town",
+                &now,
+                None,
+                anju_store::Deadline::Day(5),
+            )
             .await
             .unwrap();
         store
-            .step(&ids[..1], Step::Approve, "zhuanban", &now, None, 5)
+            .step(
+                &ids[..1],
+                Step::Approve,
+                "zhuanban",
+                &now,
+                None,
+                anju_store::Deadline::Day(5),
+            )
             .await
             .unwrap();
     });

@@ -11,8 +11,8 @@ use toml::Spanned;
 
 use super::org::{Level, OrgId, OrgTree, OrgUnit};
 use super::{
-    Comparator, Domain, Goal, Indicator, IndicatorCode, Kind, Meta, Milestone, Plan, Section,
-    Settings, Target, Task,
+    Comparator, Domain, Frequency, Goal, Indicator, IndicatorCode, Kind, Meta, Milestone, Plan,
+    Reporter, Section, Settings, Target, Task,
 };
 use crate::period::YearMonth;
 
@@ -143,6 +143,9 @@ struct RawIndicator {
     seed_text: Option<String>,
     #[serde(default)]
     notes: Vec<String>,
+    reported_by: Option<Spanned<String>>,
+    frequency: Option<Spanned<String>>,
+    due: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -253,6 +256,15 @@ impl<'a> Errs<'a> {
             message: message.into(),
         });
     }
+}
+
+/// A yearly indicator's due date in the year after: "MM-DD", a day every
+/// year has (no 29 February).
+fn parse_due(s: &str) -> Option<(u32, u32)> {
+    let (m, d) = s.trim().split_once('-')?;
+    let (m, d): (u32, u32) = (m.parse().ok()?, d.parse().ok()?);
+    const DAYS: [u32; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    ((1..=12).contains(&m) && d >= 1 && d <= DAYS[(m - 1) as usize]).then_some((m, d))
 }
 
 fn parse_kind(s: &str) -> Option<Kind> {
@@ -700,6 +712,77 @@ fn build(raw: RawPlan, errs: &mut Errs) -> Option<Plan> {
             }
             (None, _) => None,
         };
+        let reporter = match &r.reported_by {
+            None => Reporter::Towns,
+            Some(rb) if rb.get_ref().trim() == "towns" => Reporter::Towns,
+            Some(rb) => match orgs.resolve(rb.get_ref()) {
+                Ok(d)
+                    if orgs.get(d).level == Level::Department
+                        && root.is_some_and(|root| {
+                            orgs.get(d).parent.is_some_and(|p| orgs.is_within(p, root))
+                        }) =>
+                {
+                    Reporter::Unit(d)
+                }
+                Ok(_) => {
+                    errs.at(
+                        rb.span(),
+                        f("reported_by"),
+                        format!(
+                            "“{}”不是填报范围内的部门(reported_by 应为 \"towns\" 或一个部门)",
+                            rb.get_ref()
+                        ),
+                    );
+                    Reporter::Towns
+                }
+                Err(e) => {
+                    errs.at(rb.span(), f("reported_by"), e.to_string());
+                    Reporter::Towns
+                }
+            },
+        };
+        let frequency = match r.frequency.as_ref().map(|x| x.get_ref().trim()) {
+            None | Some("monthly") => {
+                if let Some(d) = &r.due {
+                    errs.at(
+                        d.span(),
+                        f("due"),
+                        "只有每年报送(frequency = \"yearly\")的指标有 due",
+                    );
+                }
+                Frequency::Monthly
+            }
+            Some("yearly") => match &r.due {
+                None => Frequency::Yearly {
+                    due_month: 1,
+                    due_day: u32::from(settings.report_deadline_day),
+                },
+                Some(d) => match parse_due(d.get_ref()) {
+                    Some((due_month, due_day)) => Frequency::Yearly { due_month, due_day },
+                    None => {
+                        errs.at(
+                            d.span(),
+                            f("due"),
+                            format!(
+                                "不是有效的报送日期“{}”(应为次年的 月-日,如 \"03-31\")",
+                                d.get_ref()
+                            ),
+                        );
+                        Frequency::Monthly
+                    }
+                },
+            },
+            Some(other) => {
+                if let Some(fr) = &r.frequency {
+                    errs.at(
+                        fr.span(),
+                        f("frequency"),
+                        format!("未知的报送频次“{other}”(应为 monthly 或 yearly)"),
+                    );
+                }
+                Frequency::Monthly
+            }
+        };
         indicators.push(Indicator {
             code: IndicatorCode(code),
             domain: r.domain.get_ref().clone(),
@@ -717,6 +800,8 @@ fn build(raw: RawPlan, errs: &mut Errs) -> Option<Plan> {
             milestone,
             seed_text: r.seed_text.clone(),
             notes: r.notes.clone(),
+            reporter,
+            frequency,
         });
     }
     indicators.sort_by_key(|i| i.code);
@@ -965,6 +1050,85 @@ indicators = [1]
             .map(|i| i.code.0)
             .collect();
         assert_eq!(shares, [1, 6, 10, 12, 13]);
+    }
+
+    #[test]
+    fn who_reports_what_is_checked() {
+        let with = |extra: &str| {
+            MINI.replace(
+                "kind = \"cumulative\"",
+                &format!("kind = \"cumulative\"\n{extra}"),
+            )
+        };
+        // A department reports the city's figure; the towns report by default.
+        let plan = load("mini.toml", &with("reported_by = \"市住建局\"")).unwrap();
+        let city = plan.orgs.resolve("甲市").unwrap();
+        let town = plan.orgs.resolve("一镇").unwrap();
+        let dept = plan.orgs.resolve("市住建局").unwrap();
+        assert_eq!(plan.indicators[0].reporter, Reporter::Unit(dept));
+        assert_eq!(plan.reporter_of(0, city), Some(dept));
+        assert_eq!(plan.reporter_of(0, town), None);
+        let towns = load("mini.toml", MINI).unwrap();
+        assert_eq!(towns.reporter_of(0, town), Some(town));
+        assert_eq!(towns.reporter_of(0, city), None, "the city's is the sum");
+        assert!(towns.unreported_why(0, city).unwrap().contains("下级汇总"));
+        // Mistakes, each named by its field.
+        for (extra, field, words) in [
+            (
+                "reported_by = \"一镇\"",
+                "reported_by",
+                "不是填报范围内的部门",
+            ),
+            ("reported_by = \"市无此局\"", "reported_by", "市无此局"),
+            ("frequency = \"weekly\"", "frequency", "未知的报送频次"),
+            (
+                "frequency = \"yearly\"\ndue = \"02-30\"",
+                "due",
+                "不是有效的报送日期",
+            ),
+            ("due = \"03-31\"", "due", "只有每年报送"),
+        ] {
+            let errs = errors_of(&with(extra));
+            assert_eq!(errs.len(), 1, "{extra}: {errs:?}");
+            assert!(
+                errs[0].contains(&format!("indicator[code=1].{field}")) && errs[0].contains(words),
+                "{extra}: {errs:?}"
+            );
+        }
+        // Yearly: due on its own date of the year after, in December only.
+        let yearly = load(
+            "mini.toml",
+            &with("frequency = \"yearly\"\ndue = \"03-31\""),
+        )
+        .unwrap();
+        let period = crate::period::Period::parse("2024-12").unwrap();
+        let due = yearly.deadline(0, period);
+        assert_eq!((due.year, due.month, due.day), (2025, 3, 31));
+        let ym = |m| crate::period::YearMonth::new(2024, m).unwrap();
+        assert!(yearly.is_due(0, ym(12)) && !yearly.is_due(0, ym(6)));
+        assert!(towns.is_due(0, ym(6)));
+        // The built-in plan: the towns report 1–13 monthly; 市住建局 the city's
+        // 14 and 海宁公积金分中心 its 15, once a year.
+        let plan = crate::builtin_plan().unwrap();
+        let owners: Vec<String> = plan
+            .indicators
+            .iter()
+            .enumerate()
+            .map(|(ix, i)| {
+                format!(
+                    "{}:{}:{}",
+                    i.code,
+                    plan.reporter_name(ix),
+                    i.frequency.label()
+                )
+            })
+            .collect();
+        assert_eq!(owners[0], "1:各镇(街道):每月");
+        assert_eq!(owners[12], "13:各镇(街道):每月");
+        assert_eq!(
+            &owners[13..],
+            ["14:市住建局:每年", "15:海宁公积金分中心:每年"]
+        );
     }
 
     #[test]

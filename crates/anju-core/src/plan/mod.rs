@@ -209,6 +209,48 @@ pub struct Indicator {
     pub seed_text: Option<String>,
     /// Known inconsistencies and remarks, kept visible.
     pub notes: Vec<String>,
+    /// Who reports its figures (填报责任).
+    pub reporter: Reporter,
+    /// How often they are reported.
+    pub frequency: Frequency,
+}
+
+/// Who reports an indicator's figures (填报责任): one owner for each figure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reporter {
+    /// The units at the bottom of the reporting tree (the towns) report their
+    /// own; every unit above is only the aggregate of its children.
+    Towns,
+    /// This department reports the figure of the unit it belongs to (海宁公积金
+    /// 分中心 for 海宁市); no other unit has a figure of its own.
+    Unit(OrgId),
+}
+
+/// How often an indicator's figures are reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Frequency {
+    /// Every month, by the plan's deadline day of the month after.
+    Monthly,
+    /// Once a year: the December (or whole-year) figure is due by
+    /// `due_month`/`due_day` of the year after (annual statistics come
+    /// late). A figure of another month may be reported and counts, but is
+    /// never due.
+    Yearly {
+        /// The month of the next year it is due in.
+        due_month: u32,
+        /// The day of that month.
+        due_day: u32,
+    },
+}
+
+impl Frequency {
+    /// In words: 每月 / 每年.
+    pub fn label(self) -> &'static str {
+        match self {
+            Frequency::Monthly => "每月",
+            Frequency::Yearly { .. } => "每年",
+        }
+    }
 }
 
 impl Indicator {
@@ -403,6 +445,80 @@ impl Plan {
     pub fn indicator_lead(&self, ix: usize) -> Option<OrgId> {
         let code = *self.indicators.get(ix)?.tasks.first()?;
         self.tasks.iter().find(|t| t.code == code).map(|t| t.lead)
+    }
+
+    /// The unit whose users report the figure of `org` for indicator `ix`
+    /// (填报责任), or `None` when the plan gives that figure no owner: for a
+    /// town-reported indicator, the town itself (a unit at the bottom of the
+    /// tree; a unit above it is the aggregate of its children); for a
+    /// department-reported one, the department, for the unit it belongs to.
+    pub fn reporter_of(&self, ix: usize, org: OrgId) -> Option<OrgId> {
+        let ind = self.indicators.get(ix)?;
+        if !self.orgs.is_within(org, self.reporting_root) {
+            return None;
+        }
+        match ind.reporter {
+            Reporter::Towns => self.orgs.get(org).children.is_empty().then_some(org),
+            Reporter::Unit(d) => (self.orgs.get(d).parent == Some(org)).then_some(d),
+        }
+    }
+
+    /// Who reports indicator `ix`, in words: "各镇(街道)" or the department.
+    pub fn reporter_name(&self, ix: usize) -> String {
+        match self.indicators.get(ix).map(|i| i.reporter) {
+            Some(Reporter::Unit(d)) => self.orgs.get(d).name.clone(),
+            _ => "各镇(街道)".into(),
+        }
+    }
+
+    /// Why a figure of `org` for indicator `ix` cannot be entered, when the
+    /// plan gives it no owner (in the words a clerk is shown).
+    pub fn unreported_why(&self, ix: usize, org: OrgId) -> Option<String> {
+        let ind = self.indicators.get(ix)?;
+        if self.reporter_of(ix, org).is_some() {
+            return None;
+        }
+        let unit = &self.orgs.get(org).name;
+        Some(match ind.reporter {
+            Reporter::Towns => format!(
+                "指标 {} 由各镇(街道)填报,{unit}的数据是下级汇总,不能直接填报",
+                ind.code
+            ),
+            Reporter::Unit(d) => format!(
+                "指标 {} 由{}填报{}的数据,{unit}没有这项数据",
+                ind.code,
+                self.orgs.get(d).name,
+                self.orgs
+                    .get(d)
+                    .parent
+                    .map_or_else(String::new, |p| self.orgs.get(p).name.clone())
+            ),
+        })
+    }
+
+    /// The last day figures of `period` for indicator `ix` are on time: the
+    /// deadline day of the month after, or a yearly indicator's own date in
+    /// the year after.
+    pub fn deadline(&self, ix: usize, period: crate::period::Period) -> crate::workflow::Date {
+        match self.indicators.get(ix).map(|i| i.frequency) {
+            Some(Frequency::Yearly { due_month, due_day }) => crate::workflow::Date {
+                year: period.year() + 1,
+                month: due_month,
+                day: due_day,
+            },
+            _ => crate::workflow::deadline(period, self.settings.report_deadline_day),
+        }
+    }
+
+    /// Whether a figure of indicator `ix` is due for month `month` (what a
+    /// month's completeness and its 未报 count): every month for a monthly
+    /// indicator, December for a yearly one.
+    pub fn is_due(&self, ix: usize, month: crate::period::YearMonth) -> bool {
+        match self.indicators.get(ix).map(|i| i.frequency) {
+            Some(Frequency::Yearly { .. }) => month.month() == 12,
+            Some(Frequency::Monthly) => true,
+            None => false,
+        }
     }
 
     /// The unit a value named `org` belongs to in the reporting tree: the unit

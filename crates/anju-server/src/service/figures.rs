@@ -10,12 +10,14 @@ use anju_store::{Imported, NewValue, Now, Selection, Store};
 
 use super::{Error, FileProblem};
 
-/// Reads a values file (`bytes`, named `name`) as `me` may report it.
+/// Reads a values file (`bytes`, named `name`) as `me` may report it on
+/// `today` (a period not ended is refused).
 pub fn read_file(
     plan: &Plan,
     me: &Actor<'_>,
     name: &str,
     bytes: &[u8],
+    today: anju_core::workflow::Date,
 ) -> Result<Vec<Entry>, Error> {
     let lower = name.to_lowercase();
     if lower.ends_with(".xls") || bytes.starts_with(b"\xD0\xCF\x11\xE0") {
@@ -34,25 +36,27 @@ pub fn read_file(
         None
     };
     let entries = match &sheet {
-        None => anju_core::entries::read_entries(plan, me, name, bytes)
+        None => anju_core::entries::read_entries(plan, me, name, bytes, today)
             .map_err(|e| Error::Rows(e.0, None))?,
         Some(s) => {
-            anju_core::entries::read_entries(plan, me, name, s.csv.as_bytes()).map_err(|e| {
-                // Lines of the sheet's text back to the sheet's own rows.
-                let rows =
-                    e.0.into_iter()
-                        .map(|mut r| {
-                            if r.line > 0 {
-                                r.line = usize::try_from(r.line - 1)
-                                    .ok()
-                                    .and_then(|i| s.rows.get(i))
-                                    .map_or(r.line, |&row| u64::from(row));
-                            }
-                            r
-                        })
-                        .collect();
-                Error::Rows(rows, Some(s.sheet.clone()))
-            })?
+            anju_core::entries::read_entries(plan, me, name, s.csv.as_bytes(), today).map_err(
+                |e| {
+                    // Lines of the sheet's text back to the sheet's own rows.
+                    let rows =
+                        e.0.into_iter()
+                            .map(|mut r| {
+                                if r.line > 0 {
+                                    r.line = usize::try_from(r.line - 1)
+                                        .ok()
+                                        .and_then(|i| s.rows.get(i))
+                                        .map_or(r.line, |&row| u64::from(row));
+                                }
+                                r
+                            })
+                            .collect();
+                    Error::Rows(rows, Some(s.sheet.clone()))
+                },
+            )?
         }
     };
     if entries.is_empty() {
@@ -77,14 +81,17 @@ pub async fn import(
     now: &Now,
 ) -> Result<Imported, Error> {
     let (who, role, org) = (user.name.clone(), user.role, user.org_unit.clone());
-    let deadline = submit.then_some(plan.settings.report_deadline_day);
+    let for_reading = plan.clone();
+    let today = now.date;
     let values = tokio::task::spawn_blocking(move || {
+        let plan = for_reading;
         let me = Actor::of(&plan, &who, role, org.as_deref());
-        read_file(&plan, &me, &name, &bytes)
+        read_file(&plan, &me, &name, &bytes, today)
             .map(|entries| entries.iter().map(NewValue::from).collect::<Vec<_>>())
     })
     .await
     .map_err(|_| Error::Internal("读取文件时服务器内部出错".into()))??;
+    let deadline = submit.then_some(anju_store::Deadline::Plan(&plan));
     Ok(store
         .import_values(&values, &user.name, now, deadline)
         .await?)
@@ -293,6 +300,8 @@ pub async fn enter(
         let period = anju_core::period::Period::parse(&v.period)
             .map_err(|e| Error::invalid(f("period"), e.to_string()))?;
         me.may(plan, &Action::ReportFigure { indicator: ix, org })?;
+        anju_core::workflow::check_ended(period, now.date)
+            .map_err(|why| Error::invalid(f("period"), why))?;
         if let Some(first) = seen.insert((ix, org, period), i) {
             return Err(Error::invalid(
                 format!("values[{i}]"),
@@ -358,7 +367,7 @@ pub async fn step(
             me.name,
             now,
             reason,
-            plan.settings.report_deadline_day,
+            anju_store::Deadline::Plan(plan),
         )
         .await?)
 }
@@ -390,6 +399,8 @@ pub async fn correct(
     if !me.can(plan, &Action::ReportFigure { indicator: ix, org }) {
         return Err(Error::Forbidden(format!("无权更正数据 {id}")));
     }
+    anju_core::workflow::check_ended(old.period, now.date)
+        .map_err(|why| Error::invalid("period", why))?;
     let amount = amount_of(plan, ix, &|name: &str| name.to_string(), texts)?;
     let new = NewValue {
         indicator: old.indicator,

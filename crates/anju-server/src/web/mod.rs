@@ -377,7 +377,7 @@ pub(crate) fn default_month(state: &AppState, plan: &Plan) -> Result<YearMonth, 
         (Some(m), Some(f), _) if m < f => Ok(f),
         (Some(m), _, Some(e)) if m > e => Ok(e),
         (Some(m), _, _) => Ok(m),
-        _ => Err(WebError::invalid("as_of 月份", "无法确定当前月份")),
+        _ => Err(WebError::invalid("月份", "无法确定当前月份")),
     }
 }
 
@@ -390,9 +390,9 @@ pub(crate) fn month_param(
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
         None => default_month(state, plan),
         Some(s) => {
-            let m = YearMonth::parse(s).map_err(|e| WebError::invalid("as_of 月份", e))?;
+            let m = YearMonth::parse(s).map_err(|e| WebError::invalid("月份", e))?;
             plan.check_as_of(m)
-                .map_err(|e| WebError::invalid("as_of 月份", e))?;
+                .map_err(|e| WebError::invalid("月份", e))?;
             Ok(m)
         }
     }

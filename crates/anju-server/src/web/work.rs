@@ -170,6 +170,8 @@ pub(crate) async fn report(
     let plan = state.plan();
     let org = report_unit(&plan, &who, q.org.as_deref())?;
     let period = month_param(&state, &plan, q.period.as_deref())?;
+    anju_core::workflow::check_ended(Period::month(period), crate::now(&state).date)
+        .map_err(|why| WebError::invalid("填报月份", why))?;
     let me = actor_of(&plan, &who);
     let org_name = plan.orgs.get(org).name.clone();
     let versions = readable(

@@ -81,7 +81,12 @@ async fn an_import_of_thousands_lands_whole_with_an_audit_that_verifies(backend:
         .await
         .unwrap();
     let done = store
-        .import_values(&values, "zhuanban", &now(), Some(5))
+        .import_values(
+            &values,
+            "zhuanban",
+            &now(),
+            Some(anju_store::Deadline::Day(5)),
+        )
         .await
         .unwrap();
     assert_eq!(done.ids.len(), n);
@@ -127,7 +132,12 @@ async fn a_bulk_approval_takes_what_its_filter_names_all_or_nothing(backend: Bac
         }
     }
     store
-        .import_values(&values, "xiashi", &now(), Some(5))
+        .import_values(
+            &values,
+            "xiashi",
+            &now(),
+            Some(anju_store::Deadline::Day(5)),
+        )
         .await
         .unwrap();
     // Nothing but a filter or ids.
@@ -222,7 +232,7 @@ async fn a_bulk_approval_takes_what_its_filter_names_all_or_nothing(backend: Bac
             &[figure(10, "海洲街道", "2024-01", 1)],
             "zuzhang",
             &now(),
-            Some(5),
+            Some(anju_store::Deadline::Day(5)),
         )
         .await
         .unwrap();

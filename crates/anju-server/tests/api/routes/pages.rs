@@ -271,8 +271,8 @@ async fn the_reporting_form_shows_exactly_the_units_indicators_and_last_figures(
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         html.matches("<fieldset class=\"field").count(),
-        15,
-        "a town reports all 15 indicators"
+        13,
+        "a town reports the 13 indicators the towns report (14 and 15 are departments')"
     );
     // A ratio has numerator and denominator fields; a count one field.
     assert!(
@@ -591,14 +591,41 @@ async fn the_demo_loads_into_an_empty_store_only(backend: Backend) {
     assert_eq!(loaded.until.unwrap().to_string(), "2024-06");
     assert_eq!(
         loaded.figures,
-        12 * 15 * 18 - 15,
-        "the twelfth town has not reported June"
+        12 * 13 * 18 - 13 + 2,
+        "the towns' 13 indicators each month, the twelfth town not June; \
+         the departments' yearly 14 and 15 for December 2023"
     );
     assert_eq!(
         loaded.published, 12,
         "2023-06 … 2024-05 (2023-12 among them)"
     );
     assert!(anju_server::demo::is_demo(&app.state).await.unwrap());
+    // Two 专班 (one decides what the other proposes), a leader, the
+    // departments that report a city figure and one that reports none.
+    let users = app.state.store.users().await.unwrap();
+    let role_of = |n: &str| {
+        users
+            .iter()
+            .find(|u| u.name == n)
+            .map(|u| (u.role, u.org_unit.clone()))
+    };
+    assert_eq!(
+        role_of("demo-zhuanban2").map(|r| r.0),
+        Some(Role::Taskforce)
+    );
+    assert_eq!(role_of("demo-lingdao").map(|r| r.0), Some(Role::Leader));
+    assert_eq!(
+        role_of("demo-gjj"),
+        Some((Role::LeadUnit, Some("海宁公积金分中心".into())))
+    );
+    assert_eq!(
+        role_of("demo-zhujian"),
+        Some((Role::LeadUnit, Some("市住建局".into())))
+    );
+    assert_eq!(
+        role_of("demo-minzheng"),
+        Some((Role::Unit, Some("市民政局".into())))
+    );
     // Loading again changes nothing.
     assert_eq!(
         anju_server::demo::load(&app.state).await.unwrap().figures,
@@ -618,7 +645,11 @@ async fn the_demo_loads_into_an_empty_store_only(backend: Backend) {
     let (_, waiting) = app
         .with_token("GET", "/api/v1/values?state=submitted", &token)
         .await;
-    assert_eq!(waiting["values"].as_array().unwrap().len(), 30);
+    assert_eq!(
+        waiting["values"].as_array().unwrap().len(),
+        2 * 13,
+        "two towns' 13 figures"
+    );
     let (_, returned) = app
         .with_token("GET", "/api/v1/values?state=returned", &token)
         .await;

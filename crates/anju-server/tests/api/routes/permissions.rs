@@ -27,7 +27,7 @@ async fn the_permission_matrix(backend: Backend) {
             Role::Taskforce,
             Some("市住建局"),
             (8, "硖石街道"),
-            (2, "海宁市"),
+            (2, "海洲街道"),
         ),
         (
             "leader",
@@ -44,7 +44,9 @@ async fn the_permission_matrix(backend: Backend) {
             (15, "海宁市"),
             (2, "海宁市"),
         ),
-        // The NDRC co-runs the tasks of indicators 1–5 and 7, not 8.
+        // The NDRC co-runs the tasks of indicators 1–5 and 7, not 8: it reads
+        // their figures but reports none (the towns report 2; the city's
+        // figure is their sum, 填报责任).
         (
             "ndrc",
             Role::Unit,
@@ -95,7 +97,7 @@ async fn the_permission_matrix(backend: Backend) {
         ("taskforce", "YYYYYYYYYYYYYYYYYY----YYYY"),
         ("leader", "----------YYYY--YY-----YYY"),
         ("fund", "Y-Y-Y-Y-Y-YeYYY-YY-----YYY"),
-        ("ndrc", "Y-Y-----Y-YeYY---------YYY"),
+        ("ndrc", "----------YeYY---------YYY"),
         ("xiashi", "Y-Y-----Y-YeYe---------YYY"),
     ];
     let now = Now {
@@ -125,7 +127,10 @@ async fn the_permission_matrix(backend: Backend) {
                 } else {
                     "reviewer"
                 };
-                store.step(&[id], *step, by, &now, None, 5).await.unwrap();
+                store
+                    .step(&[id], *step, by, &now, None, anju_store::Deadline::Day(5))
+                    .await
+                    .unwrap();
             }
             id
         }
@@ -159,7 +164,7 @@ async fn the_permission_matrix(backend: Backend) {
             }
         }
         for (ix, cell) in [*own, *other].into_iter().enumerate() {
-            let id = prepared(cell, 2027, 2 * k + ix, &[Step::Submit, Step::Approve]).await;
+            let id = prepared(cell, 2022, 2 * k + ix, &[Step::Submit, Step::Approve]).await;
             let uri = format!("/api/v1/values/{id}/correct");
             let body = json!({"value": 2, "reason": "更正"});
             got.push(code(app.post(&uri, &token, body).await.0));
@@ -205,7 +210,14 @@ async fn the_permission_matrix(backend: Backend) {
         let store = app.state.store.clone();
         let id = store.put_drafts(&[mine], name, &now).await.unwrap()[0].id;
         store
-            .step(&[id], Step::Submit, name, &now, None, 5)
+            .step(
+                &[id],
+                Step::Submit,
+                name,
+                &now,
+                None,
+                anju_store::Deadline::Day(5),
+            )
             .await
             .unwrap();
         got.push(code(

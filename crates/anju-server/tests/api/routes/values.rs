@@ -697,7 +697,178 @@ async fn saving_an_unchanged_draft_makes_no_new_version(backend: Backend) {
     assert_eq!(draft_entries(&app, &taskforce).await, 2);
 }
 
+/// 填报责任: each figure has one owner. A co-unit's city figure, a city
+/// figure of an indicator the towns report (the city's is their sum) and a
+/// town's figure of a department's indicator are refused, at entry and in a
+/// file; the owner reports.
+async fn only_the_owner_of_a_figure_reports_it(backend: Backend) {
+    use anju_core::access::Role;
+    use serde_json::json;
+    let app = TestApp::new(&backend, "owners").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let minzheng = app.token("minzheng", Role::Unit, Some("市民政局")).await;
+    let fund = app
+        .token("fund", Role::LeadUnit, Some("海宁公积金分中心"))
+        .await;
+    let housing = app.token("zhujian", Role::LeadUnit, Some("市住建局")).await;
+    let taskforce = app
+        .token("zhuanban", Role::Taskforce, Some("市住建局"))
+        .await;
+    let figure = |code: u16, unit: &str| {
+        let amount = if code == 1 || code == 14 {
+            json!({"numerator": 1, "denominator": 100})
+        } else {
+            json!({"value": 1})
+        };
+        let mut f = json!({"indicator": code, "org_unit": unit, "period": "2024-06"});
+        f.as_object_mut()
+            .unwrap()
+            .extend(amount.as_object().unwrap().clone());
+        json!({ "values": [f] })
+    };
+    for (who, token, code, unit, words) in [
+        // 市民政局 co-runs task 2 (indicator 1): the city's figure is the towns' sum.
+        ("co-unit", &minzheng, 1, "海宁市", "由各镇(街道)填报"),
+        ("task force", &taskforce, 1, "海宁市", "下级汇总"),
+        // 海宁公积金分中心 co-runs task 10 (indicator 14), which 市住建局 reports.
+        ("co-unit", &fund, 14, "海宁市", "由市住建局填报"),
+        ("town", &town, 15, "硖石街道", "由海宁公积金分中心填报"),
+    ] {
+        let (status, body) = app.post("/api/v1/values", token, figure(code, unit)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{who} {code} {unit}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(words), "{who} {code}: {message}");
+    }
+    // The owners report: the fund the city's 15, 市住建局 the city's 14, the
+    // town its 1; the task force on a town's behalf.
+    for (token, code, unit) in [
+        (&fund, 15, "海宁市"),
+        (&housing, 14, "海宁市"),
+        (&town, 1, "硖石街道"),
+        (&taskforce, 1, "海洲街道"),
+    ] {
+        let (status, body) = app.post("/api/v1/values", token, figure(code, unit)).await;
+        assert_eq!(status, StatusCode::OK, "{code} {unit}: {body}");
+    }
+    // A file with a city figure of a town-reported indicator: refused whole,
+    // the row named.
+    let csv = "indicator,org_unit,period,value,numerator,denominator
+2,海宁市,2024-05,3,,
+";
+    let (content_type, form) = crate::app::form("城市.csv", csv.as_bytes(), &[]);
+    let (status, body) = crate::app::upload(&app, &taskforce, &content_type, form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let row = &body["error"]["rows"][0];
+    assert_eq!(row["row"].as_u64(), Some(2), "{body}");
+    assert!(
+        row["message"].as_str().unwrap().contains("下级汇总"),
+        "{body}"
+    );
+}
+
+/// A period that has not ended by the service's clock (2024-07-03 here)
+/// cannot be entered, imported or corrected.
+async fn a_period_not_yet_ended_is_refused(backend: Backend) {
+    use anju_core::access::Role;
+    use serde_json::json;
+    let app = TestApp::new(&backend, "future").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    for period in ["2024-07", "2024-12", "2025-06", "2024-Q3", "2024"] {
+        let (status, body) = app
+            .post(
+                "/api/v1/values",
+                &town,
+                json!({"values": [{"indicator": 8, "org_unit": "硖石街道", "period": period, "value": 7}]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{period}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("values[0].period") && message.contains("尚未结束"),
+            "{message}"
+        );
+    }
+    // Last month is open.
+    let (status, body) = app
+        .post(
+            "/api/v1/values",
+            &town,
+            json!({"values": [{"indicator": 8, "org_unit": "硖石街道", "period": "2024-06", "value": 7}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // A file with one future row among good ones: refused whole.
+    let csv = "indicator,org_unit,period,value,numerator,denominator
+8,硖石街道,2024-05,6,,
+8,硖石街道,2024-07,8,,
+";
+    let (content_type, form) = crate::app::form("七月.csv", csv.as_bytes(), &[]);
+    let (status, body) = crate::app::upload(&app, &town, &content_type, form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let rows = body["error"]["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{body}");
+    assert_eq!(
+        (rows[0]["row"].as_u64(), rows[0]["column"].as_str()),
+        (Some(3), Some("period")),
+        "{body}"
+    );
+    assert_eq!(
+        crate::app::values_count(&app, &town).await,
+        1,
+        "nothing stored"
+    );
+    // A figure of a future month stored before the rule (an old database):
+    // it cannot be corrected either.
+    let now = anju_store::Now {
+        date: anju_core::workflow::Date {
+            year: 2024,
+            month: 7,
+            day: 3,
+        },
+        stamp: "2024-07-03T09:00:00+08:00".into(),
+    };
+    let store = &app.state.store;
+    let old = anju_store::NewValue {
+        indicator: 8,
+        org_unit: "硖石街道".into(),
+        period: anju_core::period::Period::parse("2024-08").unwrap(),
+        amount: anju_core::input::Amount::Value(rust_decimal::Decimal::ONE),
+    };
+    let id = store.put_drafts(&[old], "seed", &now).await.unwrap()[0].id;
+    for step in [
+        anju_core::workflow::Step::Submit,
+        anju_core::workflow::Step::Approve,
+    ] {
+        let by = if step == anju_core::workflow::Step::Submit {
+            "seed"
+        } else {
+            "reviewer"
+        };
+        store
+            .step(&[id], step, by, &now, None, anju_store::Deadline::Day(5))
+            .await
+            .unwrap();
+    }
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/values/{id}/correct"),
+            &town,
+            json!({"value": 2, "reason": "更正"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("尚未结束"),
+        "{body}"
+    );
+}
+
 crate::on_both_backends!(
+    only_the_owner_of_a_figure_reports_it,
+    a_period_not_yet_ended_is_refused,
     saving_an_unchanged_draft_makes_no_new_version,
     a_share_over_100_percent_is_refused_at_entry_import_and_correction,
     error_answers_are_as_reviewed,
