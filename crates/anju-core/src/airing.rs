@@ -11,20 +11,30 @@ use crate::engine::{Light, Status};
 use crate::period::YearMonth;
 use crate::plan::{IndicatorCode, Plan};
 
-/// Whether a row's missing figure counts against its unit as of `as_of`: it
-/// has a target (`has_target`) and, for a milestone, the deadline has come.
-/// An indicator the plan no longer has counts only by its target.
+/// Whether a row's missing figure counts against its unit (`org`, when
+/// the plan knows it) as of `as_of`: it has a target (`has_target`), someone
+/// reports it there (the unit itself, or the towns below it — a town has no
+/// figure of a department's indicator, 填报责任), a figure is due that month
+/// (a yearly indicator's in December only, `Plan::is_due`) and, for a
+/// milestone, the deadline has come. An indicator the plan no longer has
+/// counts only by its target.
 pub fn counts_if_missing(
     plan: &Plan,
     indicator: IndicatorCode,
+    org: Option<crate::plan::OrgId>,
     as_of: YearMonth,
     has_target: bool,
 ) -> bool {
-    let milestone_ahead = plan
-        .indicator_index(indicator)
-        .and_then(|ix| plan.indicators[ix].milestone)
-        .is_some_and(|m| as_of < m.deadline);
-    has_target && !milestone_ahead
+    let Some(ix) = plan.indicator_index(indicator) else {
+        return has_target;
+    };
+    let ind = &plan.indicators[ix];
+    let reported_there = match (ind.reporter, org) {
+        (crate::plan::Reporter::Unit(d), Some(o)) => plan.orgs.get(d).parent == Some(o),
+        _ => true,
+    };
+    let milestone_ahead = ind.milestone.is_some_and(|m| as_of < m.deadline);
+    has_target && reported_there && !milestone_ahead && plan.is_due(ix, as_of)
 }
 
 /// How many indicators of one unit show each light.
@@ -45,9 +55,15 @@ pub struct LightCount {
 impl LightCount {
     /// Counts one row by its status and light. A missing figure counts only
     /// when it is `due` ([`counts_if_missing`]): the unit has a target for
-    /// the year and, for a milestone, its deadline has come (the engine says
-    /// `no_data` before it looks at the target).
-    pub fn add(&mut self, status: Status, due: bool) {
+    /// the year, a figure is due that month and, for a milestone, its
+    /// deadline has come (the engine says `no_data` before it looks at the
+    /// target). A `stale` row — its actual wholly an earlier month's — is
+    /// 未报 when due, whatever its old light (docs/RULES.md).
+    pub fn add(&mut self, status: Status, due: bool, stale: bool) {
+        if due && stale {
+            self.no_data += 1;
+            return;
+        }
         match (status.light(), status) {
             (Light::Green, _) => self.green += 1,
             (Light::Yellow, _) => self.yellow += 1,
@@ -134,7 +150,7 @@ mod tests {
             (Status::NoTarget, true),
             (Status::Pending, false),
         ] {
-            n.add(s, due);
+            n.add(s, due, false);
         }
         assert_eq!(
             n,
@@ -145,6 +161,24 @@ mod tests {
                 no_data: 1,
                 none: 3
             }
+        );
+    }
+
+    #[test]
+    fn a_figure_carried_from_an_earlier_month_counts_as_not_reported_when_due() {
+        let mut n = LightCount::default();
+        n.add(Status::OnTrack, true, true);
+        n.add(Status::Severe, true, true);
+        n.add(Status::OnTrack, false, true);
+        n.add(Status::OnTrack, true, false);
+        assert_eq!(
+            n,
+            LightCount {
+                green: 2,
+                no_data: 2,
+                ..LightCount::default()
+            },
+            "stale and due: 未报, its old light ignored; not due: its light"
         );
     }
 
@@ -160,21 +194,54 @@ mod tests {
         let (code, deadline) = milestone;
         let before = deadline.previous().unwrap();
         assert!(
-            !counts_if_missing(&plan, code, before, true),
+            !counts_if_missing(&plan, code, None, before, true),
             "before its deadline"
         );
         assert!(
-            counts_if_missing(&plan, code, deadline, true),
+            counts_if_missing(&plan, code, None, deadline, true),
             "at its deadline"
         );
         assert!(
-            !counts_if_missing(&plan, code, deadline, false),
+            !counts_if_missing(&plan, code, None, deadline, false),
             "no target"
         );
         assert!(counts_if_missing(
             &plan,
             IndicatorCode(1),
+            None,
             ym("2024-01"),
+            true
+        ));
+        // A yearly figure (15) is due in December only, and of the city only
+        // (海宁公积金分中心 reports it): never of a town.
+        let city = Some(plan.reporting_root);
+        let town = plan.orgs.resolve("硖石街道").ok();
+        assert!(!counts_if_missing(
+            &plan,
+            IndicatorCode(15),
+            city,
+            ym("2024-06"),
+            true
+        ));
+        assert!(counts_if_missing(
+            &plan,
+            IndicatorCode(15),
+            city,
+            ym("2024-12"),
+            true
+        ));
+        assert!(!counts_if_missing(
+            &plan,
+            IndicatorCode(15),
+            town,
+            ym("2024-12"),
+            true
+        ));
+        assert!(counts_if_missing(
+            &plan,
+            IndicatorCode(1),
+            town,
+            ym("2024-12"),
             true
         ));
         assert!(

@@ -127,6 +127,9 @@ pub enum ActualOrigin {
     Aggregate {
         /// Children that have a figure included in the aggregate.
         reported: u32,
+        /// Of those, children whose figure is wholly of the as-of month (none
+        /// of it carried from an earlier month).
+        current: u32,
         /// Children in all.
         children: u32,
     },
@@ -183,6 +186,10 @@ pub struct Row {
     pub rank_of: Option<u32>,
     /// Remarks on this row's figures.
     pub warnings: Vec<String>,
+    /// Where the actual is not the as-of month's own: the month of the
+    /// figure it carries (for an aggregate, the earliest month among the
+    /// figures summed). `None` when the actual is the month's, or absent.
+    pub carried_from: Option<YearMonth>,
 }
 
 /// The result of an evaluation.
@@ -205,6 +212,10 @@ struct NodeVal<'a> {
     reported: u32,
     excluded: u32,
     children: u32,
+    /// The earliest month among the figures the amount is made of.
+    oldest: YearMonth,
+    /// Children included whose figures are all of the month rolled up to.
+    current: u32,
 }
 
 fn agg_of(o: &Observation) -> Agg {
@@ -230,6 +241,7 @@ fn roll_up<'a>(
     ind: &Indicator,
     pick: impl Fn(OrgId) -> Option<&'a Observation>,
     complete: bool,
+    month: YearMonth,
     vals: &mut [Option<NodeVal<'a>>],
 ) {
     for &id in plan.reporting.iter().rev() {
@@ -237,6 +249,7 @@ fn roll_up<'a>(
         let kids = &plan.orgs.get(id).children;
         let mut child_agg = None;
         let (mut reported, mut excluded) = (0u32, 0u32);
+        let (mut oldest, mut current) = (YearMonth::MAX, 0u32);
         if !kids.is_empty() {
             let mut sum = Some(Decimal::ZERO);
             let mut num = Some(Decimal::ZERO);
@@ -255,6 +268,8 @@ fn roll_up<'a>(
                     }
                 }
                 reported += 1;
+                oldest = oldest.min(v.oldest);
+                current += u32::from(v.oldest >= month);
             }
             let enough = if complete {
                 reported as usize == kids.len()
@@ -278,6 +293,7 @@ fn roll_up<'a>(
             }),
             None => child_agg,
         };
+        let oldest = own.map_or(oldest, |o| o.period.end());
         vals[id.ix()] = amount.map(|amount| NodeVal {
             amount,
             own,
@@ -285,6 +301,8 @@ fn roll_up<'a>(
             reported,
             excluded,
             children: kids.len() as u32,
+            oldest,
+            current,
         });
     }
 }
@@ -491,6 +509,7 @@ fn evaluate_indicators(
             ind,
             |o| picks.now[base + o.ix()].as_ref(),
             false,
+            as_of,
             &mut now,
         );
         let needs_start = !matches!(ind.kind, Kind::Flow | Kind::Milestone);
@@ -500,6 +519,7 @@ fn evaluate_indicators(
                 ind,
                 |o| picks.dec[base + o.ix()].as_ref(),
                 true,
+                YearMonth::new(as_of.year() - 1, 12).unwrap_or(YearMonth::MIN),
                 &mut dec,
             );
         }
@@ -550,6 +570,7 @@ fn evaluate_one(
             },
             None => ActualOrigin::Aggregate {
                 reported: v.reported,
+                current: v.current,
                 children: v.children,
             },
         };
@@ -712,12 +733,37 @@ fn evaluate_one(
         }
     };
     let mut reason = reason;
-    if let Some(Actual {
-        origin: ActualOrigin::Aggregate { reported, children },
-        ..
-    }) = &actual
-    {
-        reason.push_str(&format!("(实际值由 {reported}/{children} 个下级单位汇总)"));
+    let carried_from = now
+        .map(|v| v.oldest)
+        .filter(|&m| actual.is_some() && m < as_of);
+    match &actual {
+        Some(Actual {
+            origin:
+                ActualOrigin::Aggregate {
+                    reported,
+                    current,
+                    children,
+                },
+            ..
+        }) => {
+            if current == reported {
+                reason.push_str(&format!("(实际值由 {reported}/{children} 个下级单位汇总)"));
+            } else {
+                reason.push_str(&format!(
+                    "(实际值由 {reported} 个下级单位汇总,其中 {current}/{children} 个为{m}月数据,{} 个沿用此前月份)",
+                    reported - current
+                ));
+            }
+        }
+        Some(Actual {
+            origin: ActualOrigin::Own { .. },
+            ..
+        }) => {
+            if let Some(from) = carried_from {
+                reason.push_str(&format!("(沿用{}数据)", ym_word(from)));
+            }
+        }
+        None => {}
     }
     if let Some(Resolved {
         origin: TargetOrigin::Inherited(from),
@@ -754,6 +800,7 @@ fn evaluate_one(
         rank: None,
         rank_of: None,
         warnings,
+        carried_from,
     }
 }
 

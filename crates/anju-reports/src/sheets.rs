@@ -546,6 +546,8 @@ fn read_sheet(name: &str, bytes: &[u8]) -> Result<SheetText, String> {
 /// A cell of the evaluation workbook.
 enum Cell<'a> {
     Number(Option<crate::view::Num>),
+    /// A share shown as a percentage (0.9167 → 91.67%).
+    Percent(Option<crate::view::Num>),
     Whole(Option<u32>),
     Text(&'a str),
 }
@@ -554,12 +556,13 @@ enum Cell<'a> {
 /// numbers as numbers, the columns of `anju eval --format json` that people
 /// read.
 pub fn evaluation_xlsx(title: &str, rows: &[crate::view::RowView<'_>]) -> Result<Vec<u8>, String> {
-    const COLUMNS: [(&str, f64); 14] = [
+    const COLUMNS: [(&str, f64); 15] = [
         ("指标", 6.0),
         ("指标名称", 34.0),
-        ("单位", 12.0),
+        ("单位名称", 12.0),
         ("计量单位", 10.0),
         ("实际值", 12.0),
+        ("数据月份", 14.0),
         ("目标值", 10.0),
         ("原目标值", 10.0),
         ("序时应达", 12.0),
@@ -585,20 +588,28 @@ pub fn evaluation_xlsx(title: &str, rows: &[crate::view::RowView<'_>]) -> Result
             .map_err(xlsx_error)?;
         ws.set_column_width(c as u16, *w).map_err(xlsx_error)?;
     }
+    let percent = Format::new().set_num_format("0.00%");
     for (r, row) in rows.iter().enumerate() {
         let at = r as u32 + 2;
+        // Where the actual comes from: this month, or the month it carries.
+        let month = match (&row.carried_from, row.actual) {
+            (Some(m), _) => format!("沿用{m}"),
+            (None, Some(_)) => "本月".to_string(),
+            (None, None) => String::new(),
+        };
         let cells = [
             Cell::Whole(Some(u32::from(row.indicator))),
             Cell::Text(row.indicator_name),
             Cell::Text(row.org_unit),
             Cell::Text(row.unit),
             Cell::Number(row.actual),
+            Cell::Text(&month),
             Cell::Number(row.target),
             Cell::Number(row.original_target),
             Cell::Number(row.expected),
-            Cell::Number(row.time_share),
-            Cell::Number(row.completion),
-            Cell::Number(row.lag),
+            Cell::Percent(row.time_share),
+            Cell::Percent(row.completion),
+            Cell::Percent(row.lag),
             Cell::Text(row.status_label),
             Cell::Whole(row.rank),
             Cell::Text(row.reason),
@@ -612,13 +623,18 @@ pub fn evaluation_xlsx(title: &str, rows: &[crate::view::RowView<'_>]) -> Result
                     let x = n.0.to_string().parse::<f64>().unwrap_or_default();
                     ws.write_number(at, c, x).map_err(xlsx_error)?;
                 }
+                Cell::Percent(Some(n)) => {
+                    let x = n.0.to_string().parse::<f64>().unwrap_or_default();
+                    ws.write_number_with_format(at, c, x, &percent)
+                        .map_err(xlsx_error)?;
+                }
                 Cell::Whole(Some(n)) => {
                     ws.write_number(at, c, f64::from(*n)).map_err(xlsx_error)?;
                 }
                 Cell::Text(s) => {
                     ws.write_string(at, c, *s).map_err(xlsx_error)?;
                 }
-                Cell::Number(None) | Cell::Whole(None) => {}
+                Cell::Number(None) | Cell::Percent(None) | Cell::Whole(None) => {}
             }
         }
     }

@@ -75,8 +75,15 @@ pub struct RowView<'a> {
     pub actual_period: Option<String>,
     /// For an aggregate: children included / children in all.
     pub reported_children: Option<u32>,
+    /// For an aggregate: children included whose figures are all of the
+    /// as-of month (the others carry an earlier month's).
+    pub current_children: Option<u32>,
     /// See `reported_children`.
     pub children: Option<u32>,
+    /// `YYYY-MM` when the actual is an earlier month's figure (沿用; for an
+    /// aggregate, the earliest month among those summed); `null` when it is
+    /// the as-of month's own.
+    pub carried_from: Option<String>,
     /// T.
     pub target: Option<Num>,
     /// `>=` or `>`.
@@ -128,15 +135,23 @@ impl<'a> RowView<'a> {
             Agg::Sum(v) | Agg::Rate(v) => Some(Num(v.normalize())),
             Agg::Ratio(..) => num(&a.value, dp),
         });
-        let (actual_source, actual_period, reported_children, children) =
+        let (actual_source, actual_period, reported_children, current_children, children) =
             match r.actual.as_ref().map(|a| a.origin) {
                 Some(ActualOrigin::Own { period, .. }) => {
-                    (Some("own"), Some(period.to_string()), None, None)
+                    (Some("own"), Some(period.to_string()), None, None, None)
                 }
-                Some(ActualOrigin::Aggregate { reported, children }) => {
-                    (Some("aggregate"), None, Some(reported), Some(children))
-                }
-                None => (None, None, None, None),
+                Some(ActualOrigin::Aggregate {
+                    reported,
+                    current,
+                    children,
+                }) => (
+                    Some("aggregate"),
+                    None,
+                    Some(reported),
+                    Some(current),
+                    Some(children),
+                ),
+                None => (None, None, None, None, None),
             };
         let light = match r.status.light() {
             Light::Green => "green",
@@ -156,7 +171,9 @@ impl<'a> RowView<'a> {
             actual_source,
             actual_period,
             reported_children,
+            current_children,
             children,
+            carried_from: r.carried_from.map(|m| m.to_string()),
             target: r.target.map(|t| Num(t.target.value)),
             comparator: r.target.map(|t| t.target.comparator.symbol()),
             target_origin: r.target.map(|t| match t.origin {
@@ -289,7 +306,9 @@ mod fast {
         text(out, "actual_source", r.actual_source);
         text(out, "actual_period", r.actual_period.as_deref());
         int(out, "reported_children", r.reported_children);
+        int(out, "current_children", r.current_children);
         int(out, "children", r.children);
+        text(out, "carried_from", r.carried_from.as_deref());
         num(out, "target", r.target);
         text(out, "comparator", r.comparator);
         text(out, "target_origin", r.target_origin);

@@ -296,6 +296,7 @@ pub async fn load(state: &AppState) -> Result<Loaded, String> {
                 &me,
                 month,
                 None,
+                false,
                 &reported_at(month, 6, 10),
             )
             .await

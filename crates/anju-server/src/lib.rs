@@ -266,6 +266,8 @@ struct Extra {
     total: Option<usize>,
     /// Seconds after which a retry may succeed (503 `busy`).
     retry_after: Option<u32>,
+    /// What a month lacks (409 `incomplete`).
+    completeness: Option<serde_json::Value>,
 }
 
 /// The most row errors an answer lists (a file of 100,000 bad rows would
@@ -331,7 +333,7 @@ impl ApiError {
         error.extra = Some(Box::new(Extra {
             rows: Some(serde_json::Value::Array(rows)),
             total: Some(errors.len()),
-            retry_after: None,
+            ..Extra::default()
         }));
         error
     }
@@ -351,6 +353,9 @@ impl IntoResponse for ApiError {
         }
         if let Some(total) = extra.total {
             error["total"] = total.into();
+        }
+        if let Some(c) = extra.completeness {
+            error["completeness"] = c;
         }
         let mut response =
             (self.status, Json(serde_json::json!({ "error": error }))).into_response();
@@ -387,6 +392,18 @@ impl From<service::Error> for ApiError {
                 rows.len()
             )),
             Error::NoUnit => invalid("org_unit", "请指定单位"),
+            Error::Incomplete(c) => {
+                let mut error = ApiError::new(
+                    StatusCode::CONFLICT,
+                    "incomplete",
+                    format!("{};确需发布请加 \"force\": true 并写明理由", c.summary()),
+                );
+                error.extra = Some(Box::new(Extra {
+                    completeness: serde_json::to_value(&*c).ok(),
+                    ..Extra::default()
+                }));
+                error
+            }
             Error::Store(e) => ApiError::from(e),
             Error::Internal(m) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m),
         }

@@ -64,6 +64,10 @@ const SQLITE: Migrations = &[
         "0014_jobs",
         include_str!("../migrations/sqlite/0014_jobs.sql"),
     ),
+    (
+        "0015_month_safeguards",
+        include_str!("../migrations/sqlite/0015_month_safeguards.sql"),
+    ),
 ];
 const POSTGRES: Migrations = &[
     (
@@ -121,6 +125,10 @@ const POSTGRES: Migrations = &[
     (
         "0014_jobs",
         include_str!("../migrations/postgres/0014_jobs.sql"),
+    ),
+    (
+        "0015_month_safeguards",
+        include_str!("../migrations/postgres/0015_month_safeguards.sql"),
     ),
 ];
 

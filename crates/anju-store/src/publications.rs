@@ -34,6 +34,9 @@ pub struct Publication {
     pub values_json: String,
     /// Corrections approved since the previous publication (JSON array).
     pub corrections_json: String,
+    /// The month's completeness when it was published (JSON; none before
+    /// issue #12).
+    pub completeness_json: Option<String>,
 }
 
 /// What a new publication carries; the store adds the rest.
@@ -48,9 +51,11 @@ pub struct NewPublication<'a> {
     pub rows_json: String,
     /// The figures behind them (JSON array).
     pub values_json: String,
+    /// The month's completeness as the service found it (JSON object).
+    pub completeness_json: Option<String>,
 }
 
-const COLUMNS: &str = "id, as_of, version, reason, published_by, published_at, revision, audit_hash, rows_json, values_json, corrections_json";
+const COLUMNS: &str = "id, as_of, version, reason, published_by, published_at, revision, audit_hash, rows_json, values_json, corrections_json, completeness_json";
 
 fn publication<R>(r: &R) -> Result<Publication, sqlx::Error>
 where
@@ -72,6 +77,7 @@ where
         rows_json: r.try_get("rows_json")?,
         values_json: r.try_get("values_json")?,
         corrections_json: r.try_get("corrections_json")?,
+        completeness_json: r.try_get("completeness_json")?,
     })
 }
 
@@ -140,8 +146,8 @@ impl Store {
             let corrections_json = serde_json::Value::Array(list).to_string();
             let row = sqlx::query(sql(
                 &format!(
-                    "INSERT INTO publications (as_of, version, reason, published_by, published_at, revision, audit_hash, rows_json, values_json, corrections_json) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {COLUMNS}"
+                    "INSERT INTO publications (as_of, version, reason, published_by, published_at, revision, audit_hash, rows_json, values_json, corrections_json, completeness_json) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {COLUMNS}"
                 ),
                 pg,
             ))
@@ -155,6 +161,7 @@ impl Store {
             .bind(&new.rows_json)
             .bind(&new.values_json)
             .bind(&corrections_json)
+            .bind(new.completeness_json.as_deref())
             .fetch_one(&mut *tx)
             .await?;
             let made = publication(&row)?;
@@ -173,6 +180,10 @@ impl Store {
                         "reason": made.reason,
                         "revision": made.revision,
                         "audit_hash": made.audit_hash,
+                        "completeness": made
+                            .completeness_json
+                            .as_deref()
+                            .and_then(|c| serde_json::from_str::<serde_json::Value>(c).ok()),
                         "rows_sm3": crate::plans::plan_hash(&made.rows_json),
                         "values_sm3": crate::plans::plan_hash(&made.values_json),
                     })),
@@ -227,7 +238,7 @@ impl Store {
         on_pool!(self, |pool, pg| {
             let rows = sqlx::query(sql(
                 "SELECT id, as_of, version, reason, published_by, published_at, revision, audit_hash, \
-                 '' AS rows_json, '' AS values_json, '' AS corrections_json FROM publications ORDER BY id DESC",
+                 '' AS rows_json, '' AS values_json, '' AS corrections_json, completeness_json FROM publications ORDER BY id DESC",
                 pg,
             ))
             .fetch_all(pool)

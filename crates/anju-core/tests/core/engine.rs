@@ -413,6 +413,58 @@ fn a_quarter_counts_at_its_last_month_and_a_month_wins_over_its_quarter() {
 }
 
 #[test]
+fn a_figure_of_an_earlier_month_is_marked_carried_and_the_aggregate_counts_only_this_months() {
+    // 一镇 reported June, 二镇 only May, 三镇 nothing: as of June, 二镇 carries
+    // May, the city sums two figures of which one is June's.
+    let (p, e) = eval(
+        "1,一镇,2023-06,14,,\n1,二镇,2023-05,10,,\n1,二镇,2023-04,9,,",
+        "2023-06",
+    );
+    assert_eq!(row(&p, &e, 1, "一镇").carried_from, None);
+    let second = row(&p, &e, 1, "二镇");
+    assert_eq!(second.carried_from, YearMonth::new(2023, 5));
+    assert!(
+        second.reason.contains("沿用2023年5月数据"),
+        "{}",
+        second.reason
+    );
+    let city = row(&p, &e, 1, "甲市");
+    assert_eq!(
+        city.carried_from,
+        YearMonth::new(2023, 5),
+        "the earliest summed"
+    );
+    assert_eq!(
+        city.actual.as_ref().unwrap().origin,
+        ActualOrigin::Aggregate {
+            reported: 2,
+            current: 1,
+            children: 3
+        }
+    );
+    assert!(
+        city.reason
+            .contains("其中 1/3 个为6月数据,1 个沿用此前月份"),
+        "{}",
+        city.reason
+    );
+    // As of May, 二镇's May figure is the month's own; 一镇 has none yet.
+    let (p, e) = eval("1,一镇,2023-06,14,,\n1,二镇,2023-05,10,,", "2023-05");
+    assert_eq!(row(&p, &e, 1, "二镇").carried_from, None);
+    assert_eq!(row(&p, &e, 1, "甲市").carried_from, None);
+    assert_eq!(
+        row(&p, &e, 1, "一镇").carried_from,
+        None,
+        "no actual, nothing carried"
+    );
+    // A quarter's figure is of its last month.
+    let (p, e) = eval("1,一镇,2023-Q2,14,,", "2023-06");
+    assert_eq!(row(&p, &e, 1, "一镇").carried_from, None);
+    let (p, e) = eval("1,一镇,2023-Q2,14,,", "2023-08");
+    assert_eq!(row(&p, &e, 1, "一镇").carried_from, YearMonth::new(2023, 6));
+}
+
+#[test]
 fn ratio_aggregation_is_the_sum_of_numerators_over_the_sum_of_denominators() {
     // 80% of 100 and 10% of 10: the city is 81/110, not the mean 45%.
     let (p, e) = eval("4,一镇,2023-06,,80,100\n4,二镇,2023-06,,1,10", "2023-06");
@@ -423,6 +475,7 @@ fn ratio_aggregation_is_the_sum_of_numerators_over_the_sum_of_denominators() {
         a.origin,
         ActualOrigin::Aggregate {
             reported: 2,
+            current: 2,
             children: 3
         }
     );

@@ -20,9 +20,12 @@ pub(crate) struct PublishIn {
     /// 发布的月份(YYYY-MM)。
     #[schema(example = "2024-06")]
     as_of: String,
-    /// 重新发布的理由(该月已发布时必填)。
+    /// 重新发布的理由(该月已发布时必填);数据未齐而发布(force)时也必填。
     #[serde(default)]
     reason: Option<String>,
+    /// 数据未齐(有未报、退回未重报、待审核,或报送截止日未到)时仍然发布。
+    #[serde(default)]
+    force: bool,
 }
 
 /// A publication without its contents.
@@ -71,6 +74,9 @@ pub(crate) struct PublicationDoc {
     /// 上次发布以来审核通过的更正。
     #[schema(value_type = Vec<Object>)]
     corrections: Vec<serde_json::Value>,
+    /// 发布时的报送完整情况(应报、已审核、未报、退回、待审核,截止日,是否未齐而发布及理由);此前的发布为 null。
+    #[schema(value_type = Option<Object>)]
+    completeness: Option<serde_json::Value>,
 }
 
 /// The body of a publication: its fields, and the stored rows, figures and
@@ -79,7 +85,7 @@ fn body_of(p: &Publication) -> Response {
     let s = |t: &str| serde_json::Value::String(t.to_string()).to_string();
     let reason = p.reason.as_deref().map_or_else(|| "null".to_string(), s);
     let body = format!(
-        "{{\"as_of\":{},\"version\":{},\"reason\":{},\"published_at\":{},\"revision\":{},\"audit_hash\":{},\"rows\":{},\"values\":{},\"corrections\":{}}}",
+        "{{\"as_of\":{},\"version\":{},\"reason\":{},\"published_at\":{},\"revision\":{},\"audit_hash\":{},\"rows\":{},\"values\":{},\"corrections\":{},\"completeness\":{}}}",
         s(&p.as_of),
         p.version,
         reason,
@@ -88,7 +94,8 @@ fn body_of(p: &Publication) -> Response {
         s(&p.audit_hash),
         p.rows_json,
         p.values_json,
-        p.corrections_json
+        p.corrections_json,
+        p.completeness_json.as_deref().unwrap_or("null")
     );
     (
         [(
@@ -111,7 +118,7 @@ fn body_of(p: &Publication) -> Response {
         (status = 201, description = "已发布,内容即此后公开的内容", body = PublicationDoc),
         (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
         (status = 403, description = "无权", body = ErrorDoc),
-        (status = 409, description = "该月已发布,未说明重新发布的理由", body = ErrorDoc),
+        (status = 409, description = "该月已发布而未说明重新发布的理由;或该月数据未齐(error.completeness 列出未报、退回、待审核的数据与截止日),未加 force", body = ErrorDoc),
         (status = 422, description = "输入有误,指明字段", body = ErrorDoc)
     ),
     security(("bearer" = []))
@@ -129,6 +136,7 @@ pub(crate) async fn publish(
         &me,
         as_of,
         body.reason.as_deref(),
+        body.force,
         &crate::now(&state),
     )
     .await?;

@@ -33,6 +33,9 @@ pub enum Error {
     Unbalanced(Vec<InputError>),
     /// No unit named, and the user has none of their own.
     NoUnit,
+    /// A month whose figures are not complete, not published without
+    /// `force`: what is missing.
+    Incomplete(Box<super::publications::Completeness>),
     /// The store refused or failed.
     Store(StoreError),
     /// The server's own failure (a task that did not finish, a renderer).
@@ -92,6 +95,7 @@ impl std::fmt::Display for Error {
                 write!(f, "分解后有 {} 处合计不符或分解不全,未下达", rows.len())
             }
             Error::NoUnit => f.write_str("请指定单位"),
+            Error::Incomplete(c) => f.write_str(&c.summary()),
             Error::Store(e) => write!(f, "{e}"),
         }
     }

@@ -57,6 +57,12 @@ pub struct ShownRow {
     pub rank_of: Option<u32>,
     /// Remarks on the figures.
     pub warnings: Vec<String>,
+    /// `own` or `aggregate`.
+    pub actual_source: Option<&'static str>,
+    /// For an aggregate: children with a figure, of them this month's, all.
+    pub children: Option<(u32, u32, u32)>,
+    /// The month the actual carries when it is an earlier month's (沿用).
+    pub carried_from: Option<YearMonth>,
 }
 
 impl ShownRow {
@@ -83,7 +89,40 @@ impl ShownRow {
             rank: r.rank,
             rank_of: r.rank_of,
             warnings: r.warnings.clone(),
+            actual_source: v.actual_source,
+            children: match (v.reported_children, v.current_children, v.children) {
+                (Some(a), Some(b), Some(c)) => Some((a, b, c)),
+                _ => None,
+            },
+            carried_from: r.carried_from,
         }
+    }
+
+    /// Whether the actual is wholly an earlier month's: the unit's own
+    /// figure carried, or an aggregate none of whose figures is this
+    /// month's. In the month's standings such a row is 未报, not its old light.
+    pub fn stale(&self) -> bool {
+        self.carried_from.is_some()
+            && match self.children {
+                Some((_, current, _)) => current == 0,
+                None => true,
+            }
+    }
+
+    /// "沿用10月数据" for a carried figure (with the year when it is not
+    /// the as-of month's), or for an aggregate "9/12 个本月数据".
+    pub fn carried_words(&self) -> Option<String> {
+        let from = self.carried_from?;
+        Some(match self.children {
+            Some((reported, current, all)) if current > 0 => {
+                format!(
+                    "{current}/{all} 个为本月数据,{} 个沿用此前月份",
+                    reported - current
+                )
+            }
+            _ if from.year() == self.as_of.year() => format!("沿用{}月数据", from.month()),
+            _ => format!("沿用{}年{}月数据", from.year(), from.month()),
+        })
     }
 
     /// Whether a missing figure of this row counts against its unit in the
@@ -92,6 +131,7 @@ impl ShownRow {
         anju_core::airing::counts_if_missing(
             plan,
             IndicatorCode(self.indicator),
+            plan.orgs.resolve(&self.org_unit).ok(),
             self.as_of,
             self.target.is_some(),
         )

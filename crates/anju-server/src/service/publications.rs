@@ -41,6 +41,17 @@ struct Kept {
     rank_of: Option<u32>,
     #[serde(default)]
     warnings: Vec<String>,
+    // Kept since issue #12; earlier publications have none.
+    #[serde(default)]
+    actual_source: Option<String>,
+    #[serde(default)]
+    reported_children: Option<u32>,
+    #[serde(default)]
+    current_children: Option<u32>,
+    #[serde(default)]
+    children: Option<u32>,
+    #[serde(default)]
+    carried_from: Option<String>,
 }
 
 /// The rows of a published month, typed.
@@ -103,6 +114,21 @@ pub fn rows(p: &Publication) -> Result<Vec<ShownRow>, Error> {
                 rank: k.rank,
                 rank_of: k.rank_of,
                 warnings: k.warnings,
+                actual_source: match k.actual_source.as_deref() {
+                    Some("own") => Some("own"),
+                    Some("aggregate") => Some("aggregate"),
+                    _ => None,
+                },
+                children: match (k.reported_children, k.current_children, k.children) {
+                    (Some(a), Some(b), Some(c)) => Some((a, b, c)),
+                    _ => None,
+                },
+                carried_from: k
+                    .carried_from
+                    .as_deref()
+                    .map(YearMonth::parse)
+                    .transpose()
+                    .map_err(|e| bad(e.to_string()))?,
             })
         })
         .collect()
@@ -158,15 +184,234 @@ impl<'a> PublicFigure<'a> {
     }
 }
 
+/// The most figures a completeness report lists of each kind (a province's
+/// month has 15,000); the counts are always whole.
+pub const LISTED: usize = 200;
+
+/// A figure due and not approved.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct Open {
+    /// The indicator's code.
+    pub indicator: u16,
+    /// The unit the figure is of.
+    pub org_unit: String,
+    /// Who reports it (the town, or the department for the city).
+    pub reporter: String,
+}
+
+/// How complete a month's figures are (what publishing it would freeze):
+/// every figure due (填报责任, `Plan::is_due`) and where it stands.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct Completeness {
+    /// The month.
+    pub as_of: String,
+    /// The last day its monthly figures are on time (YYYY-MM-DD).
+    pub deadline: String,
+    /// Whether that day has passed (China time).
+    pub deadline_passed: bool,
+    /// Figures due.
+    pub due: usize,
+    /// Of them approved.
+    pub approved: usize,
+    /// Not entered at all (未报), or only a draft.
+    pub not_reported: usize,
+    /// Returned and not reported again (退回未重报).
+    pub returned: usize,
+    /// Submitted and waiting for review (待审核).
+    pub waiting: usize,
+    /// The first [`LISTED`] not reported.
+    pub not_reported_list: Vec<Open>,
+    /// The first [`LISTED`] returned.
+    pub returned_list: Vec<Open>,
+    /// The first [`LISTED`] waiting.
+    pub waiting_list: Vec<Open>,
+    /// The towns (the units that report for themselves).
+    pub towns: usize,
+    /// Towns whose due figures are all approved.
+    pub towns_complete: usize,
+    /// Towns that submitted every due figure by the deadline.
+    pub towns_on_time: usize,
+    /// Departments that report a due figure.
+    pub departments: usize,
+    /// Of them with every due figure approved.
+    pub departments_complete: usize,
+    /// Published although incomplete (`force`).
+    pub forced: bool,
+    /// Why it was published anyway.
+    pub force_reason: Option<String>,
+}
+
+impl Completeness {
+    /// Nothing due is missing, returned or waiting, and the deadline has passed.
+    pub fn complete(&self) -> bool {
+        self.approved == self.due && self.deadline_passed
+    }
+
+    /// In one line, for the 专班: what is incomplete.
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        if self.not_reported > 0 {
+            parts.push(format!("{} 项未报", self.not_reported));
+        }
+        if self.returned > 0 {
+            parts.push(format!("{} 项退回未重报", self.returned));
+        }
+        if self.waiting > 0 {
+            parts.push(format!("{} 项待审核", self.waiting));
+        }
+        if !self.deadline_passed {
+            parts.push(format!("报送截止日 {} 未到", self.deadline));
+        }
+        if parts.is_empty() {
+            format!(
+                "{} 的 {} 项应报数据均已审核,报送截止日已过",
+                self.as_of, self.due
+            )
+        } else {
+            format!(
+                "{} 尚不完整:应报 {} 项,{}",
+                self.as_of,
+                self.due,
+                parts.join(",")
+            )
+        }
+    }
+
+    /// For the public: "12 个镇(街道)中 10 个按时报送".
+    pub fn public_line(&self) -> String {
+        let mut s = format!(
+            "{} 个镇(街道)中 {} 个按时报送、{} 个数据全部审核",
+            self.towns, self.towns_on_time, self.towns_complete
+        );
+        if self.departments > 0 {
+            s.push_str(&format!(
+                ";{} 个市级部门中 {} 个数据全部审核",
+                self.departments, self.departments_complete
+            ));
+        }
+        if self.forced {
+            s.push_str(";数据未齐时经专班决定发布");
+            if let Some(r) = &self.force_reason {
+                s.push_str(&format!("(理由:{r})"));
+            }
+        }
+        s
+    }
+}
+
+/// How complete month `as_of`'s figures are on `today`.
+pub async fn completeness(
+    state: &AppState,
+    plan: &anju_core::plan::Plan,
+    as_of: YearMonth,
+    today: anju_core::workflow::Date,
+) -> Result<Completeness, Error> {
+    use anju_core::workflow::State;
+    let period = anju_core::period::Period::month(as_of);
+    let versions = state
+        .store
+        .list(&anju_store::ValueFilter {
+            period: Some(period),
+            ..anju_store::ValueFilter::default()
+        })
+        .await?;
+    // Where each (indicator, unit) stands: approved if any version is;
+    // otherwise its newest version's state; and whether it came late.
+    let mut stand: std::collections::HashMap<(u16, &str), (State, i64, bool)> =
+        std::collections::HashMap::with_capacity(versions.len());
+    for v in &versions {
+        let e = stand
+            .entry((v.indicator, v.org_unit.as_str()))
+            .or_insert((v.state, v.version, v.late));
+        let approved = e.0 == State::Approved;
+        if v.state == State::Approved || (!approved && v.version > e.1) {
+            *e = (v.state, v.version, v.late);
+        }
+    }
+    let deadline = anju_core::workflow::deadline(period, plan.settings.report_deadline_day);
+    let mut c = Completeness {
+        as_of: as_of.to_string(),
+        deadline: format!(
+            "{:04}-{:02}-{:02}",
+            deadline.year, deadline.month, deadline.day
+        ),
+        deadline_passed: today > deadline,
+        ..Completeness::default()
+    };
+    // Per reporter: (all approved, all submitted on time).
+    let mut reporters: std::collections::BTreeMap<anju_core::plan::OrgId, (bool, bool)> =
+        std::collections::BTreeMap::new();
+    for (ix, ind) in plan.indicators.iter().enumerate() {
+        if !plan.is_due(ix, as_of) {
+            continue;
+        }
+        for &org in &plan.reporting {
+            let Some(reporter) = plan.reporter_of(ix, org) else {
+                continue;
+            };
+            c.due += 1;
+            let unit = plan.orgs.get(org).name.as_str();
+            let open = || Open {
+                indicator: ind.code.0,
+                org_unit: unit.to_string(),
+                reporter: plan.orgs.get(reporter).name.clone(),
+            };
+            let (state, late) = stand
+                .get(&(ind.code.0, unit))
+                .map_or((None, false), |&(s, _, l)| (Some(s), l));
+            let r = reporters.entry(reporter).or_insert((true, true));
+            match state {
+                Some(State::Approved) => c.approved += 1,
+                Some(State::Submitted) => {
+                    c.waiting += 1;
+                    if c.waiting_list.len() < LISTED {
+                        c.waiting_list.push(open());
+                    }
+                }
+                Some(State::Returned) => {
+                    c.returned += 1;
+                    if c.returned_list.len() < LISTED {
+                        c.returned_list.push(open());
+                    }
+                }
+                _ => {
+                    c.not_reported += 1;
+                    if c.not_reported_list.len() < LISTED {
+                        c.not_reported_list.push(open());
+                    }
+                }
+            }
+            let submitted = matches!(state, Some(State::Approved | State::Submitted));
+            r.0 &= state == Some(State::Approved);
+            r.1 &= submitted && !late;
+        }
+    }
+    for (org, (complete, on_time)) in reporters {
+        if plan.orgs.get(org).level == anju_core::plan::Level::Department {
+            c.departments += 1;
+            c.departments_complete += usize::from(complete);
+        } else {
+            c.towns += 1;
+            c.towns_complete += usize::from(complete);
+            c.towns_on_time += usize::from(on_time);
+        }
+    }
+    Ok(c)
+}
+
 /// Publishes the month `as_of` (again, with `reason`) as `me` (the
 /// permission table: the task force): the evaluation of the approved
 /// figures, frozen as the JSON rows the API answers, and the figures behind
-/// it without login names.
+/// it without login names. A month not yet ended is refused; an incomplete
+/// one (figures due and not approved, or its deadline not passed) too,
+/// with what is missing, unless `force` — then the reason is required and
+/// the publication records its completeness either way.
 pub async fn publish(
     state: &AppState,
     me: &Actor<'_>,
     as_of: YearMonth,
     reason: Option<&str>,
+    force: bool,
     now: &anju_store::Now,
 ) -> Result<Publication, Error> {
     let plan_arc = state.plan();
@@ -174,6 +419,37 @@ pub async fn publish(
     me.may(plan, &Action::Publish)?;
     plan.check_as_of(as_of)
         .map_err(|m| Error::invalid("as_of", m))?;
+    anju_core::workflow::check_ended(anju_core::period::Period::month(as_of), now.date)
+        .map_err(|m| Error::invalid("as_of", m.replace("不能填报", "不能发布")))?;
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    // Published already: again only with a reason (before anything else).
+    if reason.is_none()
+        && state
+            .store
+            .publication(&as_of.to_string(), None)
+            .await?
+            .is_some()
+    {
+        return Err(Error::Store(anju_store::StoreError::Published(
+            as_of.to_string(),
+        )));
+    }
+    let mut complete = completeness(state, plan, as_of, now.date).await?;
+    if !complete.complete() {
+        if !force {
+            return Err(Error::Incomplete(Box::new(complete)));
+        }
+        let Some(why) = reason else {
+            return Err(Error::invalid(
+                "reason",
+                format!("{};数据未齐而发布,须写明理由", complete.summary()),
+            ));
+        };
+        complete.forced = true;
+        complete.force_reason = Some(why.to_string());
+    }
+    let completeness_json =
+        Some(serde_json::to_string(&complete).map_err(|e| Error::Internal(e.to_string()))?);
     // The revision first: the figures read after it are at least as new.
     let revision = state.store.revision().await?;
     let approved = state.store.approved().await?;
@@ -209,6 +485,7 @@ pub async fn publish(
                 revision,
                 rows_json: String::from_utf8_lossy(&rows).into_owned(),
                 values_json,
+                completeness_json,
             },
             me.name,
             &now.stamp,

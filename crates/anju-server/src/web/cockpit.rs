@@ -36,6 +36,10 @@ struct Cell {
     actual: String,
     reason: String,
     href: String,
+    /// "沿用10月数据" when the actual is an earlier month's.
+    carried: Option<String>,
+    /// Wholly an earlier month's (hatched).
+    stale: bool,
 }
 
 struct Line {
@@ -85,6 +89,11 @@ struct Cockpit {
     issues: Vec<Issue>,
     can_publish: bool,
     published: Option<i64>,
+    /// What publishing the month would freeze, for the 专班 (none for a
+    /// month not yet ended: it cannot be published).
+    completeness: Option<crate::service::publications::Completeness>,
+    /// The month has not ended: nothing to publish yet.
+    month_open: bool,
 }
 
 /// The rows of the month that `who` may read.
@@ -230,6 +239,8 @@ pub(crate) async fn matrix(
                                 i.code.0,
                                 super::url_encode(n)
                             ),
+                            carried: r.carried_words(),
+                            stale: r.stale(),
                         })
                 })
                 .collect(),
@@ -238,7 +249,7 @@ pub(crate) async fn matrix(
     let root = plan.orgs.get(top).name.clone();
     let mut city = LightCount::default();
     for r in rows.iter().filter(|r| r.org_unit == root) {
-        city.add(r.status, r.due(&plan));
+        city.add(r.status, r.due(&plan), r.stale());
     }
     // This month's reporting: every version of the month the viewer may read.
     let versions = readable(
@@ -359,6 +370,18 @@ pub(crate) async fn matrix(
     let issues_total = issues.len();
     issues.truncate(200);
     let can_publish = who.can(&plan, &Action::Publish);
+    let today = crate::now(&state).date;
+    let ended = |m: YearMonth| anju_core::workflow::check_ended(Period::month(m), today).is_ok();
+    let month_open = !ended(as_of);
+    let completeness = if can_publish && !month_open {
+        Some(
+            crate::service::publications::completeness(&state, &plan, as_of, today)
+                .await
+                .map_err(ApiError::from)?,
+        )
+    } else {
+        None
+    };
     let published = if can_publish {
         state
             .store
@@ -386,7 +409,7 @@ pub(crate) async fn matrix(
             as_of.year() + i32::from(as_of.month() == 12),
             as_of.month() % 12 + 1,
         )
-        .filter(|m| m.year() <= plan.meta.last_year)
+        .filter(|m| m.year() <= plan.meta.last_year && ended(*m))
         .map(|m| m.to_string()),
         columns: columns_shown,
         crumbs,
@@ -402,6 +425,8 @@ pub(crate) async fn matrix(
         issues,
         can_publish,
         published,
+        completeness,
+        month_open,
     };
     Ok(html(&page))
 }
@@ -421,6 +446,8 @@ struct MonthLine {
     expected: String,
     label: String,
     light: &'static str,
+    /// "沿用10月数据" when the month's actual is an earlier month's.
+    carried: Option<String>,
 }
 
 /// Where one version of a figure came from.
@@ -507,7 +534,9 @@ pub(crate) async fn indicator(
         let rows = rows_of(&state, &who, &in_force, ym, Some(org)).await?;
         let r = rows.into_iter().find(|r| r.indicator == ind.code.0);
         if let Some(r) = &r {
-            if let Some(v) = as_f64(&r.actual) {
+            // A month whose figure is wholly an earlier month's is no reading
+            // of its own: not drawn, and marked in the table.
+            if let Some(v) = as_f64(&r.actual).filter(|_| !r.stale()) {
                 points.push(Point {
                     month: m,
                     value: v,
@@ -520,6 +549,7 @@ pub(crate) async fn indicator(
                 expected: shown(&r.expected),
                 label: r.status_label.to_string(),
                 light: light_class(&r.light),
+                carried: r.carried_words(),
             });
         }
         if m == as_of.month() {

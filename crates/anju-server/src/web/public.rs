@@ -20,6 +20,9 @@ pub(crate) struct PubHead {
     pub published_on: String,
     pub reason: Option<String>,
     pub audit_hash: String,
+    /// How complete the month was when published ("12 个镇(街道)中 10 个按时
+    /// 报送…"); none for publications from before issue #12.
+    pub completeness: Option<String>,
 }
 
 impl From<&anju_store::Publication> for PubHead {
@@ -30,6 +33,13 @@ impl From<&anju_store::Publication> for PubHead {
             published_on: p.published_at.chars().take(10).collect(),
             reason: p.reason.clone(),
             audit_hash: p.audit_hash.clone(),
+            completeness: p
+                .completeness_json
+                .as_deref()
+                .and_then(|c| {
+                    serde_json::from_str::<crate::service::publications::Completeness>(c).ok()
+                })
+                .map(|c| c.public_line()),
         }
     }
 }
@@ -48,6 +58,8 @@ struct Card {
     light: &'static str,
     status: String,
     reason: String,
+    /// "沿用10月数据" when the published actual is an earlier month's.
+    carried: Option<String>,
 }
 
 struct DomainBlock {
@@ -99,7 +111,7 @@ pub(crate) fn town_standings(plan: &Plan, rows: &[EvalRow]) -> Vec<Standing> {
         .map(|t| {
             let mut c = LightCount::default();
             for r in rows.iter().filter(|r| &r.org_unit == t) {
-                c.add(r.status, r.due(plan));
+                c.add(r.status, r.due(plan), r.stale());
             }
             c
         })
@@ -201,6 +213,7 @@ pub(crate) async fn home(
                         light: row.map_or("l-none", |r| light_class(&r.light)),
                         status: row.map_or_else(|| "未发布".into(), |r| r.status_label.to_string()),
                         reason: row.map_or_else(String::new, |r| r.reason.clone()),
+                        carried: row.and_then(|r| r.carried_words()),
                     }
                 })
                 .collect(),

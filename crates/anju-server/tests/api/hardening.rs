@@ -1176,7 +1176,7 @@ async fn reasons_are_at_most_two_thousand_characters(backend: Backend) {
         ),
         (
             "/api/v1/publications".to_string(),
-            json!({"as_of": "2024-06", "reason": long}),
+            json!({"as_of": "2024-06", "reason": long, "force": true}),
         ),
         (
             "/api/v1/targets/adjustments".to_string(),

@@ -329,7 +329,124 @@ async fn the_api_pages_and_publications_take_the_same_months(backend: Backend) {
     }
 }
 
+/// Each row says where its actual comes from: `carried_from` is the month
+/// of an earlier month's figure, and null exactly when the actual is the
+/// as-of month's own. The aggregate counts this month's children apart;
+/// the cockpit and the airing mark a carried figure, and in the month's
+/// standings a town whose figure is carried counts as 未报.
+async fn a_carried_figure_is_marked_in_the_answer_the_cockpit_and_the_airing(backend: Backend) {
+    use anju_core::access::Role;
+    use serde_json::json;
+    let app = TestApp::new(&backend, "carried").await;
+    let xiashi = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let haizhou = app.token("haizhou", Role::Town, Some("海洲街道")).await;
+    let taskforce = app.token("zhuanban", Role::Taskforce, None).await;
+    let figure = |unit: &str, period: &str, n: u32| json!({"indicator": 1, "org_unit": unit, "period": period, "numerator": n, "denominator": 10000});
+    app.approved(&xiashi, &taskforce, figure("硖石街道", "2024-06", 2500))
+        .await;
+    app.approved(&haizhou, &taskforce, figure("海洲街道", "2024-04", 2400))
+        .await;
+    app.approved(&haizhou, &taskforce, figure("海洲街道", "2024-05", 2450))
+        .await;
+    let rows_of = |as_of: &'static str| {
+        let (app, token) = (&app, taskforce.clone());
+        async move {
+            let (status, body) = app
+                .with_token(
+                    "GET",
+                    &format!("/api/v1/evaluation?as_of={as_of}&indicator=1"),
+                    &token,
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            body["rows"].as_array().unwrap().clone()
+        }
+    };
+    let find = |rows: &[serde_json::Value], unit: &str| {
+        rows.iter().find(|r| r["org_unit"] == unit).unwrap().clone()
+    };
+    let june = rows_of("2024-06").await;
+    assert_eq!(
+        find(&june, "硖石街道")["carried_from"],
+        serde_json::Value::Null
+    );
+    let hz = find(&june, "海洲街道");
+    assert_eq!(hz["carried_from"], "2024-05", "{hz}");
+    assert_eq!(hz["actual_period"], "2024-05");
+    let city = find(&june, "海宁市");
+    assert_eq!(
+        (
+            &city["carried_from"],
+            &city["reported_children"],
+            &city["current_children"]
+        ),
+        (&json!("2024-05"), &json!(2), &json!(1)),
+        "{city}"
+    );
+    // A town without any figure carries nothing.
+    assert_eq!(
+        find(&june, "斜桥镇")["carried_from"],
+        serde_json::Value::Null
+    );
+    // As of May, 海洲街道's May figure is the month's own.
+    let may = rows_of("2024-05").await;
+    assert_eq!(
+        find(&may, "海洲街道")["carried_from"],
+        serde_json::Value::Null
+    );
+    assert_eq!(
+        find(&may, "海宁市")["carried_from"],
+        serde_json::Value::Null
+    );
+    // The cockpit marks it; the city's reason counts this month's apart.
+    let (status, _, cockpit) = app.page("/cockpit?as_of=2024-06", Some(&taskforce)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        cockpit.contains("<span class=\"carried\">沿用5月数据</span>"),
+        "the carried town is marked"
+    );
+    assert!(
+        cockpit.contains("其中 1/12 个为6月数据"),
+        "the city's reason"
+    );
+    // Published, the airing marks it and counts 海洲街道's carried figure as 未报.
+    let (status, body) = app
+        .post(
+            "/api/v1/publications",
+            &taskforce,
+            json!({"as_of": "2024-06", "force": true, "reason": "测试"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, _, airing) = app.page("/airing/2024-06", None).await;
+    assert!(
+        airing.contains("沿用5月数据"),
+        "{}",
+        &airing[airing.find("<main").unwrap_or(0)..]
+    );
+    let line = |name: &str| {
+        let at = airing
+            .find(&format!("<th scope=\"row\">{name}</th>"))
+            .unwrap();
+        let rest = &airing[at..];
+        rest[..rest.find("</tr>").unwrap()].to_string()
+    };
+    // 硖石街道: indicator 1 counted by its light; 海洲街道: 未报 with the 4 other
+    // shares it has not reported.
+    assert!(
+        line("海洲街道").ends_with("<td class=\"num\">5</td><td class=\"num\">10</td>"),
+        "{}",
+        line("海洲街道")
+    );
+    assert!(
+        line("硖石街道").ends_with("<td class=\"num\">4</td><td class=\"num\">10</td>"),
+        "{}",
+        line("硖石街道")
+    );
+}
+
 crate::on_both_backends!(
+    a_carried_figure_is_marked_in_the_answer_the_cockpit_and_the_airing,
     the_api_pages_and_publications_take_the_same_months,
     a_towns_evaluation_answer_is_as_reviewed,
     a_server_sees_an_approval_made_by_another_server_at_once,
