@@ -544,13 +544,80 @@ def run_demo(b, base, out):
     lights = b.text("#city-summary")
     check("绿灯" in lights and "红灯" in lights, f"the demo cockpit shows lights: {lights!r}")
     cells = b.js("return Array.from(document.querySelectorAll('#matrix td.cell')).map(c => c.className);")
-    kinds = {c.split()[-1] for c in cells}
+    kinds = {k for c in cells for k in c.split() if k.startswith("l-")}
     check({"l-green", "l-red"} <= kinds, f"a living cockpit has green and red cells: {kinds}")
+    # Three towns have no approved figure of last month: their cells carry
+    # October's, marked and hatched.
+    carried = b.js("return Array.from(document.querySelectorAll('#matrix td.cell.stale .carried')).map(c => c.textContent);")
+    check(len(carried) >= 3 * 13 and all("沿用" in c for c in carried),
+          f"the carried figures of the three towns are marked: {len(carried)} {carried[:3]}")
     b.screenshot(f"{out}/demo-cockpit.png")
     visit("/indicator/8")
     check(len(b.find_all("svg.chart circle")) >= 1, "the demo chart has actuals")
     b.screenshot(f"{out}/demo-indicator.png")
-    print("demo: every page says it is demo data; the cockpit has green and red lights")
+    b.click(".who button")
+    wait_for("the leader's logout", lambda: b.url().rstrip("/") == base)
+
+    # The clerk of 黄湾镇 (not yet reported) on a phone types ten times last
+    # month's figure: the server's warning asks her first; she confirms,
+    # sees her mistake and withdraws it before review.
+    def login(name):
+        visit("/login")
+        b.type("#username", name)
+        b.type("#password", "anju-demo-2026")
+        b.click("#login-submit")
+        wait_for(f"the login of {name}", lambda: "/login" not in b.url())
+
+    def alert_text():
+        try:
+            return b.call("GET", "/alert/text")
+        except Failed:
+            return None
+
+    login("demo-town-12")
+    b.call("POST", "/window/rect", {"width": 390, "height": 844})
+    check(b.url().endswith("/report"), f"the clerk lands on the form: {b.url()}")
+    last = b.js("return document.querySelector('#f8').dataset.last;")
+    b.type("#v8", str(int(float(last)) * 12))
+    b.click("#submit-report")
+    text = wait_for("the server's warning to ask first", alert_text)
+    check("有 1 项提示" in text and "倍" in text, f"the confirmation names the warning: {text!r}")
+    b.call("POST", "/alert/accept", {})
+    wait_for("the submission", lambda: "已报送" in b.text("#f8"))
+    b.screenshot(f"{out}/demo-report-phone-submitted.png", width=390)
+    b.click("#withdraw")
+    wait_for("the withdrawal", lambda: "草稿" in b.text("#f8"))
+    check(not b.find_all("#withdraw"), "nothing left to withdraw")
+    # She submits it again, confirming, for the reviewer to see.
+    b.click("#submit-report")
+    wait_for("the warning again", alert_text)
+    b.call("POST", "/alert/accept", {})
+    wait_for("the submission again", lambda: "已报送" in b.text("#f8"))
+    b.call("POST", "/window/rect", {"width": 1280, "height": 900})
+    b.click(".who button")
+    wait_for("the clerk's logout", lambda: b.url().rstrip("/") == base)
+
+    # The 专班 sees the flagged figure first, marked, and approving it in
+    # bulk asks a second time.
+    login("demo-zhuanban")
+    visit("/review")
+    first = b.js("return document.querySelector('#queue tbody tr').className;")
+    check(first == "flagged", f"the flagged figure comes first: {first!r}")
+    check("倍" in b.text("#queue tbody tr:first-child"), "the warning shows in the queue")
+    b.screenshot(f"{out}/demo-review-flagged.png")
+    b.click("#only-flagged")
+    shown = b.js("return Array.from(document.querySelectorAll('#queue tbody tr')).filter(r => !r.hidden).length;")
+    check(shown == 1, f"只看异常 shows the flagged figure only: {shown}")
+    b.click("#only-flagged")
+    b.click("#check-all")
+    b.click("#approve-selected")
+    text = wait_for("the second confirmation", alert_text)
+    check("有异常提示" in text, f"bulk approval of a flagged figure asks again: {text!r}")
+    b.call("POST", "/alert/dismiss", {})
+    wait_for("the refusal to approve", lambda: "未批准" in b.text("#review-status"))
+    b.click(".who button")
+    print("demo: every page says it is demo data; the cockpit has green and red lights and marks carried figures; "
+          "a warned figure is confirmed, withdrawn and flagged first in review")
 
 
 if __name__ == "__main__":

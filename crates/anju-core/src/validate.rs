@@ -141,8 +141,88 @@ pub fn check_values(
     all.into_iter().flat_map(|(_, w)| w).collect()
 }
 
-fn check_slice(plan: &Plan, all: &[Observation], bound: Period) -> Vec<Warning> {
+/// What looks wrong about `v` (of `period`) after `pv` (of `before`), for
+/// an indicator: ten times the last value or under a tenth of it (a wrong
+/// unit, most likely), or a cumulative or year-to-date value that falls.
+/// Values of the same month, or of different years for a year-to-date
+/// indicator, are not compared. One warning at most, in Chinese.
+pub fn compare(
+    indicator: &crate::plan::Indicator,
+    before: Period,
+    pv: &Exact,
+    period: Period,
+    v: &Exact,
+) -> Option<String> {
+    let comparable = before.end() != period.end()
+        && (indicator.kind != Kind::Flow || before.year() == period.year());
+    if !comparable {
+        return None;
+    }
     let ten = Exact::int(10);
+    let dp = indicator.decimals.max(2);
+    if !pv.is_zero() && *v > pv.mul(&ten) {
+        let times = v.div(pv).map(|r| shown(&r, 1)).unwrap_or_default();
+        Some(format!(
+            "数值 {} 是上期({before})数值 {} 的 {times} 倍,可能单位有误(如{}填成了更小的单位)",
+            shown(v, dp),
+            shown(pv, dp),
+            indicator.unit
+        ))
+    } else if !v.is_zero() && v.mul(&ten) < *pv {
+        Some(format!(
+            "数值 {} 不到上期({before})数值 {} 的十分之一,可能单位有误",
+            shown(v, dp),
+            shown(pv, dp)
+        ))
+    } else if *v < *pv
+        && matches!(
+            indicator.kind,
+            Kind::Flow | Kind::Cumulative | Kind::Milestone
+        )
+    {
+        let what = if indicator.kind == Kind::Flow {
+            "本年累计值"
+        } else {
+            "累计值"
+        };
+        Some(format!(
+            "{what}从上期({before})的 {} 降到 {}",
+            shown(pv, dp),
+            shown(v, dp)
+        ))
+    } else {
+        None
+    }
+}
+
+/// The warnings of a figure about to be submitted (the server's, stored
+/// with it and shown to the clerk and the reviewer): [`compare`] with the
+/// last approved figure before it.
+pub fn figure_warnings(
+    plan: &Plan,
+    ix: usize,
+    period: Period,
+    amount: Amount,
+    last: Option<(Period, Amount)>,
+) -> Vec<String> {
+    let Some(indicator) = plan.indicators.get(ix) else {
+        return Vec::new();
+    };
+    let value = |a: Amount| match a {
+        Amount::Value(v) => Some(Exact::from(v)),
+        Amount::Ratio { num, den } => indicator.rate(num, den),
+    };
+    let mut out = Vec::new();
+    if let (Some(v), Some((before, last))) = (value(amount), last)
+        && let Some(pv) = value(last)
+        && let Some(w) = compare(indicator, before, &pv, period, &v)
+    {
+        out.push(w);
+    }
+    out
+}
+
+fn check_slice(plan: &Plan, all: &[Observation], bound: Period) -> Vec<Warning> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < all.len() {
@@ -152,61 +232,23 @@ fn check_slice(plan: &Plan, all: &[Observation], bound: Period) -> Vec<Warning> 
             j += 1;
         }
         let indicator = &plan.indicators[usize::from(ind)];
-        let dp = indicator.decimals.max(2);
         let mut prev: Option<&Observation> = None;
         for o in all[i..j].iter().take_while(|o| o.period <= bound) {
             let Some(p) = prev.replace(o) else { continue };
             if quick_ok(p, o) {
                 continue;
             }
-            let comparable = p.period.end() != o.period.end()
-                && (indicator.kind != Kind::Flow || p.period.year() == o.period.year());
-            if !comparable {
-                continue;
-            }
             let (Some(v), Some(pv)) = (value_of(plan, o), value_of(plan, p)) else {
                 continue;
             };
-            let warn = |message: String| Warning {
-                indicator: indicator.code,
-                org: Some(org),
-                period: Some(o.period.to_string()),
-                source: Some(o.source()),
-                message,
-            };
-            if !pv.is_zero() && v > pv.mul(&ten) {
-                let times = v.div(&pv).map(|r| shown(&r, 1)).unwrap_or_default();
-                out.push(warn(format!(
-                    "数值 {} 是上期({}){} 的 {times} 倍,可能单位有误(如{}填成了更小的单位)",
-                    shown(&v, dp),
-                    p.period,
-                    shown(&pv, dp),
-                    indicator.unit
-                )));
-            } else if !v.is_zero() && v.mul(&ten) < pv {
-                out.push(warn(format!(
-                    "数值 {} 不到上期({}){} 的十分之一,可能单位有误",
-                    shown(&v, dp),
-                    p.period,
-                    shown(&pv, dp)
-                )));
-            } else if v < pv
-                && matches!(
-                    indicator.kind,
-                    Kind::Flow | Kind::Cumulative | Kind::Milestone
-                )
-            {
-                let what = if indicator.kind == Kind::Flow {
-                    "本年累计值"
-                } else {
-                    "累计值"
-                };
-                out.push(warn(format!(
-                    "{what}从上期({}){} 降到 {}",
-                    p.period,
-                    shown(&pv, dp),
-                    shown(&v, dp)
-                )));
+            if let Some(message) = compare(indicator, p.period, &pv, o.period, &v) {
+                out.push(Warning {
+                    indicator: indicator.code,
+                    org: Some(org),
+                    period: Some(o.period.to_string()),
+                    source: Some(o.source()),
+                    message,
+                });
             }
         }
         i = j;

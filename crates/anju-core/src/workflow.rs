@@ -36,6 +36,8 @@ pub enum Step {
     Approve,
     /// 退回
     Return,
+    /// 撤回 — the reporter takes a submission back before it is reviewed.
+    Withdraw,
 }
 
 /// A step that the version's state does not allow (HTTP 409).
@@ -91,6 +93,7 @@ impl State {
             (State::Draft, Step::Submit) => Ok(State::Submitted),
             (State::Submitted, Step::Approve) => Ok(State::Approved),
             (State::Submitted, Step::Return) => Ok(State::Returned),
+            (State::Submitted, Step::Withdraw) => Ok(State::Draft),
             (from, step) => Err(NotAllowed { from, step }),
         }
     }
@@ -109,6 +112,7 @@ impl Step {
             Step::Submit => "报送",
             Step::Approve => "审核通过",
             Step::Return => "退回",
+            Step::Withdraw => "撤回",
         }
     }
 }
@@ -187,6 +191,18 @@ mod tests {
             "a returned figure is entered again"
         );
         assert_eq!(State::Submitted.after(Step::Approve), Ok(State::Approved));
+        assert_eq!(State::Submitted.after(Step::Withdraw), Ok(State::Draft));
+        for reviewed in [
+            State::Approved,
+            State::Returned,
+            State::Draft,
+            State::Superseded,
+        ] {
+            assert!(
+                reviewed.after(Step::Withdraw).is_err(),
+                "only a submission waiting for review is withdrawn"
+            );
+        }
         assert_eq!(State::Submitted.after(Step::Return), Ok(State::Returned));
         for s in State::ALL {
             for step in [Step::Submit, Step::Approve, Step::Return] {

@@ -36,6 +36,7 @@
     if (!r.ok) {
       const err = new Error(describe(data, r.status));
       err.status = r.status;
+      err.data = data;
       throw err;
     }
     return data;
@@ -239,8 +240,33 @@
     const submitButton = $('#submit-report');
     if (submitButton) submitButton.addEventListener('click', () => run(submitButton, async () => {
       const saved = await save();
-      await api('POST', '/api/v1/values/submit', { ids: saved.map(v => v.id) });
+      const ids = saved.map(v => v.id);
+      try {
+        await api('POST', '/api/v1/values/submit', { ids: ids });
+      } catch (e) {
+        // The server's warnings (a tenfold jump, a falling total …): the
+        // clerk confirms them, or goes back to the figures.
+        const list = e.status === 409 && e.data && e.data.error && e.data.error.warnings;
+        if (!list) throw e;
+        const lines = list.map(w => '指标 ' + w.indicator + ':' + w.warnings.join(';'));
+        list.forEach(w => {
+          const fs = $('#f' + w.indicator, rf);
+          if (fs) fs.setAttribute('aria-invalid', 'true');
+        });
+        if (!window.confirm('有 ' + list.length + ' 项提示:\n' + lines.join('\n') + '\n\n核对无误、确认提交?')) {
+          say(status, '未提交:已存为草稿,请核对有提示的 ' + list.length + ' 项', false);
+          return;
+        }
+        await api('POST', '/api/v1/values/submit', { ids: ids, confirm_warnings: true });
+      }
       say(status, '已提交 ' + saved.length + ' 项,等待审核', true);
+      setTimeout(() => location.reload(), 600);
+    }));
+    const withdrawButton = $('#withdraw');
+    if (withdrawButton) withdrawButton.addEventListener('click', () => run(withdrawButton, async () => {
+      const ids = withdrawButton.dataset.ids.split(',').map(Number);
+      await api('POST', '/api/v1/values/withdraw', { ids: ids });
+      say(status, '已撤回 ' + ids.length + ' 项,可修改后重新提交', true);
       setTimeout(() => location.reload(), 600);
     }));
   }
@@ -253,9 +279,21 @@
     if (all) all.addEventListener('change', () => {
       $$('input[name=id]:not(:disabled)', rv).forEach(c => { c.checked = all.checked; });
     });
+    const only = $('#only-flagged');
+    if (only) only.addEventListener('change', () => {
+      $$('#queue tbody tr', rv).forEach(tr => { tr.hidden = only.checked && !tr.dataset.flagged; });
+      if (only.checked) $$('#queue tbody tr:not([data-flagged]) input[name=id]', rv).forEach(c => { c.checked = false; });
+    });
     const act = async kind => {
-      const ids = $$('input[name=id]:checked', rv).map(c => Number(c.value));
+      const picked = $$('input[name=id]:checked', rv).filter(c => !c.closest('tr').hidden);
+      const ids = picked.map(c => Number(c.value));
       if (!ids.length) { say(status, '请先勾选数据', false); return; }
+      const flagged = picked.filter(c => c.dataset.flagged).length;
+      if (kind === 'approve' && flagged > 0 &&
+          !window.confirm('所选 ' + ids.length + ' 项中有 ' + flagged + ' 项有异常提示(如数值是上期的十倍、累计值下降)。确认逐项核对过并批准?')) {
+        say(status, '未批准:请核对有异常提示的数据', false);
+        return;
+      }
       const body = { ids: ids };
       if (kind === 'return') {
         const reason = $('#return-reason').value.trim();

@@ -268,6 +268,8 @@ struct Extra {
     retry_after: Option<u32>,
     /// What a month lacks (409 `incomplete`).
     completeness: Option<serde_json::Value>,
+    /// Figures submitted with warnings not confirmed (409 `warnings`).
+    warnings: Option<serde_json::Value>,
 }
 
 /// The most row errors an answer lists (a file of 100,000 bad rows would
@@ -357,6 +359,9 @@ impl IntoResponse for ApiError {
         if let Some(c) = extra.completeness {
             error["completeness"] = c;
         }
+        if let Some(w) = extra.warnings {
+            error["warnings"] = w;
+        }
         let mut response =
             (self.status, Json(serde_json::json!({ "error": error }))).into_response();
         if let Some(seconds) = extra.retry_after {
@@ -400,6 +405,21 @@ impl From<service::Error> for ApiError {
                 );
                 error.extra = Some(Box::new(Extra {
                     completeness: serde_json::to_value(&*c).ok(),
+                    ..Extra::default()
+                }));
+                error
+            }
+            Error::Warned(list) => {
+                let mut error = ApiError::new(
+                    StatusCode::CONFLICT,
+                    "warnings",
+                    format!(
+                        "有 {} 项数据有提示(如数值是上期的十倍、累计值下降),未报送;核对无误请确认后再报送(\"confirm_warnings\": true)",
+                        list.len()
+                    ),
+                );
+                error.extra = Some(Box::new(Extra {
+                    warnings: serde_json::to_value(&list).ok(),
                     ..Extra::default()
                 }));
                 error
@@ -562,6 +582,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/values/submit", post(values::submit))
         .route("/api/v1/values/approve", post(values::approve))
         .route("/api/v1/values/return", post(values::give_back))
+        .route("/api/v1/values/withdraw", post(values::withdraw))
         .route("/api/v1/values/{id}/correct", post(values::correct))
         .route("/api/v1/evaluation", get(values::evaluation))
         .route("/api/v1/openapi.json", get(openapi_json))
@@ -769,7 +790,7 @@ async fn plan(
         health, plan, openapi_json,
         auth::login, auth::logout, auth::me,
         users::own_password, users::list, users::add, users::change,
-        values::put, values::list, values::submit, values::approve, values::give_back,
+        values::put, values::list, values::submit, values::approve, values::give_back, values::withdraw,
         values::correct, values::evaluation, audit::list, audit::verify, audit::export,
         security::locks, security::clear_lock, security::sessions, security::end, security::policy_of,
         publications::publish, publications::list, publications::one,

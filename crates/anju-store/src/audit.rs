@@ -23,7 +23,7 @@ pub struct AuditEntry {
     pub at: String,
     /// Who: a user name (for a failed login, the name tried).
     pub actor: String,
-    /// What: `value.draft`, `value.submit`, `value.approve`, `value.return`,
+    /// What: `value.draft`, `value.submit`, `value.withdraw`, `value.approve`, `value.return`,
     /// `value.correct`, `user.create`, `user.update`, `login`,
     /// `login.failed`, `logout`, `plan.keep`.
     pub action: String,

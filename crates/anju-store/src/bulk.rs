@@ -352,6 +352,7 @@ impl Store {
                         created_at: now.stamp.clone(),
                         decided_by: None,
                         decided_at: None,
+                        warnings: Vec::new(),
                     });
                 }
                 let last = base + block.len() == values.len();

@@ -124,6 +124,9 @@ pub struct StoredValue {
     pub decided_by: Option<String>,
     /// When.
     pub decided_at: Option<String>,
+    /// What the server found odd about the figure when it was submitted
+    /// (a tenfold jump, a falling total …), as the reporter confirmed it.
+    pub warnings: Vec<String>,
 }
 
 /// Which figures to list.
@@ -153,7 +156,7 @@ pub struct Scope {
 /// The columns of a stored value, in the order `stored` reads them.
 macro_rules! columns {
     () => {
-        "id, indicator, org_unit, period, version, value, numerator, denominator, state, late, correction_reason, return_reason, created_by, created_at, decided_by, decided_at"
+        "id, indicator, org_unit, period, version, value, numerator, denominator, state, late, correction_reason, return_reason, created_by, created_at, decided_by, decided_at, warnings_json"
     };
 }
 pub(crate) use columns;
@@ -216,6 +219,12 @@ where
         created_at: r.try_get("created_at")?,
         decided_by: r.try_get("decided_by")?,
         decided_at: r.try_get("decided_at")?,
+        warnings: match r.try_get::<Option<String>, _>("warnings_json")? {
+            Some(text) => {
+                serde_json::from_str(&text).map_err(|e| sqlx::Error::Decode(Box::new(e)))?
+            }
+            None => Vec::new(),
+        },
     })
 }
 
@@ -460,6 +469,25 @@ impl Store {
         reason: Option<&str>,
         deadline: Deadline<'_>,
     ) -> Result<Vec<StoredValue>, StoreError> {
+        self.step_noting(ids, step, user, now, reason, deadline, &[])
+            .await
+    }
+
+    /// [`Store::step`], keeping with each submitted version the warnings the
+    /// service found (`(id, warnings)`; a version not listed has none). A
+    /// withdrawal (撤回) takes a version waiting for review back to a draft
+    /// and forgets its late mark and warnings.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn step_noting(
+        &self,
+        ids: &[i64],
+        step: Step,
+        user: &str,
+        now: &Now,
+        reason: Option<&str>,
+        deadline: Deadline<'_>,
+        warnings: &[(i64, Vec<String>)],
+    ) -> Result<Vec<StoredValue>, StoreError> {
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
         if step == Step::Return && reason.is_none() {
             return Err(StoreError::Invalid("退回须说明理由".into()));
@@ -490,9 +518,22 @@ impl Store {
                         let period = v.period;
                         let late = v.correction_reason.is_none()
                             && deadline.is_late(v.indicator, period, now.date);
-                        sqlx::query(sql("UPDATE value_versions SET state = ?, late = ? WHERE id = ? AND state = ?", pg))
+                        let noted = warnings
+                            .iter()
+                            .find(|(w, list)| *w == id && !list.is_empty())
+                            .map(|(_, list)| serde_json::Value::from(list.clone()).to_string());
+                        sqlx::query(sql("UPDATE value_versions SET state = ?, late = ?, warnings_json = ? WHERE id = ? AND state = ?", pg))
                             .bind(next.as_str())
                             .bind(i64::from(late))
+                            .bind(noted)
+                            .bind(id)
+                            .bind(v.state.as_str())
+                            .execute(&mut *tx)
+                            .await?
+                    }
+                    Step::Withdraw => {
+                        sqlx::query(sql("UPDATE value_versions SET state = ?, late = 0, warnings_json = NULL WHERE id = ? AND state = ?", pg))
+                            .bind(next.as_str())
                             .bind(id)
                             .bind(v.state.as_str())
                             .execute(&mut *tx)
@@ -548,6 +589,7 @@ impl Store {
                         Step::Submit => "value.submit",
                         Step::Approve => "value.approve",
                         Step::Return => "value.return",
+                        Step::Withdraw => "value.withdraw",
                     },
                     subject: crate::audit::subject_of(out.iter().map(|v| v.id)),
                     before: Some(serde_json::Value::Array(before)),

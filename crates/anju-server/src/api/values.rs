@@ -100,6 +100,8 @@ pub(crate) struct ValueOut {
     created_at: String,
     decided_by: Option<String>,
     decided_at: Option<String>,
+    /// 报送时服务器给出、填报人确认过的提示(如数值是上期的十倍)。
+    warnings: Vec<String>,
 }
 
 impl From<StoredValue> for ValueOut {
@@ -123,6 +125,7 @@ impl From<StoredValue> for ValueOut {
             created_at: v.created_at,
             decided_by: v.decided_by,
             decided_at: v.decided_at,
+            warnings: v.warnings,
         }
     }
 }
@@ -215,6 +218,9 @@ pub(crate) struct StepIn {
     ids: Vec<i64>,
     #[serde(default)]
     reason: Option<String>,
+    /// 报送时:已核对服务器给出的提示(如数值是上期的十倍),仍然报送。
+    #[serde(default)]
+    confirm_warnings: bool,
 }
 
 async fn step(
@@ -232,6 +238,7 @@ async fn step(
         &body.ids,
         step,
         body.reason.as_deref(),
+        body.confirm_warnings,
         &crate::now(&state),
     )
     .await?;
@@ -247,7 +254,7 @@ async fn step(
     tag = "数据",
     summary = "报送",
     request_body = StepIn,
-    responses((status = 200, body = ValuesOut), (status = 401, description = "未登录或登录已失效", body = ErrorDoc), (status = 403, description = "无权", body = ErrorDoc), (status = 400, description = "不是有效的 JSON", body = ErrorDoc), (status = 413, description = "请求过大", body = ErrorDoc), (status = 415, description = "须为 application/json", body = ErrorDoc), (status = 422, description = "输入有误,指明字段", body = ErrorDoc), (status = 404, description = "数据不存在", body = ErrorDoc), (status = 409, description = "状态不允许此操作", body = ErrorDoc)),
+    responses((status = 200, body = ValuesOut), (status = 401, description = "未登录或登录已失效", body = ErrorDoc), (status = 403, description = "无权", body = ErrorDoc), (status = 400, description = "不是有效的 JSON", body = ErrorDoc), (status = 413, description = "请求过大", body = ErrorDoc), (status = 415, description = "须为 application/json", body = ErrorDoc), (status = 422, description = "输入有误,指明字段", body = ErrorDoc), (status = 404, description = "数据不存在", body = ErrorDoc), (status = 409, description = "状态不允许此操作;或数据有提示而未确认(code = warnings,error.warnings 逐条列出),核对后加 confirm_warnings 再报送", body = ErrorDoc)),
     security(("bearer" = []))
 )]
 pub(crate) async fn submit(
@@ -323,9 +330,18 @@ pub(crate) async fn approve(
 ) -> Result<Json<ApproveOut>, ApiError> {
     match (body.ids, body.filter) {
         (Some(ids), None) => Ok(Json(ApproveOut::Values(
-            step(state, who, StepIn { ids, reason: None }, Step::Approve)
-                .await?
-                .0,
+            step(
+                state,
+                who,
+                StepIn {
+                    ids,
+                    reason: None,
+                    confirm_warnings: false,
+                },
+                Step::Approve,
+            )
+            .await?
+            .0,
         ))),
         (None, Some(f)) => {
             let plan = state.plan();
@@ -387,6 +403,25 @@ pub(crate) async fn give_back(
     JsonBody(body): JsonBody<StepIn>,
 ) -> Result<Json<ValuesOut>, ApiError> {
     step(state, who, body, Step::Return).await
+}
+
+/// `POST /api/v1/values/withdraw` `{"ids":[…]}`: the reporter takes
+/// submissions back before review (撤回).
+#[utoipa::path(
+    post,
+    path = "/api/v1/values/withdraw",
+    tag = "数据",
+    summary = "撤回(报送后、审核前;撤回后为草稿,可修改后重新报送)",
+    request_body = StepIn,
+    responses((status = 200, body = ValuesOut), (status = 401, description = "未登录或登录已失效", body = ErrorDoc), (status = 403, description = "无权", body = ErrorDoc), (status = 400, description = "不是有效的 JSON", body = ErrorDoc), (status = 413, description = "请求过大", body = ErrorDoc), (status = 415, description = "须为 application/json", body = ErrorDoc), (status = 422, description = "输入有误,指明字段", body = ErrorDoc), (status = 404, description = "数据不存在", body = ErrorDoc), (status = 409, description = "已审核或已退回的数据不能撤回", body = ErrorDoc)),
+    security(("bearer" = []))
+)]
+pub(crate) async fn withdraw(
+    State(state): State<AppState>,
+    who: Authed,
+    JsonBody(body): JsonBody<StepIn>,
+) -> Result<Json<ValuesOut>, ApiError> {
+    step(state, who, body, Step::Withdraw).await
 }
 
 /// Filters of the list.

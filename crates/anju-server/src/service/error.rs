@@ -36,6 +36,8 @@ pub enum Error {
     /// A month whose figures are not complete, not published without
     /// `force`: what is missing.
     Incomplete(Box<super::publications::Completeness>),
+    /// Figures with warnings submitted without confirming them: which, and why.
+    Warned(Vec<super::figures::Warned>),
     /// The store refused or failed.
     Store(StoreError),
     /// The server's own failure (a task that did not finish, a renderer).
@@ -96,6 +98,7 @@ impl std::fmt::Display for Error {
             }
             Error::NoUnit => f.write_str("请指定单位"),
             Error::Incomplete(c) => f.write_str(&c.summary()),
+            Error::Warned(w) => write!(f, "有 {} 项数据有提示,请核对后确认提交", w.len()),
             Error::Store(e) => write!(f, "{e}"),
         }
     }

@@ -324,10 +324,30 @@ pub async fn enter(
     Ok(store.put_drafts(&out, me.name, now).await?)
 }
 
-/// Takes the versions `ids` one step (submit, approve, return), all or
-/// none: each one that `me` may take that step for (the permission table:
-/// report it to submit; review it, never one's own, to approve or return).
-/// Errors name a version by its place, `ids[k]`, or its id.
+/// A submitted figure's warnings, for the clerk to confirm.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Warned {
+    /// The version.
+    pub id: i64,
+    /// The indicator's code.
+    pub indicator: u16,
+    /// The unit.
+    pub org_unit: String,
+    /// The period.
+    pub period: String,
+    /// What looks wrong, in words.
+    pub warnings: Vec<String>,
+}
+
+/// Takes the versions `ids` one step (submit, approve, return, withdraw),
+/// all or none: each one that `me` may take that step for (the permission
+/// table: report it to submit or withdraw; review it, never one's own, to
+/// approve or return). A submission is checked against the last approved
+/// figure before it (`anju_core::validate::figure_warnings`): with warnings
+/// and without `confirmed`, nothing is submitted and the answer lists them
+/// ([`Error::Warned`]); confirmed, they are kept with the versions for the
+/// reviewer. Errors name a version by its place, `ids[k]`, or its id.
+#[allow(clippy::too_many_arguments)]
 pub async fn step(
     store: &Store,
     plan: &Plan,
@@ -335,9 +355,11 @@ pub async fn step(
     ids: &[i64],
     step: anju_core::workflow::Step,
     reason: Option<&str>,
+    confirmed: bool,
     now: &Now,
 ) -> Result<Vec<anju_store::StoredValue>, Error> {
     use anju_core::workflow::Step;
+    let mut versions = Vec::with_capacity(ids.len());
     for (k, &id) in ids.iter().enumerate() {
         let v = store
             .value(id)
@@ -351,7 +373,7 @@ pub async fn step(
             .resolve(&v.org_unit)
             .map_err(|e| Error::invalid(format!("ids[{k}]"), e.to_string()))?;
         let action = match step {
-            Step::Submit => Action::ReportFigure { indicator: ix, org },
+            Step::Submit | Step::Withdraw => Action::ReportFigure { indicator: ix, org },
             Step::Approve | Step::Return => Action::ReviewFigure {
                 indicator: ix,
                 author: Some(&v.created_by),
@@ -359,17 +381,70 @@ pub async fn step(
         };
         me.may(plan, &action)
             .map_err(|d| Error::Forbidden(format!("数据 {id}:{}", d.0)))?;
+        versions.push((ix, v));
     }
+    let warnings = if step == Step::Submit {
+        submission_warnings(store, plan, &versions).await?
+    } else {
+        Vec::new()
+    };
+    if !warnings.is_empty() && !confirmed {
+        return Err(Error::Warned(warnings));
+    }
+    let noted: Vec<(i64, Vec<String>)> = warnings.into_iter().map(|w| (w.id, w.warnings)).collect();
     Ok(store
-        .step(
+        .step_noting(
             ids,
             step,
             me.name,
             now,
             reason,
             anju_store::Deadline::Plan(plan),
+            &noted,
         )
         .await?)
+}
+
+/// The warnings of versions about to be submitted: each against the last
+/// approved figure of its indicator and unit before its period (one query
+/// per unit).
+async fn submission_warnings(
+    store: &Store,
+    plan: &Plan,
+    versions: &[(usize, anju_store::StoredValue)],
+) -> Result<Vec<Warned>, Error> {
+    use anju_core::workflow::State;
+    let mut approved: std::collections::HashMap<&str, Vec<anju_store::StoredValue>> =
+        std::collections::HashMap::new();
+    let mut out = Vec::new();
+    for (ix, v) in versions {
+        if !approved.contains_key(v.org_unit.as_str()) {
+            let list = store
+                .list(&anju_store::ValueFilter {
+                    state: Some(State::Approved),
+                    org_unit: Some(v.org_unit.clone()),
+                    ..anju_store::ValueFilter::default()
+                })
+                .await?;
+            approved.insert(v.org_unit.as_str(), list);
+        }
+        let last = approved[v.org_unit.as_str()]
+            .iter()
+            .filter(|a| a.indicator == v.indicator && a.period.end() < v.period.end())
+            .max_by_key(|a| a.period.end())
+            .map(|a| (a.period, a.amount));
+        let warnings = anju_core::validate::figure_warnings(plan, *ix, v.period, v.amount, last);
+        if !warnings.is_empty() {
+            out.push(Warned {
+                id: v.id,
+                indicator: v.indicator,
+                org_unit: v.org_unit.clone(),
+                period: v.period.to_string(),
+                warnings,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Corrects the approved (or any) version `id` with a new figure of the

@@ -141,8 +141,8 @@ pub fn corrections(p: &Publication) -> usize {
 
 /// A figure behind a publication, as the public reads it: a stored version
 /// without the login names of who entered or approved it (the fields and
-/// their order are those of the API's versions less `created_by` and
-/// `decided_by`).
+/// their order are those of the API's versions less `created_by`,
+/// `decided_by` and the reviewer's `warnings`).
 #[derive(serde::Serialize)]
 struct PublicFigure<'a> {
     id: i64,

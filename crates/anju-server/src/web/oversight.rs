@@ -100,12 +100,13 @@ struct Verified {
 }
 
 /// What each action is called.
-const ACTIONS: [(&str, &str); 21] = [
+const ACTIONS: [(&str, &str); 22] = [
     ("value.draft", "录入草稿"),
     ("value.submit", "报送"),
     ("value.import", "导入并报送"),
     ("value.approve", "审核通过"),
     ("value.return", "退回"),
+    ("value.withdraw", "撤回"),
     ("value.correct", "更正"),
     ("publication.publish", "发布月晾晒"),
     ("target.propose", "申请调整目标"),

@@ -66,6 +66,10 @@ struct ReportPage {
     fields: Vec<Field>,
     deadline_day: u8,
     open: usize,
+    /// Ids of the figures submitted and not yet reviewed (comma-separated).
+    waiting: String,
+    /// How many.
+    waiting_count: usize,
 }
 
 /// A figure as a plain number in the display unit (a ratio's rate), exact.
@@ -190,6 +194,8 @@ pub(crate) async fn report(
         .filter(|v| v.period == this)
         .collect();
     let mut fields = Vec::new();
+    // Submitted and not yet reviewed: the reporter may take them back.
+    let mut waiting: Vec<i64> = Vec::new();
     for (ix, ind) in plan.indicators.iter().enumerate() {
         if !me.can(&plan, &Action::ReportFigure { indicator: ix, org }) {
             continue;
@@ -230,6 +236,9 @@ pub(crate) async fn report(
             approved_id: now.filter(|v| v.state == Step::Approved).map(|v| v.id),
             last,
         });
+        if let Some(v) = now.filter(|v| v.state == Step::Submitted) {
+            waiting.push(v.id);
+        }
     }
     if fields.is_empty() {
         return Err(WebError::forbidden(format!(
@@ -260,6 +269,12 @@ pub(crate) async fn report(
         fields,
         deadline_day: plan.settings.report_deadline_day,
         open,
+        waiting: waiting
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
+        waiting_count: waiting.len(),
     };
     Ok(html(&page))
 }
@@ -280,6 +295,62 @@ struct Pending {
     by: String,
     at: String,
     own: bool,
+    /// What the server found odd when it was submitted (confirmed by the
+    /// reporter): such rows come first and stand out.
+    warnings: Vec<String>,
+    /// For a unit with units below it: their approved figures of the same
+    /// period, summed ("下级汇总 2114/8648 = 24.44(12/12 个单位)").
+    children: Option<String>,
+}
+
+/// The approved figures of `org`'s children for indicator `ix` and
+/// `period`, summed (Σ numerators / Σ denominators for a ratio), in words.
+fn children_sum(
+    plan: &Plan,
+    ix: usize,
+    org: OrgId,
+    period: Period,
+    approved: &[StoredValue],
+) -> Option<String> {
+    let kids = &plan.orgs.get(org).children;
+    if kids.is_empty() {
+        return None;
+    }
+    let ind = &plan.indicators[ix];
+    let (mut sum, mut num, mut den, mut n) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, 0usize);
+    for &k in kids {
+        let name = &plan.orgs.get(k).name;
+        let Some(v) = approved
+            .iter()
+            .find(|v| v.indicator == ind.code.0 && v.period == period && &v.org_unit == name)
+        else {
+            continue;
+        };
+        match v.amount {
+            anju_core::input::Amount::Value(x) => sum += x,
+            anju_core::input::Amount::Ratio { num: a, den: b } => {
+                num += a;
+                den += b;
+            }
+        }
+        n += 1;
+    }
+    let shown = if ind.kind == Kind::Ratio {
+        match ind
+            .rate(num, den)
+            .and_then(|r| r.round(ind.decimals.max(2)))
+        {
+            Some(r) => format!("{num} / {den} = {r}"),
+            None => return Some(format!("下级尚无可汇总的数据(0/{} 个单位)", kids.len())),
+        }
+    } else {
+        sum.normalize().to_string()
+    };
+    Some(if n == 0 {
+        format!("下级尚无已审核数据(0/{} 个单位)", kids.len())
+    } else {
+        format!("下级汇总 {shown}({n}/{} 个单位)", kids.len())
+    })
 }
 
 #[derive(Template)]
@@ -287,6 +358,8 @@ struct Pending {
 struct ReviewPage {
     shell: Shell,
     items: Vec<Pending>,
+    /// Rows with warnings (shown first).
+    flagged: usize,
 }
 
 /// `GET /review`: the figures waiting for the caller's review.
@@ -352,6 +425,33 @@ pub(crate) async fn review(
             .entry((a.indicator, a.org_unit.as_str()))
             .or_default()
             .push((a.period, a));
+    }
+    // The units below a unit with a figure waiting: their approved figures
+    // of the same indicator and period, for the side-by-side comparison.
+    let mut below: Vec<StoredValue> = Vec::new();
+    let mut asked: Vec<(u16, Period)> = Vec::new();
+    for v in &waiting {
+        let has_children = plan
+            .orgs
+            .resolve(&v.org_unit)
+            .is_ok_and(|o| !plan.orgs.get(o).children.is_empty());
+        if has_children && !asked.contains(&(v.indicator, v.period)) {
+            asked.push((v.indicator, v.period));
+            below.extend(
+                readable(
+                    &state,
+                    &plan,
+                    &who,
+                    ValueFilter {
+                        state: Some(Step::Approved),
+                        indicator: Some(v.indicator),
+                        period: Some(v.period),
+                        ..ValueFilter::default()
+                    },
+                )
+                .await?,
+            );
+        }
     }
     let mut items = Vec::new();
     for v in &waiting {
@@ -425,9 +525,19 @@ pub(crate) async fn review(
                     author: Some(&v.created_by),
                 },
             ),
+            warnings: v.warnings.clone(),
+            children: plan
+                .orgs
+                .resolve(&v.org_unit)
+                .ok()
+                .and_then(|o| children_sum(&plan, ix, o, v.period, &below)),
         });
     }
+    // Flagged rows first (the order otherwise as stored).
+    items.sort_by_key(|i| i.warnings.is_empty());
+    let flagged = items.iter().filter(|i| !i.warnings.is_empty()).count();
     let page = ReviewPage {
+        flagged,
         shell: Shell::new(&state, Some(&who), "数据审核", "/review"),
         items,
     };

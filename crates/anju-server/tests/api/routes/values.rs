@@ -866,7 +866,141 @@ async fn a_period_not_yet_ended_is_refused(backend: Backend) {
     );
 }
 
+/// A submission the server finds odd (ten times last month) is not
+/// submitted until the reporter confirms it; confirmed, its warnings stay
+/// with it and the review queue shows it first and flagged. A reporter
+/// withdraws (撤回) a submission only before it is reviewed.
+async fn warnings_reach_the_review_queue_and_withdrawal_is_before_review(backend: Backend) {
+    use anju_core::access::Role;
+    use serde_json::json;
+    let app = TestApp::new(&backend, "warnings").await;
+    let town = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let other = app.token("haizhou", Role::Town, Some("海洲街道")).await;
+    let taskforce = app
+        .token("zhuanban", Role::Taskforce, Some("市住建局"))
+        .await;
+    app.approved(
+        &town,
+        &taskforce,
+        json!({"indicator": 8, "org_unit": "硖石街道", "period": "2024-05", "value": 6}),
+    )
+    .await;
+    app.approved(
+        &town,
+        &taskforce,
+        json!({"indicator": 7, "org_unit": "硖石街道", "period": "2024-05", "value": 5}),
+    )
+    .await;
+    let draft = |value: u32, code: u16| {
+        let (app, town) = (&app, town.clone());
+        async move {
+            let (status, body) = app
+                .post("/api/v1/values", &town, json!({"values": [{"indicator": code, "org_unit": "硖石街道", "period": "2024-06", "value": value}]}))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            body["values"][0]["id"].as_i64().unwrap()
+        }
+    };
+    let odd = draft(70, 8).await;
+    let plain = draft(6, 7).await;
+    // Submitted with a warning unconfirmed: nothing submitted, each named.
+    let (status, body) = app
+        .post("/api/v1/values/submit", &town, json!({"ids": [plain, odd]}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "warnings");
+    let warned = body["error"]["warnings"].as_array().unwrap();
+    assert_eq!(warned.len(), 1, "{body}");
+    assert_eq!(warned[0]["id"].as_i64(), Some(odd));
+    assert!(
+        warned[0]["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("11.7 倍"),
+        "{body}"
+    );
+    let (_, list) = app
+        .with_token("GET", "/api/v1/values?state=submitted", &town)
+        .await;
+    assert!(
+        list["values"].as_array().unwrap().is_empty(),
+        "all or nothing"
+    );
+    // Confirmed: submitted, the warning kept with the version.
+    let (status, body) = app
+        .post(
+            "/api/v1/values/submit",
+            &town,
+            json!({"ids": [plain, odd], "confirm_warnings": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let kept: Vec<usize> = body["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["warnings"].as_array().unwrap().len())
+        .collect();
+    assert_eq!(kept, [0, 1]);
+    // The review queue: the flagged figure first, marked, with its warning.
+    let (status, _, page) = app.page("/review", Some(&taskforce)).await;
+    assert_eq!(status, StatusCode::OK);
+    let flagged = page.find("class=\"flagged\"").expect("a flagged row");
+    let first_row = page.find("<tbody>").map(|t| &page[t..]).unwrap();
+    assert!(
+        first_row[7..]
+            .trim_start()
+            .starts_with("<tr class=\"flagged\""),
+        "flagged first"
+    );
+    assert!(page[flagged..].contains("11.7 倍") && page.contains("id=\"only-flagged\""));
+    // Withdrawal: not by another town; by the reporter before review.
+    let (status, _) = app
+        .post("/api/v1/values/withdraw", &other, json!({"ids": [odd]}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = app
+        .post("/api/v1/values/withdraw", &town, json!({"ids": [odd]}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (
+            body["values"][0]["state"].as_str(),
+            body["values"][0]["warnings"].as_array().map(Vec::len)
+        ),
+        (Some("draft"), Some(0))
+    );
+    // A draft, an approved figure: nothing to withdraw.
+    let (status, _) = app
+        .post("/api/v1/values/withdraw", &town, json!({"ids": [odd]}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    app.post(
+        "/api/v1/values/approve",
+        &taskforce,
+        json!({"ids": [plain]}),
+    )
+    .await;
+    let (status, body) = app
+        .post("/api/v1/values/withdraw", &town, json!({"ids": [plain]}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("不能撤回"),
+        "{body}"
+    );
+    // The record: the withdrawal is audited.
+    let (_, audit) = app
+        .with_token("GET", "/api/v1/audit?action=value.withdraw", &taskforce)
+        .await;
+    assert_eq!(audit["entries"].as_array().unwrap().len(), 1, "{audit}");
+}
+
 crate::on_both_backends!(
+    warnings_reach_the_review_queue_and_withdrawal_is_before_review,
     only_the_owner_of_a_figure_reports_it,
     a_period_not_yet_ended_is_refused,
     saving_an_unchanged_draft_makes_no_new_version,
