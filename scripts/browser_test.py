@@ -535,6 +535,7 @@ def run_demo(b, base, out):
     visit("/")
     check(len(b.find_all("#ranking tbody tr")) == 12, "the demo publishes a ranking of the 12 towns")
     b.screenshot(f"{out}/demo-public.png")
+    b.screenshot(f"{out}/public-phone.png", width=390)
     visit("/login")
     b.type("#username", "demo-lingdao")
     b.type("#password", "anju-demo-2026")
@@ -551,7 +552,36 @@ def run_demo(b, base, out):
     carried = b.js("return Array.from(document.querySelectorAll('#matrix td.cell.stale .carried')).map(c => c.textContent);")
     check(len(carried) >= 3 * 13 and all("沿用" in c for c in carried),
           f"the carried figures of the three towns are marked: {len(carried)} {carried[:3]}")
+    # The leader's page: the red and yellow list with reasons and who
+    # answers for them, the league table, who is late.
+    alerts = b.find_all("#alert-list tbody tr")
+    check(len(alerts) >= 3, f"the red and yellow list: {len(alerts)} lines")
+    first_alert = b.text("#alert-list tbody tr:first-child")
+    check("红" in first_alert or "滞后" in first_alert, f"a red light heads the list: {first_alert!r}")
+    check(len(b.find_all("#league-table tbody tr")) == 12, "the league table of the 12 towns")
+    check(b.find_all("#dept-progress tbody tr"), "the departments' reporting")
+    check("报送截止" in b.text("#deadline"), "the deadline and days left")
     b.screenshot(f"{out}/demo-cockpit.png")
+    b.screenshot(f"{out}/demo-cockpit-1920.png", width=1920)
+    b.screenshot(f"{out}/cockpit-phone.png", width=390)
+    # Printed on A4 landscape: every town's name and the red list with its
+    # reasons are on paper (pdftotext reads what was printed, not what was
+    # cut off).
+    pdf = base64.b64decode(b.call("POST", "/print", {"page": {"width": 21.0, "height": 29.7},
+                                                      "orientation": "landscape", "background": True}))
+    with open(f"{out}/cockpit-a4.pdf", "wb") as f:
+        f.write(pdf)
+    text = subprocess.run(["pdftotext", "-layout", f"{out}/cockpit-a4.pdf", "-"],
+                          capture_output=True, text=True, check=True).stdout
+    towns = b.js("return Array.from(document.querySelectorAll('#matrix thead th')).slice(1).map(t => t.textContent.trim());")
+    check(len(towns) == 13, f"the matrix has 13 columns: {towns}")
+    missing = [t for t in towns if t not in text]
+    check(not missing, f"the A4 print holds every column: missing {missing}")
+    check("红黄灯清单" in text and "责任单位" in text, "the A4 print holds the red list")
+    reason = b.text("#alert-list tbody tr:first-child td.why")[:12]
+    check(reason in text.replace("\n", "").replace(" ", "") or reason in text,
+          f"the A4 print holds the red list's reasons: {reason!r}")
+    check("点格子看原因" not in text, "the A4 print drops the interactive hints")
     visit("/indicator/8")
     check(len(b.find_all("svg.chart circle")) >= 1, "the demo chart has actuals")
     b.screenshot(f"{out}/demo-indicator.png")

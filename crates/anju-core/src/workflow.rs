@@ -128,6 +128,28 @@ pub struct Date {
     pub day: u32,
 }
 
+impl Date {
+    /// Days since 1970-01-01 (the proleptic Gregorian calendar).
+    pub fn days(self) -> i64 {
+        // Howard Hinnant's days_from_civil.
+        let (y, m) = if self.month <= 2 {
+            (i64::from(self.year) - 1, i64::from(self.month) + 9)
+        } else {
+            (i64::from(self.year), i64::from(self.month) - 3)
+        };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * m + 2) / 5 + i64::from(self.day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    /// Days from `self` to `later` (negative when it is earlier).
+    pub fn days_until(self, later: Date) -> i64 {
+        later.days() - self.days()
+    }
+}
+
 /// The last day on which figures for `period` are on time: the plan's
 /// `report_deadline_day` of the month after the period ends.
 pub fn deadline(period: Period, deadline_day: u8) -> Date {
@@ -167,6 +189,16 @@ pub fn is_late(period: Period, deadline_day: u8, submitted: Date) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_are_counted_across_months_and_years() {
+        let d = |year, month, day| Date { year, month, day };
+        assert_eq!(d(1970, 1, 1).days(), 0);
+        assert_eq!(d(2026, 12, 1).days_until(d(2026, 12, 5)), 4);
+        assert_eq!(d(2026, 12, 28).days_until(d(2027, 1, 5)), 8);
+        assert_eq!(d(2024, 2, 28).days_until(d(2024, 3, 1)), 2, "a leap year");
+        assert_eq!(d(2026, 12, 8).days_until(d(2026, 12, 5)), -3);
+    }
 
     #[test]
     fn only_an_ended_period_is_entered() {

@@ -271,6 +271,14 @@
     }));
   }
 
+  // The cockpit on a phone: the towns' red and yellow lights on request.
+  const more = $('#more-alerts');
+  if (more) more.addEventListener('click', () => {
+    const list = $('#alert-list');
+    const all = list.classList.toggle('all');
+    more.textContent = all ? '收起各镇街的 ' + more.dataset.n + ' 项' : '显示其余 ' + more.dataset.n + ' 项(各镇街)';
+  });
+
   // The review queue: approve or return the ticked figures.
   const rv = $('#review-form');
   if (rv) {

@@ -68,6 +68,51 @@ struct Issue {
     detail: String,
 }
 
+/// One red or yellow light, for the leader's list.
+struct Alert {
+    code: u16,
+    name: String,
+    unit: String,
+    light: &'static str,
+    label: &'static str,
+    reason: String,
+    /// Who answers for it: the lead department for the city's row, the
+    /// town for its own.
+    responsible: String,
+    /// Red this month, not red last month.
+    new_red: bool,
+    href: String,
+    /// Neither the shown unit's own nor new: folded away on a phone.
+    more: bool,
+}
+
+/// A town in the month's league table.
+struct LeagueLine {
+    rank: u32,
+    name: String,
+    count: LightCount,
+    /// "↑2", "↓1", "—" against last month, or "" when last month had none.
+    change: String,
+    /// -1 fell, 0 same, 1 rose (for the colour).
+    trend: i8,
+}
+
+/// A department's reporting: what it owes and by when.
+struct DeptLine {
+    unit: String,
+    what: String,
+    state: String,
+    deadline: String,
+    days: String,
+    overdue: bool,
+}
+
+/// One unit's fifteen lights, for the phone.
+struct UnitCard {
+    name: String,
+    cells: Vec<(u16, String, Option<Cell>)>,
+}
+
 #[derive(Template)]
 #[template(path = "cockpit.html")]
 struct Cockpit {
@@ -94,6 +139,22 @@ struct Cockpit {
     completeness: Option<crate::service::publications::Completeness>,
     /// The month has not ended: nothing to publish yet.
     month_open: bool,
+    /// Red and yellow lights, new reds first.
+    alerts: Vec<Alert>,
+    reds: usize,
+    yellows: usize,
+    new_reds: usize,
+    /// Alerts folded away on a phone.
+    more_alerts: usize,
+    /// The towns' standings with their change (the reporting root only).
+    league: Vec<LeagueLine>,
+    /// The reporting deadline of the month and days left (negative: past).
+    deadline: String,
+    days_left: i64,
+    /// The departments that report a figure.
+    departments: Vec<DeptLine>,
+    /// The shown unit's and each column's lights, for the phone.
+    cards: Vec<UnitCard>,
 }
 
 /// The rows of the month that `who` may read.
@@ -140,6 +201,33 @@ fn reporters(plan: &Plan, org: OrgId) -> Vec<OrgId> {
 pub(crate) struct Column {
     name: String,
     down: Option<String>,
+}
+
+/// Each column's lights as a card (the phone's view: one unit at a time).
+fn lines_cards(plan: &Plan, names: &[String], lines: &[Line]) -> Vec<UnitCard> {
+    names
+        .iter()
+        .enumerate()
+        .map(|(k, n)| UnitCard {
+            name: n.clone(),
+            cells: lines
+                .iter()
+                .map(|l| {
+                    let cell = l.cells.get(k).and_then(|c| c.as_ref()).map(|c| Cell {
+                        light: c.light,
+                        label: c.label.clone(),
+                        actual: c.actual.clone(),
+                        reason: c.reason.clone(),
+                        href: c.href.clone(),
+                        carried: c.carried.clone(),
+                        stale: c.stale,
+                    });
+                    (l.code, l.name.clone(), cell)
+                })
+                .collect(),
+        })
+        .filter(|_| !plan.indicators.is_empty())
+        .collect()
 }
 
 /// The cockpit is not the administrators' (三员分立).
@@ -217,7 +305,7 @@ pub(crate) async fn matrix(
         up = plan.orgs.get(u).parent;
     }
     crumbs.reverse();
-    let lines = plan
+    let lines: Vec<Line> = plan
         .indicators
         .iter()
         .map(|i| Line {
@@ -365,12 +453,197 @@ pub(crate) async fn matrix(
         }
         progress.push(total);
     }
+    // The laggards first: most not reported or returned.
+    progress.sort_by_key(|p| std::cmp::Reverse(p.missing + p.returned));
     let mut issues = all_issues;
     // A province's issues could run to thousands: the first 200 are shown.
     let issues_total = issues.len();
     issues.truncate(200);
-    let can_publish = who.can(&plan, &Action::Publish);
     let today = crate::now(&state).date;
+    // Last month's rows: what turned red, how the towns' ranks moved.
+    let prev_rows = match as_of.previous().filter(|m| plan.check_as_of(*m).is_ok()) {
+        Some(prev) => {
+            crate::service::evaluation::rows(
+                &state,
+                &me,
+                who.revision,
+                &in_force,
+                prev,
+                crate::service::evaluation::RowFilter {
+                    under: Some(top),
+                    ..Default::default()
+                },
+            )
+            .await?
+        }
+        None => Vec::new(),
+    };
+    let was_red = |code: u16, unit: &str| {
+        prev_rows.iter().any(|r| {
+            r.indicator == code && r.org_unit == unit && r.light == anju_core::engine::Light::Red
+        })
+    };
+    let mut alerts: Vec<Alert> = rows
+        .iter()
+        .filter(|r| names.contains(&r.org_unit))
+        .filter(|r| {
+            matches!(
+                r.light,
+                anju_core::engine::Light::Red | anju_core::engine::Light::Yellow
+            )
+        })
+        .map(|r| {
+            let ix = plan.indicator_index(IndicatorCode(r.indicator));
+            let red = r.light == anju_core::engine::Light::Red;
+            let mut reason = r.reason.clone();
+            if let Some(w) = r.carried_words() {
+                reason = format!("{w};{reason}");
+            }
+            Alert {
+                code: r.indicator,
+                name: ix.map_or_else(String::new, |ix| plan.indicators[ix].name.clone()),
+                unit: r.org_unit.clone(),
+                light: light_class(&r.light),
+                label: r.status_label,
+                reason,
+                responsible: if r.org_unit == plan.orgs.get(top).name {
+                    ix.and_then(|ix| plan.indicator_lead(ix)).map_or_else(
+                        || r.org_unit.clone(),
+                        |o| format!("牵头:{}", plan.orgs.get(o).name),
+                    )
+                } else {
+                    r.org_unit.clone()
+                },
+                new_red: red && !prev_rows.is_empty() && !was_red(r.indicator, &r.org_unit),
+                more: false,
+                href: format!(
+                    "/indicator/{}?as_of={as_of}&org={}",
+                    r.indicator,
+                    super::url_encode(&r.org_unit)
+                ),
+            }
+        })
+        .collect();
+    let top_name = plan.orgs.get(top).name.clone();
+    // The city's own first, then what turned red this month, then the rest.
+    alerts.sort_by_key(|a| (a.unit != top_name, !a.new_red, a.light != "l-red", a.code));
+    for a in &mut alerts {
+        a.more = a.unit != top_name && !a.new_red;
+    }
+    let more_alerts = alerts.iter().filter(|a| a.more).count();
+    let reds = alerts.iter().filter(|a| a.light == "l-red").count();
+    let yellows = alerts.len() - reds;
+    let new_reds = alerts.iter().filter(|a| a.new_red).count();
+    // The towns' league table, with the change of rank against last month.
+    // Only for those who read every town's figures (a town's cockpit shows
+    // its own column; the published airing has everyone's standings).
+    let league = if top == plan.reporting_root && me.reads_everything() {
+        let before: Vec<super::public::Standing> = super::public::town_standings(&plan, &prev_rows);
+        super::public::town_standings(&plan, &rows)
+            .into_iter()
+            .map(|s| {
+                let was = before
+                    .iter()
+                    .find(|b| b.name == s.name)
+                    .filter(|_| !prev_rows.is_empty())
+                    .map(|b| b.rank);
+                let (change, trend) = match was {
+                    Some(w) if w > s.rank => (format!("↑{}", w - s.rank), 1),
+                    Some(w) if w < s.rank => (format!("↓{}", s.rank - w), -1),
+                    Some(_) => ("—".to_string(), 0),
+                    None => (String::new(), 0),
+                };
+                LeagueLine {
+                    rank: s.rank,
+                    name: s.name,
+                    count: s.count,
+                    change,
+                    trend,
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // The month's deadline, and the departments' figures.
+    let due =
+        anju_core::workflow::deadline(Period::month(as_of), plan.settings.report_deadline_day);
+    let days_left = today.days_until(due);
+    let day_words = |d: i64| {
+        if d > 0 {
+            format!("还剩 {d} 天")
+        } else if d == 0 {
+            "今天截止".to_string()
+        } else {
+            format!("已过 {} 天", -d)
+        }
+    };
+    let mut departments = Vec::new();
+    for (ix, ind) in plan.indicators.iter().enumerate() {
+        let anju_core::plan::Reporter::Unit(d) = ind.reporter else {
+            continue;
+        };
+        let Some(city) = plan.orgs.get(d).parent else {
+            continue;
+        };
+        if !plan.orgs.is_within(city, top)
+            || !me.can(
+                &plan,
+                &Action::ReadFigure {
+                    indicator: ix,
+                    org: city,
+                },
+            )
+        {
+            continue;
+        }
+        // The figure it owes next: this month's when due, else the next
+        // December's.
+        let owed = if plan.is_due(ix, as_of) {
+            as_of
+        } else {
+            YearMonth::new(as_of.year(), 12).unwrap_or(as_of)
+        };
+        let period = Period::month(owed);
+        let deadline = plan.deadline(ix, period);
+        let city_name = &plan.orgs.get(city).name;
+        let state_now = versions
+            .iter()
+            .filter(|v| v.indicator == ind.code.0 && &v.org_unit == city_name && v.period == period)
+            .max_by_key(|v| v.version)
+            .map(|v| v.state);
+        let days = today.days_until(deadline);
+        let done = matches!(state_now, Some(Step::Approved));
+        departments.push(DeptLine {
+            unit: plan.orgs.get(d).name.clone(),
+            what: format!(
+                "指标 {} {}({}{})",
+                ind.code,
+                ind.name,
+                ind.frequency.label(),
+                if owed == as_of {
+                    format!(",{owed}")
+                } else {
+                    format!(",{} 年数据", owed.year())
+                }
+            ),
+            state: match state_now {
+                Some(s) => s.label().to_string(),
+                None if owed == as_of => "未报".into(),
+                None => "未到报送期".into(),
+            },
+            deadline: format!(
+                "{:04}-{:02}-{:02}",
+                deadline.year, deadline.month, deadline.day
+            ),
+            days: if done { String::new() } else { day_words(days) },
+            overdue: !done && days < 0,
+        });
+    }
+    departments.sort_by_key(|d| (!d.overdue, d.deadline.clone()));
+    // For the phone: the shown unit's lights, then each column's.
+    let cards: Vec<UnitCard> = lines_cards(&plan, &names, &lines);
+    let can_publish = who.can(&plan, &Action::Publish);
     let ended = |m: YearMonth| anju_core::workflow::check_ended(Period::month(m), today).is_ok();
     let month_open = !ended(as_of);
     let completeness = if can_publish && !month_open {
@@ -427,7 +700,19 @@ pub(crate) async fn matrix(
         published,
         completeness,
         month_open,
+        alerts,
+        reds,
+        yellows,
+        new_reds,
+        more_alerts,
+        league,
+        deadline: format!("{:04}-{:02}-{:02}", due.year, due.month, due.day),
+        days_left,
+        departments,
+        cards,
     };
+    let mut page = page;
+    page.shell.wide = true;
     Ok(html(&page))
 }
 

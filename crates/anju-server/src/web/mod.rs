@@ -61,6 +61,8 @@ pub(crate) struct Shell {
     pub user: Option<String>,
     /// The server runs on demo data.
     pub demo: bool,
+    /// The page uses the whole width of the screen (the cockpit's matrix).
+    pub wide: bool,
 }
 
 /// A navigation link.
@@ -143,6 +145,7 @@ impl Shell {
                 format!("{}({}{unit})", w.user.name, role_label(w.user.role))
             }),
             demo: state.demo,
+            wide: false,
         }
     }
 }
@@ -232,6 +235,7 @@ impl IntoResponse for WebError {
             }],
             user: None,
             demo: false,
+            wide: false,
         };
         let page = ErrorPage {
             shell,

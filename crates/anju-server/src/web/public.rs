@@ -94,6 +94,9 @@ struct Home {
     standings: Vec<Standing>,
     earlier: Vec<PubHead>,
     years: Vec<i32>,
+    /// The year whose target a phone shows (the latest publication's, or
+    /// the plan's first).
+    this_year: i32,
 }
 
 /// The standings of the towns in `rows` (the reporting root's children).
@@ -247,6 +250,11 @@ pub(crate) async fn home(
         domains,
         tasks,
         earlier,
+        this_year: shown_pub
+            .as_ref()
+            .and_then(|p| p.as_of.get(..4))
+            .and_then(|y| y.parse().ok())
+            .unwrap_or(*plan.target_years().start()),
         years,
     };
     Ok(html(&page))

@@ -86,10 +86,10 @@ async fn the_public_page_shows_published_figures_only_and_no_login_names(backend
     );
     assert!(html.contains("尚未发布"), "nothing is published yet");
     assert!(
-        html.contains("<td class=\"num actual\">—</td>"),
+        html.contains("<td class=\"num actual\" data-label=\"最新实绩\">—<span"),
         "an unpublished figure is not public"
     );
-    assert!(!html.contains("<td class=\"num actual\">24</td>"));
+    assert!(!html.contains("data-label=\"最新实绩\">24<span"));
     assert!(
         html.contains("19.9") && html.contains("城镇住房保障受益覆盖率"),
         "the plan's baseline and indicators"
@@ -115,7 +115,7 @@ async fn the_public_page_shows_published_figures_only_and_no_login_names(backend
     let (_, _, html) = app.page("/", None).await;
     let row = row_of(&html, 1);
     assert!(
-        row.contains("<td class=\"num actual\">24</td>") && row.contains("已达标"),
+        row.contains("data-label=\"最新实绩\">24<span") && row.contains("已达标"),
         "{row}"
     );
     assert!(
