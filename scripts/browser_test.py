@@ -329,7 +329,7 @@ def run_flow(b, base, out, users):
     wait_for("the draft to be saved", lambda: "已保存 3 项草稿" in b.text("#report-status"))
     b.click("#submit-report")
     wait_for("the month to be submitted", lambda: "已提交 3 项" in b.text("#report-status"))
-    wait_for("the page to reload", lambda: "已报送" in b.text("#f1"))
+    wait_for("the page to reload", lambda: "待审核" in b.text("#f1"))
     only_own_host("/report after submitting")
     # A file upload: one more figure, imported and submitted at once.
     upload = os.path.join(os.path.dirname(os.path.abspath(out)), "browser-upload.csv")
@@ -338,7 +338,7 @@ def run_flow(b, base, out, users):
     b.call("POST", f"/element/{b.find('#import-file')}/value", {"text": upload})
     b.click("#import-form input[name=submit]")
     b.click("#import-form button[type=submit]")
-    wait_for("the imported figure", lambda: "已报送" in b.text("#f3"))
+    wait_for("the imported figure", lambda: "待审核" in b.text("#f3"))
     os.remove(upload)
     logout()
 
@@ -458,7 +458,7 @@ def run_flow(b, base, out, users):
     wait_for("the reason to be asked for", lambda: "理由" in b.text("#f1 details.correct .status"))
     b.type("#cr1", "核实后补录 50 户")
     b.click("#f1 .send-correction")
-    wait_for("the correction", lambda: "已报送" in b.text("#f1 .state"))
+    wait_for("the correction", lambda: "待审核" in b.text("#f1 .state"))
     logout()
 
     # User administration: an admin adds a user, then changes their own password.
@@ -613,7 +613,7 @@ def run_demo(b, base, out):
     text = wait_for("the server's warning to ask first", alert_text)
     check("有 1 项提示" in text and "倍" in text, f"the confirmation names the warning: {text!r}")
     b.call("POST", "/alert/accept", {})
-    wait_for("the submission", lambda: "已报送" in b.text("#f8"))
+    wait_for("the submission", lambda: "待审核" in b.text("#f8"))
     b.screenshot(f"{out}/demo-report-phone-submitted.png", width=390)
     b.click("#withdraw")
     wait_for("the withdrawal", lambda: "草稿" in b.text("#f8"))
@@ -622,7 +622,7 @@ def run_demo(b, base, out):
     b.click("#submit-report")
     wait_for("the warning again", alert_text)
     b.call("POST", "/alert/accept", {})
-    wait_for("the submission again", lambda: "已报送" in b.text("#f8"))
+    wait_for("the submission again", lambda: "待审核" in b.text("#f8"))
     b.call("POST", "/window/rect", {"width": 1280, "height": 900})
     b.click(".who button")
     wait_for("the clerk's logout", lambda: b.url().rstrip("/") == base)

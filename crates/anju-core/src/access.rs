@@ -34,10 +34,10 @@ pub enum Role {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RoleError {
     /// The role needs a unit.
-    #[error("角色 {0} 须指定所属单位(--org)")]
+    #[error("角色“{}”须指定所属单位", .0.label())]
     NeedsOrg(Role),
     /// The unit does not fit the role.
-    #[error("角色 {role} 的所属单位须为{want},“{org}”不是")]
+    #[error("角色“{}”的所属单位须为{want},“{org}”不是", .role.label())]
     WrongOrg {
         /// The role.
         role: Role,
@@ -65,6 +65,20 @@ impl Role {
         Role::Unit,
         Role::Town,
     ];
+
+    /// The role's name in Chinese.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "系统管理员",
+            Role::SecAdmin => "安全管理员",
+            Role::Auditor => "审计管理员",
+            Role::Taskforce => "专班",
+            Role::Leader => "市领导",
+            Role::LeadUnit => "牵头单位",
+            Role::Unit => "责任单位",
+            Role::Town => "镇(街道)",
+        }
+    }
 
     /// The name stored and used in the API.
     pub fn as_str(self) -> &'static str {

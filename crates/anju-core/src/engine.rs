@@ -365,12 +365,12 @@ impl<'a> Fmt<'a> {
             unit: &self.ind.unit,
         }
     }
-    /// An expected or start value: two more places than the indicator shows,
-    /// as in the JSON.
+    /// An expected or start value, at the indicator's display precision
+    /// (the JSON keeps two more places).
     fn e(&self, x: &Exact) -> Shown<'a> {
         Shown {
             prefix: "",
-            value: x.round(self.ind.decimals.max(2) + 2),
+            value: x.round(self.ind.decimals).map(|d| d.normalize()),
             unit: &self.ind.unit,
         }
     }
@@ -712,10 +712,18 @@ fn evaluate_one(
                 )
             } else if let (Some((s, _)), true) = (&start, ind.kind != Kind::Flow) {
                 if tv.as_ref().is_some_and(|tv| tv <= s) {
-                    (
-                        Status::Severe,
-                        format!("目标 {tt} 不高于起点值 {},实际值 {av} 却未达到目标", f.e(s)),
-                    )
+                    // Nothing left to add over the start, yet not met: for
+                    // "more than N" the plan asks to go past N.
+                    let words = if r.target.comparator == crate::plan::Comparator::Above {
+                        format!(
+                            "目标为超过 {}{},目前 {av},尚未超过",
+                            r.target.value.normalize(),
+                            ind.unit
+                        )
+                    } else {
+                        format!("目标 {tt} 不高于起点值 {},实际值 {av} 仍未达到目标", f.e(s))
+                    };
+                    (Status::Severe, words)
                 } else {
                     progress(f, a, &expected, t, &completion, &lag, threshold)
                 }
@@ -848,12 +856,18 @@ fn progress(
     } else {
         format!("落后 {} 个百分点", pct_points(lag))
     };
+    // Below the start, a completion share is negative: said in words, never
+    // as "完成进度 -4608.85%".
+    let done = if p.is_negative() {
+        "实际值低于起点值".to_string()
+    } else {
+        format!("完成进度 {}", pct(p))
+    };
     (
         status,
         format!(
-            "序时进度 {},完成进度 {},{gap}(黄灯阈值 {} 个百分点){exp}",
+            "序时进度 {},{done},{gap}(黄灯阈值 {} 个百分点){exp}",
             pct(t),
-            pct(p),
             pct_points(threshold)
         ),
     )

@@ -119,6 +119,7 @@ pub fn read_entries(
                 file: file.into(),
                 line: u64::from(e.line),
                 field: Some("period".into()),
+                cell: None,
                 message: format!(
                     "与第 {first} 行重复(指标 {}、{}、{})",
                     e.indicator, e.org_unit, e.period

@@ -58,6 +58,7 @@ pub fn observations<'a, F: Figure + 'a>(
             file: "数据库".into(),
             line: u64::try_from(id).unwrap_or(0),
             field: None,
+            cell: None,
             message,
         };
         let Some(ix) = plan.indicator_index(IndicatorCode(v.indicator())) else {
@@ -116,6 +117,7 @@ pub fn observations<'a, F: Figure + 'a>(
                     file: "数据库".into(),
                     line: u64::try_from(older).unwrap_or(0),
                     field: None,
+                    cell: None,
                     message: format!(
                         "与记录 {newer} 是同一单位同一期间的已审核数据(计划已将两个单位名称视为同一单位),以较新的记录 {newer} 为准"
                     ),

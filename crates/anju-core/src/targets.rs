@@ -138,6 +138,7 @@ impl TargetBook {
                 file: file.into(),
                 line: u64::from(r.source.line),
                 field: Some("org_unit".into()),
+                cell: None,
                 message,
             };
             if r.org == plan.reporting_root {

@@ -95,6 +95,7 @@ impl ValueSet {
                     file: name(b.file),
                     line: u64::from(b.line),
                     field: Some("period".into()),
+                    cell: None,
                     message: format!(
                         "与{place}重复:同一指标 {}、单位“{}”、期间 {} 只能有一个数",
                         plan.indicators[usize::from(o.indicator)].code,

@@ -17,7 +17,7 @@ use crate::period::{Period, YearMonth};
 pub enum State {
     /// 草稿 — being filled in by its reporter.
     Draft,
-    /// 已报送 — waiting for review.
+    /// 待审核 — submitted, waiting for review.
     Submitted,
     /// 已审核 — counts in evaluation, airing and assessment.
     Approved,
@@ -80,7 +80,7 @@ impl State {
     pub fn label(self) -> &'static str {
         match self {
             State::Draft => "草稿",
-            State::Submitted => "已报送",
+            State::Submitted => "待审核",
             State::Approved => "已审核",
             State::Returned => "已退回",
             State::Superseded => "已替代",

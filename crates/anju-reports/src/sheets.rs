@@ -37,7 +37,7 @@ pub const SHEET: &str = "填报";
 const TEMPLATE_HEAD: [&str; 10] = [
     "指标",
     "指标名称",
-    "单位",
+    "填报单位",
     "期间",
     "数值",
     "分子",
@@ -90,6 +90,11 @@ pub fn template(
         .set_background_color("#FFF2CC")
         .set_border(FormatBorder::Thin)
         .set_unlocked();
+    // A cell that does not apply to the row (a ratio's 数值, a count's 分子
+    // and 分母): grey and locked.
+    let unused = Format::new()
+        .set_background_color("#E7E6E6")
+        .set_border(FormatBorder::Thin);
     let last = TEMPLATE_HEAD.len() as u16 - 1;
     ws.merge_range(
         0,
@@ -103,7 +108,7 @@ pub fn template(
     ws.write_string(
         1,
         0,
-        "请只填写黄色单元格:比率指标填分子和分母,其他指标填数值;不要改动表头和前四列。填好后在系统中“导入”即可。",
+        "请只填写黄色单元格:比率指标填分子和分母,其他指标填数值;灰色单元格不填。表格已保护,黄色以外的单元格不能改动。填好后在系统中“导入”即可。",
     )
     .map_err(xlsx_error)?;
     for (c, h) in TEMPLATE_HEAD.iter().enumerate() {
@@ -132,7 +137,10 @@ pub fn template(
             .map_err(xlsx_error)?;
         let ratio = ind.kind == Kind::Ratio;
         for c in 4..=6 {
-            ws.write_blank(row, c, &input).map_err(xlsx_error)?;
+            // E 数值 for a count; F 分子 and G 分母 for a ratio.
+            let applies = (c == 4) != ratio;
+            ws.write_blank(row, c, if applies { &input } else { &unused })
+                .map_err(xlsx_error)?;
         }
         ws.write_string_with_format(row, 7, &ind.unit, &fixed)
             .map_err(xlsx_error)?;
@@ -140,7 +148,16 @@ pub fn template(
             .iter()
             .find(|v| v.indicator() == ind.code.0)
             .map(|v| match v.amount() {
-                (_, Some(n), Some(d)) => format!("{}/{}", n.normalize(), d.normalize()),
+                // With its rate, as the clerk compares it: 2114/8648(24.44%).
+                (_, Some(n), Some(d)) => match ind.rate(n, d).and_then(|r| r.round(ind.decimals)) {
+                    Some(r) => format!(
+                        "{}/{}({r}{})",
+                        n.normalize(),
+                        d.normalize(),
+                        if ind.unit == "%" { "%" } else { "" }
+                    ),
+                    None => format!("{}/{}", n.normalize(), d.normalize()),
+                },
                 (Some(x), _, _) => x.normalize().to_string(),
                 _ => String::new(),
             })
@@ -175,6 +192,10 @@ pub fn template(
         ws.add_data_validation(3, 4, row - 1, 6, &numbers)
             .map_err(xlsx_error)?;
     }
+    // The header stays in view; only the yellow cells can be changed (no
+    // password: the protection guards against slips, not people).
+    ws.set_freeze_panes(3, 0).map_err(xlsx_error)?;
+    ws.protect();
     wb.save_to_buffer().map_err(xlsx_error)
 }
 
@@ -330,17 +351,8 @@ impl TextScan {
 }
 
 /// A column as Excel names it: 0 is A, 25 is Z, 26 is AA.
-fn column_name(mut c: usize) -> String {
-    let mut out = Vec::new();
-    loop {
-        out.push(b'A' + (c % 26) as u8);
-        if c < 26 {
-            break;
-        }
-        c = c / 26 - 1;
-    }
-    out.reverse();
-    String::from_utf8_lossy(&out).into_owned()
+fn column_name(c: usize) -> String {
+    anju_core::input::column_letter(c)
 }
 
 fn header_key(s: &str) -> String {

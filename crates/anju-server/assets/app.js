@@ -7,13 +7,25 @@
   const $ = (s, r) => (r || document).querySelector(s);
   const $$ = (s, r) => Array.from((r || document).querySelectorAll(s));
 
+  // The API's field names, as a clerk reads them.
+  const FIELD = {
+    value: '数值', numerator: '分子', denominator: '分母', period: '期间',
+    indicator: '指标', org_unit: '填报单位', target: '目标值', year: '年份',
+    effective: '生效月份', reason: '理由', as_of: '月份', username: '用户名',
+    password: '密码', role: '角色', old_password: '原密码', new_password: '新密码'
+  };
+  // "values[2].numerator: …" or "target: …" in words: "分子:…".
+  function human(m) {
+    return String(m).replace(/^(?:values\[\d+\]\.)?([a-z_]+)(?:\[\d+\])?: /, (all, f) => FIELD[f] ? FIELD[f] + ':' : all);
+  }
+
   function describe(data, status) {
     if (data && data.error) {
-      let m = data.error.message;
+      let m = human(data.error.message);
       if (Array.isArray(data.error.rows) && data.error.rows.length) {
         m += ':' + data.error.rows.map(r =>
           (r.sheet ? r.sheet + ' ' : '') + (r.row ? '第 ' + r.row + ' 行' : '') +
-          (r.column ? ' ' + r.column : '') + ' ' + r.message).join(';');
+          (r.cell ? ' ' + r.cell : (r.column ? ' ' + (FIELD[r.column] || r.column) : '')) + ':' + r.message).join(';');
       }
       return m;
     }
@@ -37,6 +49,7 @@
       const err = new Error(describe(data, r.status));
       err.status = r.status;
       err.data = data;
+      err.raw = data && data.error ? String(data.error.message) : '';
       throw err;
     }
     return data;
@@ -218,7 +231,7 @@
         await work();
       } catch (e) {
         let message = e.message;
-        const m = /values\[(\d+)\]/.exec(message);
+        const m = /values\[(\d+)\]/.exec(e.raw || message);
         const fs = m && sent[Number(m[1])];
         if (fs) {
           message = '指标 ' + fs.dataset.code + ':' + message.replace(/values\[\d+\]\.?/, '');

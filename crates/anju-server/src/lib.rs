@@ -316,7 +316,7 @@ impl ApiError {
             .take(MAX_ROW_ERRORS)
             .map(|e| {
                 serde_json::json!({
-                    "file": e.file, "sheet": sheet, "row": e.line, "column": e.field, "message": e.message,
+                    "file": e.file, "sheet": sheet, "row": e.line, "column": e.field, "cell": e.cell, "message": e.message,
                 })
             })
             .collect();
@@ -472,6 +472,56 @@ impl From<StoreError> for ApiError {
 /// month's figures of a city.
 pub const MAX_BODY: usize = 4 << 20;
 
+/// serde's English, in words people read: "force: unknown field `x`,
+/// expected …" → "force:不认识的字段“x”"; the field's path stays, the rest
+/// is said in Chinese (the original kept in brackets when not recognised).
+pub(crate) fn serde_words(text: &str) -> String {
+    // axum's prefix says nothing a person needs.
+    let text = text
+        .trim_start_matches("Failed to deserialize the JSON body into the target type: ")
+        .trim_start_matches("Failed to parse the request body as JSON: ");
+    let (path, rest) = match text.split_once(": ") {
+        Some((p, r)) if !p.contains(' ') => (Some(p), r),
+        _ => (None, text),
+    };
+    let quoted = |r: &str| r.split('`').nth(1).map(str::to_string).unwrap_or_default();
+    let rest_words = if rest.starts_with("unknown field") {
+        format!("不认识的字段“{}”", quoted(rest))
+    } else if rest.starts_with("missing field") {
+        format!("缺少字段“{}”", quoted(rest))
+    } else if rest.starts_with("invalid type") {
+        let want = rest
+            .split("expected ")
+            .nth(1)
+            .unwrap_or("")
+            .split(" at line")
+            .next()
+            .unwrap_or("");
+        let want = match want {
+            w if w.contains("bool") => "true 或 false",
+            w if w.contains("string") => "文字(加引号)",
+            w if w.contains("integer") || w.contains("i64") || w.contains("u16") => "整数",
+            w if w.contains("sequence") => "列表 [...]",
+            w if w.contains("map") || w.contains("struct") => "对象 {...}",
+            _ => "其他类型",
+        };
+        format!("类型不对,应为{want}")
+    } else if rest.starts_with("EOF while parsing") {
+        "内容不完整(缺少结尾)".to_string()
+    } else if rest.starts_with("expected")
+        || rest.starts_with("trailing")
+        || rest.starts_with("key must be")
+    {
+        format!("格式有误({})", rest)
+    } else {
+        rest.to_string()
+    };
+    match path {
+        Some(p) if p != "." => format!("{p}:{rest_words}"),
+        _ => rest_words,
+    }
+}
+
 /// A JSON request body whose every failure is a JSON error: malformed JSON or
 /// a wrong field is 400 or 422 with serde's words, too large is 413.
 pub struct JsonBody<T>(pub T);
@@ -490,12 +540,12 @@ where
             Err(JsonRejection::JsonDataError(e)) => Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid",
-                format!("请求内容有误:{}", e.body_text()),
+                format!("请求内容有误:{}", serde_words(&e.body_text())),
             )),
             Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "bad_json",
-                format!("不是有效的 JSON:{}", e.body_text()),
+                format!("不是有效的 JSON:{}", serde_words(&e.body_text())),
             )),
             Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -367,7 +367,7 @@ impl Store {
                         message: if State::parse(&state) == Some(State::Approved) {
                             "已审核;如需更改,请提交更正并说明理由".into()
                         } else {
-                            "已报送、待审核,审核前不能修改".into()
+                            "待审核,不能直接修改;如需修改请先撤回".into()
                         },
                     });
                 }

@@ -227,6 +227,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                 file: name,
                 line: 0,
                 field: None,
+                cell: None,
                 message: format!("无法读取文件:{e}"),
             });
         }

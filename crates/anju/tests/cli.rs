@@ -358,12 +358,12 @@ fn every_bad_line_is_reported_and_nothing_is_printed() {
     assert!(out.stdout.is_empty(), "no result on stdout");
     let err = String::from_utf8_lossy(&out.stderr);
     for expected in [
-        ":3: indicator: 未知的指标“99”",
-        ":4: org_unit: 未知的单位“不存在镇”",
-        ":4: period: 无法识别的期间“2024-13”",
-        ":5: denominator: 有分子而缺少分母",
-        ":6: value: 不是有效的数字“abc”",
-        ":7: org_unit: “嘉兴市”不在本计划的填报范围",
+        ":3: A 列(指标): 未知的指标“99”",
+        ":4: B 列(填报单位): 未知的单位“不存在镇”",
+        ":4: C 列(期间): 无法识别的期间“2024-13”",
+        ":5: F 列(分母): 有分子而缺少分母",
+        ":6: D 列(数值): 不是有效的数字“abc”",
+        ":7: B 列(填报单位): “嘉兴市”不在本计划的填报范围",
     ] {
         assert!(err.contains(expected), "missing {expected} in\n{err}");
     }
@@ -685,7 +685,7 @@ fn user_add_checks_the_unit_and_hashes_the_password_from_stdin() {
         &["fagai", "--role", "unit", "--org", "硖石街道"],
         "Correct-horse-1",
     );
-    assert!(String::from_utf8_lossy(&wrong.stderr).contains("角色 unit 的所属单位须为部门"));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("角色“责任单位”的所属单位须为部门"));
     let short = add(&["fagai", "--role", "unit", "--org", "市发改局"], "short");
     assert!(String::from_utf8_lossy(&short.stderr).contains("密码至少 8 位"));
     let taken = add(&["xiashi", "--role", "leader"], "Correct-horse-1");
@@ -1047,7 +1047,7 @@ fn import_takes_a_file_whole_or_names_every_bad_row() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    for line in [":3: org_unit:", ":4: period:", ":5: value:"] {
+    for line in [":3: B 列(填报单位):", ":4: C 列(期间):", ":5: D 列(数值):"] {
         assert!(err.contains(line), "{line} in {err}");
     }
     assert!(err.contains("文件有 3 处错误,未导入任何数据"), "{err}");

@@ -149,15 +149,19 @@ pub struct InputError {
     pub file: String,
     /// Line as a spreadsheet shows it; 0 for the file as a whole.
     pub line: u64,
-    /// The column, when one is at fault.
+    /// The column, when one is at fault (its name in the API: `numerator`).
     pub field: Option<String>,
+    /// The cell as a spreadsheet shows it, when known: "F 列(分子)".
+    pub cell: Option<String>,
     /// What is wrong, in Chinese.
     pub message: String,
 }
 
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.field, self.line) {
+        // A spreadsheet's cell, when known, says it as people read it.
+        let field = self.cell.as_ref().or(self.field.as_ref());
+        match (field, self.line) {
             (Some(field), 0) => write!(f, "{}: {}: {}", self.file, field, self.message),
             (None, 0) => write!(f, "{}: {}", self.file, self.message),
             (Some(field), line) => write!(f, "{}:{}: {}: {}", self.file, line, field, self.message),
@@ -183,7 +187,7 @@ mod values;
 
 pub use decode::decode;
 pub(crate) use table::trim;
-pub use table::{Column, MAX_COLUMNS, RowResult, VALUE_COLUMNS, read_table};
+pub use table::{Column, MAX_COLUMNS, RowResult, VALUE_COLUMNS, column_letter, read_table};
 pub use targets::{TARGET_COLUMNS, TargetRow, read_targets};
 pub use values::{NeedWhole, ValueStream, figure_of, read_values};
 

@@ -15,6 +15,17 @@ pub struct Column {
     pub required: bool,
 }
 
+impl Column {
+    /// Its name for people: the first Chinese header it accepts (数值, 分子…).
+    pub fn label(&self) -> &'static str {
+        self.aliases
+            .iter()
+            .find(|a| !a.is_ascii())
+            .copied()
+            .unwrap_or(self.name)
+    }
+}
+
 /// The indicator column, by code or name.
 pub(super) const INDICATOR: Column = Column {
     name: "indicator",
@@ -35,6 +46,7 @@ pub(super) const ORG_UNIT: Column = Column {
     aliases: &[
         "org_unit",
         "org",
+        "填报单位",
         "单位",
         "地区",
         "镇街",
@@ -103,6 +115,7 @@ where
             file: file.into(),
             line: 0,
             field: None,
+            cell: None,
             message,
         }])
     };
@@ -185,6 +198,7 @@ where
                             file: file.into(),
                             line: l,
                             field: None,
+                            cell: None,
                             message,
                         });
                         break;
@@ -240,6 +254,7 @@ where
                             file: file.into(),
                             line: 0,
                             field: None,
+                            cell: None,
                             message: "读取时发生内部错误".into(),
                         };
                         Some((Vec::new(), vec![e]))
@@ -272,6 +287,9 @@ where
 pub(super) struct Header {
     /// Cell of each wanted column.
     pub(super) index: Vec<Option<usize>>,
+    /// Each wanted column found: its name and how a spreadsheet shows it
+    /// ("F 列(分子)").
+    pub(super) cells: Vec<(&'static str, String)>,
     /// Cells in the header.
     pub(super) width: usize,
     /// Tab or comma.
@@ -300,6 +318,7 @@ pub(super) fn parse_header(
             file: file.into(),
             line: 0,
             field: None,
+            cell: None,
             message: "文件为空,缺少表头行".into(),
         };
         return Err(InputErrors(vec![e]));
@@ -316,6 +335,11 @@ pub(super) fn parse_header(
         }
         index.push(pos);
     }
+    let cells = columns
+        .iter()
+        .zip(&index)
+        .filter_map(|(c, p)| p.map(|p| (c.name, format!("{} 列({})", column_letter(p), c.label()))))
+        .collect();
     if !missing.is_empty() {
         let expected: Vec<&str> = columns.iter().map(|c| c.name).collect();
         let message = format!(
@@ -327,6 +351,7 @@ pub(super) fn parse_header(
             file: file.into(),
             line: 1,
             field: None,
+            cell: None,
             message,
         }]));
     }
@@ -344,11 +369,13 @@ pub(super) fn parse_header(
             file: file.into(),
             line: 1,
             field: None,
+            cell: None,
             message,
         }]));
     }
     Ok(Header {
         index,
+        cells,
         width: header.len(),
         delimiter,
     })
@@ -491,6 +518,7 @@ pub(super) fn process<T, P>(
             file: file.into(),
             line,
             field: None,
+            cell: None,
             message,
         });
         return;
@@ -502,13 +530,34 @@ pub(super) fn process<T, P>(
     match parse(&buf[..index.len()], source) {
         Ok(Some(v)) => out.push(v),
         Ok(None) => {}
-        Err(list) => errors.extend(list.into_iter().map(|(field, message)| InputError {
-            file: file.into(),
-            line,
-            field: Some(field.to_string()),
-            message,
+        Err(list) => errors.extend(list.into_iter().map(|(field, message)| {
+            InputError {
+                file: file.into(),
+                line,
+                field: Some(field.to_string()),
+                cell: header
+                    .cells
+                    .iter()
+                    .find(|(name, _)| *name == field)
+                    .map(|(_, cell)| cell.clone()),
+                message,
+            }
         })),
     }
+}
+
+/// A column's letters as a spreadsheet shows them: 0 → A, 25 → Z, 26 → AA.
+pub fn column_letter(mut c: usize) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'A' + (c % 26) as u8);
+        if c < 26 {
+            break;
+        }
+        c = c / 26 - 1;
+    }
+    out.reverse();
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 pub(super) fn bytecount(b: &[u8]) -> u64 {

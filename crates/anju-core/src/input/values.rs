@@ -191,6 +191,7 @@ impl<'p> ValueStream<'p> {
                 file: self.file.clone(),
                 line: 0,
                 field: None,
+                cell: None,
                 message: "文件为空,缺少表头行".into(),
             };
             errors.push(e);
@@ -224,6 +225,7 @@ impl<'p> ValueStream<'p> {
                     errors.extend(e);
                     self.header = Some(Header {
                         index: Vec::new(),
+                        cells: Vec::new(),
                         width: 0,
                         delimiter: b',',
                     });
@@ -340,7 +342,10 @@ pub(super) fn amount_of(
         if !num.is_empty() || !den.is_empty() {
             errs.push((
                 "numerator",
-                format!("指标 {} 不是比率指标,请只填 value", indicator.code),
+                format!(
+                    "指标 {} 不是比率指标,只填数值,不填分子和分母",
+                    indicator.code
+                ),
             ));
             return None;
         }

@@ -864,3 +864,49 @@ fn an_adjusted_target_is_judged_and_shown_beside_the_original() {
     );
     assert!(view.reason.contains("目标已调整"), "{}", view.reason);
 }
+
+#[test]
+fn reasons_are_said_as_people_say_them() {
+    // 老旧小区 (5): 2026's target is ">17"; the city holds 17 from last
+    // December: "more than 17" is said so, not as "不高于起点值 … 却未达到".
+    let plan = anju_core::builtin_plan().unwrap();
+    let e = eval_with(
+        &plan,
+        "5,海宁市,2025-12,17,,\n5,海宁市,2026-06,17,,",
+        None,
+        "2026-06",
+    );
+    let city = row(&plan, &e, 5, "海宁市");
+    assert_eq!(city.status, Status::Severe);
+    assert!(
+        city.reason
+            .starts_with("目标为超过 17个,目前 17个,尚未超过"),
+        "{}",
+        city.reason
+    );
+    // An actual below its start: no negative completion in words.
+    let e = eval_with(
+        &plan,
+        "8,海宁市,2025-12,80,,\n8,海宁市,2026-06,60,,",
+        None,
+        "2026-06",
+    );
+    let below = row(&plan, &e, 8, "海宁市");
+    assert!(
+        below.reason.contains("实际值低于起点值") && !below.reason.contains("-"),
+        "{}",
+        below.reason
+    );
+    // Expected values at the indicator's display precision (2 places for %).
+    let e = eval_with(&plan, "1,海宁市,2026-06,,2400,10000", None, "2026-06");
+    let r = row(&plan, &e, 1, "海宁市");
+    let expected = r.reason.split("序时应达 ").nth(1).unwrap_or("");
+    let digits = expected
+        .split('%')
+        .next()
+        .unwrap()
+        .split('.')
+        .nth(1)
+        .map_or(0, str::len);
+    assert!(digits <= 2, "{}", r.reason);
+}

@@ -251,6 +251,7 @@ pub async fn decompose(
                     file: name.to_string(),
                     line: w.source.map_or(0, |s| u64::from(s.line)),
                     field: Some("target".into()),
+                    cell: None,
                     message: format!("指标 {}:{}", w.indicator, w.message),
                 })
                 .collect(),

@@ -79,16 +79,7 @@ pub(crate) fn role_label_of(code: &str) -> &'static str {
 
 /// A role's name in Chinese.
 pub(crate) fn role_label(role: Role) -> &'static str {
-    match role {
-        Role::Admin => "系统管理员",
-        Role::SecAdmin => "安全管理员",
-        Role::Auditor => "审计管理员",
-        Role::Taskforce => "专班",
-        Role::Leader => "市领导",
-        Role::LeadUnit => "牵头单位",
-        Role::Unit => "责任单位",
-        Role::Town => "镇(街道)",
-    }
+    role.label()
 }
 
 impl Shell {
@@ -213,8 +204,23 @@ impl WebError {
 #[template(path = "error.html")]
 struct ErrorPage {
     shell: Shell,
-    status: u16,
+    /// What to do about it, in words (no status code for people).
+    hint: &'static str,
     message: String,
+}
+
+/// What a person can do about an error page, by its status.
+fn error_hint(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        401 => "请先登录。",
+        403 => "您的账号没有这项权限。如需开通,请联系系统管理员。",
+        404 => "您要找的页面或数据不存在。请检查网址,或从上方菜单进入。",
+        409 => "数据刚被他人处理或状态已变化。请刷新页面后再试。",
+        413 => "文件或内容过大,请分成几份再提交。",
+        415 | 400 | 422 => "请按上面的提示修改后再试。",
+        429 | 503 => "系统正忙,请稍等片刻再试。",
+        _ => "系统暂时出错,请稍后再试;如一再出现,请联系系统管理员。",
+    }
 }
 
 impl IntoResponse for WebError {
@@ -239,7 +245,7 @@ impl IntoResponse for WebError {
         };
         let page = ErrorPage {
             shell,
-            status: self.status.as_u16(),
+            hint: error_hint(self.status),
             message: self.message,
         };
         let mut response = html(&page);
@@ -681,6 +687,10 @@ pub(crate) fn percent(n: &Option<rust_decimal::Decimal>) -> String {
     n.as_ref().map_or_else(
         || "—".to_string(),
         |&d| {
+            // A share below zero is an actual below its start: said in words.
+            if d.is_sign_negative() && !d.is_zero() {
+                return "低于起点值".to_string();
+            }
             format!(
                 "{}%",
                 (d * rust_decimal::Decimal::ONE_HUNDRED)

@@ -294,6 +294,14 @@ pub(crate) async fn airing(
     Query(q): Query<VersionQuery>,
 ) -> Result<Response, WebError> {
     let plan = plan_now(&state).await?;
+    let as_of = match anju_core::period::YearMonth::parse(&as_of) {
+        Ok(m) => m.to_string(),
+        Err(_) => {
+            return Err(WebError::not_found(format!(
+                "“{as_of}”不是月份,月份应写作 2026-10 这样"
+            )));
+        }
+    };
     let Some(p) = state
         .store
         .publication(&as_of, q.version)

@@ -120,15 +120,20 @@ async fn a_filled_in_template_lands_as_values(backend: Backend) {
     let taskforce = app
         .token("zhuanban", Role::Taskforce, Some("市住建局"))
         .await;
-    // May's approved figure is shown for reference.
-    let (_, body) = app
-        .post("/api/v1/values", &town, json!({"values": [{"indicator": 8, "org_unit": "硖石街道", "period": "2024-05", "value": 6}]}))
-        .await;
-    let id = body["values"][0]["id"].as_i64().unwrap();
-    app.post("/api/v1/values/submit", &town, json!({"ids": [id]}))
-        .await;
-    app.post("/api/v1/values/approve", &taskforce, json!({"ids": [id]}))
-        .await;
+    // May's approved figures are shown for reference (a ratio with its rate).
+    for figure in [
+        json!({"indicator": 8, "org_unit": "硖石街道", "period": "2024-05", "value": 6}),
+        json!({"indicator": 1, "org_unit": "硖石街道", "period": "2024-05", "numerator": 2114, "denominator": 8648}),
+    ] {
+        let (_, body) = app
+            .post("/api/v1/values", &town, json!({ "values": [figure] }))
+            .await;
+        let id = body["values"][0]["id"].as_i64().unwrap();
+        app.post("/api/v1/values/submit", &town, json!({"ids": [id]}))
+            .await;
+        app.post("/api/v1/values/approve", &taskforce, json!({"ids": [id]}))
+            .await;
+    }
 
     let response = router(app.state.clone())
         .oneshot(
@@ -185,6 +190,41 @@ async fn a_filled_in_template_lands_as_values(backend: Backend) {
             strings.contains("<t>6</t>"),
             "May's approved figure for reference"
         );
+        assert!(
+            strings.contains("2114/8648(24.44%)"),
+            "a ratio's last figure with its rate"
+        );
+        assert!(
+            strings.contains("填报单位"),
+            "the column of the unit says so"
+        );
+        assert!(
+            sheet.contains("<sheetProtection") && sheet.contains("<pane ySplit=\"3\""),
+            "protected outside the input cells, the header frozen"
+        );
+        // Row 4 is indicator 1 (a ratio): its E (数值) is not an input cell,
+        // F and G (分子, 分母) are; row 5 (indicator 2, a count) the reverse.
+        let style = |cell: &str| {
+            let at = sheet.find(&format!("<c r=\"{cell}\"")).unwrap();
+            let rest = &sheet[at..];
+            let end = rest.find('>').unwrap();
+            rest[..end]
+                .split("s=\"")
+                .nth(1)
+                .map(|s| s.split('"').next().unwrap().to_string())
+        };
+        assert_ne!(
+            style("E4"),
+            style("F4"),
+            "a ratio's value cell is not its numerator's"
+        );
+        assert_eq!(style("F4"), style("G4"));
+        assert_eq!(
+            style("E5"),
+            style("F4"),
+            "a count's value cell is an input cell"
+        );
+        assert_eq!(style("F5"), style("E4"), "a count's numerator is not");
     }
     // Another town's template is not the town's to fill.
     assert_eq!(
