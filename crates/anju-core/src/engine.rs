@@ -184,6 +184,8 @@ pub struct Row {
     pub rank: Option<u32>,
     /// Number of siblings ranked.
     pub rank_of: Option<u32>,
+    /// The rank is shared with another sibling (并列).
+    pub tied: bool,
     /// Remarks on this row's figures.
     pub warnings: Vec<String>,
     /// Where the actual is not the as-of month's own: the month of the
@@ -655,7 +657,17 @@ fn evaluate_one(
     // The status: the first rule that applies (DESIGN.md, docs/RULES.md).
     let deadline_passed = ind.milestone.is_some_and(|ms| as_of >= ms.deadline);
     let (status, reason) = match (&actual, &target) {
-        (None, _) => (Status::NoData, format!("{y}年截至{m}月无数据")),
+        (None, _) => match ind.frequency {
+            // A yearly figure is not missing before it is due.
+            crate::plan::Frequency::Yearly { due_month, due_day } if m < 12 => (
+                Status::NoData,
+                format!(
+                    "年度指标,每年报送一次:{y}年数据于{}年{due_month}月{due_day}日前报送",
+                    y + 1
+                ),
+            ),
+            _ => (Status::NoData, format!("{y}年截至{m}月无数据")),
+        },
         (Some(_), None) => {
             let why = if y < plan.meta.first_year
                 || (y > plan.meta.last_year && ind.kind != Kind::Milestone)
@@ -807,6 +819,7 @@ fn evaluate_one(
         reason,
         rank: None,
         rank_of: None,
+        tied: false,
         warnings,
         carried_from,
     }
@@ -895,6 +908,17 @@ fn rank(plan: &Plan, rows: &mut [Row]) {
             .filter(|&i| i != usize::MAX && rows[i].completion.is_some())
             .collect();
         ranked.sort_by(|&a, &b| rows[b].completion.cmp(&rows[a].completion));
+        // No ranking where it says nothing: all tied, or all failed (a red
+        // unit "first" reads as a contradiction).
+        let all_tied = ranked
+            .windows(2)
+            .all(|w| rows[w[0]].completion == rows[w[1]].completion);
+        let all_failed = ranked
+            .iter()
+            .all(|&i| matches!(rows[i].status, Status::Severe | Status::Missed));
+        if ranked.len() < 2 || all_tied || all_failed {
+            continue;
+        }
         let n = ranked.len() as u32;
         for k in 0..ranked.len() {
             let r = if k > 0 && rows[ranked[k]].completion == rows[ranked[k - 1]].completion {
@@ -904,6 +928,11 @@ fn rank(plan: &Plan, rows: &mut [Row]) {
             };
             rows[ranked[k]].rank = r;
             rows[ranked[k]].rank_of = Some(n);
+        }
+        // Shared ranks are said to be shared (并列).
+        for k in 0..ranked.len() {
+            let same = |j: usize| rows[ranked[j]].completion == rows[ranked[k]].completion;
+            rows[ranked[k]].tied = (k > 0 && same(k - 1)) || (k + 1 < ranked.len() && same(k + 1));
         }
     }
 }

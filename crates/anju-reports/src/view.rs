@@ -118,6 +118,8 @@ pub struct RowView<'a> {
     pub rank: Option<u32>,
     /// Siblings ranked.
     pub rank_of: Option<u32>,
+    /// The rank is shared (并列).
+    pub rank_tied: bool,
     /// Remarks on the figures.
     pub warnings: &'a [String],
 }
@@ -203,6 +205,7 @@ impl<'a> RowView<'a> {
             reason: &r.reason,
             rank: r.rank,
             rank_of: r.rank_of,
+            rank_tied: r.tied,
             warnings: &r.warnings,
         }
     }
@@ -326,6 +329,8 @@ mod fast {
         text(out, "reason", Some(r.reason));
         int(out, "rank", r.rank);
         int(out, "rank_of", r.rank_of);
+        key(out, false, "rank_tied");
+        out.extend_from_slice(if r.rank_tied { b"true" } else { b"false" });
         key(out, false, "warnings");
         out.push(b'[');
         for (i, w) in r.warnings.iter().enumerate() {

@@ -119,7 +119,9 @@
     const fields = $$('fieldset.field', rf);
     const status = $('#report-status');
     const num = s => {
-      s = (s || '').trim().replace(/,/g, '');
+      // Full-width digits and signs (a Chinese IME's ３．５) read as the
+      // server reads them.
+      s = (s || '').trim().replace(/[０-９．－，]/g, c => String.fromCharCode(c.charCodeAt(0) - 0xFEE0)).replace(/,/g, '');
       if (s === '') return null;
       const x = Number(s);
       return Number.isFinite(x) ? x : NaN;
@@ -141,13 +143,13 @@
         const m = Number(fs.dataset.mult || '1');
         v = n / d * m;
         rate.textContent = '比率约 ' + (Math.round(v * 100) / 100) + '(保存后由系统精确计算)';
-        if (n < 0 || d < 0) warn('不能为负数');
+        if (n < 0 || d < 0) { warn('不能为负数'); return; }
         if (m === 100 && n > d) warn('分子大于分母,比率超过 100%,请核对');
       } else {
         v = num($('[name=value]', fs).value);
         if (v === null) return;
         if (Number.isNaN(v)) { warn('请填写数字'); return; }
-        if (v < 0) warn('不能为负数');
+        if (v < 0) { warn('不能为负数'); return; }
       }
       if (!fs.dataset.last) return;
       // A year-to-date value starts again each January: no comparison

@@ -910,3 +910,53 @@ fn reasons_are_said_as_people_say_them() {
         .map_or(0, str::len);
     assert!(digits <= 2, "{}", r.reason);
 }
+
+#[test]
+fn ranks_say_nothing_when_all_are_tied_and_say_a_tie() {
+    // From 50 % last December, two towns at 55 % and one at 52 % in June:
+    // 1 (并列), 1 (并列), 3.
+    let start = "4,一镇,2022-12,,50,100\n4,二镇,2022-12,,50,100\n4,三街道,2022-12,,50,100\n";
+    let (p, e) = eval(
+        &format!("{start}4,一镇,2023-06,,55,100\n4,二镇,2023-06,,55,100\n4,三街道,2023-06,,52,100"),
+        "2023-06",
+    );
+    let got = |town: &str| {
+        let r = row(&p, &e, 4, town);
+        (r.rank, r.tied)
+    };
+    assert_eq!(got("一镇"), (Some(1), true));
+    assert_eq!(got("二镇"), (Some(1), true));
+    assert_eq!(got("三街道"), (Some(3), false));
+    // All three alike: no ranking at all.
+    let (p, e) = eval(
+        &format!("{start}4,一镇,2023-06,,55,100\n4,二镇,2023-06,,55,100\n4,三街道,2023-06,,55,100"),
+        "2023-06",
+    );
+    for town in ["一镇", "二镇", "三街道"] {
+        assert_eq!(row(&p, &e, 4, town).rank, None, "{town}");
+    }
+    // All three far behind (red): no ranking either.
+    let (p, e) = eval(
+        &format!("{start}4,一镇,2023-06,,51,100\n4,二镇,2023-06,,52,100\n4,三街道,2023-06,,50,100"),
+        "2023-06",
+    );
+    for town in ["一镇", "二镇", "三街道"] {
+        let r = row(&p, &e, 4, town);
+        assert_eq!((r.status, r.rank), (Status::Severe, None), "{town}");
+    }
+}
+
+#[test]
+fn a_yearly_figure_is_not_missing_before_it_is_due() {
+    let plan = anju_core::builtin_plan().unwrap();
+    let e = eval_with(&plan, "", None, "2026-06");
+    let r = row(&plan, &e, 15, "海宁市");
+    assert_eq!(r.status, Status::NoData);
+    assert!(
+        r.reason.contains("年度指标") && r.reason.contains("2027年1月31日前报送"),
+        "{}",
+        r.reason
+    );
+    let e = eval_with(&plan, "", None, "2026-12");
+    assert!(row(&plan, &e, 15, "海宁市").reason.contains("无数据"));
+}

@@ -55,6 +55,8 @@ pub struct ShownRow {
     pub rank: Option<u32>,
     /// Siblings ranked.
     pub rank_of: Option<u32>,
+    /// The rank is shared (并列).
+    pub tied: bool,
     /// Remarks on the figures.
     pub warnings: Vec<String>,
     /// `own` or `aggregate`.
@@ -88,6 +90,7 @@ impl ShownRow {
             reason: r.reason.clone(),
             rank: r.rank,
             rank_of: r.rank_of,
+            tied: r.tied,
             warnings: r.warnings.clone(),
             actual_source: v.actual_source,
             children: match (v.reported_children, v.current_children, v.children) {

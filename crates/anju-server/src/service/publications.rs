@@ -40,6 +40,8 @@ struct Kept {
     rank: Option<u32>,
     rank_of: Option<u32>,
     #[serde(default)]
+    rank_tied: bool,
+    #[serde(default)]
     warnings: Vec<String>,
     // Kept since issue #12; earlier publications have none.
     #[serde(default)]
@@ -113,6 +115,7 @@ pub fn rows(p: &Publication) -> Result<Vec<ShownRow>, Error> {
                 reason: k.reason,
                 rank: k.rank,
                 rank_of: k.rank_of,
+                tied: k.rank_tied,
                 warnings: k.warnings,
                 actual_source: match k.actual_source.as_deref() {
                     Some("own") => Some("own"),

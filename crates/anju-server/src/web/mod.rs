@@ -126,14 +126,11 @@ impl Shell {
                     current: href == here,
                 })
                 .collect(),
-            user: who.map(|w| {
-                let unit = w
-                    .user
-                    .org_unit
-                    .as_deref()
-                    .map(|o| format!(" · {o}"))
-                    .unwrap_or_default();
-                format!("{}({}{unit})", w.user.name, role_label(w.user.role))
+            // "xiashi · 硖石街道", "zhuanban · 专班": no brackets within brackets.
+            user: who.map(|w| match w.user.org_unit.as_deref() {
+                Some(o) if w.user.role == Role::Town => format!("{} · {o}", w.user.name),
+                Some(o) => format!("{} · {o} · {}", w.user.name, role_label(w.user.role)),
+                None => format!("{} · {}", w.user.name, role_label(w.user.role)),
             }),
             demo: state.demo,
             wide: false,

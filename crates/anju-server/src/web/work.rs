@@ -70,6 +70,10 @@ struct ReportPage {
     waiting: String,
     /// How many.
     waiting_count: usize,
+    /// The month at a glance: "本期应报 13 项:已审核 4、待审核 2、退回 1、未填 6".
+    summary: String,
+    /// "报送截止 2026-12-05,还剩 4 天".
+    deadline: String,
 }
 
 /// A figure as a plain number in the display unit (a ratio's rate), exact.
@@ -256,6 +260,30 @@ pub(crate) async fn report(
         orgs.clear();
     }
     let open = fields.iter().filter(|f| f.editable).count();
+    let count = |label: &str| fields.iter().filter(|f| f.state == Some(label)).count();
+    let summary = format!(
+        "本期应报 {} 项:已审核 {}、待审核 {}、退回 {}、草稿 {}、未填 {}",
+        fields.len(),
+        count(Step::Approved.label()),
+        count(Step::Submitted.label()),
+        count(Step::Returned.label()),
+        count(Step::Draft.label()),
+        fields.iter().filter(|f| f.state.is_none()).count()
+    );
+    let due =
+        anju_core::workflow::deadline(Period::month(period), plan.settings.report_deadline_day);
+    let left = crate::now(&state).date.days_until(due);
+    let deadline = format!(
+        "报送截止 {:04}-{:02}-{:02},{}",
+        due.year,
+        due.month,
+        due.day,
+        match left {
+            d if d > 0 => format!("还剩 {d} 天"),
+            0 => "今天截止".into(),
+            d => format!("已过截止日 {} 天,现在提交记为迟报", -d),
+        }
+    );
     let page = ReportPage {
         shell: Shell::new(
             &state,
@@ -275,6 +303,8 @@ pub(crate) async fn report(
             .collect::<Vec<_>>()
             .join(","),
         waiting_count: waiting.len(),
+        summary,
+        deadline,
     };
     Ok(html(&page))
 }
@@ -547,6 +577,10 @@ pub(crate) async fn review(
 struct AdjustmentLine {
     id: i64,
     indicator: u16,
+    /// The indicator's name.
+    name: String,
+    /// The target it replaces (or would replace): "原目标 >17".
+    original: String,
     org: String,
     year: i32,
     target: String,
@@ -589,6 +623,18 @@ pub(crate) async fn targets(
     let plan = state.plan();
     page_may(&plan, &who, &Action::ReadTargets)?;
     let me = who.actor(&plan);
+    // The targets in force this month: what a proposal would replace, and
+    // for an approved one, what it replaced.
+    let today = crate::now(&state).date;
+    let month = anju_core::period::YearMonth::new(today.year, today.month)
+        .map(|m| {
+            let (lo, hi) = plan.as_of_window();
+            m.clamp(lo, hi)
+        })
+        .unwrap_or(plan.as_of_window().0);
+    let book = crate::service::targets::in_force(&state.store, &plan, month)
+        .await
+        .map_err(ApiError::from)?;
     let adjustments = state
         .store
         .adjustments(None)
@@ -606,6 +652,22 @@ pub(crate) async fn targets(
             ),
             id: a.id,
             indicator: a.indicator,
+            name: plan
+                .indicator_index(IndicatorCode(a.indicator))
+                .map_or_else(String::new, |ix| plan.indicators[ix].name.clone()),
+            original: plan
+                .indicator_index(IndicatorCode(a.indicator))
+                .zip(plan.orgs.resolve(&a.org_unit).ok())
+                .and_then(|(ix, o)| book.target(&plan, ix, o, a.year))
+                .map(|r| {
+                    let t = if a.state == anju_store::AdjustmentState::Approved {
+                        r.original.unwrap_or(r.target)
+                    } else {
+                        r.target
+                    };
+                    format!("{}{}", t.comparator.label(), t.value.normalize())
+                })
+                .unwrap_or_else(|| "—".into()),
             target: format!(
                 "{}{}",
                 a.target.comparator.label(),
