@@ -163,6 +163,21 @@ impl Store {
         now: &Now,
         submit: Option<crate::Deadline<'_>>,
     ) -> Result<Imported, StoreError> {
+        self.import_values_noting(values, user, now, submit, &[])
+            .await
+    }
+
+    /// [`Store::import_values`], keeping with each submitted figure the
+    /// warnings the service found (`warnings[k]` for `values[k]`; a shorter
+    /// list, or an empty entry, means none).
+    pub async fn import_values_noting(
+        &self,
+        values: &[NewValue],
+        user: &str,
+        now: &Now,
+        submit: Option<crate::Deadline<'_>>,
+        warnings: &[Vec<String>],
+    ) -> Result<Imported, StoreError> {
         crate::plain_text("user", user)?;
         let mut seen: HashMap<(u16, &str, Period), usize> = HashMap::with_capacity(values.len());
         for (k, v) in values.iter().enumerate() {
@@ -283,12 +298,19 @@ impl Store {
                 } else {
                     State::Draft
                 };
+                let noted = |k: usize| -> Option<String> {
+                    warnings
+                        .get(b * BLOCK + k)
+                        .filter(|w| submit.is_some() && !w.is_empty())
+                        .map(|w| serde_json::Value::from(w.clone()).to_string())
+                };
                 let rows_json = serde_json::Value::Array(
                     block
                         .iter()
                         .zip(&numbers)
                         .zip(&late)
-                        .map(|((v, version), late)| {
+                        .enumerate()
+                        .map(|(k, ((v, version), late))| {
                             serde_json::json!([
                                 v.indicator,
                                 v.org_unit,
@@ -298,16 +320,17 @@ impl Store {
                                 text(v.parts().1),
                                 text(v.parts().2),
                                 i64::from(*late),
+                                noted(k),
                             ])
                         })
                         .collect(),
                 )
                 .to_string();
                 let insert = format!(
-                    "INSERT INTO value_versions (indicator, org_unit, period, version, value, numerator, denominator, state, late, created_by, created_at) \
+                    "INSERT INTO value_versions (indicator, org_unit, period, version, value, numerator, denominator, state, late, warnings_json, created_by, created_at) \
                      SELECT {}, ?, {}, ?, ? FROM {} RETURNING id, indicator, org_unit, period",
                     json_columns(pg, 0..7),
-                    json_columns(pg, 7..8),
+                    json_columns(pg, 7..9),
                     json_rows(pg)
                 );
                 // Bound in the order of the `?` in the text: the block's
@@ -352,7 +375,11 @@ impl Store {
                         created_at: now.stamp.clone(),
                         decided_by: None,
                         decided_at: None,
-                        warnings: Vec::new(),
+                        warnings: warnings
+                            .get(base + k)
+                            .filter(|_| submit.is_some())
+                            .cloned()
+                            .unwrap_or_default(),
                     });
                 }
                 let last = base + block.len() == values.len();

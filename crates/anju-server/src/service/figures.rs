@@ -92,9 +92,54 @@ pub async fn import(
     .await
     .map_err(|_| Error::Internal("读取文件时服务器内部出错".into()))??;
     let deadline = submit.then_some(anju_store::Deadline::Plan(&plan));
+    // Submitted at once: each figure checked against the last approved one,
+    // its warnings kept for the reviewer (a file does not stop at them).
+    let warnings = if submit {
+        import_warnings(store, &plan, &values).await?
+    } else {
+        Vec::new()
+    };
     Ok(store
-        .import_values(&values, &user.name, now, deadline)
+        .import_values_noting(&values, &user.name, now, deadline, &warnings)
         .await?)
+}
+
+/// The warnings of a file's figures against the last approved figure of
+/// each (one query per unit in the file), in the file's order.
+async fn import_warnings(
+    store: &Store,
+    plan: &Plan,
+    values: &[NewValue],
+) -> Result<Vec<Vec<String>>, Error> {
+    use anju_core::workflow::State;
+    let mut approved: std::collections::HashMap<&str, Vec<anju_store::StoredValue>> =
+        std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(values.len());
+    for v in values {
+        if !approved.contains_key(v.org_unit.as_str()) {
+            let list = store
+                .list(&anju_store::ValueFilter {
+                    state: Some(State::Approved),
+                    org_unit: Some(v.org_unit.clone()),
+                    ..anju_store::ValueFilter::default()
+                })
+                .await?;
+            approved.insert(v.org_unit.as_str(), list);
+        }
+        let Some(ix) = plan.indicator_index(IndicatorCode(v.indicator)) else {
+            out.push(Vec::new());
+            continue;
+        };
+        let last = approved[v.org_unit.as_str()]
+            .iter()
+            .filter(|a| a.indicator == v.indicator && a.period.end() < v.period.end())
+            .max_by_key(|a| a.period.end())
+            .map(|a| (a.period, a.amount));
+        out.push(anju_core::validate::figure_warnings(
+            plan, ix, v.period, v.amount, last,
+        ));
+    }
+    Ok(out)
 }
 
 /// What a bulk approval takes: a unit and everything below it, a range of

@@ -997,6 +997,39 @@ async fn warnings_reach_the_review_queue_and_withdrawal_is_before_review(backend
         .with_token("GET", "/api/v1/audit?action=value.withdraw", &taskforce)
         .await;
     assert_eq!(audit["entries"].as_array().unwrap().len(), 1, "{audit}");
+    // A file imported and submitted at once keeps its warnings too.
+    app.approved(
+        &other,
+        &taskforce,
+        json!({"indicator": 8, "org_unit": "海洲街道", "period": "2024-05", "value": 6}),
+    )
+    .await;
+    let csv = "indicator,org_unit,period,value,numerator,denominator\n8,海洲街道,2024-06,70,,\n7,海洲街道,2024-06,3,,\n";
+    let (content_type, form) = crate::app::form("海洲.csv", csv.as_bytes(), &[("submit", "true")]);
+    let (status, body) = crate::app::upload(&app, &other, &content_type, form).await;
+    assert!(status.is_success(), "{status} {body}");
+    let (_, list) = app
+        .with_token(
+            "GET",
+            "/api/v1/values?state=submitted&org_unit=海洲街道",
+            &taskforce,
+        )
+        .await;
+    let flagged: Vec<(u64, usize)> = list["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["indicator"].as_u64().unwrap(),
+                v["warnings"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    assert!(
+        flagged.contains(&(8, 1)) && flagged.contains(&(7, 0)),
+        "{flagged:?}"
+    );
 }
 
 crate::on_both_backends!(
