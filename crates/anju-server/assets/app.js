@@ -299,14 +299,27 @@
   if (rv) {
     const status = $('#review-status');
     const all = $('#check-all');
+    // Select all: the rows shown (a filter narrows them first).
     if (all) all.addEventListener('change', () => {
-      $$('input[name=id]:not(:disabled)', rv).forEach(c => { c.checked = all.checked; });
+      $$('#queue tbody tr:not([hidden]) input[name=id]:not(:disabled)', rv).forEach(c => { c.checked = all.checked; });
     });
     const only = $('#only-flagged');
-    if (only) only.addEventListener('change', () => {
-      $$('#queue tbody tr', rv).forEach(tr => { tr.hidden = only.checked && !tr.dataset.flagged; });
-      if (only.checked) $$('#queue tbody tr:not([data-flagged]) input[name=id]', rv).forEach(c => { c.checked = false; });
-    });
+    const pick = id => { const el = $(id); return el ? el.value : ''; };
+    const filter = () => {
+      const org = pick('#f-org'), ind = pick('#f-ind'), period = pick('#f-period');
+      let shown = 0;
+      $$('#queue tbody tr', rv).forEach(tr => {
+        const hide = (only && only.checked && !tr.dataset.flagged) ||
+          (org && tr.dataset.org !== org) || (ind && tr.dataset.ind !== ind) ||
+          (period && tr.dataset.period !== period);
+        tr.hidden = hide;
+        if (hide) { const c = $('input[name=id]', tr); if (c) c.checked = false; } else shown++;
+      });
+      const n = $('#f-count');
+      if (n) n.textContent = '显示 ' + shown + ' 项';
+    };
+    if (only) only.addEventListener('change', filter);
+    ['#f-org', '#f-ind', '#f-period'].forEach(id => { const el = $(id); if (el) el.addEventListener('change', filter); });
     const act = async kind => {
       const picked = $$('input[name=id]:checked', rv).filter(c => !c.closest('tr').hidden);
       const ids = picked.map(c => Number(c.value));

@@ -80,6 +80,49 @@ pub(crate) struct Standing {
     pub rank: u32,
     pub name: String,
     pub count: LightCount,
+    /// The change of rank against the month before ("↑2", "↓1", "—"), or
+    /// "" when that month was not published.
+    pub change: String,
+}
+
+/// `now`'s standings with their change against `before`'s.
+pub(crate) fn with_change(mut now: Vec<Standing>, before: &[Standing]) -> Vec<Standing> {
+    for s in &mut now {
+        s.change = match before.iter().find(|b| b.name == s.name).map(|b| b.rank) {
+            Some(w) if w > s.rank => format!("↑{}", w - s.rank),
+            Some(w) if w < s.rank => format!("↓{}", s.rank - w),
+            Some(_) => "—".into(),
+            None => String::new(),
+        };
+    }
+    now
+}
+
+/// The standings of the publication of the month before `as_of`, if that
+/// month was published (its newest version).
+async fn standings_before(
+    state: &AppState,
+    plan: &Plan,
+    as_of: &str,
+) -> Result<Vec<Standing>, WebError> {
+    let Some(prev) = anju_core::period::YearMonth::parse(as_of)
+        .ok()
+        .and_then(|m| m.previous())
+    else {
+        return Ok(Vec::new());
+    };
+    match state
+        .store
+        .publication(&prev.to_string(), None)
+        .await
+        .map_err(ApiError::from)?
+    {
+        Some(p) => Ok(town_standings(
+            plan,
+            &crate::service::publications::rows(&p)?,
+        )),
+        None => Ok(Vec::new()),
+    }
 }
 
 #[derive(Template)]
@@ -124,7 +167,12 @@ pub(crate) fn town_standings(plan: &Plan, rows: &[EvalRow]) -> Vec<Standing> {
         .into_iter()
         .zip(counts)
         .zip(ranks)
-        .map(|((name, count), rank)| Standing { rank, name, count })
+        .map(|((name, count), rank)| Standing {
+            rank,
+            name,
+            count,
+            change: String::new(),
+        })
         .collect();
     out.sort_by_key(|s| s.rank);
     out
@@ -244,6 +292,11 @@ pub(crate) async fn home(
         latest: shown_pub.as_ref().map(PubHead::from),
         standings: if rows.is_empty() {
             Vec::new()
+        } else if let Some(p) = &shown_pub {
+            with_change(
+                town_standings(&plan, &rows),
+                &standings_before(&state, &plan, &p.as_of).await?,
+            )
         } else {
             town_standings(&plan, &rows)
         },
@@ -349,7 +402,10 @@ pub(crate) async fn airing(
         shell: Shell::new(&state, who.as_ref(), &format!("{} 月晾晒", p.as_of), "/"),
         head: PubHead::from(&p),
         versions,
-        standings: town_standings(&plan, &rows),
+        standings: with_change(
+            town_standings(&plan, &rows),
+            &standings_before(&state, &plan, &p.as_of).await?,
+        ),
         towns,
         lines,
         corrections,

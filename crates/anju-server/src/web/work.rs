@@ -390,6 +390,10 @@ struct ReviewPage {
     items: Vec<Pending>,
     /// Rows with warnings (shown first).
     flagged: usize,
+    /// The units, indicators and periods waiting, for the filters.
+    filter_orgs: Vec<String>,
+    filter_indicators: Vec<(u16, String)>,
+    filter_periods: Vec<String>,
 }
 
 /// `GET /review`: the figures waiting for the caller's review.
@@ -566,8 +570,23 @@ pub(crate) async fn review(
     // Flagged rows first (the order otherwise as stored).
     items.sort_by_key(|i| i.warnings.is_empty());
     let flagged = items.iter().filter(|i| !i.warnings.is_empty()).count();
+    let mut filter_orgs: Vec<String> = items.iter().map(|i| i.org.clone()).collect();
+    filter_orgs.sort();
+    filter_orgs.dedup();
+    let mut filter_indicators: Vec<(u16, String)> = items
+        .iter()
+        .map(|i| (i.indicator, i.name.clone()))
+        .collect();
+    filter_indicators.sort();
+    filter_indicators.dedup();
+    let mut filter_periods: Vec<String> = items.iter().map(|i| i.period.clone()).collect();
+    filter_periods.sort();
+    filter_periods.dedup();
     let page = ReviewPage {
         flagged,
+        filter_orgs,
+        filter_indicators,
+        filter_periods,
         shell: Shell::new(&state, Some(&who), "数据审核", "/review"),
         items,
     };
