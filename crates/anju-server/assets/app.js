@@ -294,6 +294,19 @@
     more.textContent = all ? '收起各镇街的 ' + more.dataset.n + ' 项' : '显示其余 ' + more.dataset.n + ' 项(各镇街)';
   });
 
+  // The target adjustment form: the target in force for what is picked.
+  const current = $('#adj-current');
+  if (current) {
+    let targets = {};
+    try { targets = JSON.parse(current.dataset.targets || '{}'); } catch (e) { targets = {}; }
+    const show = () => {
+      const key = $('#adj-ind').value + '|' + $('#adj-org').value + '|' + $('#adj-year').value;
+      current.textContent = targets[key] ? '现行目标:' + targets[key] : '该单位该年度尚无目标';
+    };
+    ['#adj-ind', '#adj-org', '#adj-year'].forEach(id => $(id).addEventListener('change', show));
+    show();
+  }
+
   // The review queue: approve or return the ticked figures.
   const rv = $('#review-form');
   if (rv) {

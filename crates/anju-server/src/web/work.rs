@@ -630,6 +630,12 @@ struct TargetsPage {
     indicators: Vec<(u16, String)>,
     units: Vec<String>,
     years: Vec<i32>,
+    /// The targets in force, "indicator|unit|year" → "≥24.5(计划)", for the
+    /// form to show what a proposal would replace (JSON).
+    current: String,
+    /// The targets in force this year, indicator by unit, for the table.
+    this_year: i32,
+    table: Vec<(u16, String, Vec<String>)>,
     month: String,
 }
 
@@ -730,7 +736,71 @@ pub(crate) async fn targets(
             ),
         })
         .collect();
+    let shown_units: Vec<anju_core::plan::OrgId> = std::iter::once(plan.reporting_root)
+        .chain(plan.orgs.get(plan.reporting_root).children.iter().copied())
+        .collect();
+    let text_of = |ix: usize, o: anju_core::plan::OrgId, y: i32| {
+        book.target(&plan, ix, o, y).map(|r| {
+            let origin = match r.origin {
+                anju_core::targets::TargetOrigin::Plan => "计划",
+                anju_core::targets::TargetOrigin::Decomposed => "分解",
+                anju_core::targets::TargetOrigin::Inherited(_) => "沿用上级",
+                anju_core::targets::TargetOrigin::Adjusted => "已调整",
+            };
+            format!(
+                "{}{}({origin})",
+                r.target.comparator.label(),
+                r.target.value.normalize()
+            )
+        })
+    };
+    let mut current = serde_json::Map::new();
+    for (ix, ind) in plan.indicators.iter().enumerate() {
+        for &o in &shown_units {
+            for y in plan.target_years() {
+                if let Some(t) = text_of(ix, o, y) {
+                    current.insert(
+                        format!("{}|{}|{y}", ind.code, plan.orgs.get(o).name),
+                        serde_json::Value::String(t),
+                    );
+                }
+            }
+        }
+    }
+    let this_year = month
+        .year()
+        .clamp(*plan.target_years().start(), *plan.target_years().end());
+    let table = plan
+        .indicators
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.kind != Kind::Milestone)
+        .map(|(ix, i)| {
+            (
+                i.code.0,
+                i.name.clone(),
+                shown_units
+                    .iter()
+                    .map(|&o| {
+                        book.target(&plan, ix, o, this_year).map_or_else(
+                            || "—".to_string(),
+                            |r| {
+                                format!(
+                                    "{}{}",
+                                    r.target.comparator.symbol().trim_start_matches(">="),
+                                    r.target.value.normalize()
+                                )
+                            },
+                        )
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
     let page = TargetsPage {
+        current: serde_json::Value::Object(current).to_string(),
+        this_year,
+        table,
         shell: Shell::new(&state, Some(&who), "目标分解与调整", "/targets"),
         may_decide: me.can(&plan, &Action::DecideAdjustment { proposer: None }),
         may_decompose: me.can(&plan, &Action::Decompose),

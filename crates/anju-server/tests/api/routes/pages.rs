@@ -656,6 +656,15 @@ async fn the_demo_loads_into_an_empty_store_only(backend: Backend) {
         .with_token("GET", "/api/v1/values?state=returned", &token)
         .await;
     assert_eq!(returned["values"].as_array().unwrap().len(), 1);
+    // /targets shows the targets in force (the demo's decomposition gives
+    // the towns theirs) and hands the form what a proposal would replace.
+    let (status, _, targets) = app.page("/targets", Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(targets.contains("id=\"targets-in-force\"") && targets.contains("2024 年现行目标"));
+    assert!(
+        targets.contains("8|硖石街道|2024") && targets.contains("(分解)"),
+        "the form's current targets"
+    );
     // The evaluation of May shows every light, from approved figures only.
     let (_, eval) = app
         .with_token("GET", "/api/v1/evaluation?as_of=2024-05", &token)
