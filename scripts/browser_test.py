@@ -607,6 +607,12 @@ def run_demo(b, base, out):
     login("demo-town-12")
     b.call("POST", "/window/rect", {"width": 390, "height": 844})
     check(b.url().endswith("/report"), f"the clerk lands on the form: {b.url()}")
+    # 沿用上期 fills in last month's figure as it was entered.
+    b.click("#f1 .copy-last")
+    copied = b.js("return [document.querySelector('#n1').value, document.querySelector('#d1').value];")
+    check(all(copied) and copied[0] in b.text("#f1 .last") and copied[1] in b.text("#f1 .last"),
+          f"沿用上期 copies last month's numerator and denominator: {copied}")
+    b.js("document.querySelector('#n1').value = ''; document.querySelector('#d1').value = '';")
     last = b.js("return document.querySelector('#f8').dataset.last;")
     b.type("#v8", str(int(float(last)) * 12))
     b.click("#submit-report")

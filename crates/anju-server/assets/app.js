@@ -171,6 +171,15 @@
     fields.forEach(fs => {
       $$('input', fs).forEach(i => i.addEventListener('input', () => check(fs)));
       check(fs);
+      // 沿用上期: last month's approved figure, as entered (to change if need be).
+      const copy = $('.copy-last', fs);
+      if (copy) copy.addEventListener('click', () => {
+        for (const name of ['value', 'numerator', 'denominator']) {
+          const input = $('input[name=' + name + ']:not([readonly])', fs);
+          if (input && copy.dataset[name]) input.value = copy.dataset[name];
+        }
+        check(fs);
+      });
     });
     // The fieldsets in the order their figures were sent, to point an
     // error of the API ("values[2]…") at its field.

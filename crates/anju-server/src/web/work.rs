@@ -32,6 +32,9 @@ struct Last {
     /// The value (a ratio's rate) as a plain number, for the warnings.
     value: String,
     same_year: bool,
+    /// What it was entered as, for 沿用上期: the value, or the numerator
+    /// and denominator.
+    entered: (String, String, String),
 }
 
 /// One indicator of the form.
@@ -214,6 +217,12 @@ pub(crate) async fn report(
                 .map(|d| d.to_string())
                 .unwrap_or_default(),
             same_year: p.year() == period.year(),
+            entered: {
+                let t =
+                    |d: Option<Decimal>| d.map(|d| d.normalize().to_string()).unwrap_or_default();
+                let (a, b, c) = v.parts();
+                (t(a), t(b), t(c))
+            },
         });
         let text = |d: Option<Decimal>| d.map(|d| d.to_string()).unwrap_or_default();
         fields.push(Field {
