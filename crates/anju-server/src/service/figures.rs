@@ -95,51 +95,20 @@ pub async fn import(
     // Submitted at once: each figure checked against the last approved one,
     // its warnings kept for the reviewer (a file does not stop at them).
     let warnings = if submit {
-        import_warnings(store, &plan, &values).await?
+        warnings_of(
+            store,
+            &plan,
+            values
+                .iter()
+                .map(|v| (v.indicator, v.org_unit.as_str(), v.period, v.amount)),
+        )
+        .await?
     } else {
         Vec::new()
     };
     Ok(store
         .import_values_noting(&values, &user.name, now, deadline, &warnings)
         .await?)
-}
-
-/// The warnings of a file's figures against the last approved figure of
-/// each (one query per unit in the file), in the file's order.
-async fn import_warnings(
-    store: &Store,
-    plan: &Plan,
-    values: &[NewValue],
-) -> Result<Vec<Vec<String>>, Error> {
-    use anju_core::workflow::State;
-    let mut approved: std::collections::HashMap<&str, Vec<anju_store::StoredValue>> =
-        std::collections::HashMap::new();
-    let mut out = Vec::with_capacity(values.len());
-    for v in values {
-        if !approved.contains_key(v.org_unit.as_str()) {
-            let list = store
-                .list(&anju_store::ValueFilter {
-                    state: Some(State::Approved),
-                    org_unit: Some(v.org_unit.clone()),
-                    ..anju_store::ValueFilter::default()
-                })
-                .await?;
-            approved.insert(v.org_unit.as_str(), list);
-        }
-        let Some(ix) = plan.indicator_index(IndicatorCode(v.indicator)) else {
-            out.push(Vec::new());
-            continue;
-        };
-        let last = approved[v.org_unit.as_str()]
-            .iter()
-            .filter(|a| a.indicator == v.indicator && a.period.end() < v.period.end())
-            .max_by_key(|a| a.period.end())
-            .map(|a| (a.period, a.amount));
-        out.push(anju_core::validate::figure_warnings(
-            plan, ix, v.period, v.amount, last,
-        ));
-    }
-    Ok(out)
 }
 
 /// What a bulk approval takes: a unit and everything below it, a range of
@@ -426,10 +395,29 @@ pub async fn step(
         };
         me.may(plan, &action)
             .map_err(|d| Error::Forbidden(format!("数据 {id}:{}", d.0)))?;
-        versions.push((ix, v));
+        versions.push(v);
     }
-    let warnings = if step == Step::Submit {
-        submission_warnings(store, plan, &versions).await?
+    let warnings: Vec<Warned> = if step == Step::Submit {
+        let found = warnings_of(
+            store,
+            plan,
+            versions
+                .iter()
+                .map(|v| (v.indicator, v.org_unit.as_str(), v.period, v.amount)),
+        )
+        .await?;
+        versions
+            .iter()
+            .zip(found)
+            .filter(|(_, w)| !w.is_empty())
+            .map(|(v, warnings)| Warned {
+                id: v.id,
+                indicator: v.indicator,
+                org_unit: v.org_unit.clone(),
+                period: v.period.to_string(),
+                warnings,
+            })
+            .collect()
     } else {
         Vec::new()
     };
@@ -450,44 +438,48 @@ pub async fn step(
         .await?)
 }
 
-/// The warnings of versions about to be submitted: each against the last
-/// approved figure of its indicator and unit before its period (one query
-/// per unit).
-async fn submission_warnings(
+/// The warnings of figures about to be submitted — (indicator, unit,
+/// period, amount) each — against the last approved figure of their
+/// indicator and unit before their period (one query per unit), in order.
+async fn warnings_of(
     store: &Store,
     plan: &Plan,
-    versions: &[(usize, anju_store::StoredValue)],
-) -> Result<Vec<Warned>, Error> {
+    figures: impl Iterator<
+        Item = (
+            u16,
+            &str,
+            anju_core::period::Period,
+            anju_core::input::Amount,
+        ),
+    >,
+) -> Result<Vec<Vec<String>>, Error> {
     use anju_core::workflow::State;
-    let mut approved: std::collections::HashMap<&str, Vec<anju_store::StoredValue>> =
+    let mut approved: std::collections::HashMap<String, Vec<anju_store::StoredValue>> =
         std::collections::HashMap::new();
     let mut out = Vec::new();
-    for (ix, v) in versions {
-        if !approved.contains_key(v.org_unit.as_str()) {
+    for (indicator, unit, period, amount) in figures {
+        if !approved.contains_key(unit) {
             let list = store
                 .list(&anju_store::ValueFilter {
                     state: Some(State::Approved),
-                    org_unit: Some(v.org_unit.clone()),
+                    org_unit: Some(unit.to_string()),
                     ..anju_store::ValueFilter::default()
                 })
                 .await?;
-            approved.insert(v.org_unit.as_str(), list);
+            approved.insert(unit.to_string(), list);
         }
-        let last = approved[v.org_unit.as_str()]
+        let Some(ix) = plan.indicator_index(IndicatorCode(indicator)) else {
+            out.push(Vec::new());
+            continue;
+        };
+        let last = approved[unit]
             .iter()
-            .filter(|a| a.indicator == v.indicator && a.period.end() < v.period.end())
+            .filter(|a| a.indicator == indicator && a.period.end() < period.end())
             .max_by_key(|a| a.period.end())
             .map(|a| (a.period, a.amount));
-        let warnings = anju_core::validate::figure_warnings(plan, *ix, v.period, v.amount, last);
-        if !warnings.is_empty() {
-            out.push(Warned {
-                id: v.id,
-                indicator: v.indicator,
-                org_unit: v.org_unit.clone(),
-                period: v.period.to_string(),
-                warnings,
-            });
-        }
+        out.push(anju_core::validate::figure_warnings(
+            plan, ix, period, amount, last,
+        ));
     }
     Ok(out)
 }

@@ -30,6 +30,7 @@ pub(crate) struct MonthQuery {
     org: Option<String>,
 }
 
+#[derive(Clone)]
 struct Cell {
     light: &'static str,
     label: String,
@@ -86,17 +87,6 @@ struct Alert {
     more: bool,
 }
 
-/// A town in the month's league table.
-struct LeagueLine {
-    rank: u32,
-    name: String,
-    count: LightCount,
-    /// "↑2", "↓1", "—" against last month, or "" when last month had none.
-    change: String,
-    /// -1 fell, 0 same, 1 rose (for the colour).
-    trend: i8,
-}
-
 /// A department's reporting: what it owes and by when.
 struct DeptLine {
     unit: String,
@@ -147,7 +137,7 @@ struct Cockpit {
     /// Alerts folded away on a phone.
     more_alerts: usize,
     /// The towns' standings with their change (the reporting root only).
-    league: Vec<LeagueLine>,
+    league: Vec<super::public::Standing>,
     /// The reporting deadline of the month and days left (negative: past).
     deadline: String,
     days_left: i64,
@@ -204,7 +194,7 @@ pub(crate) struct Column {
 }
 
 /// Each column's lights as a card (the phone's view: one unit at a time).
-fn lines_cards(plan: &Plan, names: &[String], lines: &[Line]) -> Vec<UnitCard> {
+fn lines_cards(names: &[String], lines: &[Line]) -> Vec<UnitCard> {
     names
         .iter()
         .enumerate()
@@ -212,21 +202,9 @@ fn lines_cards(plan: &Plan, names: &[String], lines: &[Line]) -> Vec<UnitCard> {
             name: n.clone(),
             cells: lines
                 .iter()
-                .map(|l| {
-                    let cell = l.cells.get(k).and_then(|c| c.as_ref()).map(|c| Cell {
-                        light: c.light,
-                        label: c.label.clone(),
-                        actual: c.actual.clone(),
-                        reason: c.reason.clone(),
-                        href: c.href.clone(),
-                        carried: c.carried.clone(),
-                        stale: c.stale,
-                    });
-                    (l.code, l.name.clone(), cell)
-                })
+                .map(|l| (l.code, l.name.clone(), l.cells.get(k).cloned().flatten()))
                 .collect(),
         })
-        .filter(|_| !plan.indicators.is_empty())
         .collect()
 }
 
@@ -538,30 +516,13 @@ pub(crate) async fn matrix(
     // Only for those who read every town's figures (a town's cockpit shows
     // its own column; the published airing has everyone's standings).
     let league = if top == plan.reporting_root && me.reads_everything() {
-        let before: Vec<super::public::Standing> = super::public::town_standings(&plan, &prev_rows);
-        super::public::town_standings(&plan, &rows)
-            .into_iter()
-            .map(|s| {
-                let was = before
-                    .iter()
-                    .find(|b| b.name == s.name)
-                    .filter(|_| !prev_rows.is_empty())
-                    .map(|b| b.rank);
-                let (change, trend) = match was {
-                    Some(w) if w > s.rank => (format!("↑{}", w - s.rank), 1),
-                    Some(w) if w < s.rank => (format!("↓{}", s.rank - w), -1),
-                    Some(_) => ("—".to_string(), 0),
-                    None => (String::new(), 0),
-                };
-                LeagueLine {
-                    rank: s.rank,
-                    name: s.name,
-                    count: s.count,
-                    change,
-                    trend,
-                }
-            })
-            .collect()
+        // No last month (the plan's first): no change to show.
+        let before = if prev_rows.is_empty() {
+            Vec::new()
+        } else {
+            super::public::town_standings(&plan, &prev_rows)
+        };
+        super::public::with_change(super::public::town_standings(&plan, &rows), &before)
     } else {
         Vec::new()
     };
@@ -642,7 +603,7 @@ pub(crate) async fn matrix(
     }
     departments.sort_by_key(|d| (!d.overdue, d.deadline.clone()));
     // For the phone: the shown unit's lights, then each column's.
-    let cards: Vec<UnitCard> = lines_cards(&plan, &names, &lines);
+    let cards: Vec<UnitCard> = lines_cards(&names, &lines);
     let can_publish = who.can(&plan, &Action::Publish);
     let ended = |m: YearMonth| anju_core::workflow::check_ended(Period::month(m), today).is_ok();
     let month_open = !ended(as_of);

@@ -81,18 +81,20 @@ pub(crate) struct Standing {
     pub name: String,
     pub count: LightCount,
     /// The change of rank against the month before ("↑2", "↓1", "—"), or
-    /// "" when that month was not published.
+    /// "" when that month has no standings.
     pub change: String,
+    /// 1 rose, -1 fell, 0 otherwise (for the colour).
+    pub trend: i8,
 }
 
 /// `now`'s standings with their change against `before`'s.
 pub(crate) fn with_change(mut now: Vec<Standing>, before: &[Standing]) -> Vec<Standing> {
     for s in &mut now {
-        s.change = match before.iter().find(|b| b.name == s.name).map(|b| b.rank) {
-            Some(w) if w > s.rank => format!("↑{}", w - s.rank),
-            Some(w) if w < s.rank => format!("↓{}", s.rank - w),
-            Some(_) => "—".into(),
-            None => String::new(),
+        (s.change, s.trend) = match before.iter().find(|b| b.name == s.name).map(|b| b.rank) {
+            Some(w) if w > s.rank => (format!("↑{}", w - s.rank), 1),
+            Some(w) if w < s.rank => (format!("↓{}", s.rank - w), -1),
+            Some(_) => ("—".into(), 0),
+            None => (String::new(), 0),
         };
     }
     now
@@ -172,6 +174,7 @@ pub(crate) fn town_standings(plan: &Plan, rows: &[EvalRow]) -> Vec<Standing> {
             name,
             count,
             change: String::new(),
+            trend: 0,
         })
         .collect();
     out.sort_by_key(|s| s.rank);
