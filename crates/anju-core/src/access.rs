@@ -268,6 +268,28 @@ pub enum Action<'a> {
     ReadAuditFigures,
     /// Verify and export the whole audit log.
     VerifyAudit,
+    /// Open the dispatch board (工作调度: every 督办 item, its colours).
+    OpenDispatch,
+    /// Record a 督办 item and assign it to units (立项交办).
+    CreateSupervision,
+    /// Read a 督办 item assigned to `units` (with its log).
+    ReadSupervision {
+        /// The units it is assigned to.
+        units: &'a [OrgId],
+    },
+    /// Sign for, answer or ask to extend the assignment of `unit` (签收,
+    /// 反馈, 申请延期): the unit itself.
+    ActOnAssignment {
+        /// The unit the assignment is of.
+        unit: OrgId,
+    },
+    /// Review feedback (复核通过 or 退办) and decide extensions.
+    ReviewSupervision,
+    /// Add a leader's instruction (批示) to an item.
+    InstructSupervision,
+    /// Open one's own workbench (a department's or a town's: its 督办, its
+    /// figures).
+    OpenWorkbench,
 }
 
 /// Why an action is refused: the words a user is shown.
@@ -303,6 +325,13 @@ impl Action<'_> {
             Action::ReadAudit,
             Action::ReadAuditFigures,
             Action::VerifyAudit,
+            Action::OpenDispatch,
+            Action::CreateSupervision,
+            Action::ReadSupervision { units: &[] },
+            Action::ActOnAssignment { unit: org },
+            Action::ReviewSupervision,
+            Action::InstructSupervision,
+            Action::OpenWorkbench,
         ]
     }
 }
@@ -376,6 +405,20 @@ impl<'a> Actor<'a> {
             Action::ReadAudit => role.may_read_audit(),
             Action::ReadAuditFigures => role.may_read_audit_figures(),
             Action::VerifyAudit => role.may_verify_audit(),
+            Action::OpenDispatch => matches!(role, Role::Taskforce | Role::Leader),
+            Action::CreateSupervision | Action::ReviewSupervision => role == Role::Taskforce,
+            Action::ReadSupervision { units } => match role {
+                Role::Taskforce | Role::Leader => true,
+                Role::Town | Role::Unit | Role::LeadUnit => {
+                    self.org.is_some_and(|o| units.contains(&o))
+                }
+                Role::Admin | Role::SecAdmin | Role::Auditor => false,
+            },
+            Action::ActOnAssignment { unit } => {
+                matches!(role, Role::Town | Role::Unit | Role::LeadUnit) && self.org == Some(unit)
+            }
+            Action::InstructSupervision => role == Role::Leader,
+            Action::OpenWorkbench => matches!(role, Role::Town | Role::Unit | Role::LeadUnit),
         };
         if allowed {
             Ok(())
@@ -500,6 +543,18 @@ fn refusal(plan: &Plan, action: &Action<'_>) -> String {
         Action::ReadAudit => "只有审计管理员、专班和系统管理员可以查看审计日志".into(),
         Action::ReadAuditFigures => "无权查看审计日志中的数据".into(),
         Action::VerifyAudit => "只有审计管理员可以核验和导出审计日志".into(),
+        Action::OpenDispatch => "工作调度台供专班和市领导使用;部门和镇(街道)请到“工作台”".into(),
+        Action::CreateSupervision => "只有专班可以立项交办督办事项".into(),
+        Action::ReadSupervision { .. } => "无权查看该督办事项(未交办给本单位)".into(),
+        Action::ActOnAssignment { unit: theirs } => {
+            format!(
+                "该事项交办给{},只能由该单位签收、反馈或申请延期",
+                unit(theirs)
+            )
+        }
+        Action::ReviewSupervision => "只有专班可以复核督办事项和审批延期".into(),
+        Action::InstructSupervision => "只有市领导可以作出批示".into(),
+        Action::OpenWorkbench => "工作台供部门和镇(街道)使用".into(),
     }
 }
 
@@ -642,6 +697,7 @@ mod tests {
                 .unwrap()
         };
         let (xs, hz, city) = (org("硖石街道"), org("海洲街道"), org("海宁市"));
+        let (xs_only, fgj_only) = ([xs], [org("市发展和改革局")]);
         let columns: Vec<(&str, Action)> = vec![
             (
                 "read own town 8",
@@ -766,6 +822,24 @@ mod tests {
             ("read audit", Action::ReadAudit),
             ("read audit figures", Action::ReadAuditFigures),
             ("verify audit", Action::VerifyAudit),
+            ("open dispatch", Action::OpenDispatch),
+            ("create supervision", Action::CreateSupervision),
+            (
+                "read supervision of xs",
+                Action::ReadSupervision { units: &xs_only },
+            ),
+            (
+                "read supervision of 发改",
+                Action::ReadSupervision { units: &fgj_only },
+            ),
+            ("act for xs", Action::ActOnAssignment { unit: xs }),
+            (
+                "act for 发改",
+                Action::ActOnAssignment { unit: fgj_only[0] },
+            ),
+            ("review supervision", Action::ReviewSupervision),
+            ("instruct", Action::InstructSupervision),
+            ("open workbench", Action::OpenWorkbench),
         ];
         // Every kind of action has a column.
         let kind = |a: &Action| match a {
@@ -787,6 +861,13 @@ mod tests {
             Action::ReadAudit => "ReadAudit",
             Action::ReadAuditFigures => "ReadAuditFigures",
             Action::VerifyAudit => "VerifyAudit",
+            Action::OpenDispatch => "OpenDispatch",
+            Action::CreateSupervision => "CreateSupervision",
+            Action::ReadSupervision { .. } => "ReadSupervision",
+            Action::ActOnAssignment { .. } => "ActOnAssignment",
+            Action::ReviewSupervision => "ReviewSupervision",
+            Action::InstructSupervision => "InstructSupervision",
+            Action::OpenWorkbench => "OpenWorkbench",
         };
         let mut seen: Vec<&str> = columns.iter().map(|(_, a)| kind(a)).collect();
         seen.dedup();
@@ -808,16 +889,29 @@ mod tests {
             (Role::Town, Some(xs)),
         ];
         // Columns in the order above: read ×4, report ×4, review ×3, open
-        // ×3, targets ×7, decompose and publish, users ×3, security, audit ×3.
+        // ×3, targets ×7, decompose and publish, users ×3, security, audit ×3,
+        // dispatch: board, create, read ×2, act ×2, review, instruct, workbench.
         let want = [
-            ("admin", "nnnn nnnn nnn nnn nnnnnnn nn YYn n Ynn"),
-            ("secadmin", "nnnn nnnn nnn nnn nnnnnnn nn nnn Y nnn"),
-            ("auditor", "nnnn nnnn nnn nnn nnnnnnn nn nnn n YYY"),
-            ("taskforce", "YYYY YYYn YnY YYY YYYYYYn YY nnn n YYn"),
-            ("leader", "YYYY nnnn nnn nnY YYYnnnn nn nnn n nnn"),
-            ("lead_unit", "nnYn nnYn Ynn YYY YYnYnnn nn nnn n nnn"),
-            ("unit", "nnnY nnnn nnn YnY nnnnnnn nn nnn n nnn"),
-            ("town", "Ynnn Ynnn nnn YnY nnnnnnn nn nnn n nnn"),
+            ("admin", "nnnn nnnn nnn nnn nnnnnnn nn YYn n Ynn nnnnnnnnn"),
+            (
+                "secadmin",
+                "nnnn nnnn nnn nnn nnnnnnn nn nnn Y nnn nnnnnnnnn",
+            ),
+            (
+                "auditor",
+                "nnnn nnnn nnn nnn nnnnnnn nn nnn n YYY nnnnnnnnn",
+            ),
+            (
+                "taskforce",
+                "YYYY YYYn YnY YYY YYYYYYn YY nnn n YYn YYYYnnYnn",
+            ),
+            ("leader", "YYYY nnnn nnn nnY YYYnnnn nn nnn n nnn YnYYnnnYn"),
+            (
+                "lead_unit",
+                "nnYn nnYn Ynn YYY YYnYnnn nn nnn n nnn nnnnnnnnY",
+            ),
+            ("unit", "nnnY nnnn nnn YnY nnnnnnn nn nnn n nnn nnnYnYnnY"),
+            ("town", "Ynnn Ynnn nnn YnY nnnnnnn nn nnn n nnn nnYnYnnnY"),
         ];
         let mut wrong = Vec::new();
         for ((role, unit), (name, row)) in actors.iter().zip(want) {

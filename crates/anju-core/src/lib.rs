@@ -17,6 +17,7 @@ pub mod num;
 pub mod period;
 pub mod plan;
 pub mod records;
+pub mod supervision;
 pub mod targets;
 pub mod validate;
 pub mod values;

@@ -148,6 +148,78 @@ impl Date {
     pub fn days_until(self, later: Date) -> i64 {
         later.days() - self.days()
     }
+
+    /// The date `days` days since 1970-01-01 (the inverse of [`Date::days`]).
+    pub fn from_days(days: i64) -> Date {
+        // Howard Hinnant's civil_from_days.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        Date {
+            year: i32::try_from(year).unwrap_or(i32::MAX),
+            month: u32::try_from(month).unwrap_or(1),
+            day: u32::try_from(day).unwrap_or(1),
+        }
+    }
+
+    /// The date `n` days later (earlier when negative).
+    pub fn plus_days(self, n: i64) -> Date {
+        Date::from_days(self.days() + n)
+    }
+
+    /// A date written `YYYY-MM-DD` (also `YYYY/MM/DD` and `YYYY年M月D日`, as
+    /// people type them), checked to exist; if not, why, in words.
+    pub fn parse(text: &str) -> Result<Date, String> {
+        let t = text.trim();
+        let bad = || format!("“{t}”不是日期(应写作 2026-12-31)");
+        let cleaned: String = t
+            .chars()
+            .map(|c| match c {
+                '/' | '.' | '年' | '月' => '-',
+                '日' => ' ',
+                c => c,
+            })
+            .collect();
+        let mut parts = cleaned.trim().split('-');
+        let (Some(y), Some(m), Some(d), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(bad());
+        };
+        let num = |s: &str| -> Option<u32> {
+            (!s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| s.parse().ok())
+                .flatten()
+        };
+        let (Some(year), Some(month), Some(day)) = (num(y), num(m), num(d)) else {
+            return Err(bad());
+        };
+        if y.len() != 4 {
+            return Err(bad());
+        }
+        let date = Date {
+            year: i32::try_from(year).map_err(|_| bad())?,
+            month,
+            day,
+        };
+        if !(1..=12).contains(&month) || day == 0 || Date::from_days(date.days()) != date {
+            return Err(format!("{t}:没有这一天"));
+        }
+        Ok(date)
+    }
+}
+
+impl fmt::Display for Date {
+    /// `2026-12-31`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
 }
 
 /// The last day on which figures for `period` are on time: the plan's
@@ -189,6 +261,29 @@ pub fn is_late(period: Period, deadline_day: u8, submitted: Date) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_read_written_and_counted_back() {
+        let d = |year, month, day| Date { year, month, day };
+        assert_eq!(Date::parse("2026-12-31"), Ok(d(2026, 12, 31)));
+        assert_eq!(Date::parse(" 2027/1/5 "), Ok(d(2027, 1, 5)));
+        assert_eq!(Date::parse("2027年3月1日"), Ok(d(2027, 3, 1)));
+        assert!(
+            Date::parse("2026-02-29")
+                .unwrap_err()
+                .contains("没有这一天")
+        );
+        assert!(Date::parse("2024-02-29").is_ok(), "a leap day");
+        assert!(Date::parse("2026-13-01").is_err());
+        assert!(Date::parse("26-12-01").is_err());
+        assert!(Date::parse("明天").unwrap_err().contains("不是日期"));
+        for n in [-1_000_000, -1, 0, 1, 19_700, 20_453, 2_000_000] {
+            assert_eq!(Date::from_days(n).days(), n);
+        }
+        assert_eq!(d(2027, 3, 1).plus_days(-1), d(2027, 2, 28));
+        assert_eq!(d(2024, 3, 1).plus_days(-1), d(2024, 2, 29));
+        assert_eq!(d(2026, 12, 31).to_string(), "2026-12-31");
+    }
 
     #[test]
     fn days_are_counted_across_months_and_years() {

@@ -17,7 +17,7 @@ pub mod config;
 pub mod demo;
 pub mod jobs;
 pub mod service;
-use api::{audit, imports, publications, security, targets, users, values};
+use api::{audit, imports, publications, security, supervision, targets, users, values};
 mod web;
 
 use std::sync::Arc;
@@ -436,7 +436,10 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(_) | StoreError::NoSuchUser(_) => {
                 ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
             }
-            StoreError::Conflict { .. } | StoreError::UserExists(_) | StoreError::Published(_) => {
+            StoreError::Conflict { .. }
+            | StoreError::State(_)
+            | StoreError::UserExists(_)
+            | StoreError::Published(_) => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
             }
             StoreError::Invalid(_) => {
@@ -664,6 +667,33 @@ pub fn router(state: AppState) -> Router {
             post(targets::reject),
         )
         .route(
+            "/api/v1/supervision",
+            get(supervision::list).post(supervision::create),
+        )
+        .route("/api/v1/supervision/{id}", get(supervision::one))
+        .route("/api/v1/supervision/{id}/sign", post(supervision::sign))
+        .route(
+            "/api/v1/supervision/{id}/feedback",
+            post(supervision::feedback),
+        )
+        .route("/api/v1/supervision/{id}/review", post(supervision::review))
+        .route(
+            "/api/v1/supervision/{id}/extension",
+            post(supervision::extension),
+        )
+        .route(
+            "/api/v1/supervision/{id}/extensions/{ext}/approve",
+            post(supervision::approve_extension),
+        )
+        .route(
+            "/api/v1/supervision/{id}/extensions/{ext}/reject",
+            post(supervision::reject_extension),
+        )
+        .route(
+            "/api/v1/supervision/{id}/instruction",
+            post(supervision::instruction),
+        )
+        .route(
             "/api/v1/targets/decompositions",
             get(targets::decompositions).post(targets::decompose),
         )
@@ -846,6 +876,9 @@ async fn plan(
         publications::publish, publications::list, publications::one,
         targets::propose, targets::list, targets::approve, targets::reject,
         imports::import, imports::template, targets::decompose, targets::decompositions,
+        supervision::create, supervision::list, supervision::one, supervision::sign,
+        supervision::feedback, supervision::review, supervision::extension,
+        supervision::approve_extension, supervision::reject_extension, supervision::instruction,
     ),
     modifiers(&BearerAuth, &CommonAnswers),
 )]

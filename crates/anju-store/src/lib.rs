@@ -20,6 +20,7 @@ mod migrate;
 mod plans;
 mod publications;
 mod sessions;
+mod supervision;
 mod users;
 mod values;
 
@@ -39,6 +40,7 @@ pub use jobs::{ClaimedJob, JobEnd, JobRecord, JobRun};
 pub use plans::{PlanFile, plan_hash};
 pub use publications::{NewPublication, Publication};
 pub use sessions::{AccountLock, LiveSession, LoginOutcome, Session, new_token};
+pub use supervision::NewItem as NewSupervision;
 pub use users::{MAX_PASSWORD_BYTES, MIN_PASSWORD, UserRecord, hash_password, verify_password};
 pub use values::{ApprovedFigure, Deadline, NewValue, Now, Scope, StoredValue, ValueFilter};
 
@@ -60,6 +62,9 @@ pub enum StoreError {
         /// Why, in Chinese.
         message: String,
     },
+    /// A step the state of a record does not allow, in words (HTTP 409).
+    #[error("{0}")]
+    State(String),
     /// A user that does not exist.
     #[error("用户“{0}”不存在")]
     NoSuchUser(String),

@@ -68,6 +68,10 @@ const SQLITE: Migrations = &[
         "0015_month_safeguards",
         include_str!("../migrations/sqlite/0015_month_safeguards.sql"),
     ),
+    (
+        "0016_supervision",
+        include_str!("../migrations/sqlite/0016_supervision.sql"),
+    ),
 ];
 const POSTGRES: Migrations = &[
     (
@@ -129,6 +133,10 @@ const POSTGRES: Migrations = &[
     (
         "0015_month_safeguards",
         include_str!("../migrations/postgres/0015_month_safeguards.sql"),
+    ),
+    (
+        "0016_supervision",
+        include_str!("../migrations/postgres/0016_supervision.sql"),
     ),
 ];
 

@@ -113,6 +113,9 @@ struct RawMeta {
 struct RawSettings {
     lagging_threshold: Option<Spanned<NumStr>>,
     report_deadline_day: Option<Spanned<i64>>,
+    supervision_near_days: Option<Spanned<i64>>,
+    behind_yellow_points: Option<Spanned<NumStr>>,
+    behind_red_points: Option<Spanned<NumStr>>,
 }
 
 #[derive(Deserialize)]
@@ -368,6 +371,9 @@ fn build(raw: RawPlan, errs: &mut Errs) -> Option<Plan> {
     let mut settings = Settings {
         lagging_threshold: Decimal::new(10, 2),
         report_deadline_day: 5,
+        supervision_near_days: 3,
+        behind_yellow_points: Decimal::from(10),
+        behind_red_points: Decimal::from(30),
     };
     if let Some(t) = &raw.settings.lagging_threshold
         && let Some(d) = decimal(errs, t, "settings.lagging_threshold")
@@ -390,6 +396,48 @@ fn build(raw: RawPlan, errs: &mut Errs) -> Option<Plan> {
                 "须为 1—28 之间的日期",
             ),
         }
+    }
+
+    if let Some(d) = &raw.settings.supervision_near_days {
+        match u8::try_from(*d.get_ref()) {
+            Ok(v) if (1..=30).contains(&v) => settings.supervision_near_days = v,
+            _ => errs.at(
+                d.span(),
+                "settings.supervision_near_days",
+                "须为 1—30 之间的天数",
+            ),
+        }
+    }
+    for (raw_points, field) in [
+        (
+            &raw.settings.behind_yellow_points,
+            "settings.behind_yellow_points",
+        ),
+        (
+            &raw.settings.behind_red_points,
+            "settings.behind_red_points",
+        ),
+    ] {
+        if let Some(t) = raw_points
+            && let Some(d) = decimal(errs, t, field)
+        {
+            if d.is_sign_negative() || d > Decimal::from(100) {
+                errs.at(t.span(), field, "须在 0 与 100 之间(百分点)");
+            } else if field.ends_with("yellow_points") {
+                settings.behind_yellow_points = d;
+            } else {
+                settings.behind_red_points = d;
+            }
+        }
+    }
+    if settings.behind_red_points < settings.behind_yellow_points
+        && let Some(t) = &raw.settings.behind_red_points
+    {
+        errs.at(
+            t.span(),
+            "settings.behind_red_points",
+            "红灯的落后百分点不能小于黄灯的",
+        );
     }
 
     // Org units, parents first.

@@ -334,6 +334,13 @@ pub struct Settings {
     pub lagging_threshold: Decimal,
     /// Figures for a month are due by this day of the next month.
     pub report_deadline_day: u8,
+    /// A 督办 assignment turns blue this many days before it is due (3).
+    pub supervision_near_days: u8,
+    /// Work behind its 序时进度 by more than this many percentage points is
+    /// yellow (10) …
+    pub behind_yellow_points: Decimal,
+    /// … and by more than this many, red (30).
+    pub behind_red_points: Decimal,
 }
 
 /// What the plan is.

@@ -7,6 +7,7 @@ pub(crate) mod audit;
 pub(crate) mod imports;
 pub(crate) mod publications;
 pub(crate) mod security;
+pub(crate) mod supervision;
 pub(crate) mod targets;
 pub(crate) mod users;
 pub(crate) mod values;

@@ -18,6 +18,7 @@ mod error;
 pub mod evaluation;
 pub mod figures;
 pub mod publications;
+pub mod supervision;
 pub mod targets;
 pub mod users;
 

@@ -9,6 +9,7 @@ mod permissions;
 mod plan;
 mod publications;
 mod sessions;
+mod supervision;
 mod targets;
 mod users;
 mod values;

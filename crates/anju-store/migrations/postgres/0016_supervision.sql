@@ -1,0 +1,67 @@
+-- 督办事项 (issue #13): an item from a meeting, an instruction or the plan;
+-- one assignment per unit with its own timestamps; every step in an
+-- append-only log; extension requests, decided by the task force.
+CREATE TABLE supervision_items (
+    id          BIGSERIAL PRIMARY KEY,
+    title       TEXT    NOT NULL,
+    source_kind TEXT    NOT NULL CHECK (source_kind IN ('meeting', 'instruction', 'plan')),
+    source_date TEXT,
+    source_ref  TEXT    NOT NULL,
+    urgency     TEXT    NOT NULL CHECK (urgency IN ('一般', '急办', '特急')),
+    due         TEXT    NOT NULL,
+    created_by  TEXT    NOT NULL,
+    created_at  TEXT    NOT NULL,
+    closed_at   TEXT
+);
+CREATE TABLE supervision_assignments (
+    item_id     BIGINT  NOT NULL REFERENCES supervision_items (id),
+    unit        TEXT    NOT NULL,
+    lead        BIGINT  NOT NULL,
+    position    BIGINT  NOT NULL,
+    state       TEXT    NOT NULL CHECK (state IN ('assigned', 'handling', 'answered', 'closed')),
+    due         TEXT    NOT NULL,
+    assigned_at TEXT    NOT NULL,
+    signed_at   TEXT,
+    signed_by   TEXT,
+    answered_at TEXT,
+    closed_at   TEXT,
+    returns     BIGINT  NOT NULL DEFAULT 0,
+    returned    BIGINT  NOT NULL DEFAULT 0,
+    percent     TEXT,
+    PRIMARY KEY (item_id, unit)
+);
+CREATE INDEX supervision_assignments_by_unit ON supervision_assignments (unit);
+CREATE TABLE supervision_log (
+    id          BIGSERIAL PRIMARY KEY,
+    item_id     BIGINT  NOT NULL REFERENCES supervision_items (id),
+    unit        TEXT,
+    step        TEXT    NOT NULL,
+    actor       TEXT    NOT NULL,
+    at          TEXT    NOT NULL,
+    detail      TEXT    NOT NULL
+);
+CREATE INDEX supervision_log_by_item ON supervision_log (item_id, id);
+CREATE TABLE supervision_extensions (
+    id           BIGSERIAL PRIMARY KEY,
+    item_id      BIGINT  NOT NULL REFERENCES supervision_items (id),
+    unit         TEXT    NOT NULL,
+    old_due      TEXT    NOT NULL,
+    new_due      TEXT    NOT NULL,
+    reason       TEXT    NOT NULL,
+    progress     TEXT    NOT NULL,
+    requested_by TEXT    NOT NULL,
+    requested_at TEXT    NOT NULL,
+    state        TEXT    NOT NULL CHECK (state IN ('pending', 'approved', 'rejected')),
+    decided_by   TEXT,
+    decided_at   TEXT,
+    note         TEXT
+);
+CREATE INDEX supervision_extensions_by_item ON supervision_extensions (item_id);
+-- The log is append-only: the database refuses to change or remove a step.
+CREATE FUNCTION supervision_log_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'supervision_log is append-only';
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER supervision_log_no_change BEFORE UPDATE OR DELETE ON supervision_log
+FOR EACH ROW EXECUTE FUNCTION supervision_log_append_only();
