@@ -193,7 +193,10 @@ def main():
                  ("zhuanban2", "taskforce", None, "Zb2-审核-2026"),
                  ("guanli", "admin", None, "Gl-管理-2026"),
                  ("anquan", "secadmin", None, "Aq-安全-2026"),
-                 ("shenji", "auditor", None, "Sj-审计-2026")]
+                 ("shenji", "auditor", None, "Sj-审计-2026"),
+                 ("fagai", "unit", "市发改局", "Fg-发改-2026"),
+                 ("lingdao", "leader", None, "Ld-领导-2026"),
+                 ("haichang", "town", "海昌街道", "Hc-填报-2026")]
         for name, role, org, password in users:
             cmd = [args.bin, "user", "add", name, "--role", role, "--password-stdin", "--database", db]
             if org:
@@ -217,8 +220,21 @@ def main():
             print(f"browser test: Chromium did not start: {e}", file=sys.stderr)
             return 2
         run_flow(browser, base, args.out, users)
+        item = run_dispatch(browser, base, args.out, users)
         server.terminate()
         server.wait(timeout=30)
+        # A week later (the clock moved): 市发改局 let its part go overdue.
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        later = subprocess.Popen([args.bin, "serve", "--database", db, "--listen", f"127.0.0.1:{port}"],
+                                 stdout=subprocess.DEVNULL, stderr=open(f"{work}/serve.log", "w"),
+                                 env={**os.environ, "ANJU_CLOCK_SHIFT_DAYS": "7"})
+        procs.append(later)
+        wait_for("the server a week later",
+                 lambda: urllib.request.urlopen(f"{base}/api/v1/health", timeout=2).status == 200)
+        run_overdue(browser, base, args.out, users, item)
+        later.terminate()
+        later.wait(timeout=30)
         # The demo: a living cockpit on a new database, marked on every page.
         port = free_port()
         base = f"http://127.0.0.1:{port}"
@@ -524,6 +540,139 @@ def run_flow(b, base, out, users):
     b.screenshot(f"{out}/audit.png")
     logout()
     print(f"checked {len(seen_pages)} page loads: every request went to {base} only")
+
+
+def _session(b, base, users):
+    """visit, login and logout for a walk (by login name)."""
+    passwords = {name: pw for name, _, _, pw in users}
+
+    def visit(path):
+        b.go(base + path)
+        wait_for(f"{path} to load", lambda: b.js("return document.readyState;") == "complete")
+
+    def login(name):
+        visit("/login")
+        b.type("#username", name)
+        b.type("#password", passwords[name])
+        b.click("#login-submit")
+        wait_for(f"the login of {name}", lambda: "/login" not in b.url())
+
+    def logout():
+        b.click(".who button")
+        wait_for("the logout", lambda: b.url().rstrip("/") == base)
+
+    def send(form_css, what):
+        """Submits a form of the page and waits for its reload."""
+        b.js("document.body.dataset.before = '1';")
+        b.click(f"{form_css} button[type=submit]")
+        wait_for(what, lambda: b.js("return document.readyState === 'complete' && !document.body.dataset.before;")
+                 or "bad" in (b.js(f"return (document.querySelector('{form_css} .status')||{{}}).className || '';") or ""))
+        status = b.js(f"var s = document.querySelector('{form_css} .status'); return s ? s.className + ' ' + s.textContent : '';")
+        check(not status or "bad" not in status, f"{what}: {status}")
+
+    return visit, login, logout, send
+
+
+def run_dispatch(b, base, out, users):
+    """The 专班 records a meeting's 督办 for 市发改局 and 海昌街道; 海昌街道
+    signs and answers on a phone, is returned once, answers again and is
+    closed. Returns the item's number."""
+    visit, login, logout, send = _session(b, base, users)
+    today = b.js("return new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);")
+    due = b.js("return new Date(Date.now() + 8 * 3600 * 1000 + 4 * 86400000).toISOString().slice(0, 10);")
+    login("zhuanban")
+    visit("/dispatch")
+    check("工作调度" in b.text("nav"), "the task force's navigation has 工作调度")
+    b.type("#sv-title", "加快推进保障性租赁住房项目前期工作")
+    b.type("#sv-ref", "安居专班第 3 次例会")
+    b.type("#sv-lead", "市发改局")
+    b.type("#sv-co", "海昌街道")
+    b.js("document.querySelector('#sv-due').value = arguments[0];", due)
+    b.js("document.querySelector('#sv-urgency').value = '急办';")
+    # A tired clerk first forgets the date of the meeting: said in words.
+    b.js("document.querySelector('#sv-date').value = '';")
+    b.click("#supervision-form button[type=submit]")
+    wait_for("the missing date to be said", lambda: "日期" in b.text("#supervision-form .status"))
+    b.js("document.querySelector('#sv-date').value = arguments[0];", today)
+    send("#supervision-form", "the item to be recorded")
+    rows = b.find_all("#supervision-list tbody tr")
+    check(len(rows) == 1, f"the board lists the new item: {len(rows)}")
+    first = b.text("#supervision-list tbody tr")
+    check("市发改局" in first and "海昌街道" in first and "待签收" in first, f"both units have their part: {first!r}")
+    href = b.js("return document.querySelector('#supervision-list tbody a').getAttribute('href');")
+    item = int(href.rsplit("/", 1)[1])
+    b.screenshot(f"{out}/dispatch-board.png")
+    logout()
+
+    # 海昌街道 on a phone: its workbench, sign, answer.
+    b.call("POST", "/window/rect", {"width": 390, "height": 844})
+    login("haichang")
+    visit("/workbench")
+    check("加快推进保障性租赁住房项目前期工作" in b.text("#my-supervision"), "the town's workbench lists its item")
+    b.click("#my-supervision a")
+    wait_for("the item page", lambda: "/supervision/" in b.url())
+    send("#sign-form", "the signature")
+    b.type("#fb-progress", "已完成 2 个项目的选址论证和建议书编制")
+    b.type("#fb-diff", "用地指标待落实")
+    b.type("#fb-percent", "１００")
+    b.screenshot(f"{out}/supervision-phone-feedback.png", width=390)
+    b.call("POST", "/window/rect", {"width": 390, "height": 844})
+    send("#feedback-form", "the feedback")
+    check("等待专班复核" in b.text("#my-part"), "after feedback it waits for review")
+    logout()
+
+    # The 专班 returns it once, with a reason.
+    b.call("POST", "/window/rect", {"width": 1280, "height": 900})
+    login("zhuanban")
+    visit(f"/supervision/{item}")
+    b.type("#assignments input[name=note]", "请附项目建议书批复文件")
+    send("#assignments form:nth-of-type(2)", "the return")
+    check("退办 1 次" in b.text("#assignments"), "the return is counted")
+    logout()
+
+    # Answered again on the phone, then closed.
+    b.call("POST", "/window/rect", {"width": 390, "height": 844})
+    login("haichang")
+    visit(f"/supervision/{item}")
+    check("黄色督办" in b.text("#my-part"), "a returned part is yellow, in words")
+    b.type("#fb-progress", "已补充项目建议书批复文件")
+    b.type("#fb-percent", "100")
+    send("#feedback-form", "the second feedback")
+    logout()
+    b.call("POST", "/window/rect", {"width": 1280, "height": 900})
+    login("zhuanban")
+    visit(f"/supervision/{item}")
+    send("#assignments form:nth-of-type(1)", "the closure")
+    table = b.text("#assignments")
+    check("已办结" in table, f"海昌街道's part is closed: {table!r}")
+    log = b.text("#supervision-log")
+    for step in ("立项交办", "签收", "办结反馈", "退办", "复核通过"):
+        check(step in log, f"the log has {step}: {log!r}")
+    logout()
+    return item
+
+
+def run_overdue(b, base, out, users, item):
+    """A week later: 市发改局's part is red, in the leader's cockpit, who adds
+    a 批示."""
+    visit, login, logout, send = _session(b, base, users)
+    login("lingdao")
+    visit("/cockpit")
+    check("测试时钟" in b.text(".demo-banner"), "a moved clock is said on the page")
+    reds = b.text("#red-supervision")
+    check("加快推进保障性租赁住房项目前期工作" in reds and "市发改局已逾期" in reds,
+          f"the overdue item is in the leader's cockpit: {reds!r}")
+    b.click("#red-supervision-list a")
+    wait_for("the item page", lambda: f"/supervision/{item}" in b.url())
+    b.type("#in-text", "请市发改局本周内办结并说明逾期原因。")
+    send("#instruction-form", "the instruction")
+    check("请市发改局本周内办结" in b.text(".instruction"), "the 批示 is shown on the item")
+    b.screenshot(f"{out}/supervision-item.png")
+    logout()
+    login("zhuanban")
+    visit("/dispatch?light=red")
+    check(len(b.find_all("#supervision-list tbody tr")) == 1, "the board's red filter shows it")
+    logout()
 
 
 def run_demo(b, base, out):

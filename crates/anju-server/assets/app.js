@@ -12,11 +12,15 @@
     value: '数值', numerator: '分子', denominator: '分母', period: '期间',
     indicator: '指标', org_unit: '填报单位', target: '目标值', year: '年份',
     effective: '生效月份', reason: '理由', as_of: '月份', username: '用户名',
-    password: '密码', role: '角色', old_password: '原密码', new_password: '新密码'
+    password: '密码', role: '角色', old_password: '原密码', new_password: '新密码',
+    title: '督办事项', lead: '牵头单位', co_units: '配合单位', due: '办理时限', urgency: '紧急程度',
+    'source.kind': '来源', 'source.date': '日期', 'source.ref': '会议名称或文号',
+    progress: '办理情况', difficulties: '存在困难', next_steps: '下一步打算', percent: '完成百分比',
+    note: '说明', text: '批示内容', decision: '复核意见', unit: '单位'
   };
   // "values[2].numerator: …" or "target: …" in words: "分子:…".
   function human(m) {
-    return String(m).replace(/^(?:values\[\d+\]\.)?([a-z_]+)(?:\[\d+\])?: /, (all, f) => FIELD[f] ? FIELD[f] + ':' : all);
+    return String(m).replace(/^(?:values\[\d+\]\.)?([a-z_.]+?)(?:\[\d+\])?: /, (all, f) => FIELD[f] ? FIELD[f] + ':' : all);
   }
 
   function describe(data, status) {
@@ -94,7 +98,11 @@
         if (v === '') continue;
         if ('bool' in el.dataset) v = v === 'true';
         else if ('number' in el.dataset) v = Number(v);
-        body[el.name] = v;
+        // "source.kind" → {source: {kind: …}}.
+        const path = el.name.split('.');
+        let at = body;
+        while (path.length > 1) { const k = path.shift(); at = at[k] = at[k] || {}; }
+        at[path[0]] = v;
       }
     }
     const buttons = $$('button', f);

@@ -38,6 +38,8 @@ pub struct Loaded {
     pub published: usize,
     /// The last month with figures.
     pub until: Option<YearMonth>,
+    /// 督办 items recorded.
+    pub supervision: usize,
 }
 
 /// A time early in the month after `m` (the 3rd, before the deadline day).
@@ -311,5 +313,170 @@ pub async fn load(state: &AppState) -> Result<Loaded, String> {
             None => break,
         };
     }
+    loaded.supervision = supervision(store, &plan, now.date).await?;
     Ok(loaded)
+}
+
+/// A time `days` days before `today`, at `hour` o'clock.
+fn days_ago(today: Date, days: i64, hour: u32) -> Now {
+    let d = today.plus_days(-days);
+    Now {
+        date: d,
+        stamp: format!("{d}T{hour:02}:00:00+08:00"),
+    }
+}
+
+/// The demo's 督办 items, one of each colour: overdue (red), returned
+/// (yellow), near its date (blue), answered and waiting for review, closed.
+async fn supervision(
+    store: &anju_store::Store,
+    plan: &anju_core::plan::Plan,
+    today: Date,
+) -> Result<usize, String> {
+    use anju_core::supervision::{SourceKind, Step, Urgency};
+    let town = |k: usize| {
+        let towns = &plan.orgs.get(plan.reporting_root).children;
+        towns
+            .get(k)
+            .map(|&o| plan.orgs.get(o).name.clone())
+            .unwrap_or_default()
+    };
+    let town_user = |k: usize| format!("demo-town-{:02}", k + 1);
+    struct Demo<'a> {
+        title: &'a str,
+        source: SourceKind,
+        reference: &'a str,
+        urgency: Urgency,
+        /// Made this many days ago, due this many days from today.
+        made: i64,
+        due: i64,
+        units: Vec<(String, String)>,
+    }
+    let meeting = "安居专班第 11 次例会";
+    let items = [
+        Demo {
+            title: "推进保障性租赁住房项目开工,落实用地和审批",
+            source: SourceKind::Meeting,
+            reference: meeting,
+            urgency: Urgency::Urgent,
+            made: 20,
+            due: -3,
+            units: vec![
+                ("市住建局".into(), "demo-zhujian".into()),
+                (town(4), town_user(4)),
+            ],
+        },
+        Demo {
+            title: "核实老旧小区改造台账,补齐 2000 年底前建成小区底数",
+            source: SourceKind::Meeting,
+            reference: meeting,
+            urgency: Urgency::Normal,
+            made: 8,
+            due: 12,
+            units: vec![(town(0), town_user(0))],
+        },
+        Demo {
+            title: "完成公租房保障对象年度复核",
+            source: SourceKind::Plan,
+            reference: "重点任务 2:提升公租房保障能力",
+            urgency: Urgency::Normal,
+            made: 10,
+            due: 2,
+            units: vec![("市民政局".into(), "demo-minzheng".into())],
+        },
+        Demo {
+            title: "报送既有住宅加装电梯年度计划",
+            source: SourceKind::Instruction,
+            reference: "分管副市长批示(海政办阅〔2026〕15 号)",
+            urgency: Urgency::Immediate,
+            made: 6,
+            due: 9,
+            units: vec![(town(1), town_user(1))],
+        },
+        Demo {
+            title: "梳理未来社区创建申报清单",
+            source: SourceKind::Meeting,
+            reference: "安居专班第 10 次例会",
+            urgency: Urgency::Normal,
+            made: 40,
+            due: -10,
+            units: vec![(town(2), town_user(2))],
+        },
+    ];
+    let mut made = 0;
+    for (k, d) in items.iter().enumerate() {
+        let names: Vec<String> = d.units.iter().map(|(u, _)| u.clone()).collect();
+        let at = days_ago(today, d.made, 9);
+        let item = store
+            .create_supervision(
+                &anju_store::NewSupervision {
+                    title: d.title,
+                    source: d.source,
+                    source_date: (d.source != SourceKind::Plan).then_some(at.date),
+                    source_ref: d.reference,
+                    urgency: d.urgency,
+                    due: today.plus_days(d.due),
+                    units: &names,
+                },
+                DEMO_TASKFORCE,
+                &at.stamp,
+            )
+            .await
+            .map_err(err)?;
+        made += 1;
+        let (unit, user) = &d.units[0];
+        let step = |step: Step, detail: serde_json::Value, percent: Option<i64>, by: String, days: i64| {
+            let at = days_ago(today, days, 10);
+            async move {
+                store
+                    .supervision_step(
+                        item.id,
+                        unit,
+                        step,
+                        detail,
+                        percent.map(rust_decimal::Decimal::from),
+                        &by,
+                        &at.stamp,
+                    )
+                    .await
+                    .map_err(err)
+            }
+        };
+        let fb = |text: &str, p: i64| {
+            serde_json::json!({"progress": text, "difficulties": "", "next_steps": "", "percent": p.to_string()})
+        };
+        step(Step::Sign, serde_json::json!({}), None, user.clone(), d.made - 1).await?;
+        match k {
+            // Overdue: the lead reported 40 %, the town never signed.
+            0 => {
+                step(Step::Report, fb("已完成项目选址,正在办理用地预审", 40), Some(40), user.clone(), 8).await?;
+            }
+            // Returned: answered as done, sent back.
+            1 => {
+                step(Step::Feedback, fb("已完成台账核实", 100), Some(100), user.clone(), 3).await?;
+                step(
+                    Step::Return,
+                    serde_json::json!({"note": "台账缺少 2000 年前建成的 6 个小区,请补齐后重新反馈"}),
+                    None,
+                    DEMO_TASKFORCE.to_string(),
+                    2,
+                )
+                .await?;
+            }
+            // Near its date, on schedule.
+            2 => {
+                step(Step::Report, fb("已复核 860 户,剩余 120 户", 88), Some(88), user.clone(), 1).await?;
+            }
+            // Answered, waiting for review.
+            3 => {
+                step(Step::Feedback, fb("年度计划已报送,共 14 台", 100), Some(100), user.clone(), 1).await?;
+            }
+            // Closed.
+            _ => {
+                step(Step::Feedback, fb("清单已梳理完成", 100), Some(100), user.clone(), 15).await?;
+                step(Step::Accept, serde_json::json!({"note": "同意办结"}), None, DEMO_TASKFORCE.to_string(), 14).await?;
+            }
+        }
+    }
+    Ok(made)
 }

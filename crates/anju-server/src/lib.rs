@@ -77,7 +77,14 @@ pub(crate) fn attachment(ascii: &str, file: &str) -> String {
 /// The clock: seconds since 1970 (UTC). A parameter, so tests can move time.
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
-/// The system clock.
+/// The wall clock moved `days` days ahead (a test walks due dates with it;
+/// the pages then say the clock is moved).
+pub fn shifted_clock(days: i64) -> Clock {
+    let wall = system_clock();
+    Arc::new(move || wall() + days * 86_400)
+}
+
+/// The wall clock.
 pub fn system_clock() -> Clock {
     // The one reading of the wall clock the service makes.
     #[allow(clippy::disallowed_methods)]
@@ -111,6 +118,10 @@ pub struct AppState {
     /// ADDR,…`): a request from one of them is from the client its
     /// `X-Forwarded-For` names last.
     pub trust_proxy: Vec<std::net::IpAddr>,
+    /// The clock runs this many days ahead of the wall clock
+    /// (`ANJU_CLOCK_SHIFT_DAYS`, for walking deadlines in a test): every
+    /// page says so, as it says demo data.
+    pub clock_shift_days: i64,
 }
 
 impl AppState {
@@ -125,6 +136,7 @@ impl AppState {
             cache: Arc::default(),
             demo: false,
             trust_proxy: Vec::new(),
+            clock_shift_days: 0,
         }
     }
 

@@ -595,8 +595,23 @@ fn serve(loaded: anju_server::config::Loaded, demo: bool) -> anyhow::Result<()> 
         let plan = std::sync::Arc::new(plan);
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
-        let mut state = anju_server::AppState::new(plan, store, anju_server::system_clock())
-            .with_plan_file(plan_file);
+        // A clock moved ahead, for walking due dates in a test: said on start
+        // and on every page.
+        let shift = match std::env::var("ANJU_CLOCK_SHIFT_DAYS") {
+            Ok(v) if !v.trim().is_empty() => v.trim().parse::<i64>().map_err(|_| {
+                anyhow::anyhow!("ANJU_CLOCK_SHIFT_DAYS 应为整数天数,不是“{v}”")
+            })?,
+            _ => 0,
+        };
+        let clock = if shift == 0 {
+            anju_server::system_clock()
+        } else {
+            eprintln!("注意:时钟比实际时间快 {shift} 天(ANJU_CLOCK_SHIFT_DAYS),仅供测试");
+            anju_server::shifted_clock(shift)
+        };
+        let mut state =
+            anju_server::AppState::new(plan, store, clock).with_plan_file(plan_file);
+        state.clock_shift_days = shift;
         state.trust_proxy = trust_proxy;
         if demo
             && !anju_server::demo::is_demo(&state)

@@ -145,6 +145,10 @@ struct Cockpit {
     departments: Vec<DeptLine>,
     /// The shown unit's and each column's lights, for the phone.
     cards: Vec<UnitCard>,
+    /// Red 督办 items (overdue), for those who see the dispatch board.
+    red_supervision: Vec<super::dispatch::ItemLine>,
+    /// The caller sees the dispatch board.
+    may_dispatch: bool,
 }
 
 /// The rows of the month that `who` may read.
@@ -626,7 +630,23 @@ pub(crate) async fn matrix(
     } else {
         None
     };
+    let may_dispatch = me.can(&plan, &Action::OpenDispatch);
+    let red_supervision = if may_dispatch {
+        let red = crate::service::supervision::Filter {
+            light: Some("red".into()),
+            unit: None,
+        };
+        crate::service::supervision::list(&state.store, &plan, &me, &red, today)
+            .await?
+            .iter()
+            .map(|(i, c)| super::dispatch::item_line(i, c))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let page = Cockpit {
+        red_supervision,
+        may_dispatch,
         shell: Shell::new(
             &state,
             Some(&who),

@@ -10,6 +10,7 @@
 //! that needs a login sends the browser to `/login`.
 
 mod cockpit;
+pub(crate) mod dispatch;
 pub(crate) mod oversight;
 mod public;
 mod work;
@@ -41,6 +42,9 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/report", get(work::report))
         .route("/review", get(work::review))
         .route("/targets", get(work::targets))
+        .route("/dispatch", get(dispatch::board))
+        .route("/supervision/{id}", get(dispatch::item))
+        .route("/workbench", get(dispatch::workbench))
         .route("/users", get(work::users))
         .route("/security", get(oversight::security))
         .route("/audit", get(oversight::audit))
@@ -63,6 +67,8 @@ pub(crate) struct Shell {
     pub demo: bool,
     /// The page uses the whole width of the screen (the cockpit's matrix).
     pub wide: bool,
+    /// The clock is moved ahead by this many days (a test): said on the page.
+    pub clock_shift_days: i64,
 }
 
 /// A navigation link.
@@ -95,8 +101,10 @@ impl Shell {
             // The navigation is the permission table's: a link for each
             // page the user may open.
             let me = w.actor(&plan);
-            let pages: [(&'static str, &'static str, Action<'_>); 7] = [
+            let pages: [(&'static str, &'static str, Action<'_>); 9] = [
                 ("/cockpit", "驾驶舱", Action::OpenCockpit),
+                ("/dispatch", "工作调度", Action::OpenDispatch),
+                ("/workbench", "工作台", Action::OpenWorkbench),
                 ("/report", "填报", Action::OpenReporting),
                 ("/review", "审核", Action::OpenReview),
                 ("/targets", "目标", Action::ReadTargets),
@@ -134,6 +142,7 @@ impl Shell {
             }),
             demo: state.demo,
             wide: false,
+            clock_shift_days: state.clock_shift_days,
         }
     }
 }
@@ -239,6 +248,7 @@ impl IntoResponse for WebError {
             user: None,
             demo: false,
             wide: false,
+            clock_shift_days: 0,
         };
         let page = ErrorPage {
             shell,

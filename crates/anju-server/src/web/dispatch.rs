@@ -1,0 +1,480 @@
+//! 工作调度 pages: the task force's dispatch board (every 督办 item by
+//! colour, overdue first, and the form that records one), a 督办 item's
+//! page (each unit's assignment, the steps taken, the forms of whoever may
+//! act on it now) and the workbench of a department or a town (what waits
+//! for it). They present `service::supervision`; their forms send to the
+//! JSON API, so every rule of it holds here too.
+
+use anju_core::access::Action;
+use anju_core::plan::{Level, Plan};
+use anju_core::supervision::{AssignmentState, ExtensionState, Item, Light};
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::{Member, Shell, WebError, html, page_may};
+use crate::AppState;
+use crate::service::supervision::{self as service, Colours};
+
+/// The class of a colour's tag.
+pub(crate) fn light_class(l: Light) -> &'static str {
+    match l {
+        Light::Red => "l-red",
+        Light::Yellow => "l-yellow",
+        Light::Blue => "l-blue",
+        Light::Green => "l-green",
+        Light::Done => "l-none",
+    }
+}
+
+/// One unit's assignment as a line.
+pub(crate) struct UnitLine {
+    pub unit: String,
+    pub lead: bool,
+    pub state: &'static str,
+    pub answered: bool,
+    pub class: &'static str,
+    pub label: &'static str,
+    pub reason: String,
+    pub due: String,
+    pub percent: String,
+    /// The percent as a number to edit (empty before any feedback).
+    pub percent_value: String,
+    pub signed: String,
+    pub returns: u32,
+}
+
+/// An item as a line of a list.
+pub(crate) struct ItemLine {
+    pub id: i64,
+    pub title: String,
+    pub source: String,
+    pub lead: String,
+    pub co: String,
+    pub due: String,
+    pub urgency: &'static str,
+    pub urgent: bool,
+    pub class: &'static str,
+    pub label: &'static str,
+    pub reason: String,
+    pub units: Vec<UnitLine>,
+}
+
+fn minute(stamp: &str) -> String {
+    // 2026-12-01T09:30:00+08:00 → 2026-12-01 09:30
+    stamp.get(..16).unwrap_or(stamp).replace('T', " ")
+}
+
+pub(crate) fn item_line(item: &Item, c: &Colours) -> ItemLine {
+    let (light, why) = &c.item;
+    ItemLine {
+        id: item.id,
+        title: item.title.clone(),
+        source: format!(
+            "{}{}{}",
+            item.source.label(),
+            item.source_date
+                .map_or_else(String::new, |d| format!(" {d}")),
+            if item.source_ref.is_empty() {
+                String::new()
+            } else {
+                format!(" · {}", item.source_ref)
+            }
+        ),
+        lead: item.lead().to_string(),
+        co: item
+            .assignments
+            .iter()
+            .filter(|a| !a.lead)
+            .map(|a| a.unit.as_str())
+            .collect::<Vec<_>>()
+            .join("、"),
+        due: item.due.to_string(),
+        urgency: item.urgency.label(),
+        urgent: item.urgency != anju_core::supervision::Urgency::Normal,
+        class: light_class(*light),
+        label: light.label(),
+        reason: why.clone(),
+        units: item
+            .assignments
+            .iter()
+            .zip(&c.assignments)
+            .map(|(a, (l, w))| UnitLine {
+                unit: a.unit.clone(),
+                lead: a.lead,
+                state: a.state.label(),
+                answered: a.state == AssignmentState::Answered,
+                class: light_class(*l),
+                label: l.label(),
+                reason: w.clone(),
+                due: a.due.to_string(),
+                percent: a
+                    .percent
+                    .map_or_else(|| "—".into(), |p| format!("{}%", p.normalize())),
+                percent_value: a
+                    .percent
+                    .map_or_else(String::new, |p| p.normalize().to_string()),
+                signed: a
+                    .signed_at
+                    .as_deref()
+                    .map_or_else(|| "未签收".into(), minute),
+                returns: a.returns,
+            })
+            .collect(),
+    }
+}
+
+/// The units an item may be assigned to, for the form: departments, then
+/// the towns.
+fn assignable(plan: &Plan) -> (Vec<String>, Vec<String>) {
+    let mut departments = Vec::new();
+    let mut towns = Vec::new();
+    for (o, u) in plan.orgs.iter() {
+        if u.level == Level::Department {
+            departments.push(u.name.clone());
+        } else if plan.reporting_unit(o) == Some(o) && o != plan.reporting_root {
+            towns.push(u.name.clone());
+        }
+    }
+    (departments, towns)
+}
+
+#[derive(Template)]
+#[template(path = "dispatch.html")]
+struct Board {
+    shell: Shell,
+    today: String,
+    items: Vec<ItemLine>,
+    counts: Vec<(&'static str, &'static str, usize)>,
+    light: String,
+    unit: String,
+    may_create: bool,
+    departments: Vec<String>,
+    towns: Vec<String>,
+    near_days: u8,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct BoardQuery {
+    light: Option<String>,
+    unit: Option<String>,
+}
+
+/// `GET /dispatch`: the dispatch board (the task force and leaders).
+pub(crate) async fn board(
+    State(state): State<AppState>,
+    Member(who): Member,
+    Query(q): Query<BoardQuery>,
+) -> Result<Response, WebError> {
+    let plan = state.plan();
+    page_may(&plan, &who, &Action::OpenDispatch)?;
+    let me = who.actor(&plan);
+    let today = crate::now(&state).date;
+    let all = service::list(
+        &state.store,
+        &plan,
+        &me,
+        &service::Filter::default(),
+        today,
+    )
+    .await?;
+    let mut counts = vec![
+        ("red", "红色督办(逾期)", 0),
+        ("yellow", "黄色督办(退办或落后)", 0),
+        ("blue", "蓝色督办(临近时限)", 0),
+        ("green", "正常", 0),
+        ("done", "已办结", 0),
+    ];
+    for (_, c) in &all {
+        if let Some(x) = counts.iter_mut().find(|x| x.0 == c.item.0.as_str()) {
+            x.2 += 1;
+        }
+    }
+    let filter = service::Filter {
+        light: q.light.clone(),
+        unit: q.unit.clone(),
+    };
+    let shown = service::list(&state.store, &plan, &me, &filter, today).await?;
+    let (departments, towns) = assignable(&plan);
+    let page = Board {
+        shell: Shell::new(&state, Some(&who), "工作调度", "/dispatch"),
+        today: today.to_string(),
+        items: shown.iter().map(|(i, c)| item_line(i, c)).collect(),
+        counts,
+        light: q.light.unwrap_or_default(),
+        unit: q.unit.unwrap_or_default(),
+        may_create: me.can(&plan, &Action::CreateSupervision),
+        departments,
+        towns,
+        near_days: plan.settings.supervision_near_days,
+    };
+    Ok(html(&page))
+}
+
+/// A step of the log as shown.
+struct Step {
+    at: String,
+    actor: String,
+    unit: String,
+    label: &'static str,
+    words: Vec<(&'static str, String)>,
+}
+
+/// An extension request as shown.
+struct ExtLine {
+    id: i64,
+    unit: String,
+    old_due: String,
+    new_due: String,
+    reason: String,
+    progress: String,
+    state: &'static str,
+    pending: bool,
+    decided: String,
+}
+
+#[derive(Template)]
+#[template(path = "supervision.html")]
+struct ItemPage {
+    shell: Shell,
+    today: String,
+    item: ItemLine,
+    /// The caller's own assignment, if it may act on one.
+    mine: Option<UnitLine>,
+    /// Its state's API name (`assigned` …), empty when none.
+    mine_state: &'static str,
+    may_review: bool,
+    may_instruct: bool,
+    steps: Vec<Step>,
+    extensions: Vec<ExtLine>,
+    /// The caller's unit has an extension waiting.
+    mine_pending: bool,
+    instructions: Vec<(String, String, String)>,
+    back: &'static str,
+}
+
+/// `GET /supervision/{id}`: one item, with the forms of whoever may act.
+pub(crate) async fn item(
+    State(state): State<AppState>,
+    Member(who): Member,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, WebError> {
+    let plan = state.plan();
+    let me = who.actor(&plan);
+    let id: i64 = id
+        .trim()
+        .parse()
+        .map_err(|_| WebError::not_found(format!("没有编号为“{id}”的督办事项")))?;
+    let today = crate::now(&state).date;
+    let item = service::one(&state.store, &plan, &me, id).await?;
+    let c = service::colours(&plan, &item, today);
+    let line = item_line(&item, &c);
+    let my_unit = me.org.map(|o| plan.orgs.get(o).name.clone());
+    let mine_ix = my_unit.as_ref().and_then(|u| {
+        item.assignments
+            .iter()
+            .position(|a| &a.unit == u)
+            .filter(|_| {
+                me.org
+                    .is_some_and(|o| me.can(&plan, &Action::ActOnAssignment { unit: o }))
+            })
+    });
+    let detail_words = |d: &serde_json::Value| -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        for (key, label) in [
+            ("progress", "办理情况"),
+            ("difficulties", "存在困难"),
+            ("next_steps", "下一步"),
+            ("percent", "完成"),
+            ("note", "说明"),
+            ("text", "批示"),
+            ("reason", "理由"),
+            ("new_due", "延至"),
+            ("due", "办理时限"),
+        ] {
+            if let Some(v) = d.get(key) {
+                let text = match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Null => continue,
+                    other => other.to_string(),
+                };
+                if text.is_empty() {
+                    continue;
+                }
+                let text = if key == "percent" {
+                    format!("{text}%")
+                } else {
+                    text
+                };
+                out.push((label, text));
+            }
+        }
+        out
+    };
+    let page = ItemPage {
+        shell: Shell::new(&state, Some(&who), &format!("督办事项 {id}"), ""),
+        today: today.to_string(),
+        mine: mine_ix.map(|k| {
+            let u = &line.units[k];
+            UnitLine {
+                unit: u.unit.clone(),
+                lead: u.lead,
+                state: u.state,
+                answered: u.answered,
+                class: u.class,
+                label: u.label,
+                reason: u.reason.clone(),
+                due: u.due.clone(),
+                percent: u.percent.clone(),
+                percent_value: u.percent_value.clone(),
+                signed: u.signed.clone(),
+                returns: u.returns,
+            }
+        }),
+        mine_state: mine_ix.map_or("", |k| item.assignments[k].state.as_str()),
+        mine_pending: mine_ix.is_some_and(|k| {
+            item.extensions.iter().any(|e| {
+                e.unit == item.assignments[k].unit && e.state == ExtensionState::Pending
+            })
+        }),
+        item: line,
+        may_review: me.can(&plan, &Action::ReviewSupervision),
+        may_instruct: me.can(&plan, &Action::InstructSupervision),
+        steps: item
+            .log
+            .iter()
+            .map(|e| Step {
+                at: minute(&e.at),
+                actor: e.actor.clone(),
+                unit: e.unit.clone().unwrap_or_default(),
+                label: e.label(),
+                words: if e.step == "create" {
+                    Vec::new()
+                } else {
+                    detail_words(&e.detail)
+                },
+            })
+            .collect(),
+        extensions: item
+            .extensions
+            .iter()
+            .map(|e| ExtLine {
+                id: e.id,
+                unit: e.unit.clone(),
+                old_due: e.old_due.to_string(),
+                new_due: e.new_due.to_string(),
+                reason: e.reason.clone(),
+                progress: e.progress.clone(),
+                state: e.state.label(),
+                pending: e.state == ExtensionState::Pending,
+                decided: match (&e.decided_by, &e.decided_at) {
+                    (Some(b), Some(a)) => format!(
+                        "{b} {}{}",
+                        minute(a),
+                        e.note
+                            .as_deref()
+                            .map_or_else(String::new, |n| format!(":{n}"))
+                    ),
+                    _ => String::new(),
+                },
+            })
+            .collect(),
+        instructions: item
+            .log
+            .iter()
+            .filter(|e| e.step == "instruction")
+            .map(|e| {
+                (
+                    minute(&e.at),
+                    e.actor.clone(),
+                    e.detail
+                        .get("text")
+                        .and_then(|t| t.as_str())
+                        .unwrap_or("")
+                        .to_string(),
+                )
+            })
+            .collect(),
+        back: if me.can(&plan, &Action::OpenDispatch) {
+            "/dispatch"
+        } else {
+            "/workbench"
+        },
+    };
+    Ok(html(&page))
+}
+
+#[derive(Template)]
+#[template(path = "workbench.html")]
+struct Workbench {
+    shell: Shell,
+    unit: String,
+    today: String,
+    /// (item, this unit's line) — what waits first.
+    items: Vec<(ItemLine, UnitLine)>,
+    to_sign: usize,
+    handling: usize,
+    overdue: usize,
+    may_report: bool,
+}
+
+/// `GET /workbench`: a department's or town's own work (its 督办 first).
+pub(crate) async fn workbench(
+    State(state): State<AppState>,
+    Member(who): Member,
+) -> Result<Response, WebError> {
+    let plan = state.plan();
+    page_may(&plan, &who, &Action::OpenWorkbench)?;
+    let me = who.actor(&plan);
+    let Some(org) = me.org else {
+        return Err(WebError::forbidden("账号未指定所属单位,请联系系统管理员"));
+    };
+    let unit = plan.orgs.get(org).name.clone();
+    let today = crate::now(&state).date;
+    let filter = service::Filter {
+        light: None,
+        unit: Some(unit.clone()),
+    };
+    let mut items: Vec<(ItemLine, UnitLine)> = Vec::new();
+    let (mut to_sign, mut handling, mut overdue) = (0, 0, 0);
+    for (item, c) in service::list(&state.store, &plan, &me, &filter, today).await? {
+        let mut line = item_line(&item, &c);
+        let Some(k) = line.units.iter().position(|u| u.unit == unit) else {
+            continue;
+        };
+        let own = line.units.remove(k);
+        match item.assignments[k].state {
+            AssignmentState::Assigned => to_sign += 1,
+            AssignmentState::Handling => handling += 1,
+            _ => {}
+        }
+        if c.assignments[k].0 == Light::Red {
+            overdue += 1;
+        }
+        items.push((line, own));
+    }
+    // This unit's own colour orders the list: red first, done last.
+    items.sort_by_key(|(l, u)| (order(u.class), l.due.clone()));
+    let page = Workbench {
+        shell: Shell::new(&state, Some(&who), &format!("工作台 · {unit}"), "/workbench"),
+        unit,
+        today: today.to_string(),
+        items,
+        to_sign,
+        handling,
+        overdue,
+        may_report: me.can(&plan, &Action::OpenReporting),
+    };
+    Ok(html(&page))
+}
+
+fn order(class: &str) -> u8 {
+    match class {
+        "l-red" => 0,
+        "l-yellow" => 1,
+        "l-blue" => 2,
+        "l-green" => 3,
+        _ => 4,
+    }
+}
