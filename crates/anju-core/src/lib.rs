@@ -16,6 +16,7 @@ pub mod input;
 pub mod num;
 pub mod period;
 pub mod plan;
+pub mod projects;
 pub mod records;
 pub mod supervision;
 pub mod targets;

@@ -12,7 +12,7 @@ use toml::Spanned;
 use super::org::{Level, OrgId, OrgTree, OrgUnit};
 use super::{
     Comparator, Domain, Frequency, Goal, Indicator, IndicatorCode, Kind, Meta, Milestone, Plan,
-    Reporter, Section, Settings, Target, Task,
+    Phase, ProjectType, Reporter, Section, Settings, Target, Task,
 };
 use crate::period::YearMonth;
 
@@ -91,6 +91,25 @@ struct RawPlan {
     org_unit: Vec<Spanned<RawOrg>>,
     #[serde(default)]
     department: Vec<Spanned<RawDept>>,
+    #[serde(default)]
+    project_type: Vec<Spanned<RawProjectType>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProjectType {
+    name: String,
+    indicator: Option<Spanned<i64>>,
+    adds: Option<Spanned<NumStr>>,
+    #[serde(default)]
+    phases: Vec<Spanned<RawPhase>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPhase {
+    name: String,
+    days: Spanned<i64>,
 }
 
 #[derive(Deserialize)]
@@ -981,7 +1000,9 @@ fn build(raw: RawPlan, errs: &mut Errs) -> Option<Plan> {
     let reporting = orgs.subtree(root);
     let mut text = raw.text;
     text.retain(|_, v| !v.is_empty());
+    let project_types = project_types_of(errs, &raw.project_type, &indicators);
     Some(Plan {
+        project_types,
         meta,
         settings,
         text,
@@ -995,6 +1016,75 @@ fn build(raw: RawPlan, errs: &mut Errs) -> Option<Plan> {
         reporting,
         taskforce_unit,
     })
+}
+
+fn project_types_of(
+    errs: &mut Errs,
+    raw: &[Spanned<RawProjectType>],
+    indicators: &[Indicator],
+) -> Vec<ProjectType> {
+    let mut out: Vec<ProjectType> = Vec::new();
+    for t in raw {
+        let r = t.get_ref();
+        let field = format!("project_type[{}]", r.name);
+        if r.name.trim().is_empty() || out.iter().any(|x| x.name == r.name.trim()) {
+            errs.at(t.span(), format!("{field}.name"), "项目类型须有不重复的名称");
+            continue;
+        }
+        let indicator = match &r.indicator {
+            None => None,
+            Some(c) => {
+                let code = u16::try_from(*c.get_ref()).ok();
+                match code.and_then(|k| indicators.iter().find(|i| i.code.0 == k)) {
+                    Some(i) if i.kind == Kind::Ratio => {
+                        errs.at(
+                            c.span(),
+                            format!("{field}.indicator"),
+                            "比率指标不能由项目竣工直接累加,请不设 indicator",
+                        );
+                        None
+                    }
+                    Some(i) => Some(i.code),
+                    None => {
+                        errs.at(c.span(), format!("{field}.indicator"), "没有这个指标");
+                        None
+                    }
+                }
+            }
+        };
+        let adds = r
+            .adds
+            .as_ref()
+            .and_then(|a| decimal(errs, a, &format!("{field}.adds")));
+        if adds.is_some() && indicator.is_none() {
+            errs.at(t.span(), format!("{field}.adds"), "设了 adds 须同时设 indicator");
+        }
+        let mut phases = Vec::new();
+        for ph in &r.phases {
+            let p = ph.get_ref();
+            match u32::try_from(*p.days.get_ref()) {
+                Ok(d) if (1..=3650).contains(&d) && !p.name.trim().is_empty() => phases.push(Phase {
+                    name: p.name.trim().to_string(),
+                    days: d,
+                }),
+                _ => errs.at(
+                    p.days.span(),
+                    format!("{field}.phases"),
+                    "每个阶段须有名称和 1—3650 天的工期",
+                ),
+            }
+        }
+        if phases.is_empty() {
+            errs.at(t.span(), format!("{field}.phases"), "须列出至少一个阶段(倒排工期)");
+        }
+        out.push(ProjectType {
+            name: r.name.trim().to_string(),
+            indicator,
+            adds,
+            phases,
+        });
+    }
+    out
 }
 
 fn sections_of(errs: &mut Errs, raw: &[Spanned<RawSection>], what: &str) -> Vec<Section> {

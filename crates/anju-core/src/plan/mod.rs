@@ -391,9 +391,42 @@ pub struct Plan {
     pub reporting: Vec<OrgId>,
     /// Where the task force sits.
     pub taskforce_unit: Option<OrgId>,
+    /// The kinds of project the towns carry (项目库), with their phases.
+    pub project_types: Vec<ProjectType>,
+}
+
+/// A kind of project (保障性租赁住房, 加装电梯 …): the indicator a project
+/// of it adds to when done, by how much by default, and the phases of its
+/// schedule, counted back from the planned completion (倒排工期).
+#[derive(Clone, Debug)]
+pub struct ProjectType {
+    /// Its name.
+    pub name: String,
+    /// The indicator a completed project adds to (none: it adds to none).
+    pub indicator: Option<IndicatorCode>,
+    /// What one project adds, in the indicator's unit, unless the project
+    /// says (none: each project must say).
+    pub adds: Option<Decimal>,
+    /// The phases in order; the last ends on the planned completion.
+    pub phases: Vec<Phase>,
+}
+
+/// A phase of a project type's schedule: it ends with its milestone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Phase {
+    /// The milestone that ends it (立项, 开工, 主体完工, 竣工验收 …).
+    pub name: String,
+    /// How many days it takes.
+    pub days: u32,
 }
 
 impl Plan {
+    /// The project type of a name.
+    pub fn project_type(&self, name: &str) -> Option<&ProjectType> {
+        let n = name.trim();
+        self.project_types.iter().find(|t| t.name == n)
+    }
+
     /// The months an evaluation, a page or a publication may be as of: from
     /// the baseline year's December (the month the 现状值 stand for) to the
     /// December after the last target year (a year in which the last
