@@ -11,6 +11,7 @@
 pub mod chart;
 pub mod csv;
 pub mod evaluation;
+pub mod photo;
 pub mod sheets;
 pub mod table;
 pub mod view;
