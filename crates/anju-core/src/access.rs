@@ -290,6 +290,18 @@ pub enum Action<'a> {
     /// Open one's own workbench (a department's or a town's: its 督办, its
     /// figures).
     OpenWorkbench,
+    /// Read the projects of `town` (项目库).
+    ReadProjects {
+        /// The town.
+        town: OrgId,
+    },
+    /// Add a project of `town`, report its progress, milestones and stage.
+    EditProject {
+        /// The town.
+        town: OrgId,
+    },
+    /// Approve or return a project's progress entry.
+    ReviewProject,
 }
 
 /// Why an action is refused: the words a user is shown.
@@ -332,6 +344,9 @@ impl Action<'_> {
             Action::ReviewSupervision,
             Action::InstructSupervision,
             Action::OpenWorkbench,
+            Action::ReadProjects { town: org },
+            Action::EditProject { town: org },
+            Action::ReviewProject,
         ]
     }
 }
@@ -419,6 +434,17 @@ impl<'a> Actor<'a> {
             }
             Action::InstructSupervision => role == Role::Leader,
             Action::OpenWorkbench => matches!(role, Role::Town | Role::Unit | Role::LeadUnit),
+            Action::ReadProjects { town } => match role {
+                Role::Taskforce | Role::Leader => true,
+                Role::Town => self.org == Some(town),
+                _ => false,
+            },
+            Action::EditProject { town } => match role {
+                Role::Taskforce => true,
+                Role::Town => self.org == Some(town),
+                _ => false,
+            },
+            Action::ReviewProject => role == Role::Taskforce,
         };
         if allowed {
             Ok(())
@@ -555,6 +581,9 @@ fn refusal(plan: &Plan, action: &Action<'_>) -> String {
         Action::ReviewSupervision => "只有专班可以复核督办事项和审批延期".into(),
         Action::InstructSupervision => "只有市领导可以作出批示".into(),
         Action::OpenWorkbench => "工作台供部门和镇(街道)使用".into(),
+        Action::ReadProjects { town } => format!("无权查看{}的项目", unit(town)),
+        Action::EditProject { town } => format!("{}的项目由该镇(街道)填报", unit(town)),
+        Action::ReviewProject => "只有专班可以审核项目进度".into(),
     }
 }
 
@@ -840,6 +869,9 @@ mod tests {
             ("review supervision", Action::ReviewSupervision),
             ("instruct", Action::InstructSupervision),
             ("open workbench", Action::OpenWorkbench),
+            ("read projects of xs", Action::ReadProjects { town: xs }),
+            ("edit a project of xs", Action::EditProject { town: xs }),
+            ("review a project", Action::ReviewProject),
         ];
         // Every kind of action has a column.
         let kind = |a: &Action| match a {
@@ -868,6 +900,9 @@ mod tests {
             Action::ReviewSupervision => "ReviewSupervision",
             Action::InstructSupervision => "InstructSupervision",
             Action::OpenWorkbench => "OpenWorkbench",
+            Action::ReadProjects { .. } => "ReadProjects",
+            Action::EditProject { .. } => "EditProject",
+            Action::ReviewProject => "ReviewProject",
         };
         let mut seen: Vec<&str> = columns.iter().map(|(_, a)| kind(a)).collect();
         seen.dedup();
@@ -890,28 +925,41 @@ mod tests {
         ];
         // Columns in the order above: read ×4, report ×4, review ×3, open
         // ×3, targets ×7, decompose and publish, users ×3, security, audit ×3,
-        // dispatch: board, create, read ×2, act ×2, review, instruct, workbench.
+        // dispatch: board, create, read ×2, act ×2, review, instruct, workbench;
+        // projects: read, edit, review.
         let want = [
-            ("admin", "nnnn nnnn nnn nnn nnnnnnn nn YYn n Ynn nnnnnnnnn"),
+            (
+                "admin",
+                "nnnn nnnn nnn nnn nnnnnnn nn YYn n Ynn nnnnnnnnn nnn",
+            ),
             (
                 "secadmin",
-                "nnnn nnnn nnn nnn nnnnnnn nn nnn Y nnn nnnnnnnnn",
+                "nnnn nnnn nnn nnn nnnnnnn nn nnn Y nnn nnnnnnnnn nnn",
             ),
             (
                 "auditor",
-                "nnnn nnnn nnn nnn nnnnnnn nn nnn n YYY nnnnnnnnn",
+                "nnnn nnnn nnn nnn nnnnnnn nn nnn n YYY nnnnnnnnn nnn",
             ),
             (
                 "taskforce",
-                "YYYY YYYn YnY YYY YYYYYYn YY nnn n YYn YYYYnnYnn",
+                "YYYY YYYn YnY YYY YYYYYYn YY nnn n YYn YYYYnnYnn YYY",
             ),
-            ("leader", "YYYY nnnn nnn nnY YYYnnnn nn nnn n nnn YnYYnnnYn"),
+            (
+                "leader",
+                "YYYY nnnn nnn nnY YYYnnnn nn nnn n nnn YnYYnnnYn Ynn",
+            ),
             (
                 "lead_unit",
-                "nnYn nnYn Ynn YYY YYnYnnn nn nnn n nnn nnnnnnnnY",
+                "nnYn nnYn Ynn YYY YYnYnnn nn nnn n nnn nnnnnnnnY nnn",
             ),
-            ("unit", "nnnY nnnn nnn YnY nnnnnnn nn nnn n nnn nnnYnYnnY"),
-            ("town", "Ynnn Ynnn nnn YnY nnnnnnn nn nnn n nnn nnYnYnnnY"),
+            (
+                "unit",
+                "nnnY nnnn nnn YnY nnnnnnn nn nnn n nnn nnnYnYnnY nnn",
+            ),
+            (
+                "town",
+                "Ynnn Ynnn nnn YnY nnnnnnn nn nnn n nnn nnYnYnnnY YYn",
+            ),
         ];
         let mut wrong = Vec::new();
         for ((role, unit), (name, row)) in actors.iter().zip(want) {

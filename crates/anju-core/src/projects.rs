@@ -193,6 +193,7 @@ impl ProjectLight {
 /// than `behind_red_points` behind 序时进度; yellow when more than
 /// `behind_yellow_points` behind, or investment is behind its plan; green
 /// otherwise. A reserve or delivered project has none.
+#[allow(clippy::too_many_arguments)]
 pub fn light(
     stage: Stage,
     milestones: &[Milestone],
@@ -268,13 +269,18 @@ mod tests {
     }
 
     fn phases() -> Vec<Phase> {
-        [("居民协商签约", 30), ("审批备案", 30), ("开工", 15), ("竣工验收", 75)]
-            .into_iter()
-            .map(|(n, days)| Phase {
-                name: n.into(),
-                days,
-            })
-            .collect()
+        [
+            ("居民协商签约", 30),
+            ("审批备案", 30),
+            ("开工", 15),
+            ("竣工验收", 75),
+        ]
+        .into_iter()
+        .map(|(n, days)| Phase {
+            name: n.into(),
+            days,
+        })
+        .collect()
     }
 
     #[test]
@@ -321,22 +327,44 @@ mod tests {
                 &s,
             )
         };
-        assert_eq!(at(&m, d(2027, 3, 2), 20).0, ProjectLight::Green, "due today");
+        assert_eq!(
+            at(&m, d(2027, 3, 2), 20).0,
+            ProjectLight::Green,
+            "due today"
+        );
         let (l, why) = at(&m, d(2027, 3, 3), 20);
         assert_eq!(l, ProjectLight::Red);
         assert!(why.contains("居民协商签约(计划 2027-03-02)"), "{why}");
         m[0].actual = Some(d(2027, 3, 3));
         // 32 of 150 days gone (21.3 %), 20 % done.
         assert_eq!(at(&m, d(2027, 3, 4), 20).0, ProjectLight::Green);
-        assert_eq!(at(&m, d(2027, 4, 2), 25).0, ProjectLight::Red, "审批备案 missed");
+        assert_eq!(
+            at(&m, d(2027, 4, 2), 25).0,
+            ProjectLight::Red,
+            "审批备案 missed"
+        );
         m[1].actual = Some(d(2027, 4, 1));
         // 69 of 150 days gone (46 %): 30 % done is 16 points behind, 10 % 36.
         let (l, why) = at(&m, d(2027, 4, 10), 30);
         assert_eq!(l, ProjectLight::Yellow, "{why}");
         assert!(why.contains("落后序时进度(46%)16 个百分点"), "{why}");
-        assert_eq!(at(&m, d(2027, 4, 10), 10).0, ProjectLight::Red, "far behind");
         assert_eq!(
-            light(Stage::Reserve, &m, start, d(2027, 6, 30), None, None, d(2028, 1, 1), &s).0,
+            at(&m, d(2027, 4, 10), 10).0,
+            ProjectLight::Red,
+            "far behind"
+        );
+        assert_eq!(
+            light(
+                Stage::Reserve,
+                &m,
+                start,
+                d(2027, 6, 30),
+                None,
+                None,
+                d(2028, 1, 1),
+                &s
+            )
+            .0,
             ProjectLight::None
         );
     }

@@ -138,8 +138,11 @@ fn exif_of(bytes: &[u8]) -> (Option<String>, Option<(f64, f64)>) {
             });
         Some(if sign == Some(negative) { -v } else { v })
     };
-    let place = degrees(exif::Tag::GPSLatitude, exif::Tag::GPSLatitudeRef, b'S')
-        .zip(degrees(exif::Tag::GPSLongitude, exif::Tag::GPSLongitudeRef, b'W'));
+    let place = degrees(exif::Tag::GPSLatitude, exif::Tag::GPSLatitudeRef, b'S').zip(degrees(
+        exif::Tag::GPSLongitude,
+        exif::Tag::GPSLongitudeRef,
+        b'W',
+    ));
     (taken, place)
 }
 
@@ -186,10 +189,22 @@ pub fn jpeg_with_exif(w: u32, h: u32, taken: &str, place: Option<(f64, f64)>) ->
     if let Some((lat, lon)) = place {
         let ns = if lat < 0.0 { b"S" } else { b"N" };
         let ew = if lon < 0.0 { b"W" } else { b"E" };
-        fields.push(field(exif::Tag::GPSLatitudeRef, exif::Value::Ascii(vec![ns.to_vec()])));
-        fields.push(field(exif::Tag::GPSLatitude, exif::Value::Rational(rational(lat))));
-        fields.push(field(exif::Tag::GPSLongitudeRef, exif::Value::Ascii(vec![ew.to_vec()])));
-        fields.push(field(exif::Tag::GPSLongitude, exif::Value::Rational(rational(lon))));
+        fields.push(field(
+            exif::Tag::GPSLatitudeRef,
+            exif::Value::Ascii(vec![ns.to_vec()]),
+        ));
+        fields.push(field(
+            exif::Tag::GPSLatitude,
+            exif::Value::Rational(rational(lat)),
+        ));
+        fields.push(field(
+            exif::Tag::GPSLongitudeRef,
+            exif::Value::Ascii(vec![ew.to_vec()]),
+        ));
+        fields.push(field(
+            exif::Tag::GPSLongitude,
+            exif::Value::Rational(rational(lon)),
+        ));
     }
     let mut writer = exif::experimental::Writer::new();
     for f in &fields {
@@ -241,9 +256,16 @@ mod tests {
         let p = take("现场.jpg", &phone).unwrap();
         assert_eq!(p.taken.as_deref(), Some("2026-11-28 14:03:22"));
         let (lat, lon) = p.place.unwrap();
-        assert!((lat - 30.5097).abs() < 1e-4 && (lon - 120.6808).abs() < 1e-4, "{lat} {lon}");
+        assert!(
+            (lat - 30.5097).abs() < 1e-4 && (lon - 120.6808).abs() < 1e-4,
+            "{lat} {lon}"
+        );
         let kept = take("再传.jpg", &p.image).unwrap();
-        assert_eq!((kept.taken, kept.place), (None, None), "served without EXIF");
+        assert_eq!(
+            (kept.taken, kept.place),
+            (None, None),
+            "served without EXIF"
+        );
         assert_eq!((p.width, p.height), (640, 480));
     }
 
@@ -255,10 +277,16 @@ mod tests {
         );
         let mut broken = png(10, 10);
         broken.truncate(40);
-        assert!(matches!(take("坏.png", &broken), Err(PhotoError::Broken(_))));
+        assert!(matches!(
+            take("坏.png", &broken),
+            Err(PhotoError::Broken(_))
+        ));
         let big = vec![0xFFu8; MAX_PHOTO_BYTES + 1];
         let e = take("大.jpg", &big).unwrap_err();
         assert!(e.to_string().contains("超过 8 MB"), "{e}");
-        assert_eq!(taken_date("2026:11:28 14:03:22").as_deref(), Some("2026-11-28"));
+        assert_eq!(
+            taken_date("2026:11:28 14:03:22").as_deref(),
+            Some("2026-11-28")
+        );
     }
 }

@@ -425,35 +425,55 @@ async fn supervision(
             .map_err(err)?;
         made += 1;
         let (unit, user) = &d.units[0];
-        let step = |step: Step, detail: serde_json::Value, percent: Option<i64>, by: String, days: i64| {
-            let at = days_ago(today, days, 10);
-            async move {
-                store
-                    .supervision_step(
-                        item.id,
-                        unit,
-                        step,
-                        detail,
-                        percent.map(rust_decimal::Decimal::from),
-                        &by,
-                        &at.stamp,
-                    )
-                    .await
-                    .map_err(err)
-            }
-        };
-        let fb = |text: &str, p: i64| {
-            serde_json::json!({"progress": text, "difficulties": "", "next_steps": "", "percent": p.to_string()})
-        };
-        step(Step::Sign, serde_json::json!({}), None, user.clone(), d.made - 1).await?;
+        let step =
+            |step: Step, detail: serde_json::Value, percent: Option<i64>, by: String, days: i64| {
+                let at = days_ago(today, days, 10);
+                async move {
+                    store
+                        .supervision_step(
+                            item.id,
+                            unit,
+                            step,
+                            detail,
+                            percent.map(rust_decimal::Decimal::from),
+                            &by,
+                            &at.stamp,
+                        )
+                        .await
+                        .map_err(err)
+                }
+            };
+        let fb = |text: &str, p: i64| serde_json::json!({"progress": text, "difficulties": "", "next_steps": "", "percent": p.to_string()});
+        step(
+            Step::Sign,
+            serde_json::json!({}),
+            None,
+            user.clone(),
+            d.made - 1,
+        )
+        .await?;
         match k {
             // Overdue: the lead reported 40 %, the town never signed.
             0 => {
-                step(Step::Report, fb("已完成项目选址,正在办理用地预审", 40), Some(40), user.clone(), 8).await?;
+                step(
+                    Step::Report,
+                    fb("已完成项目选址,正在办理用地预审", 40),
+                    Some(40),
+                    user.clone(),
+                    8,
+                )
+                .await?;
             }
             // Returned: answered as done, sent back.
             1 => {
-                step(Step::Feedback, fb("已完成台账核实", 100), Some(100), user.clone(), 3).await?;
+                step(
+                    Step::Feedback,
+                    fb("已完成台账核实", 100),
+                    Some(100),
+                    user.clone(),
+                    3,
+                )
+                .await?;
                 step(
                     Step::Return,
                     serde_json::json!({"note": "台账缺少 2000 年前建成的 6 个小区,请补齐后重新反馈"}),
@@ -465,16 +485,44 @@ async fn supervision(
             }
             // Near its date, on schedule.
             2 => {
-                step(Step::Report, fb("已复核 860 户,剩余 120 户", 88), Some(88), user.clone(), 1).await?;
+                step(
+                    Step::Report,
+                    fb("已复核 860 户,剩余 120 户", 88),
+                    Some(88),
+                    user.clone(),
+                    1,
+                )
+                .await?;
             }
             // Answered, waiting for review.
             3 => {
-                step(Step::Feedback, fb("年度计划已报送,共 14 台", 100), Some(100), user.clone(), 1).await?;
+                step(
+                    Step::Feedback,
+                    fb("年度计划已报送,共 14 台", 100),
+                    Some(100),
+                    user.clone(),
+                    1,
+                )
+                .await?;
             }
             // Closed.
             _ => {
-                step(Step::Feedback, fb("清单已梳理完成", 100), Some(100), user.clone(), 15).await?;
-                step(Step::Accept, serde_json::json!({"note": "同意办结"}), None, DEMO_TASKFORCE.to_string(), 14).await?;
+                step(
+                    Step::Feedback,
+                    fb("清单已梳理完成", 100),
+                    Some(100),
+                    user.clone(),
+                    15,
+                )
+                .await?;
+                step(
+                    Step::Accept,
+                    serde_json::json!({"note": "同意办结"}),
+                    None,
+                    DEMO_TASKFORCE.to_string(),
+                    14,
+                )
+                .await?;
             }
         }
     }

@@ -17,7 +17,7 @@ pub mod config;
 pub mod demo;
 pub mod jobs;
 pub mod service;
-use api::{audit, imports, publications, security, supervision, targets, users, values};
+use api::{audit, imports, projects, publications, security, supervision, targets, users, values};
 mod web;
 
 use std::sync::Arc;
@@ -679,6 +679,31 @@ pub fn router(state: AppState) -> Router {
             post(targets::reject),
         )
         .route(
+            "/api/v1/projects",
+            get(projects::list).post(projects::create),
+        )
+        .route("/api/v1/projects/{id}", get(projects::one))
+        .route(
+            "/api/v1/projects/{id}/progress",
+            post(projects::progress).layer(axum::extract::DefaultBodyLimit::max(
+                projects::MAX_PROGRESS_BODY,
+            )),
+        )
+        .route(
+            "/api/v1/projects/{id}/progress/{entry}/approve",
+            post(projects::approve),
+        )
+        .route(
+            "/api/v1/projects/{id}/progress/{entry}/return",
+            post(projects::give_back),
+        )
+        .route(
+            "/api/v1/projects/{id}/milestones/{n}",
+            post(projects::milestone),
+        )
+        .route("/api/v1/projects/{id}/stage", post(projects::stage))
+        .route("/api/v1/projects/photos/{photo}", get(projects::photo))
+        .route(
             "/api/v1/supervision",
             get(supervision::list).post(supervision::create),
         )
@@ -891,6 +916,8 @@ async fn plan(
         supervision::create, supervision::list, supervision::one, supervision::sign,
         supervision::feedback, supervision::review, supervision::extension,
         supervision::approve_extension, supervision::reject_extension, supervision::instruction,
+        projects::create, projects::list, projects::one, projects::progress, projects::approve,
+        projects::give_back, projects::milestone, projects::stage, projects::photo,
     ),
     modifiers(&BearerAuth, &CommonAnswers),
 )]

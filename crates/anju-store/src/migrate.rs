@@ -72,6 +72,10 @@ const SQLITE: Migrations = &[
         "0016_supervision",
         include_str!("../migrations/sqlite/0016_supervision.sql"),
     ),
+    (
+        "0017_projects",
+        include_str!("../migrations/sqlite/0017_projects.sql"),
+    ),
 ];
 const POSTGRES: Migrations = &[
     (
@@ -137,6 +141,10 @@ const POSTGRES: Migrations = &[
     (
         "0016_supervision",
         include_str!("../migrations/postgres/0016_supervision.sql"),
+    ),
+    (
+        "0017_projects",
+        include_str!("../migrations/postgres/0017_projects.sql"),
     ),
 ];
 

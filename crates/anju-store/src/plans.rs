@@ -26,7 +26,12 @@ pub struct PlanFile {
 
 /// SM3 of a plan text, in hex.
 pub fn plan_hash(text: &str) -> String {
-    Sm3::digest(text.as_bytes())
+    plan_hash_bytes(text.as_bytes())
+}
+
+/// The SM3 hash of bytes, in hex (a plan file's, a photo's).
+pub fn plan_hash_bytes(bytes: &[u8]) -> String {
+    Sm3::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()

@@ -598,9 +598,10 @@ fn serve(loaded: anju_server::config::Loaded, demo: bool) -> anyhow::Result<()> 
         // A clock moved ahead, for walking due dates in a test: said on start
         // and on every page.
         let shift = match std::env::var("ANJU_CLOCK_SHIFT_DAYS") {
-            Ok(v) if !v.trim().is_empty() => v.trim().parse::<i64>().map_err(|_| {
-                anyhow::anyhow!("ANJU_CLOCK_SHIFT_DAYS 应为整数天数,不是“{v}”")
-            })?,
+            Ok(v) if !v.trim().is_empty() => v
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| anyhow::anyhow!("ANJU_CLOCK_SHIFT_DAYS 应为整数天数,不是“{v}”"))?,
             _ => 0,
         };
         let clock = if shift == 0 {
@@ -609,8 +610,7 @@ fn serve(loaded: anju_server::config::Loaded, demo: bool) -> anyhow::Result<()> 
             eprintln!("注意:时钟比实际时间快 {shift} 天(ANJU_CLOCK_SHIFT_DAYS),仅供测试");
             anju_server::shifted_clock(shift)
         };
-        let mut state =
-            anju_server::AppState::new(plan, store, clock).with_plan_file(plan_file);
+        let mut state = anju_server::AppState::new(plan, store, clock).with_plan_file(plan_file);
         state.clock_shift_days = shift;
         state.trust_proxy = trust_proxy;
         if demo

@@ -11,8 +11,8 @@ use toml::Spanned;
 
 use super::org::{Level, OrgId, OrgTree, OrgUnit};
 use super::{
-    Comparator, Domain, Frequency, Goal, Indicator, IndicatorCode, Kind, Meta, Milestone, Plan,
-    Phase, ProjectType, Reporter, Section, Settings, Target, Task,
+    Comparator, Domain, Frequency, Goal, Indicator, IndicatorCode, Kind, Meta, Milestone, Phase,
+    Plan, ProjectType, Reporter, Section, Settings, Target, Task,
 };
 use crate::period::YearMonth;
 
@@ -1028,7 +1028,11 @@ fn project_types_of(
         let r = t.get_ref();
         let field = format!("project_type[{}]", r.name);
         if r.name.trim().is_empty() || out.iter().any(|x| x.name == r.name.trim()) {
-            errs.at(t.span(), format!("{field}.name"), "项目类型须有不重复的名称");
+            errs.at(
+                t.span(),
+                format!("{field}.name"),
+                "项目类型须有不重复的名称",
+            );
             continue;
         }
         let indicator = match &r.indicator {
@@ -1057,16 +1061,22 @@ fn project_types_of(
             .as_ref()
             .and_then(|a| decimal(errs, a, &format!("{field}.adds")));
         if adds.is_some() && indicator.is_none() {
-            errs.at(t.span(), format!("{field}.adds"), "设了 adds 须同时设 indicator");
+            errs.at(
+                t.span(),
+                format!("{field}.adds"),
+                "设了 adds 须同时设 indicator",
+            );
         }
         let mut phases = Vec::new();
         for ph in &r.phases {
             let p = ph.get_ref();
             match u32::try_from(*p.days.get_ref()) {
-                Ok(d) if (1..=3650).contains(&d) && !p.name.trim().is_empty() => phases.push(Phase {
-                    name: p.name.trim().to_string(),
-                    days: d,
-                }),
+                Ok(d) if (1..=3650).contains(&d) && !p.name.trim().is_empty() => {
+                    phases.push(Phase {
+                        name: p.name.trim().to_string(),
+                        days: d,
+                    })
+                }
                 _ => errs.at(
                     p.days.span(),
                     format!("{field}.phases"),
@@ -1075,7 +1085,11 @@ fn project_types_of(
             }
         }
         if phases.is_empty() {
-            errs.at(t.span(), format!("{field}.phases"), "须列出至少一个阶段(倒排工期)");
+            errs.at(
+                t.span(),
+                format!("{field}.phases"),
+                "须列出至少一个阶段(倒排工期)",
+            );
         }
         out.push(ProjectType {
             name: r.name.trim().to_string(),

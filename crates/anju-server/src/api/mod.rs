@@ -5,6 +5,7 @@
 
 pub(crate) mod audit;
 pub(crate) mod imports;
+pub(crate) mod projects;
 pub(crate) mod publications;
 pub(crate) mod security;
 pub(crate) mod supervision;

@@ -171,14 +171,7 @@ pub(crate) async fn board(
     page_may(&plan, &who, &Action::OpenDispatch)?;
     let me = who.actor(&plan);
     let today = crate::now(&state).date;
-    let all = service::list(
-        &state.store,
-        &plan,
-        &me,
-        &service::Filter::default(),
-        today,
-    )
-    .await?;
+    let all = service::list(&state.store, &plan, &me, &service::Filter::default(), today).await?;
     let mut counts = vec![
         ("red", "红色督办(逾期)", 0),
         ("yellow", "黄色督办(退办或落后)", 0),
@@ -334,9 +327,9 @@ pub(crate) async fn item(
         }),
         mine_state: mine_ix.map_or("", |k| item.assignments[k].state.as_str()),
         mine_pending: mine_ix.is_some_and(|k| {
-            item.extensions.iter().any(|e| {
-                e.unit == item.assignments[k].unit && e.state == ExtensionState::Pending
-            })
+            item.extensions
+                .iter()
+                .any(|e| e.unit == item.assignments[k].unit && e.state == ExtensionState::Pending)
         }),
         item: line,
         may_review: me.can(&plan, &Action::ReviewSupervision),
@@ -457,7 +450,12 @@ pub(crate) async fn workbench(
     // This unit's own colour orders the list: red first, done last.
     items.sort_by_key(|(l, u)| (order(u.class), l.due.clone()));
     let page = Workbench {
-        shell: Shell::new(&state, Some(&who), &format!("工作台 · {unit}"), "/workbench"),
+        shell: Shell::new(
+            &state,
+            Some(&who),
+            &format!("工作台 · {unit}"),
+            "/workbench",
+        ),
         unit,
         today: today.to_string(),
         items,

@@ -7,6 +7,7 @@ mod imports;
 mod pages;
 mod permissions;
 mod plan;
+mod projects;
 mod publications;
 mod sessions;
 mod supervision;
