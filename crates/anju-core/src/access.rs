@@ -302,6 +302,8 @@ pub enum Action<'a> {
     },
     /// Approve or return a project's progress entry.
     ReviewProject,
+    /// Open the project pages (项目库).
+    OpenProjects,
 }
 
 /// Why an action is refused: the words a user is shown.
@@ -347,6 +349,7 @@ impl Action<'_> {
             Action::ReadProjects { town: org },
             Action::EditProject { town: org },
             Action::ReviewProject,
+            Action::OpenProjects,
         ]
     }
 }
@@ -445,6 +448,7 @@ impl<'a> Actor<'a> {
                 _ => false,
             },
             Action::ReviewProject => role == Role::Taskforce,
+            Action::OpenProjects => matches!(role, Role::Taskforce | Role::Leader | Role::Town),
         };
         if allowed {
             Ok(())
@@ -584,6 +588,7 @@ fn refusal(plan: &Plan, action: &Action<'_>) -> String {
         Action::ReadProjects { town } => format!("无权查看{}的项目", unit(town)),
         Action::EditProject { town } => format!("{}的项目由该镇(街道)填报", unit(town)),
         Action::ReviewProject => "只有专班可以审核项目进度".into(),
+        Action::OpenProjects => "项目库供专班、市领导和镇(街道)使用".into(),
     }
 }
 
@@ -872,6 +877,7 @@ mod tests {
             ("read projects of xs", Action::ReadProjects { town: xs }),
             ("edit a project of xs", Action::EditProject { town: xs }),
             ("review a project", Action::ReviewProject),
+            ("open projects", Action::OpenProjects),
         ];
         // Every kind of action has a column.
         let kind = |a: &Action| match a {
@@ -903,6 +909,7 @@ mod tests {
             Action::ReadProjects { .. } => "ReadProjects",
             Action::EditProject { .. } => "EditProject",
             Action::ReviewProject => "ReviewProject",
+            Action::OpenProjects => "OpenProjects",
         };
         let mut seen: Vec<&str> = columns.iter().map(|(_, a)| kind(a)).collect();
         seen.dedup();
@@ -926,39 +933,39 @@ mod tests {
         // Columns in the order above: read ×4, report ×4, review ×3, open
         // ×3, targets ×7, decompose and publish, users ×3, security, audit ×3,
         // dispatch: board, create, read ×2, act ×2, review, instruct, workbench;
-        // projects: read, edit, review.
+        // projects: read, edit, review, open.
         let want = [
             (
                 "admin",
-                "nnnn nnnn nnn nnn nnnnnnn nn YYn n Ynn nnnnnnnnn nnn",
+                "nnnn nnnn nnn nnn nnnnnnn nn YYn n Ynn nnnnnnnnn nnnn",
             ),
             (
                 "secadmin",
-                "nnnn nnnn nnn nnn nnnnnnn nn nnn Y nnn nnnnnnnnn nnn",
+                "nnnn nnnn nnn nnn nnnnnnn nn nnn Y nnn nnnnnnnnn nnnn",
             ),
             (
                 "auditor",
-                "nnnn nnnn nnn nnn nnnnnnn nn nnn n YYY nnnnnnnnn nnn",
+                "nnnn nnnn nnn nnn nnnnnnn nn nnn n YYY nnnnnnnnn nnnn",
             ),
             (
                 "taskforce",
-                "YYYY YYYn YnY YYY YYYYYYn YY nnn n YYn YYYYnnYnn YYY",
+                "YYYY YYYn YnY YYY YYYYYYn YY nnn n YYn YYYYnnYnn YYYY",
             ),
             (
                 "leader",
-                "YYYY nnnn nnn nnY YYYnnnn nn nnn n nnn YnYYnnnYn Ynn",
+                "YYYY nnnn nnn nnY YYYnnnn nn nnn n nnn YnYYnnnYn YnnY",
             ),
             (
                 "lead_unit",
-                "nnYn nnYn Ynn YYY YYnYnnn nn nnn n nnn nnnnnnnnY nnn",
+                "nnYn nnYn Ynn YYY YYnYnnn nn nnn n nnn nnnnnnnnY nnnn",
             ),
             (
                 "unit",
-                "nnnY nnnn nnn YnY nnnnnnn nn nnn n nnn nnnYnYnnY nnn",
+                "nnnY nnnn nnn YnY nnnnnnn nn nnn n nnn nnnYnYnnY nnnn",
             ),
             (
                 "town",
-                "Ynnn Ynnn nnn YnY nnnnnnn nn nnn n nnn nnYnYnnnY YYn",
+                "Ynnn Ynnn nnn YnY nnnnnnn nn nnn n nnn nnYnYnnnY YYnY",
             ),
         ];
         let mut wrong = Vec::new();

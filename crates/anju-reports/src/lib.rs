@@ -14,4 +14,5 @@ pub mod evaluation;
 pub mod photo;
 pub mod sheets;
 pub mod table;
+pub mod timeline;
 pub mod view;

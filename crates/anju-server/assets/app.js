@@ -16,7 +16,10 @@
     title: '督办事项', lead: '牵头单位', co_units: '配合单位', due: '办理时限', urgency: '紧急程度',
     'source.kind': '来源', 'source.date': '日期', 'source.ref': '会议名称或文号',
     progress: '办理情况', difficulties: '存在困难', next_steps: '下一步打算', percent: '完成百分比',
-    note: '说明', text: '批示内容', decision: '复核意见', unit: '单位'
+    note: '说明', text: '内容', decision: '复核意见', unit: '单位',
+    name: '名称', type: '项目类型', town: '镇(街道)', planned_completion: '计划竣工日期',
+    planned_investment: '计划总投资', contribution: '计入指标的数量', stage: '阶段',
+    invested: '本月完成投资', photo: '照片', actual: '实际完成日期', month: '月份'
   };
   // "values[2].numerator: …" or "target: …" in words: "分子:…".
   function human(m) {
@@ -109,9 +112,12 @@
     buttons.forEach(b => { b.disabled = true; });
     say(status, '正在处理…', true);
     try {
-      await api(f.dataset.method || 'POST', f.dataset.api, body, multipart);
-      say(status, '已完成', true);
-      if ('reload' in f.dataset) location.reload();
+      const data = await api(f.dataset.method || 'POST', f.dataset.api, body, multipart);
+      // A warning the server kept with what it stored (a photo without EXIF …).
+      const flags = data && Array.isArray(data.flags) ? data.flags : [];
+      say(status, flags.length ? '已提交。提示:' + flags.join(';') : '已完成', true);
+      if ('go' in f.dataset && data && data.id) location.href = f.dataset.go + data.id;
+      else if ('reload' in f.dataset) setTimeout(() => location.reload(), flags.length ? 2500 : 0);
     } catch (e) {
       say(status, e.message, false);
       toLogin(e, status);

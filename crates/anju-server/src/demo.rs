@@ -40,6 +40,8 @@ pub struct Loaded {
     pub until: Option<YearMonth>,
     /// 督办 items recorded.
     pub supervision: usize,
+    /// Projects recorded.
+    pub projects: usize,
 }
 
 /// A time early in the month after `m` (the 3rd, before the deadline day).
@@ -314,6 +316,7 @@ pub async fn load(state: &AppState) -> Result<Loaded, String> {
         };
     }
     loaded.supervision = supervision(store, &plan, now.date).await?;
+    loaded.projects = projects(store, &plan, now.date).await?;
     Ok(loaded)
 }
 
@@ -523,6 +526,165 @@ async fn supervision(
                     14,
                 )
                 .await?;
+            }
+        }
+    }
+    Ok(made)
+}
+
+/// The demo's projects: an elevator on schedule with an approved photo
+/// entry, an old-estate renovation whose first milestone has passed (red),
+/// a rental-housing project in the pipeline.
+async fn projects(
+    store: &anju_store::Store,
+    plan: &anju_core::plan::Plan,
+    today: Date,
+) -> Result<usize, String> {
+    use anju_core::projects::{Stage, milestones, schedule_start};
+    let town = |k: usize| {
+        plan.orgs
+            .get(plan.reporting_root)
+            .children
+            .get(k)
+            .map(|&o| plan.orgs.get(o).name.clone())
+            .unwrap_or_default()
+    };
+    let list = [
+        (
+            "文苑小区 3 幢加装电梯",
+            "加装电梯",
+            0usize,
+            Stage::Building,
+            80i64,
+            "85.5",
+            None,
+        ),
+        (
+            "西山路老旧小区改造",
+            "老旧小区改造",
+            2,
+            Stage::Building,
+            200,
+            "1260",
+            None,
+        ),
+        (
+            "许村镇人才公寓保障性租赁住房",
+            "保障性租赁住房",
+            4,
+            Stage::Reserve,
+            600,
+            "18500",
+            Some("0.032"),
+        ),
+    ];
+    let mut made = 0;
+    for (k, (name, kind, t, stage, days_left, invest, contribution)) in list.into_iter().enumerate()
+    {
+        let Some(ty) = plan.project_type(kind) else {
+            continue;
+        };
+        let completion = today.plus_days(days_left);
+        let mut ms = milestones(&ty.phases, completion);
+        let start = schedule_start(&ty.phases, completion);
+        let months: Vec<YearMonth> = {
+            let mut out = Vec::new();
+            let mut m = YearMonth::new(start.year, start.month);
+            while let Some(x) = m {
+                if (x.year(), x.month()) > (completion.year, completion.month) {
+                    break;
+                }
+                out.push(x);
+                m = YearMonth::new(x.year() + i32::from(x.month() == 12), x.month() % 12 + 1);
+            }
+            out
+        };
+        let total: rust_decimal::Decimal = invest.parse().map_err(err)?;
+        let plan_months = crate::service::projects::spread(total, &months);
+        let made_at = days_ago(today, 40, 9);
+        let town_name = town(t);
+        let p = store
+            .create_project(
+                &anju_store::NewProject {
+                    name,
+                    kind,
+                    town: &town_name,
+                    stage,
+                    planned_completion: completion,
+                    planned_investment: total,
+                    contribution: contribution
+                        .map(str::parse)
+                        .transpose()
+                        .map_err(err)?
+                        .or(ty.adds),
+                    milestones: &ms,
+                    plan: &plan_months,
+                },
+                DEMO_TASKFORCE,
+                &made_at.stamp,
+            )
+            .await
+            .map_err(err)?;
+        made += 1;
+        let user = format!("demo-town-{:02}", t + 1);
+        // The elevator has met its milestones so far and reported with a photo.
+        if k == 0 {
+            for (pos, m) in ms.iter_mut().enumerate() {
+                if m.planned <= today {
+                    let at = days_ago(today, 2, 10);
+                    store
+                        .meet_project_milestone(p.id, pos, m.planned, &user, &at.stamp)
+                        .await
+                        .map_err(err)?;
+                }
+            }
+            let taken = today.plus_days(-3);
+            let jpeg = anju_reports::photo::jpeg_with_exif(
+                960,
+                720,
+                &format!(
+                    "{:04}:{:02}:{:02} 10:15:00",
+                    taken.year, taken.month, taken.day
+                ),
+                Some((30.5306, 120.6881)),
+            );
+            let photo = anju_reports::photo::take("井道施工.jpg", &jpeg).map_err(err)?;
+            let at = days_ago(today, 2, 16);
+            let month = YearMonth::new(today.year, today.month).ok_or("无法确定当前月份")?;
+            let p = store
+                .add_project_progress(
+                    p.id,
+                    month,
+                    rust_decimal::Decimal::from(45),
+                    "井道土建完成,电梯设备已进场",
+                    rust_decimal::Decimal::new(3850, 2),
+                    &[],
+                    &[anju_store::NewPhoto {
+                        name: "井道施工.jpg",
+                        taken: photo.taken.clone(),
+                        place: photo.place,
+                        width: photo.width,
+                        height: photo.height,
+                        image: &photo.image,
+                        thumb: &photo.thumb,
+                    }],
+                    &user,
+                    &at.stamp,
+                )
+                .await
+                .map_err(err)?;
+            if let Some(e) = p.progress.first() {
+                store
+                    .review_project_progress(
+                        p.id,
+                        e.id,
+                        true,
+                        None,
+                        DEMO_TASKFORCE,
+                        &days_ago(today, 1, 9).stamp,
+                    )
+                    .await
+                    .map_err(err)?;
             }
         }
     }

@@ -149,6 +149,8 @@ struct Cockpit {
     red_supervision: Vec<super::dispatch::ItemLine>,
     /// The caller sees the dispatch board.
     may_dispatch: bool,
+    /// Projects far behind (red), for those who see the dispatch board.
+    lagging_projects: Vec<super::projects::ProjectLine>,
 }
 
 /// The rows of the month that `who` may read.
@@ -644,7 +646,18 @@ pub(crate) async fn matrix(
     } else {
         Vec::new()
     };
+    let lagging_projects = if may_dispatch {
+        crate::service::projects::list(&state.store, &plan, &me, None, today)
+            .await?
+            .iter()
+            .filter(|(_, s)| s.light.0 >= anju_core::projects::ProjectLight::Yellow)
+            .map(|(p, s)| super::projects::project_line(p, s, today))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let page = Cockpit {
+        lagging_projects,
         red_supervision,
         may_dispatch,
         shell: Shell::new(

@@ -151,8 +151,11 @@ struct Board {
     unit: String,
     may_create: bool,
     departments: Vec<String>,
-    towns: Vec<String>,
+    assignable_towns: Vec<String>,
     near_days: u8,
+    /// Projects by town, and the ones far behind.
+    towns: Vec<super::projects::TownProjects>,
+    red_projects: Vec<super::projects::ProjectLine>,
 }
 
 #[derive(Deserialize)]
@@ -190,7 +193,14 @@ pub(crate) async fn board(
     };
     let shown = service::list(&state.store, &plan, &me, &filter, today).await?;
     let (departments, towns) = assignable(&plan);
+    let projects = crate::service::projects::list(&state.store, &plan, &me, None, today).await?;
     let page = Board {
+        towns: super::projects::by_town(&plan, &projects),
+        red_projects: projects
+            .iter()
+            .filter(|(_, s)| s.light.0 == anju_core::projects::ProjectLight::Red)
+            .map(|(p, s)| super::projects::project_line(p, s, today))
+            .collect(),
         shell: Shell::new(&state, Some(&who), "工作调度", "/dispatch"),
         today: today.to_string(),
         items: shown.iter().map(|(i, c)| item_line(i, c)).collect(),
@@ -199,7 +209,7 @@ pub(crate) async fn board(
         unit: q.unit.unwrap_or_default(),
         may_create: me.can(&plan, &Action::CreateSupervision),
         departments,
-        towns,
+        assignable_towns: towns,
         near_days: plan.settings.supervision_near_days,
     };
     Ok(html(&page))
@@ -410,6 +420,9 @@ struct Workbench {
     handling: usize,
     overdue: usize,
     may_report: bool,
+    /// A town's own projects.
+    projects: Vec<super::projects::ProjectLine>,
+    may_projects: bool,
 }
 
 /// `GET /workbench`: a department's or town's own work (its 督办 first).
@@ -449,7 +462,19 @@ pub(crate) async fn workbench(
     }
     // This unit's own colour orders the list: red first, done last.
     items.sort_by_key(|(l, u)| (order(u.class), l.due.clone()));
+    let may_projects = me.can(&plan, &Action::OpenProjects);
+    let projects = if may_projects {
+        crate::service::projects::list(&state.store, &plan, &me, Some(&unit), today)
+            .await?
+            .iter()
+            .map(|(p, s)| super::projects::project_line(p, s, today))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let page = Workbench {
+        projects,
+        may_projects,
         shell: Shell::new(
             &state,
             Some(&who),

@@ -12,6 +12,7 @@
 mod cockpit;
 pub(crate) mod dispatch;
 pub(crate) mod oversight;
+pub(crate) mod projects;
 mod public;
 mod work;
 
@@ -45,6 +46,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/dispatch", get(dispatch::board))
         .route("/supervision/{id}", get(dispatch::item))
         .route("/workbench", get(dispatch::workbench))
+        .route("/projects", get(projects::list))
+        .route("/projects/{id}", get(projects::one))
         .route("/users", get(work::users))
         .route("/security", get(oversight::security))
         .route("/audit", get(oversight::audit))
@@ -101,10 +104,11 @@ impl Shell {
             // The navigation is the permission table's: a link for each
             // page the user may open.
             let me = w.actor(&plan);
-            let pages: [(&'static str, &'static str, Action<'_>); 9] = [
+            let pages: [(&'static str, &'static str, Action<'_>); 10] = [
                 ("/cockpit", "驾驶舱", Action::OpenCockpit),
                 ("/dispatch", "工作调度", Action::OpenDispatch),
                 ("/workbench", "工作台", Action::OpenWorkbench),
+                ("/projects", "项目", Action::OpenProjects),
                 ("/report", "填报", Action::OpenReporting),
                 ("/review", "审核", Action::OpenReview),
                 ("/targets", "目标", Action::ReadTargets),
