@@ -186,6 +186,12 @@
       $$('input', fs).forEach(i => i.addEventListener('input', () => check(fs)));
       check(fs);
       // 沿用上期: last month's approved figure, as entered (to change if need be).
+      const done = $('.use-completed', fs);
+      if (done) done.addEventListener('click', () => {
+        const input = $('input[name=value]:not([readonly])', fs);
+        if (input) input.value = done.dataset.value;
+        check(fs);
+      });
       const copy = $('.copy-last', fs);
       if (copy) copy.addEventListener('click', () => {
         for (const name of ['value', 'numerator', 'denominator']) {

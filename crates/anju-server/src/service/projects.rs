@@ -515,6 +515,44 @@ pub async fn stage(
     Ok(store.set_project_stage(id, to, me.name, &now.stamp).await?)
 }
 
+/// The projects of `town` completed in `month` (their last milestone met
+/// then, stage 竣工 or later), by the indicator they add to: (indicator
+/// code, [(project name, what it adds)], the sum). What they add reaches
+/// the indicator only through the town's figure, entered and reviewed as
+/// any other (docs/RULES.md).
+pub async fn completed_in(
+    store: &Store,
+    plan: &Plan,
+    town: &str,
+    month: YearMonth,
+) -> Result<Vec<(u16, Vec<(String, Decimal)>, Decimal)>, Error> {
+    let mut out: Vec<(u16, Vec<(String, Decimal)>, Decimal)> = Vec::new();
+    for p in store.projects().await? {
+        if p.town != town || p.stage < Stage::Completed {
+            continue;
+        }
+        let done = p.milestones.last().and_then(|m| m.actual).and_then(month_of);
+        let (Some(done), Some(code), Some(adds)) = (
+            done,
+            plan.project_type(&p.kind).and_then(|t| t.indicator),
+            p.contribution,
+        ) else {
+            continue;
+        };
+        if done != month {
+            continue;
+        }
+        match out.iter_mut().find(|(c, _, _)| *c == code.0) {
+            Some((_, list, sum)) => {
+                list.push((p.name.clone(), adds));
+                *sum += adds;
+            }
+            None => out.push((code.0, vec![(p.name.clone(), adds)], adds)),
+        }
+    }
+    Ok(out)
+}
+
 /// A photo's bytes, if the user may read its project.
 pub async fn photo(
     store: &Store,

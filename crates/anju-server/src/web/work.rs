@@ -57,6 +57,9 @@ struct Field {
     /// The approved version, which a correction replaces.
     approved_id: Option<i64>,
     last: Option<Last>,
+    /// Projects completed this month that add to it: the words, and the
+    /// figure with them (the last approved plus what they add), if known.
+    completed: Option<(String, String)>,
 }
 
 #[derive(Template)]
@@ -200,6 +203,9 @@ pub(crate) async fn report(
         .into_iter()
         .filter(|v| v.period == this)
         .collect();
+    let completed = crate::service::projects::completed_in(&state.store, &plan, &org_name, period)
+        .await
+        .unwrap_or_default();
     let mut fields = Vec::new();
     // Submitted and not yet reviewed: the reporter may take them back.
     let mut waiting: Vec<i64> = Vec::new();
@@ -247,6 +253,28 @@ pub(crate) async fn report(
                 .filter(|v| v.state == Step::Returned)
                 .and_then(|v| v.return_reason.clone()),
             approved_id: now.filter(|v| v.state == Step::Approved).map(|v| v.id),
+            completed: completed
+                .iter()
+                .find(|(c, _, _)| *c == ind.code.0)
+                .map(|(_, list, sum)| {
+                    let names: Vec<String> = list
+                        .iter()
+                        .map(|(n, a)| format!("{n}(+{}{})", a.normalize(), ind.unit))
+                        .collect();
+                    let base = last.as_ref().and_then(|l| {
+                        // A flow counts within its year; the others keep running.
+                        if ind.kind == Kind::Flow && !l.same_year {
+                            Some(Decimal::ZERO)
+                        } else {
+                            l.value.parse::<Decimal>().ok()
+                        }
+                    });
+                    (
+                        format!("本月竣工项目 {} 个:{}", list.len(), names.join("、")),
+                        base.map(|b| (b + sum).normalize().to_string())
+                            .unwrap_or_default(),
+                    )
+                }),
             last,
         });
         if let Some(v) = now.filter(|v| v.state == Step::Submitted) {
