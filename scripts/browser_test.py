@@ -602,7 +602,7 @@ def run_dispatch(b, base, out, users):
     check("市发改局" in first and "海昌街道" in first and "待签收" in first, f"both units have their part: {first!r}")
     href = b.js("return document.querySelector('#supervision-list tbody a').getAttribute('href');")
     item = int(href.rsplit("/", 1)[1])
-    b.screenshot(f"{out}/dispatch-board.png")
+    b.screenshot(f"{out}/dispatch-new-item.png")
     logout()
 
     # 海昌街道 on a phone: its workbench, sign, answer.
@@ -722,7 +722,7 @@ def run_project(b, base, out, users, work):
     send("#progress-list form:nth-of-type(1)", "the approval")
     check("已审核" in b.text("#progress-list"), "the entry is approved")
     check("12.5" in b.text("#project-head"), "approved investment counts")
-    b.screenshot(f"{out}/project-page.png")
+    b.screenshot(f"{out}/project-approved.png")
     visit("/dispatch")
     check("海昌街道" in b.text("#projects-by-town"), "the board shows the town's projects")
     logout()
@@ -853,9 +853,23 @@ def run_demo(b, base, out):
     check("有异常提示" in text, f"bulk approval of a flagged figure asks again: {text!r}")
     b.call("POST", "/alert/dismiss", {})
     wait_for("the refusal to approve", lambda: "未批准" in b.text("#review-status"))
+    # The dispatch board: the tasks' work items, 督办 by colour, projects by town.
+    visit("/dispatch")
+    board = b.text("#task-board")
+    check("严重滞后" in board and "正常" in board, f"the work items carry their lights: {board[:200]!r}")
+    check(len(b.find_all("#supervision-list tbody tr")) == 5, "the five demo 督办 items")
+    first = b.js("return document.querySelector('#supervision-list tbody .tag').textContent;")
+    check(first == "红色督办", f"the overdue item comes first: {first!r}")
+    check("硖石街道" in b.text("#projects-by-town"), "projects by town")
+    b.screenshot(f"{out}/dispatch-board.png")
+    visit("/projects/1")
+    check(b.js("return document.querySelectorAll('#progress-list .gallery img').length;") == 1, "the demo photo")
+    check("拍摄于" in b.text("#progress-list"), "its capture time from EXIF")
+    b.screenshot(f"{out}/project-page.png")
     b.click(".who button")
     print("demo: every page says it is demo data; the cockpit has green and red lights and marks carried figures; "
-          "a warned figure is confirmed, withdrawn and flagged first in review")
+          "a warned figure is confirmed, withdrawn and flagged first in review; the dispatch board shows work "
+          "items, 督办 and projects")
 
 
 if __name__ == "__main__":

@@ -304,6 +304,20 @@ pub enum Action<'a> {
     ReviewProject,
     /// Open the project pages (项目库).
     OpenProjects,
+    /// Add the year's work items of a task (年度工作要点).
+    CreateWorkItem,
+    /// Read a work item owned or co-run by `units`.
+    ReadWorkItem {
+        /// Its owner, then its co-units.
+        units: &'a [OrgId],
+    },
+    /// Report the progress of a work item `owner` owns, and its milestones.
+    ReportWorkItem {
+        /// The owner (the task's lead unit by default).
+        owner: OrgId,
+    },
+    /// Approve or return a work item's progress report.
+    ReviewWorkItem,
 }
 
 /// Why an action is refused: the words a user is shown.
@@ -350,6 +364,10 @@ impl Action<'_> {
             Action::EditProject { town: org },
             Action::ReviewProject,
             Action::OpenProjects,
+            Action::CreateWorkItem,
+            Action::ReadWorkItem { units: &[] },
+            Action::ReportWorkItem { owner: org },
+            Action::ReviewWorkItem,
         ]
     }
 }
@@ -449,6 +467,17 @@ impl<'a> Actor<'a> {
             },
             Action::ReviewProject => role == Role::Taskforce,
             Action::OpenProjects => matches!(role, Role::Taskforce | Role::Leader | Role::Town),
+            Action::CreateWorkItem | Action::ReviewWorkItem => role == Role::Taskforce,
+            Action::ReadWorkItem { units } => match role {
+                Role::Taskforce | Role::Leader => true,
+                Role::Town | Role::Unit | Role::LeadUnit => {
+                    self.org.is_some_and(|o| units.contains(&o))
+                }
+                Role::Admin | Role::SecAdmin | Role::Auditor => false,
+            },
+            Action::ReportWorkItem { owner } => {
+                matches!(role, Role::Unit | Role::LeadUnit | Role::Town) && self.org == Some(owner)
+            }
         };
         if allowed {
             Ok(())
@@ -589,6 +618,10 @@ fn refusal(plan: &Plan, action: &Action<'_>) -> String {
         Action::EditProject { town } => format!("{}的项目由该镇(街道)填报", unit(town)),
         Action::ReviewProject => "只有专班可以审核项目进度".into(),
         Action::OpenProjects => "项目库供专班、市领导和镇(街道)使用".into(),
+        Action::CreateWorkItem => "只有专班可以下达年度工作要点".into(),
+        Action::ReadWorkItem { .. } => "无权查看该工作要点(本单位不是牵头或配合单位)".into(),
+        Action::ReportWorkItem { owner } => format!("该工作要点由{}报送进展", unit(owner)),
+        Action::ReviewWorkItem => "只有专班可以审核工作要点的进展".into(),
     }
 }
 
@@ -878,6 +911,16 @@ mod tests {
             ("edit a project of xs", Action::EditProject { town: xs }),
             ("review a project", Action::ReviewProject),
             ("open projects", Action::OpenProjects),
+            ("create a work item", Action::CreateWorkItem),
+            (
+                "read a work item of 发改",
+                Action::ReadWorkItem { units: &fgj_only },
+            ),
+            (
+                "report a work item of 发改",
+                Action::ReportWorkItem { owner: fgj_only[0] },
+            ),
+            ("review a work item", Action::ReviewWorkItem),
         ];
         // Every kind of action has a column.
         let kind = |a: &Action| match a {
@@ -910,6 +953,10 @@ mod tests {
             Action::EditProject { .. } => "EditProject",
             Action::ReviewProject => "ReviewProject",
             Action::OpenProjects => "OpenProjects",
+            Action::CreateWorkItem => "CreateWorkItem",
+            Action::ReadWorkItem { .. } => "ReadWorkItem",
+            Action::ReportWorkItem { .. } => "ReportWorkItem",
+            Action::ReviewWorkItem => "ReviewWorkItem",
         };
         let mut seen: Vec<&str> = columns.iter().map(|(_, a)| kind(a)).collect();
         seen.dedup();
@@ -933,39 +980,40 @@ mod tests {
         // Columns in the order above: read ×4, report ×4, review ×3, open
         // ×3, targets ×7, decompose and publish, users ×3, security, audit ×3,
         // dispatch: board, create, read ×2, act ×2, review, instruct, workbench;
-        // projects: read, edit, review, open.
+        // projects: read, edit, review, open; work items: create, read,
+        // report, review.
         let want = [
             (
                 "admin",
-                "nnnn nnnn nnn nnn nnnnnnn nn YYn n Ynn nnnnnnnnn nnnn",
+                "nnnn nnnn nnn nnn nnnnnnn nn YYn n Ynn nnnnnnnnn nnnn nnnn",
             ),
             (
                 "secadmin",
-                "nnnn nnnn nnn nnn nnnnnnn nn nnn Y nnn nnnnnnnnn nnnn",
+                "nnnn nnnn nnn nnn nnnnnnn nn nnn Y nnn nnnnnnnnn nnnn nnnn",
             ),
             (
                 "auditor",
-                "nnnn nnnn nnn nnn nnnnnnn nn nnn n YYY nnnnnnnnn nnnn",
+                "nnnn nnnn nnn nnn nnnnnnn nn nnn n YYY nnnnnnnnn nnnn nnnn",
             ),
             (
                 "taskforce",
-                "YYYY YYYn YnY YYY YYYYYYn YY nnn n YYn YYYYnnYnn YYYY",
+                "YYYY YYYn YnY YYY YYYYYYn YY nnn n YYn YYYYnnYnn YYYY YYnY",
             ),
             (
                 "leader",
-                "YYYY nnnn nnn nnY YYYnnnn nn nnn n nnn YnYYnnnYn YnnY",
+                "YYYY nnnn nnn nnY YYYnnnn nn nnn n nnn YnYYnnnYn YnnY nYnn",
             ),
             (
                 "lead_unit",
-                "nnYn nnYn Ynn YYY YYnYnnn nn nnn n nnn nnnnnnnnY nnnn",
+                "nnYn nnYn Ynn YYY YYnYnnn nn nnn n nnn nnnnnnnnY nnnn nnnn",
             ),
             (
                 "unit",
-                "nnnY nnnn nnn YnY nnnnnnn nn nnn n nnn nnnYnYnnY nnnn",
+                "nnnY nnnn nnn YnY nnnnnnn nn nnn n nnn nnnYnYnnY nnnn nYYn",
             ),
             (
                 "town",
-                "Ynnn Ynnn nnn YnY nnnnnnn nn nnn n nnn nnYnYnnnY YYnY",
+                "Ynnn Ynnn nnn YnY nnnnnnn nn nnn n nnn nnYnYnnnY YYnY nnnn",
             ),
         ];
         let mut wrong = Vec::new();

@@ -22,6 +22,7 @@ pub mod supervision;
 pub mod targets;
 pub mod validate;
 pub mod values;
+pub mod work;
 pub mod workflow;
 
 /// The built-in plan: Haining's 2023–2027 plan (`plans/haining-2023-2027.toml`).

@@ -42,6 +42,8 @@ pub struct Loaded {
     pub supervision: usize,
     /// Projects recorded.
     pub projects: usize,
+    /// Work items recorded.
+    pub work_items: usize,
 }
 
 /// A time early in the month after `m` (the 3rd, before the deadline day).
@@ -317,6 +319,7 @@ pub async fn load(state: &AppState) -> Result<Loaded, String> {
     }
     loaded.supervision = supervision(store, &plan, now.date).await?;
     loaded.projects = projects(store, &plan, now.date).await?;
+    loaded.work_items = work_items(store, &plan, now.date).await?;
     Ok(loaded)
 }
 
@@ -686,6 +689,131 @@ async fn projects(
                     .await
                     .map_err(err)?;
             }
+        }
+    }
+    Ok(made)
+}
+
+/// The demo's work items of this year: one on time, one with a milestone
+/// missed, one behind its 序时进度; each owner reported, the 专班 approved.
+async fn work_items(
+    store: &anju_store::Store,
+    plan: &anju_core::plan::Plan,
+    today: Date,
+) -> Result<usize, String> {
+    use anju_core::work::Step as WorkStep;
+    let year = today
+        .year
+        .clamp(*plan.target_years().start(), *plan.target_years().end());
+    let day = |m: u32, d: u32| Date {
+        year,
+        month: m,
+        day: d,
+    };
+    let list = [
+        (
+            1,
+            "出台保障性租赁住房运营管理办法",
+            "demo-zhujian",
+            vec![
+                ("形成办法草案", day(6, 30), Some(day(6, 20))),
+                ("印发实施", day(12, 31), None),
+            ],
+            90,
+        ),
+        (
+            3,
+            "完成年度老旧小区改造计划并开工",
+            "demo-zhujian",
+            vec![
+                ("确定改造清单", day(3, 31), Some(day(3, 25))),
+                ("全部开工", day(10, 31), None),
+            ],
+            80,
+        ),
+        (
+            13,
+            "扩大灵活就业人员住房公积金缴存覆盖",
+            "demo-gjj",
+            vec![("出台缴存办法", day(5, 31), Some(day(5, 28)))],
+            55,
+        ),
+    ];
+    let mut made = 0;
+    for (task, title, user, steps, percent) in list {
+        let Some(t) = plan.tasks.iter().find(|x| x.code == task) else {
+            continue;
+        };
+        let owner = plan.orgs.get(t.lead).name.clone();
+        let co: Vec<String> = t
+            .co_units
+            .iter()
+            .map(|&o| plan.orgs.get(o).name.clone())
+            .collect();
+        let ws: Vec<WorkStep> = steps
+            .iter()
+            .map(|(n, due, _)| WorkStep {
+                name: (*n).into(),
+                due: *due,
+                done: None,
+            })
+            .collect();
+        let at = Now {
+            date: day(1, 10),
+            stamp: format!("{year:04}-01-10T09:00:00+08:00"),
+        };
+        let ids = store
+            .create_work_items(
+                &[anju_store::NewWorkItem {
+                    task,
+                    year,
+                    title,
+                    owner: &owner,
+                    co_units: &co,
+                    start: day(1, 10),
+                    deadline: day(12, 31),
+                    steps: &ws,
+                }],
+                DEMO_TASKFORCE,
+                &at.stamp,
+            )
+            .await
+            .map_err(err)?;
+        let Some(&id) = ids.first() else { continue };
+        made += 1;
+        for (k, (_, _, done)) in steps.iter().enumerate() {
+            if let Some(d) = done {
+                store
+                    .meet_work_milestone(id, k, *d, user, &format!("{d}T10:00:00+08:00"))
+                    .await
+                    .map_err(err)?;
+            }
+        }
+        let month = YearMonth::new(today.year, today.month).ok_or("无法确定当前月份")?;
+        let w = store
+            .add_work_report(
+                id,
+                month,
+                rust_decimal::Decimal::from(percent),
+                "按计划推进,详见附件",
+                &[],
+                user,
+                &days_ago(today, 1, 10).stamp,
+            )
+            .await
+            .map_err(err)?;
+        if let Some(r) = w.reports.first() {
+            store
+                .review_work_report(
+                    id,
+                    r.id,
+                    true,
+                    None,
+                    DEMO_TASKFORCE,
+                    &days_ago(today, 1, 18).stamp,
+                )
+                .await
+                .map_err(err)?;
         }
     }
     Ok(made)

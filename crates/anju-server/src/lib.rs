@@ -17,7 +17,9 @@ pub mod config;
 pub mod demo;
 pub mod jobs;
 pub mod service;
-use api::{audit, imports, projects, publications, security, supervision, targets, users, values};
+use api::{
+    audit, imports, projects, publications, security, supervision, targets, users, values, work,
+};
 mod web;
 
 use std::sync::Arc;
@@ -678,6 +680,25 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/targets/adjustments/{id}/reject",
             post(targets::reject),
         )
+        .route("/api/v1/work-items", get(work::list).post(work::create))
+        .route("/api/v1/work-items/{id}", get(work::one))
+        .route(
+            "/api/v1/work-items/{id}/reports",
+            post(work::report).layer(axum::extract::DefaultBodyLimit::max(work::MAX_REPORT_BODY)),
+        )
+        .route(
+            "/api/v1/work-items/{id}/reports/{report}/approve",
+            post(work::approve),
+        )
+        .route(
+            "/api/v1/work-items/{id}/reports/{report}/return",
+            post(work::give_back),
+        )
+        .route(
+            "/api/v1/work-items/{id}/milestones/{n}",
+            post(work::milestone),
+        )
+        .route("/api/v1/work-items/files/{file}", get(work::file))
         .route(
             "/api/v1/projects",
             get(projects::list).post(projects::create),
@@ -918,6 +939,8 @@ async fn plan(
         supervision::approve_extension, supervision::reject_extension, supervision::instruction,
         projects::create, projects::list, projects::one, projects::progress, projects::approve,
         projects::give_back, projects::milestone, projects::stage, projects::photo,
+        work::create, work::list, work::one, work::report, work::approve, work::give_back,
+        work::milestone, work::file,
     ),
     modifiers(&BearerAuth, &CommonAnswers),
 )]

@@ -24,6 +24,7 @@ mod sessions;
 mod supervision;
 mod users;
 mod values;
+mod work;
 
 use std::str::FromStr;
 
@@ -45,6 +46,7 @@ pub use sessions::{AccountLock, LiveSession, LoginOutcome, Session, new_token};
 pub use supervision::NewItem as NewSupervision;
 pub use users::{MAX_PASSWORD_BYTES, MIN_PASSWORD, UserRecord, hash_password, verify_password};
 pub use values::{ApprovedFigure, Deadline, NewValue, Now, Scope, StoredValue, ValueFilter};
+pub use work::{FileInfo, NewWorkItem, WorkItem, WorkReport};
 
 /// What went wrong in the store.
 #[derive(Debug, thiserror::Error)]

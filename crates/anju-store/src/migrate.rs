@@ -76,6 +76,10 @@ const SQLITE: Migrations = &[
         "0017_projects",
         include_str!("../migrations/sqlite/0017_projects.sql"),
     ),
+    (
+        "0018_work_items",
+        include_str!("../migrations/sqlite/0018_work_items.sql"),
+    ),
 ];
 const POSTGRES: Migrations = &[
     (
@@ -145,6 +149,10 @@ const POSTGRES: Migrations = &[
     (
         "0017_projects",
         include_str!("../migrations/postgres/0017_projects.sql"),
+    ),
+    (
+        "0018_work_items",
+        include_str!("../migrations/postgres/0018_work_items.sql"),
     ),
 ];
 

@@ -83,9 +83,9 @@ pub fn normalize_name(s: &str) -> String {
     s.chars()
         .filter(|c| !c.is_whitespace())
         .map(|c| match c {
-            '(' => '(',
-            ')' => ')',
-            ':' => ':',
+            '\u{FF08}' => '(',
+            '\u{FF09}' => ')',
+            '\u{FF1A}' => ':',
             other => other,
         })
         .collect()
@@ -264,6 +264,13 @@ mod tests {
             children: vec![],
             in_annex: true,
         }
+    }
+
+    #[test]
+    fn full_width_brackets_and_colons_read_as_ascii() {
+        // 市住建局（专班）：海宁 typed with a Chinese input method.
+        let typed = "市住建局\u{FF08}专班\u{FF09}\u{FF1A} 海宁\u{3000}";
+        assert_eq!(normalize_name(typed), "市住建局(专班):海宁");
     }
 
     #[test]

@@ -12,3 +12,4 @@ pub(crate) mod supervision;
 pub(crate) mod targets;
 pub(crate) mod users;
 pub(crate) mod values;
+pub(crate) mod work;

@@ -60,11 +60,13 @@ pub(crate) struct CreateIn {
 }
 
 /// The co-units as sent: a list, or one text separated by 、 , ; or spaces.
-fn co_units(v: Option<serde_json::Value>) -> Result<Vec<String>, ApiError> {
+pub(crate) fn co_units(v: Option<serde_json::Value>) -> Result<Vec<String>, ApiError> {
     match v {
         None | Some(serde_json::Value::Null) => Ok(Vec::new()),
         Some(serde_json::Value::String(s)) => Ok(s
-            .split(['、', ',', ',', ';', ';', ' ', '\u{3000}', '\n'])
+            .split([
+                '、', ',', '\u{FF0C}', ';', '\u{FF1B}', ' ', '\u{3000}', '\n',
+            ])
             .map(str::trim)
             .filter(|x| !x.is_empty())
             .map(str::to_string)

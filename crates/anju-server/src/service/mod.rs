@@ -22,5 +22,6 @@ pub mod publications;
 pub mod supervision;
 pub mod targets;
 pub mod users;
+pub mod work;
 
 pub use error::{Error, FileProblem};

@@ -515,23 +515,37 @@ pub async fn stage(
     Ok(store.set_project_stage(id, to, me.name, &now.stamp).await?)
 }
 
+/// What the projects completed in a month add to one indicator.
+#[derive(Clone, Debug)]
+pub struct Completed {
+    /// The indicator's code.
+    pub indicator: u16,
+    /// Each project's name and what it adds.
+    pub projects: Vec<(String, Decimal)>,
+    /// Their sum.
+    pub total: Decimal,
+}
+
 /// The projects of `town` completed in `month` (their last milestone met
-/// then, stage 竣工 or later), by the indicator they add to: (indicator
-/// code, [(project name, what it adds)], the sum). What they add reaches
-/// the indicator only through the town's figure, entered and reviewed as
-/// any other (docs/RULES.md).
+/// then, stage 竣工 or later), by the indicator they add to. What they add
+/// reaches the indicator only through the town's figure, entered and
+/// reviewed as any other (docs/RULES.md).
 pub async fn completed_in(
     store: &Store,
     plan: &Plan,
     town: &str,
     month: YearMonth,
-) -> Result<Vec<(u16, Vec<(String, Decimal)>, Decimal)>, Error> {
-    let mut out: Vec<(u16, Vec<(String, Decimal)>, Decimal)> = Vec::new();
+) -> Result<Vec<Completed>, Error> {
+    let mut out: Vec<Completed> = Vec::new();
     for p in store.projects().await? {
         if p.town != town || p.stage < Stage::Completed {
             continue;
         }
-        let done = p.milestones.last().and_then(|m| m.actual).and_then(month_of);
+        let done = p
+            .milestones
+            .last()
+            .and_then(|m| m.actual)
+            .and_then(month_of);
         let (Some(done), Some(code), Some(adds)) = (
             done,
             plan.project_type(&p.kind).and_then(|t| t.indicator),
@@ -542,12 +556,16 @@ pub async fn completed_in(
         if done != month {
             continue;
         }
-        match out.iter_mut().find(|(c, _, _)| *c == code.0) {
-            Some((_, list, sum)) => {
-                list.push((p.name.clone(), adds));
-                *sum += adds;
+        match out.iter_mut().find(|c| c.indicator == code.0) {
+            Some(c) => {
+                c.projects.push((p.name.clone(), adds));
+                c.total += adds;
             }
-            None => out.push((code.0, vec![(p.name.clone(), adds)], adds)),
+            None => out.push(Completed {
+                indicator: code.0,
+                projects: vec![(p.name.clone(), adds)],
+                total: adds,
+            }),
         }
     }
     Ok(out)

@@ -153,6 +153,12 @@ struct Board {
     departments: Vec<String>,
     assignable_towns: Vec<String>,
     near_days: u8,
+    /// The plan's tasks with this year's work items.
+    tasks: Vec<TaskLine>,
+    /// The year shown, and the plan's years.
+    year: i32,
+    years: Vec<i32>,
+    may_create_work: bool,
     /// Projects by town, and the ones far behind.
     towns: Vec<super::projects::TownProjects>,
     red_projects: Vec<super::projects::ProjectLine>,
@@ -162,6 +168,7 @@ struct Board {
 pub(crate) struct BoardQuery {
     light: Option<String>,
     unit: Option<String>,
+    year: Option<i32>,
 }
 
 /// `GET /dispatch`: the dispatch board (the task force and leaders).
@@ -194,7 +201,33 @@ pub(crate) async fn board(
     let shown = service::list(&state.store, &plan, &me, &filter, today).await?;
     let (departments, towns) = assignable(&plan);
     let projects = crate::service::projects::list(&state.store, &plan, &me, None, today).await?;
+    let years: Vec<i32> = plan.target_years().collect();
+    let year = q.year.filter(|y| years.contains(y)).unwrap_or_else(|| {
+        today
+            .year
+            .clamp(*plan.target_years().start(), *plan.target_years().end())
+    });
+    let items =
+        crate::service::work::list(&state.store, &plan, &me, None, Some(year), today).await?;
+    let tasks = plan
+        .tasks
+        .iter()
+        .map(|t| TaskLine {
+            code: t.code,
+            name: t.name.clone(),
+            lead: plan.orgs.get(t.lead).name.clone(),
+            items: items
+                .iter()
+                .filter(|(w, _, _)| w.task == t.code)
+                .map(|(w, p, l)| work_line(w, *p, l))
+                .collect(),
+        })
+        .collect();
     let page = Board {
+        tasks,
+        year,
+        years,
+        may_create_work: me.can(&plan, &Action::CreateWorkItem),
         towns: super::projects::by_town(&plan, &projects),
         red_projects: projects
             .iter()
@@ -420,6 +453,8 @@ struct Workbench {
     handling: usize,
     overdue: usize,
     may_report: bool,
+    /// The unit's work items (as owner or co-unit).
+    work: Vec<WorkLine>,
     /// A town's own projects.
     projects: Vec<super::projects::ProjectLine>,
     may_projects: bool,
@@ -472,7 +507,13 @@ pub(crate) async fn workbench(
     } else {
         Vec::new()
     };
+    let work = crate::service::work::list(&state.store, &plan, &me, None, None, today)
+        .await?
+        .iter()
+        .map(|(w, p, l)| work_line(w, *p, l))
+        .collect();
     let page = Workbench {
+        work,
         projects,
         may_projects,
         shell: Shell::new(
@@ -500,4 +541,173 @@ fn order(class: &str) -> u8 {
         "l-green" => 3,
         _ => 4,
     }
+}
+
+/// A work item as a line.
+pub(crate) struct WorkLine {
+    pub id: i64,
+    pub task: u16,
+    pub year: i32,
+    pub title: String,
+    pub owner: String,
+    pub deadline: String,
+    pub percent: String,
+    pub class: &'static str,
+    pub label: &'static str,
+    pub reason: String,
+    pub next: String,
+    pub waiting: usize,
+}
+
+fn work_class(l: anju_core::work::WorkLight) -> &'static str {
+    use anju_core::work::WorkLight;
+    match l {
+        WorkLight::Red => "l-red",
+        WorkLight::Yellow => "l-yellow",
+        WorkLight::Green => "l-green",
+        WorkLight::Done => "l-none",
+    }
+}
+
+pub(crate) fn work_line(
+    w: &anju_store::WorkItem,
+    percent: Option<rust_decimal::Decimal>,
+    light: &(anju_core::work::WorkLight, String),
+) -> WorkLine {
+    WorkLine {
+        id: w.id,
+        task: w.task,
+        year: w.year,
+        title: w.title.clone(),
+        owner: w.owner.clone(),
+        deadline: w.deadline.to_string(),
+        percent: percent.map_or_else(|| "—".into(), |p| format!("{}%", p.normalize())),
+        class: work_class(light.0),
+        label: light.0.label(),
+        reason: light.1.clone(),
+        next: w
+            .steps
+            .iter()
+            .find(|s| s.done.is_none())
+            .map_or_else(String::new, |s| format!("{} {}", s.name, s.due)),
+        waiting: w.reports.iter().filter(|r| r.state == "submitted").count(),
+    }
+}
+
+/// The tasks of the plan with their work items of the year, for the board.
+pub(crate) struct TaskLine {
+    pub code: u16,
+    pub name: String,
+    pub lead: String,
+    pub items: Vec<WorkLine>,
+}
+
+#[derive(Template)]
+#[template(path = "work_item.html")]
+struct WorkPage {
+    shell: Shell,
+    today: String,
+    w: WorkLine,
+    task_name: String,
+    co_units: String,
+    start: String,
+    steps: Vec<(usize, String, String, String, bool)>,
+    reports: Vec<ReportLine>,
+    may_report: bool,
+    may_review: bool,
+    this_month: String,
+    back: &'static str,
+}
+
+struct ReportLine {
+    id: i64,
+    month: String,
+    percent: String,
+    text: String,
+    state: &'static str,
+    pending: bool,
+    by: String,
+    review: String,
+    files: Vec<(String, String)>,
+}
+
+/// `GET /work/{id}`: a work item with the owner's and the 专班's forms.
+pub(crate) async fn work_item(
+    State(state): State<AppState>,
+    Member(who): Member,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, WebError> {
+    let plan = state.plan();
+    let me = who.actor(&plan);
+    let id: i64 = id
+        .trim()
+        .parse()
+        .map_err(|_| WebError::not_found(format!("没有编号为“{id}”的工作要点")))?;
+    let today = crate::now(&state).date;
+    let w = crate::service::work::one(&state.store, &plan, &me, id).await?;
+    let (percent, light) = crate::service::work::standing(&plan, &w, today);
+    let owner = plan.orgs.resolve(&w.owner).ok();
+    let page = WorkPage {
+        shell: Shell::new(&state, Some(&who), &format!("工作要点 {id}"), ""),
+        today: today.to_string(),
+        task_name: plan
+            .tasks
+            .iter()
+            .find(|t| t.code == w.task)
+            .map_or_else(String::new, |t| t.name.clone()),
+        co_units: w.co_units.join("、"),
+        start: w.start.to_string(),
+        steps: w
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(k, s)| {
+                (
+                    k + 1,
+                    s.name.clone(),
+                    s.due.to_string(),
+                    s.done.map_or_else(String::new, |d| d.to_string()),
+                    s.done.is_none() && s.due < today,
+                )
+            })
+            .collect(),
+        reports: w
+            .reports
+            .iter()
+            .rev()
+            .map(|r| ReportLine {
+                id: r.id,
+                month: r.month.to_string(),
+                percent: format!("{}%", r.percent.normalize()),
+                text: r.text.clone(),
+                state: match r.state.as_str() {
+                    "approved" => "已审核",
+                    "returned" => "已退回",
+                    _ => "待审核",
+                },
+                pending: r.state == "submitted",
+                by: format!("{} {}", r.entered_by, minute(&r.entered_at)),
+                review: match (&r.reviewed_by, &r.note) {
+                    (Some(b), Some(n)) => format!("{b}:{n}"),
+                    (Some(b), None) => b.clone(),
+                    _ => String::new(),
+                },
+                files: r
+                    .files
+                    .iter()
+                    .map(|f| (format!("/api/v1/work-items/files/{}", f.id), f.name.clone()))
+                    .collect(),
+            })
+            .collect(),
+        may_report: owner.is_some_and(|o| me.can(&plan, &Action::ReportWorkItem { owner: o })),
+        may_review: me.can(&plan, &Action::ReviewWorkItem),
+        this_month: format!("{:04}-{:02}", today.year, today.month),
+        back: if me.can(&plan, &Action::OpenDispatch) {
+            "/dispatch"
+        } else {
+            "/workbench"
+        },
+        w: work_line(&w, percent, &light),
+    };
+    Ok(html(&page))
 }

@@ -46,6 +46,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/dispatch", get(dispatch::board))
         .route("/supervision/{id}", get(dispatch::item))
         .route("/workbench", get(dispatch::workbench))
+        .route("/work/{id}", get(dispatch::work_item))
         .route("/projects", get(projects::list))
         .route("/projects/{id}", get(projects::one))
         .route("/users", get(work::users))

@@ -255,8 +255,9 @@ pub(crate) async fn report(
             approved_id: now.filter(|v| v.state == Step::Approved).map(|v| v.id),
             completed: completed
                 .iter()
-                .find(|(c, _, _)| *c == ind.code.0)
-                .map(|(_, list, sum)| {
+                .find(|c| c.indicator == ind.code.0)
+                .map(|c| {
+                    let (list, sum) = (&c.projects, c.total);
                     let names: Vec<String> = list
                         .iter()
                         .map(|(n, a)| format!("{n}(+{}{})", a.normalize(), ind.unit))

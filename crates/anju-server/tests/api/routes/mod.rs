@@ -14,3 +14,4 @@ mod supervision;
 mod targets;
 mod users;
 mod values;
+mod work;

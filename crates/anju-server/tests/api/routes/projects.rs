@@ -467,39 +467,68 @@ async fn a_missed_milestone_turns_the_project_red(backend: Backend) {
 async fn a_completed_project_adds_to_its_indicator_only_through_review(backend: Backend) {
     let app = TestApp::new(&backend, "pj_done").await;
     let xs = app.token("xiashi", Role::Town, Some("硖石街道")).await;
-    let tf = app.token("zhuanban", Role::Taskforce, Some("市住建局")).await;
-    // May's figure of indicator 8 (加装电梯累计数量): 10.
-    app.approved(&xs, &tf, json!({"indicator": 8, "org_unit": "硖石街道", "period": "2024-05", "value": 10}))
+    let tf = app
+        .token("zhuanban", Role::Taskforce, Some("市住建局"))
         .await;
+    // May's figure of indicator 8 (加装电梯累计数量): 10.
+    app.approved(
+        &xs,
+        &tf,
+        json!({"indicator": 8, "org_unit": "硖石街道", "period": "2024-05", "value": 10}),
+    )
+    .await;
     let (_, p) = app
         .post("/api/v1/projects", &xs, json!({"name": "文苑小区加装电梯", "type": "加装电梯", "planned_completion": "2024-12-31", "planned_investment": 60, "stage": "在建"}))
         .await;
     let id = p["id"].as_i64().unwrap();
-    for (n, day) in [(1, "2024-06-03"), (2, "2024-06-10"), (3, "2024-06-14"), (4, "2024-06-28")] {
+    for (n, day) in [
+        (1, "2024-06-03"),
+        (2, "2024-06-10"),
+        (3, "2024-06-14"),
+        (4, "2024-06-28"),
+    ] {
         let (status, body) = app
-            .post(&format!("/api/v1/projects/{id}/milestones/{n}"), &xs, json!({"actual": day}))
+            .post(
+                &format!("/api/v1/projects/{id}/milestones/{n}"),
+                &xs,
+                json!({"actual": day}),
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
     let (status, body) = app
-        .post(&format!("/api/v1/projects/{id}/stage"), &xs, json!({"stage": "竣工"}))
+        .post(
+            &format!("/api/v1/projects/{id}/stage"),
+            &xs,
+            json!({"stage": "竣工"}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["stage"], "completed");
     // No figure was made or changed.
-    let (_, values) = app.with_token("GET", "/api/v1/values?period=2024-06", &tf).await;
+    let (_, values) = app
+        .with_token("GET", "/api/v1/values?period=2024-06", &tf)
+        .await;
     assert_eq!(values["values"], json!([]), "{values}");
     assert_eq!(xiashi_8(&app, &tf).await, "10");
     // June's form names it and offers 10 + 1.
     let (status, _, html) = app.page("/report?period=2024-06", Some(&xs)).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("本月竣工项目 1 个:文苑小区加装电梯(+1台)"), "{}", &html[..html.len().min(400)]);
+    assert!(
+        html.contains("本月竣工项目 1 个:文苑小区加装电梯(+1台)"),
+        "{}",
+        &html[..html.len().min(400)]
+    );
     assert!(html.contains(r#"data-value="11""#), "the figure with it");
     let (_, _, may) = app.page("/report?period=2024-05", Some(&xs)).await;
     assert!(!may.contains("本月竣工项目"), "May had none");
     // Entered, submitted, approved: now it counts.
-    app.approved(&xs, &tf, json!({"indicator": 8, "org_unit": "硖石街道", "period": "2024-06", "value": 11}))
-        .await;
+    app.approved(
+        &xs,
+        &tf,
+        json!({"indicator": 8, "org_unit": "硖石街道", "period": "2024-06", "value": 11}),
+    )
+    .await;
     assert_eq!(xiashi_8(&app, &tf).await, "11");
 }
 
