@@ -18,7 +18,8 @@ pub mod demo;
 pub mod jobs;
 pub mod service;
 use api::{
-    audit, imports, projects, publications, security, supervision, targets, users, values, work,
+    audit, exports, imports, projects, publications, security, supervision, targets, users, values,
+    work,
 };
 mod web;
 
@@ -680,6 +681,9 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/targets/adjustments/{id}/reject",
             post(targets::reject),
         )
+        .route("/api/v1/exports/supervision", get(exports::supervision))
+        .route("/api/v1/exports/projects", get(exports::projects))
+        .route("/api/v1/exports/work-items", get(exports::work_items))
         .route("/api/v1/work-items", get(work::list).post(work::create))
         .route("/api/v1/work-items/{id}", get(work::one))
         .route(
@@ -941,6 +945,7 @@ async fn plan(
         projects::give_back, projects::milestone, projects::stage, projects::photo,
         work::create, work::list, work::one, work::report, work::approve, work::give_back,
         work::milestone, work::file,
+        exports::supervision, exports::projects, exports::work_items,
     ),
     modifiers(&BearerAuth, &CommonAnswers),
 )]

@@ -4,6 +4,7 @@
 //! OpenAPI document from the handlers' annotations.
 
 pub(crate) mod audit;
+pub(crate) mod exports;
 pub(crate) mod imports;
 pub(crate) mod projects;
 pub(crate) mod publications;

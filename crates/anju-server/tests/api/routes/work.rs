@@ -261,4 +261,81 @@ async fn a_work_item_is_reported_by_its_owner_and_reviewed(backend: Backend) {
     assert_eq!(n, 4, "created, reported, approved, milestone: {audit}");
 }
 
-crate::on_both_backends!(a_work_item_is_reported_by_its_owner_and_reviewed);
+/// The text of a workbook's cells (its shared strings).
+fn strings_of(xlsx: &[u8]) -> String {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(xlsx.to_vec())).unwrap();
+    let mut text = String::new();
+    zip.by_name("xl/sharedStrings.xml")
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    text
+}
+
+async fn download(app: &TestApp, uri: &str, token: &str) -> (StatusCode, String, Vec<u8>) {
+    let request = Request::get(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    let response = router(app.state.clone()).oneshot(request).await.unwrap();
+    let status = response.status();
+    let kind = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, kind, bytes.to_vec())
+}
+
+/// Every 工作调度 list exports as a workbook of what the caller may read.
+async fn the_lists_export_as_workbooks(backend: Backend) {
+    let app = TestApp::new(&backend, "wk_export").await;
+    let tf = app
+        .token("zhuanban", Role::Taskforce, Some("市住建局"))
+        .await;
+    let xs = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let hz = app.token("haizhou", Role::Town, Some("海洲街道")).await;
+    app.post("/api/v1/supervision", &tf, json!({"title": "核实老旧小区台账", "source": {"kind": "plan", "ref": "任务 3"}, "lead": "硖石街道", "due": "2024-07-30"}))
+        .await;
+    app.post("/api/v1/projects", &xs, json!({"name": "文苑小区加装电梯", "type": "加装电梯", "planned_completion": "2025-06-30", "planned_investment": "85.5"}))
+        .await;
+    let (status, body) = app
+        .post("/api/v1/work-items", &tf, json!({"task": 3, "year": 2024, "title": "完成老旧小区改造计划", "deadline": "2024-12-31", "milestones": "确定改造清单 2024-09-30\n全部开工:2024-11-30"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(
+        body["milestones"][1]["name"], "全部开工",
+        "lines of text read as milestones: {body}"
+    );
+    for (uri, words) in [
+        ("/api/v1/exports/supervision", "核实老旧小区台账"),
+        ("/api/v1/exports/projects", "文苑小区加装电梯"),
+        (
+            "/api/v1/exports/work-items?year=2024",
+            "完成老旧小区改造计划",
+        ),
+    ] {
+        let (status, kind, bytes) = download(&app, uri, &tf).await;
+        assert_eq!(status, StatusCode::OK, "{uri}");
+        assert!(kind.contains("spreadsheetml"), "{uri}: {kind}");
+        let text = strings_of(&bytes);
+        assert!(text.contains(words), "{uri}: {text}");
+    }
+    let (_, _, bytes) = download(&app, "/api/v1/exports/supervision", &hz).await;
+    assert!(
+        !strings_of(&bytes).contains("核实老旧小区台账"),
+        "another town's item is not exported"
+    );
+    let (_, _, bytes) = download(&app, "/api/v1/exports/projects", &xs).await;
+    assert!(
+        strings_of(&bytes).contains("居民协商签约"),
+        "the milestones are in the list"
+    );
+}
+
+crate::on_both_backends!(
+    a_work_item_is_reported_by_its_owner_and_reviewed,
+    the_lists_export_as_workbooks,
+);
