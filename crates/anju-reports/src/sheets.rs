@@ -654,6 +654,64 @@ pub fn evaluation_xlsx(title: &str, rows: &[crate::view::RowView<'_>]) -> Result
     wb.save_to_buffer().map_err(xlsx_error)
 }
 
+/// A cell of a list workbook: text, or an exact decimal written as the
+/// nearest number (its text is in the JSON answer).
+pub enum ListCell {
+    /// Text.
+    Text(String),
+    /// A number.
+    Number(rust_decimal::Decimal),
+    /// Nothing.
+    Empty,
+}
+
+/// A list as a workbook: a title row, a bold frozen header, one row per
+/// line, column widths as given — what the 督办, project and work-item
+/// lists export.
+pub fn list_xlsx(
+    sheet: &str,
+    title: &str,
+    columns: &[(&str, f64)],
+    rows: &[Vec<ListCell>],
+) -> Result<Vec<u8>, String> {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(sheet).map_err(xlsx_error)?;
+    let bold = Format::new().set_bold().set_font_size(14);
+    let head = Format::new()
+        .set_bold()
+        .set_background_color("#D9E1F2")
+        .set_border(FormatBorder::Thin);
+    let wrap = Format::new().set_text_wrap();
+    ws.write_string_with_format(0, 0, title, &bold)
+        .map_err(xlsx_error)?;
+    for (c, (h, w)) in columns.iter().enumerate() {
+        let c = u16::try_from(c).map_err(|e| e.to_string())?;
+        ws.write_string_with_format(1, c, *h, &head)
+            .map_err(xlsx_error)?;
+        ws.set_column_width(c, *w).map_err(xlsx_error)?;
+    }
+    ws.set_freeze_panes(2, 0).map_err(xlsx_error)?;
+    for (r, row) in rows.iter().enumerate() {
+        let at = u32::try_from(r + 2).map_err(|e| e.to_string())?;
+        for (c, cell) in row.iter().enumerate() {
+            let c = u16::try_from(c).map_err(|e| e.to_string())?;
+            match cell {
+                ListCell::Text(t) => {
+                    ws.write_string_with_format(at, c, t, &wrap)
+                        .map_err(xlsx_error)?;
+                }
+                ListCell::Number(d) => {
+                    let x = d.to_string().parse::<f64>().unwrap_or_default();
+                    ws.write_number(at, c, x).map_err(xlsx_error)?;
+                }
+                ListCell::Empty => {}
+            }
+        }
+    }
+    wb.save_to_buffer().map_err(xlsx_error)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -793,62 +851,4 @@ mod tests {
         // 2024-06-01 is Excel's day 45444.
         assert_eq!(civil_from_days(45444 - 25569), "2024-06-01");
     }
-}
-
-/// A cell of a list workbook: text, or an exact decimal written as the
-/// nearest number (its text is in the JSON answer).
-pub enum ListCell {
-    /// Text.
-    Text(String),
-    /// A number.
-    Number(rust_decimal::Decimal),
-    /// Nothing.
-    Empty,
-}
-
-/// A list as a workbook: a title row, a bold frozen header, one row per
-/// line, column widths as given — what the 督办, project and work-item
-/// lists export.
-pub fn list_xlsx(
-    sheet: &str,
-    title: &str,
-    columns: &[(&str, f64)],
-    rows: &[Vec<ListCell>],
-) -> Result<Vec<u8>, String> {
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name(sheet).map_err(xlsx_error)?;
-    let bold = Format::new().set_bold().set_font_size(14);
-    let head = Format::new()
-        .set_bold()
-        .set_background_color("#D9E1F2")
-        .set_border(FormatBorder::Thin);
-    let wrap = Format::new().set_text_wrap();
-    ws.write_string_with_format(0, 0, title, &bold)
-        .map_err(xlsx_error)?;
-    for (c, (h, w)) in columns.iter().enumerate() {
-        let c = u16::try_from(c).map_err(|e| e.to_string())?;
-        ws.write_string_with_format(1, c, *h, &head)
-            .map_err(xlsx_error)?;
-        ws.set_column_width(c, *w).map_err(xlsx_error)?;
-    }
-    ws.set_freeze_panes(2, 0).map_err(xlsx_error)?;
-    for (r, row) in rows.iter().enumerate() {
-        let at = u32::try_from(r + 2).map_err(|e| e.to_string())?;
-        for (c, cell) in row.iter().enumerate() {
-            let c = u16::try_from(c).map_err(|e| e.to_string())?;
-            match cell {
-                ListCell::Text(t) => {
-                    ws.write_string_with_format(at, c, t, &wrap)
-                        .map_err(xlsx_error)?;
-                }
-                ListCell::Number(d) => {
-                    let x = d.to_string().parse::<f64>().unwrap_or_default();
-                    ws.write_number(at, c, x).map_err(xlsx_error)?;
-                }
-                ListCell::Empty => {}
-            }
-        }
-    }
-    wb.save_to_buffer().map_err(xlsx_error)
 }
