@@ -419,19 +419,49 @@ fn csv_field(out: &mut String, s: &str) {
 /// it are skipped, and a header cell left empty by a merge takes the text of
 /// the cell above it.
 pub fn read_xlsx(name: &str, bytes: &[u8]) -> Result<SheetText, String> {
+    read_xlsx_table(
+        name,
+        bytes,
+        &VALUE_COLUMNS,
+        &[0, 1, 2],
+        SHEET,
+        "指标、单位、期间",
+    )
+}
+
+/// Reads an .xlsx as a table of `columns`: the sheet named `prefer`, else
+/// the first; the header is the first row (of the first 20) naming every
+/// column of `need` (indices into `columns`; `need_words` says them to
+/// people) — as [`read_xlsx`] does for a values file.
+pub fn read_xlsx_table(
+    name: &str,
+    bytes: &[u8],
+    columns: &[anju_core::input::Column],
+    need: &[usize],
+    prefer: &str,
+    need_words: &str,
+) -> Result<SheetText, String> {
     check_archive(name, bytes)?;
     // calamine indexes some parts without checking (a cell naming a shared
     // string that is not there panics): a file it cannot read is a bad file,
     // not a crash. Nothing is shared across the boundary but the bytes.
-    std::panic::catch_unwind(|| read_sheet(name, bytes)).unwrap_or_else(|_| {
-        Err(format!(
-            "{name}:不是有效的 .xlsx 文件(内容不完整或相互矛盾)"
-        ))
-    })
+    std::panic::catch_unwind(|| read_sheet(name, bytes, columns, need, prefer, need_words))
+        .unwrap_or_else(|_| {
+            Err(format!(
+                "{name}:不是有效的 .xlsx 文件(内容不完整或相互矛盾)"
+            ))
+        })
 }
 
-/// [`read_xlsx`] once the archive has been checked.
-fn read_sheet(name: &str, bytes: &[u8]) -> Result<SheetText, String> {
+/// [`read_xlsx_table`] once the archive has been checked.
+fn read_sheet(
+    name: &str,
+    bytes: &[u8],
+    columns: &[anju_core::input::Column],
+    need: &[usize],
+    prefer: &str,
+    need_words: &str,
+) -> Result<SheetText, String> {
     use calamine::Reader;
     let mut book: calamine::Xlsx<_> =
         calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec()))
@@ -439,7 +469,7 @@ fn read_sheet(name: &str, bytes: &[u8]) -> Result<SheetText, String> {
     let names = book.sheet_names();
     let sheet = names
         .iter()
-        .find(|n| n.as_str() == SHEET)
+        .find(|n| n.as_str() == prefer)
         .or_else(|| names.first())
         .cloned()
         .ok_or_else(|| format!("{name}:文件中没有工作表"))?;
@@ -492,7 +522,7 @@ fn read_sheet(name: &str, bytes: &[u8]) -> Result<SheetText, String> {
     let first_row = 0u32;
     let known = |s: &str| {
         let k = header_key(s);
-        VALUE_COLUMNS
+        columns
             .iter()
             .position(|c| c.aliases.iter().any(|a| header_key(a) == k))
     };
@@ -501,10 +531,10 @@ fn read_sheet(name: &str, bytes: &[u8]) -> Result<SheetText, String> {
         .take(20)
         .position(|r| {
             let found: Vec<usize> = r.iter().filter_map(|c| known(c)).collect();
-            [0, 1, 2].iter().all(|need| found.contains(need))
+            need.iter().all(|n| found.contains(n))
         })
         .ok_or_else(|| {
-            format!("{name}:工作表“{sheet}”的前 20 行中找不到表头(须有 指标、单位、期间 列)")
+            format!("{name}:工作表“{sheet}”的前 20 行中找不到表头(须有 {need_words} 列)")
         })?;
     // A header over two rows (cells merged down, or a group over 分子 and
     // 分母): the lower row names a column where it has text, the upper row

@@ -707,6 +707,7 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/projects",
             get(projects::list).post(projects::create),
         )
+        .route("/api/v1/projects/import", post(projects::import))
         .route("/api/v1/projects/{id}", get(projects::one))
         .route(
             "/api/v1/projects/{id}/progress",
@@ -942,7 +943,7 @@ async fn plan(
         supervision::feedback, supervision::review, supervision::extension,
         supervision::approve_extension, supervision::reject_extension, supervision::instruction,
         projects::create, projects::list, projects::one, projects::progress, projects::approve,
-        projects::give_back, projects::milestone, projects::stage, projects::photo,
+        projects::give_back, projects::milestone, projects::stage, projects::photo, projects::import,
         work::create, work::list, work::one, work::report, work::approve, work::give_back,
         work::milestone, work::file,
         exports::supervision, exports::projects, exports::work_items,

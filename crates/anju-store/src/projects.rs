@@ -327,10 +327,28 @@ impl Store {
         by: &str,
         now: &str,
     ) -> Result<Project, StoreError> {
-        crate::reason_text("name", p.name)?;
-        let id = on_pool!(self, |pool, pg| {
+        let ids = self
+            .create_projects(std::slice::from_ref(p), by, now)
+            .await?;
+        let id = ids.first().copied().ok_or(StoreError::NotFound(0))?;
+        self.project(id).await
+    }
+
+    /// Records projects (a 储备库 list) in one transaction: all or none.
+    pub async fn create_projects(
+        &self,
+        list: &[NewProject<'_>],
+        by: &str,
+        now: &str,
+    ) -> Result<Vec<i64>, StoreError> {
+        for p in list {
+            crate::reason_text("name", p.name)?;
+        }
+        on_pool!(self, |pool, pg| {
             let mut tx = write_tx!(pool, pg);
-            let row = sqlx::query(sql(
+            let mut ids = Vec::with_capacity(list.len());
+            for p in list {
+                let row = sqlx::query(sql(
                 "INSERT INTO projects (name, kind, town, stage, planned_completion, planned_investment, contribution, created_by, created_at) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 pg,
@@ -346,9 +364,9 @@ impl Store {
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
-            let id: i64 = row.try_get("id")?;
-            for (k, m) in p.milestones.iter().enumerate() {
-                sqlx::query(sql(
+                let id: i64 = row.try_get("id")?;
+                for (k, m) in p.milestones.iter().enumerate() {
+                    sqlx::query(sql(
                     "INSERT INTO project_milestones (project_id, position, name, planned) VALUES (?, ?, ?, ?)",
                     pg,
                 ))
@@ -358,37 +376,38 @@ impl Store {
                 .bind(m.planned.to_string())
                 .execute(&mut *tx)
                 .await?;
-            }
-            for (m, amount) in p.plan {
-                sqlx::query(sql(
-                    "INSERT INTO project_plan (project_id, month, planned) VALUES (?, ?, ?)",
+                }
+                for (m, amount) in p.plan {
+                    sqlx::query(sql(
+                        "INSERT INTO project_plan (project_id, month, planned) VALUES (?, ?, ?)",
+                        pg,
+                    ))
+                    .bind(id)
+                    .bind(m.to_string())
+                    .bind(amount.normalize().to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                audit!(
+                    tx,
                     pg,
-                ))
-                .bind(id)
-                .bind(m.to_string())
-                .bind(amount.normalize().to_string())
-                .execute(&mut *tx)
-                .await?;
+                    now,
+                    by,
+                    "project.create",
+                    id,
+                    serde_json::json!({
+                        "name": p.name, "type": p.kind, "town": p.town, "stage": p.stage.as_str(),
+                        "planned_completion": p.planned_completion.to_string(),
+                        "planned_investment": p.planned_investment.normalize().to_string(),
+                        "contribution": p.contribution.map(|c| c.normalize().to_string()),
+                        "milestones": p.milestones.iter().map(|m| serde_json::json!([m.name, m.planned.to_string()])).collect::<Vec<_>>(),
+                    })
+                );
+                ids.push(id);
             }
-            audit!(
-                tx,
-                pg,
-                now,
-                by,
-                "project.create",
-                id,
-                serde_json::json!({
-                    "name": p.name, "type": p.kind, "town": p.town, "stage": p.stage.as_str(),
-                    "planned_completion": p.planned_completion.to_string(),
-                    "planned_investment": p.planned_investment.normalize().to_string(),
-                    "contribution": p.contribution.map(|c| c.normalize().to_string()),
-                    "milestones": p.milestones.iter().map(|m| serde_json::json!([m.name, m.planned.to_string()])).collect::<Vec<_>>(),
-                })
-            );
             tx.commit().await?;
-            Ok::<i64, StoreError>(id)
-        })?;
-        self.project(id).await
+            Ok::<Vec<i64>, StoreError>(ids)
+        })
     }
 
     /// One project.

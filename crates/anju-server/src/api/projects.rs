@@ -675,3 +675,64 @@ pub(crate) async fn photo(
     );
     Ok(r)
 }
+
+/// The form of a project list.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct ImportForm {
+    /// 项目清单(.xlsx 或 CSV;表头为 项目名称、项目类型、镇(街道)、计划竣工日期、计划总投资(万元)、竣工后计入数量、阶段)。
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// Projects imported.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ImportedOut {
+    /// 导入的项目数。
+    imported: usize,
+    /// 新项目的编号。
+    ids: Vec<i64>,
+}
+
+/// `POST /api/v1/projects/import`: a project list (储备库), all or none.
+#[utoipa::path(
+    post,
+    path = "/api/v1/projects/import",
+    tag = "项目",
+    summary = "导入项目清单(储备库,.xlsx 或 CSV):每行按新增项目检查,整份文件全部导入或一条也不导入",
+    request_body(content = ImportForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, body = ImportedOut),
+        (status = 400, description = "表单有误", body = ErrorDoc),
+        (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
+        (status = 413, description = "文件过大", body = ErrorDoc),
+        (status = 415, description = "旧版 .xls", body = ErrorDoc),
+        (status = 422, description = "有错误的行,每一行都列出", body = ErrorDoc)
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn import(
+    State(state): State<AppState>,
+    who: Authed,
+    form: Result<Multipart, MultipartRejection>,
+) -> Result<Response, ApiError> {
+    let form = crate::api::imports::read_form(form, "项目清单.csv").await?;
+    let Some((name, bytes)) = form.file else {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_form",
+            "表单中没有 file 字段(项目清单文件)",
+        ));
+    };
+    let plan = state.plan();
+    let me = who.actor(&plan);
+    let ids = service::import(&state.store, &plan, &me, &name, &bytes, &crate::now(&state)).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ImportedOut {
+            imported: ids.len(),
+            ids,
+        }),
+    )
+        .into_response())
+}

@@ -114,6 +114,35 @@ pub fn spread(total: Decimal, months: &[YearMonth]) -> Vec<(YearMonth, Decimal)>
     out
 }
 
+/// A project checked, ready to store.
+pub struct Checked {
+    name: String,
+    kind: String,
+    town: String,
+    stage: Stage,
+    completion: Date,
+    invest: Decimal,
+    contribution: Option<Decimal>,
+    milestones: Vec<rules::Milestone>,
+    monthly: Vec<(YearMonth, Decimal)>,
+}
+
+impl Checked {
+    fn new_project(&self) -> NewProject<'_> {
+        NewProject {
+            name: &self.name,
+            kind: &self.kind,
+            town: &self.town,
+            stage: self.stage,
+            planned_completion: self.completion,
+            planned_investment: self.invest,
+            contribution: self.contribution,
+            milestones: &self.milestones,
+            plan: &self.monthly,
+        }
+    }
+}
+
 /// Adds a project (the town itself, or the task force).
 pub async fn create(
     store: &Store,
@@ -122,6 +151,150 @@ pub async fn create(
     d: &Draft,
     now: &Now,
 ) -> Result<Project, Error> {
+    let c = check(plan, me, d, now.date)?;
+    Ok(store
+        .create_project(&c.new_project(), me.name, &now.stamp)
+        .await?)
+}
+
+/// The columns of a project list (储备库) file.
+pub const PROJECT_COLUMNS: [anju_core::input::Column; 7] = [
+    anju_core::input::Column {
+        name: "name",
+        aliases: &["name", "项目名称", "项目"],
+        required: true,
+    },
+    anju_core::input::Column {
+        name: "type",
+        aliases: &["type", "项目类型", "类型"],
+        required: true,
+    },
+    anju_core::input::Column {
+        name: "town",
+        aliases: &["town", "镇(街道)", "镇街", "所在镇街", "镇(街道)名称"],
+        required: false,
+    },
+    anju_core::input::Column {
+        name: "planned_completion",
+        aliases: &["planned_completion", "计划竣工日期", "计划竣工", "竣工日期"],
+        required: true,
+    },
+    anju_core::input::Column {
+        name: "planned_investment",
+        aliases: &[
+            "planned_investment",
+            "计划总投资(万元)",
+            "计划总投资",
+            "总投资(万元)",
+            "总投资",
+        ],
+        required: true,
+    },
+    anju_core::input::Column {
+        name: "contribution",
+        aliases: &["contribution", "竣工后计入数量", "计入数量"],
+        required: false,
+    },
+    anju_core::input::Column {
+        name: "stage",
+        aliases: &["stage", "阶段", "项目阶段"],
+        required: false,
+    },
+];
+
+/// Imports a project list (CSV or .xlsx, the sheet 项目 or the first): every
+/// row checked as one added by hand, every bad one named by row and column;
+/// stored all in one transaction, or none.
+pub async fn import(
+    store: &Store,
+    plan: &Plan,
+    me: &Actor<'_>,
+    file: &str,
+    bytes: &[u8],
+    now: &Now,
+) -> Result<Vec<i64>, Error> {
+    use super::FileProblem;
+    if file.to_lowercase().ends_with(".xls") || bytes.starts_with(b"\xD0\xCF\x11\xE0") {
+        return Err(Error::File(
+            FileProblem::OldExcel,
+            "不支持旧版 .xls 文件,请在 Excel/WPS 中另存为 .xlsx 或 CSV 后导入".into(),
+        ));
+    }
+    let sheet = if bytes.starts_with(b"PK\x03\x04") {
+        Some(
+            anju_reports::sheets::read_xlsx_table(
+                file,
+                bytes,
+                &PROJECT_COLUMNS,
+                &[0, 1, 3, 4],
+                "项目",
+                "项目名称、项目类型、计划竣工日期、计划总投资",
+            )
+            .map_err(|m| Error::File(FileProblem::Unreadable, m))?,
+        )
+    } else {
+        None
+    };
+    let text: &[u8] = sheet.as_ref().map_or(bytes, |s| s.csv.as_bytes());
+    let today = now.date;
+    let parsed = anju_core::input::read_table(file, text, &PROJECT_COLUMNS, 1, None, || {
+        move |f: &[&str], _src| -> anju_core::input::RowResult<Checked> {
+            let opt = |s: &str| (!s.trim().is_empty()).then(|| s.to_string());
+            let d = Draft {
+                name: f[0].to_string(),
+                kind: f[1].to_string(),
+                town: opt(f[2]),
+                planned_completion: f[3].to_string(),
+                planned_investment: f[4].to_string(),
+                contribution: opt(f[5]),
+                stage: opt(f[6]),
+            };
+            match check(plan, me, &d, today) {
+                Ok(c) => Ok(Some(c)),
+                Err(Error::Invalid { field, message }) => {
+                    let column = PROJECT_COLUMNS
+                        .iter()
+                        .find(|c| c.name == field)
+                        .map_or("name", |c| c.name);
+                    Err(vec![(column, message)])
+                }
+                Err(other) => Err(vec![("town", other.to_string())]),
+            }
+        }
+    });
+    let rows = match parsed {
+        Ok(rows) => rows,
+        Err(e) => {
+            let errors =
+                e.0.into_iter()
+                    .map(|mut r| {
+                        if let Some(s) = &sheet
+                            && r.line > 0
+                        {
+                            r.line = usize::try_from(r.line - 1)
+                                .ok()
+                                .and_then(|i| s.rows.get(i))
+                                .map_or(r.line, |&row| u64::from(row));
+                        }
+                        r
+                    })
+                    .collect();
+            return Err(Error::Rows(errors, sheet.map(|s| s.sheet)));
+        }
+    };
+    if rows.is_empty() {
+        return Err(Error::File(
+            FileProblem::Empty,
+            format!("{file}:文件中没有项目"),
+        ));
+    }
+    let list: Vec<NewProject<'_>> = rows.iter().map(Checked::new_project).collect();
+    Ok(store.create_projects(&list, me.name, &now.stamp).await?)
+}
+
+/// A project as entered, checked: the town the user may add for, its type,
+/// dates and amounts, its milestones counted back and its plan spread.
+fn check(plan: &Plan, me: &Actor<'_>, d: &Draft, today: Date) -> Result<Checked, Error> {
     let town_name = match d.town.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         Some(t) => t.to_string(),
         None => match me.org {
@@ -156,10 +329,10 @@ pub async fn create(
     })?;
     let completion =
         Date::parse(&d.planned_completion).map_err(|e| Error::invalid("planned_completion", e))?;
-    if completion < now.date {
+    if completion < today {
         return Err(Error::invalid(
             "planned_completion",
-            format!("计划竣工日期 {completion} 早于今天({})", now.date),
+            format!("计划竣工日期 {completion} 早于今天({today})"),
         ));
     }
     let invest = amount("planned_investment", &d.planned_investment)?;
@@ -208,23 +381,17 @@ pub async fn create(
         _ => Vec::new(),
     };
     let monthly = spread(invest, &spread_over);
-    Ok(store
-        .create_project(
-            &NewProject {
-                name,
-                kind: &kind.name,
-                town: &plan.orgs.get(town).name,
-                stage,
-                planned_completion: completion,
-                planned_investment: invest,
-                contribution,
-                milestones: &milestones,
-                plan: &monthly,
-            },
-            me.name,
-            &now.stamp,
-        )
-        .await?)
+    Ok(Checked {
+        name: name.to_string(),
+        kind: kind.name.clone(),
+        town: plan.orgs.get(town).name.clone(),
+        stage,
+        completion,
+        invest,
+        contribution,
+        milestones,
+        monthly,
+    })
 }
 
 /// One project, if the user may read it.

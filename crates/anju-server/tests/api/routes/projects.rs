@@ -532,7 +532,97 @@ async fn a_completed_project_adds_to_its_indicator_only_through_review(backend: 
     assert_eq!(xiashi_8(&app, &tf).await, "11");
 }
 
+/// A project list (储备库) imports all or none: bad rows are named by row
+/// and column; a town imports only its own; a workbook exported imports back.
+async fn a_project_list_imports_all_or_none(backend: Backend) {
+    let app = TestApp::new(&backend, "pj_import").await;
+    let xs = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let tf = app
+        .token("zhuanban", Role::Taskforce, Some("市住建局"))
+        .await;
+    let import = |token: String, name: &'static str, bytes: Vec<u8>| {
+        let app = &app;
+        async move {
+            let (kind, body) = form(name, &bytes, &[]);
+            let request = Request::post("/api/v1/projects/import")
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", kind)
+                .body(Body::from(body))
+                .unwrap();
+            let (status, _, body) = app.send(request).await;
+            (status, body)
+        }
+    };
+    let csv = "项目名称,项目类型,镇(街道),计划竣工日期,计划总投资(万元),阶段\n\
+               文苑小区加装电梯,加装电梯,硖石街道,2025-06-30,85.5,储备\n\
+               西山路老旧小区改造,老旧小区改造,海洲街道,2025-02-30,1260,在建\n\
+               东山人才公寓,保障性租赁住房,海洲街道,2026-12-31,18500,储备\n";
+    let (status, body) = import(tf.clone(), "储备库.csv", csv.as_bytes().to_vec()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let rows = body["error"]["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{body}");
+    assert_eq!(
+        (rows[0]["row"].as_u64(), rows[0]["column"].as_str()),
+        (Some(3), Some("planned_completion")),
+        "{body}"
+    );
+    assert_eq!(
+        (rows[1]["row"].as_u64(), rows[1]["column"].as_str()),
+        (Some(4), Some("contribution")),
+        "{body}"
+    );
+    let (_, list) = app.with_token("GET", "/api/v1/projects", &tf).await;
+    assert_eq!(list["projects"], json!([]), "nothing stored");
+    let good = csv.replace("2025-02-30", "2025-02-28").replace(
+        "项目名称,项目类型,镇(街道),计划竣工日期,计划总投资(万元),阶段",
+        "项目名称,项目类型,镇(街道),计划竣工日期,计划总投资(万元),阶段,竣工后计入数量",
+    );
+    let good: String = good
+        .lines()
+        .enumerate()
+        .map(|(k, l)| {
+            if k == 0 {
+                format!("{l}\n")
+            } else {
+                format!("{l},{}\n", if k == 3 { "0.032" } else { "" })
+            }
+        })
+        .collect();
+    let (status, body) = import(tf.clone(), "储备库.csv", good.into_bytes()).await;
+    assert_eq!(
+        (status, body["imported"].as_u64()),
+        (StatusCode::CREATED, Some(3)),
+        "{body}"
+    );
+    // A town imports its own rows only.
+    let (status, body) = import(xs.clone(), "海洲.csv", "项目名称,项目类型,镇(街道),计划竣工日期,计划总投资\n别人的,加装电梯,海洲街道,2025-06-30,10\n".as_bytes().to_vec()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["rows"][0]["column"], "town", "{body}");
+    // The exported workbook (a title row above the header) imports back.
+    let request = Request::get("/api/v1/exports/projects?town=硖石街道")
+        .header("authorization", format!("Bearer {xs}"))
+        .body(Body::empty())
+        .unwrap();
+    let response = router(app.state.clone()).oneshot(request).await.unwrap();
+    let xlsx = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    let (status, body) = import(xs.clone(), "项目清单.xlsx", xlsx).await;
+    assert_eq!(
+        (status, body["imported"].as_u64()),
+        (StatusCode::CREATED, Some(1)),
+        "{body}"
+    );
+    let (_, mine) = app.with_token("GET", "/api/v1/projects", &xs).await;
+    assert_eq!(mine["projects"].as_array().unwrap().len(), 2);
+}
+
 crate::on_both_backends!(
+    a_project_list_imports_all_or_none,
     a_completed_project_adds_to_its_indicator_only_through_review,
     a_project_gets_its_milestones_counted_back_from_its_completion,
     progress_photos_are_checked_and_the_taskforce_reviews,
