@@ -388,6 +388,25 @@ pub struct Item {
     pub log: Vec<LogEntry>,
     /// Every extension asked for, oldest first.
     pub extensions: Vec<Extension>,
+    /// Files kept with it (a meeting's minutes), oldest first.
+    pub files: Vec<ItemFile>,
+}
+
+/// A file kept with an item (会议纪要, 批示件).
+#[derive(Clone, Debug)]
+pub struct ItemFile {
+    /// Its number.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// Its size in bytes.
+    pub size: i64,
+    /// Its SM3 hash.
+    pub sm3: String,
+    /// Who added it.
+    pub added_by: String,
+    /// When.
+    pub added_at: String,
 }
 
 /// One unit's part of an item.
@@ -450,6 +469,7 @@ impl LogEntry {
             "extension_approved" => "同意延期",
             "extension_rejected" => "不同意延期",
             "instruction" => "领导批示",
+            "minutes" => "附会议纪要",
             _ => "其他",
         }
     }

@@ -20,7 +20,7 @@
     name: '名称', type: '项目类型', town: '镇(街道)', planned_completion: '计划竣工日期',
     planned_investment: '计划总投资', contribution: '计入指标的数量', stage: '阶段',
     invested: '本月完成投资', photo: '照片', actual: '实际完成日期', month: '月份',
-    task: '重点任务', deadline: '完成时限', owner: '牵头单位', milestones: '时间节点', done: '完成日期', file: '附件'
+    task: '重点任务', deadline: '完成时限', owner: '牵头单位', milestones: '时间节点', done: '完成日期', file: '附件', phases: '阶段'
   };
   // "values[2].numerator: …" or "target: …" in words: "分子:…".
   function human(m) {

@@ -613,6 +613,7 @@ async fn projects(
                     kind,
                     town: &town_name,
                     stage,
+                    start,
                     planned_completion: completion,
                     planned_investment: total,
                     contribution: contribution

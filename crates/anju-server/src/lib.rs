@@ -708,6 +708,17 @@ pub fn router(state: AppState) -> Router {
             get(projects::list).post(projects::create),
         )
         .route("/api/v1/projects/import", post(projects::import))
+        .route("/api/v1/projects/templates", get(projects::templates))
+        .route(
+            "/api/v1/projects/templates/{type}",
+            axum::routing::put(projects::set_template),
+        )
+        .route("/api/v1/work-items/import", post(work::import))
+        .route(
+            "/api/v1/supervision/{id}/files",
+            post(supervision::attach).layer(axum::extract::DefaultBodyLimit::max(12 << 20)),
+        )
+        .route("/api/v1/supervision/files/{file}", get(supervision::file))
         .route("/api/v1/projects/{id}", get(projects::one))
         .route(
             "/api/v1/projects/{id}/progress",
@@ -947,7 +958,10 @@ async fn plan(
         work::create, work::list, work::one, work::report, work::approve, work::give_back,
         work::milestone, work::file,
         exports::supervision, exports::projects, exports::work_items,
+        projects::templates, projects::set_template, work::import, supervision::attach,
+        supervision::file,
     ),
+    components(schemas(api::work::WorkMilestoneIn, api::projects::PhaseIo)),
     modifiers(&BearerAuth, &CommonAnswers),
 )]
 pub struct ApiDoc;

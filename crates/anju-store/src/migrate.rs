@@ -80,6 +80,10 @@ const SQLITE: Migrations = &[
         "0018_work_items",
         include_str!("../migrations/sqlite/0018_work_items.sql"),
     ),
+    (
+        "0019_dispatch_files",
+        include_str!("../migrations/sqlite/0019_dispatch_files.sql"),
+    ),
 ];
 const POSTGRES: Migrations = &[
     (
@@ -153,6 +157,10 @@ const POSTGRES: Migrations = &[
     (
         "0018_work_items",
         include_str!("../migrations/postgres/0018_work_items.sql"),
+    ),
+    (
+        "0019_dispatch_files",
+        include_str!("../migrations/postgres/0019_dispatch_files.sql"),
     ),
 ];
 

@@ -25,6 +25,8 @@ pub struct NewProject<'a> {
     pub town: &'a str,
     /// Where it starts.
     pub stage: Stage,
+    /// When its schedule starts (its first phase's beginning).
+    pub start: Date,
     /// The planned completion.
     pub planned_completion: Date,
     /// 计划总投资, 万元.
@@ -116,6 +118,8 @@ pub struct Project {
     pub town: String,
     /// Where it stands.
     pub stage: Stage,
+    /// When its schedule starts.
+    pub start: Date,
     /// The planned completion.
     pub planned_completion: Date,
     /// 计划总投资, 万元.
@@ -163,7 +167,7 @@ macro_rules! read_projects {
         };
         let mut q = sqlx::query(sql(
             &format!(
-                "SELECT id, name, kind, town, stage, planned_completion, planned_investment, contribution, created_by, created_at FROM projects{} ORDER BY id",
+                "SELECT id, name, kind, town, stage, start, planned_completion, planned_investment, contribution, created_by, created_at FROM projects{} ORDER BY id",
                 one("id")
             ),
             $pg,
@@ -175,6 +179,7 @@ macro_rules! read_projects {
         for r in &q.fetch_all(&mut *$conn).await? {
             let stage: String = r.try_get("stage")?;
             let completion: String = r.try_get("planned_completion")?;
+            let start: String = r.try_get("start")?;
             let invest: String = r.try_get("planned_investment")?;
             let contribution: Option<String> = r.try_get("contribution")?;
             out.push(Project {
@@ -183,6 +188,7 @@ macro_rules! read_projects {
                 kind: r.try_get("kind")?,
                 town: r.try_get("town")?,
                 stage: Stage::parse(&stage).ok_or_else(|| bad(format!("未知的阶段“{stage}”")))?,
+                start: date(&start)?,
                 planned_completion: date(&completion)?,
                 planned_investment: dec(&invest)?,
                 contribution: contribution.as_deref().map(dec).transpose()?,
@@ -349,14 +355,15 @@ impl Store {
             let mut ids = Vec::with_capacity(list.len());
             for p in list {
                 let row = sqlx::query(sql(
-                "INSERT INTO projects (name, kind, town, stage, planned_completion, planned_investment, contribution, created_by, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "INSERT INTO projects (name, kind, town, stage, start, planned_completion, planned_investment, contribution, created_by, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 pg,
             ))
             .bind(p.name)
             .bind(p.kind)
             .bind(p.town)
             .bind(p.stage.as_str())
+            .bind(p.start.to_string())
             .bind(p.planned_completion.to_string())
             .bind(p.planned_investment.normalize().to_string())
             .bind(p.contribution.map(|c| c.normalize().to_string()))
@@ -665,6 +672,75 @@ impl Store {
                 None => Ok(None),
                 Some(r) => Ok(Some((r.try_get("project_id")?, r.try_get("bytes")?))),
             }
+        })
+    }
+
+    /// The task force's own phases of project types: (type, phases, who,
+    /// when).
+    pub async fn project_templates(
+        &self,
+    ) -> Result<Vec<(String, Vec<anju_core::plan::Phase>, String, String)>, StoreError> {
+        on_pool!(self, |pool, pg| {
+            let rows = sqlx::query(sql(
+                "SELECT kind, phases, changed_by, changed_at FROM project_templates ORDER BY kind",
+                pg,
+            ))
+            .fetch_all(pool)
+            .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let text: String = r.try_get("phases")?;
+                let list: Vec<(String, u32)> = serde_json::from_str(&text).map_err(bad)?;
+                out.push((
+                    r.try_get("kind")?,
+                    list.into_iter()
+                        .map(|(name, days)| anju_core::plan::Phase { name, days })
+                        .collect(),
+                    r.try_get("changed_by")?,
+                    r.try_get("changed_at")?,
+                ));
+            }
+            Ok(out)
+        })
+    }
+
+    /// Sets the phases of project type `kind` (for projects added from now on).
+    pub async fn set_project_template(
+        &self,
+        kind: &str,
+        phases: &[anju_core::plan::Phase],
+        by: &str,
+        now: &str,
+    ) -> Result<(), StoreError> {
+        for p in phases {
+            crate::plain_text("phases", &p.name)?;
+        }
+        let list: Vec<(&str, u32)> = phases.iter().map(|p| (p.name.as_str(), p.days)).collect();
+        let text = serde_json::json!(list).to_string();
+        on_pool!(self, |pool, pg| {
+            let mut tx = write_tx!(pool, pg);
+            sqlx::query(sql(
+                "INSERT INTO project_templates (kind, phases, changed_by, changed_at) VALUES (?, ?, ?, ?) \
+                 ON CONFLICT (kind) DO UPDATE SET phases = excluded.phases, changed_by = excluded.changed_by, changed_at = excluded.changed_at",
+                pg,
+            ))
+            .bind(kind)
+            .bind(&text)
+            .bind(by)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            audit!(
+                tx,
+                pg,
+                now,
+                by,
+                "project.template",
+                kind,
+                serde_json::json!({"type": kind, "phases": list})
+            );
+            tx.commit().await?;
+            Ok(())
         })
     }
 }

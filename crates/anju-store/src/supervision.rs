@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use std::str::FromStr;
 
 use anju_core::supervision::{
-    Assignment, AssignmentState, Extension, ExtensionState, Item, LogEntry, SourceKind, Step,
-    Urgency,
+    Assignment, AssignmentState, Extension, ExtensionState, Item, ItemFile, LogEntry, SourceKind,
+    Step, Urgency,
 };
 use anju_core::workflow::Date;
 use rust_decimal::Decimal;
@@ -77,6 +77,7 @@ where
         assignments: Vec::new(),
         log: Vec::new(),
         extensions: Vec::new(),
+        files: Vec::new(),
     })
 }
 
@@ -224,6 +225,26 @@ macro_rules! read_items {
             let (item_id, e) = extension(r)?;
             if let Some(&k) = at.get(&item_id) {
                 items[k].extensions.push(e);
+            }
+        }
+        let text = format!(
+            "SELECT id, item_id, name, size, sm3, added_by, added_at FROM supervision_files{filter} ORDER BY id"
+        );
+        let mut q = sqlx::query(sql(&text, $pg));
+        if let Some(i) = id {
+            q = q.bind(i);
+        }
+        for r in &q.fetch_all(&mut *$conn).await? {
+            let item_id: i64 = r.try_get("item_id")?;
+            if let Some(&k) = at.get(&item_id) {
+                items[k].files.push(ItemFile {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    size: r.try_get("size")?,
+                    sm3: r.try_get("sm3")?,
+                    added_by: r.try_get("added_by")?,
+                    added_at: r.try_get("added_at")?,
+                });
             }
         }
         Result::<Vec<Item>, StoreError>::Ok(items)
@@ -683,5 +704,92 @@ impl Store {
             Ok::<(), StoreError>(())
         })?;
         self.supervision_item(id).await
+    }
+
+    /// Keeps a file with item `id` (a meeting's minutes), logged and audited.
+    pub async fn add_supervision_file(
+        &self,
+        id: i64,
+        name: &str,
+        bytes: &[u8],
+        by: &str,
+        now: &str,
+    ) -> Result<Item, StoreError> {
+        crate::plain_text("file", name)?;
+        let sm3 = crate::plans::plan_hash_bytes(bytes);
+        on_pool!(self, |pool, pg| {
+            let mut tx = write_tx!(pool, pg);
+            let found = sqlx::query(sql("SELECT id FROM supervision_items WHERE id = ?", pg))
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if found.is_none() {
+                return Err(StoreError::NotFound(id));
+            }
+            sqlx::query(sql(
+                "INSERT INTO supervision_files (item_id, name, sm3, size, bytes, added_by, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                pg,
+            ))
+            .bind(id)
+            .bind(name)
+            .bind(&sm3)
+            .bind(i64::try_from(bytes.len()).unwrap_or(i64::MAX))
+            .bind(bytes)
+            .bind(by)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let detail = serde_json::json!({ "name": name, "sm3": sm3, "size": bytes.len() });
+            log_step!(
+                tx,
+                pg,
+                id,
+                None::<String>,
+                "minutes",
+                by,
+                now,
+                detail.clone()
+            );
+            crate::audit::append(
+                &mut tx,
+                pg,
+                crate::audit::Change {
+                    at: now,
+                    actor: by,
+                    action: "supervision.minutes",
+                    subject: format!("supervision {id}"),
+                    before: None,
+                    after: Some(detail),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            Ok::<(), StoreError>(())
+        })?;
+        self.supervision_item(id).await
+    }
+
+    /// A file's item, name and bytes.
+    pub async fn supervision_file(
+        &self,
+        file: i64,
+    ) -> Result<Option<(i64, String, Vec<u8>)>, StoreError> {
+        on_pool!(self, |pool, pg| {
+            let row = sqlx::query(sql(
+                "SELECT item_id, name, bytes FROM supervision_files WHERE id = ?",
+                pg,
+            ))
+            .bind(file)
+            .fetch_optional(pool)
+            .await?;
+            match row {
+                None => Ok(None),
+                Some(r) => Ok(Some((
+                    r.try_get("item_id")?,
+                    r.try_get("name")?,
+                    r.try_get("bytes")?,
+                ))),
+            }
+        })
     }
 }

@@ -22,7 +22,7 @@ fn internal(e: String) -> ApiError {
 /// Filters of the 督办 export.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub(crate) struct SupervisionQuery {
+pub(crate) struct ExportSupervisionQuery {
     /// red yellow blue green done。
     light: Option<String>,
     /// 承办单位。
@@ -35,7 +35,7 @@ pub(crate) struct SupervisionQuery {
     path = "/api/v1/exports/supervision",
     tag = "督办",
     summary = "导出督办事项清单(.xlsx,每个承办单位一行)",
-    params(SupervisionQuery),
+    params(ExportSupervisionQuery),
     responses(
         (status = 200, description = "督办清单", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
@@ -46,7 +46,7 @@ pub(crate) struct SupervisionQuery {
 pub(crate) async fn supervision(
     State(state): State<AppState>,
     who: Authed,
-    QueryParams(q): QueryParams<SupervisionQuery>,
+    QueryParams(q): QueryParams<ExportSupervisionQuery>,
 ) -> Result<Response, ApiError> {
     let plan = state.plan();
     let me = who.actor(&plan);

@@ -20,7 +20,7 @@ use crate::{ApiError, AppState, ErrorDoc, JsonBody, PathParam, QueryParams, inva
 /// A new project.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct CreateIn {
+pub(crate) struct ProjectIn {
     /// 项目名称。
     #[schema(example = "硖石街道文苑小区加装电梯")]
     name: String,
@@ -49,7 +49,7 @@ pub(crate) struct CreateIn {
 
 /// A milestone.
 #[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct MilestoneOut {
+pub(crate) struct ProjectMilestoneOut {
     name: String,
     /// 计划日期(倒排)。
     planned: String,
@@ -115,7 +115,7 @@ pub(crate) struct ProjectOut {
     indicator: Option<u16>,
     #[schema(value_type = Option<f64>)]
     contribution: Option<anju_reports::view::Num>,
-    milestones: Vec<MilestoneOut>,
+    milestones: Vec<ProjectMilestoneOut>,
     /// 各月计划投资(万元)。
     #[schema(value_type = Object)]
     plan: serde_json::Value,
@@ -180,7 +180,7 @@ pub(crate) fn project_out(
         milestones: p
             .milestones
             .into_iter()
-            .map(|m| MilestoneOut {
+            .map(|m| ProjectMilestoneOut {
                 name: m.name,
                 planned: m.planned.to_string(),
                 actual: m.actual.map(|d| d.to_string()),
@@ -243,7 +243,7 @@ fn answer(state: &AppState, plan: &anju_core::plan::Plan, p: Project) -> Project
     path = "/api/v1/projects",
     tag = "项目",
     summary = "新增项目(本镇街,或专班代为),按项目类型的阶段从计划竣工日期倒排节点",
-    request_body = CreateIn,
+    request_body = ProjectIn,
     responses(
         (status = 201, body = ProjectOut),
         (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
@@ -255,7 +255,7 @@ fn answer(state: &AppState, plan: &anju_core::plan::Plan, p: Project) -> Project
 pub(crate) async fn create(
     State(state): State<AppState>,
     who: Authed,
-    JsonBody(body): JsonBody<CreateIn>,
+    JsonBody(body): JsonBody<ProjectIn>,
 ) -> Result<Response, ApiError> {
     let plan = state.plan();
     let me = who.actor(&plan);
@@ -278,7 +278,7 @@ pub(crate) async fn create(
 /// Filters.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub(crate) struct ListQuery {
+pub(crate) struct ProjectListQuery {
     /// 镇(街道)。
     town: Option<String>,
 }
@@ -289,7 +289,7 @@ pub(crate) struct ListQuery {
     path = "/api/v1/projects",
     tag = "项目",
     summary = "项目列表(专班、市领导看全部,镇街看本镇街),红灯在前",
-    params(ListQuery),
+    params(ProjectListQuery),
     responses(
         (status = 200, body = ProjectsOut),
         (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
@@ -300,7 +300,7 @@ pub(crate) struct ListQuery {
 pub(crate) async fn list(
     State(state): State<AppState>,
     who: Authed,
-    QueryParams(q): QueryParams<ListQuery>,
+    QueryParams(q): QueryParams<ProjectListQuery>,
 ) -> Result<Json<ProjectsOut>, ApiError> {
     let plan = state.plan();
     let me = who.actor(&plan);
@@ -344,7 +344,7 @@ pub(crate) async fn one(
 /// The form of a progress entry (for the document).
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
-pub(crate) struct ProgressForm {
+pub(crate) struct ProjectProgressForm {
     /// 形象进度(%)。
     percent: String,
     /// 本月形象进度说明。
@@ -376,7 +376,7 @@ pub(crate) const MAX_PROGRESS_BODY: usize = 80 << 20;
     tag = "项目",
     summary = "填报形象进度(本镇街):百分比、说明、本月完成投资和现场照片,待专班审核",
     params(("id" = i64, Path)),
-    request_body(content = ProgressForm, content_type = "multipart/form-data"),
+    request_body(content = ProjectProgressForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, body = ProgressAnswer),
         (status = 400, description = "表单有误", body = ErrorDoc),
@@ -457,7 +457,7 @@ pub(crate) async fn progress(
 /// A review's note.
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct NoteIn {
+pub(crate) struct ProjectNoteIn {
     /// 说明;退回时必填。
     #[serde(default)]
     note: Option<String>,
@@ -467,7 +467,7 @@ async fn review(
     state: AppState,
     who: Authed,
     (id, entry): (i64, i64),
-    body: NoteIn,
+    body: ProjectNoteIn,
     approve: bool,
 ) -> Result<Json<ProjectOut>, ApiError> {
     let plan = state.plan();
@@ -493,7 +493,7 @@ async fn review(
     tag = "项目",
     summary = "审核通过形象进度(专班)",
     params(("id" = i64, Path), ("entry" = i64, Path)),
-    request_body = NoteIn,
+    request_body = ProjectNoteIn,
     responses(
         (status = 200, body = ProjectOut),
         (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
@@ -507,7 +507,7 @@ pub(crate) async fn approve(
     State(state): State<AppState>,
     who: Authed,
     PathParam(ids): PathParam<(i64, i64)>,
-    JsonBody(body): JsonBody<NoteIn>,
+    JsonBody(body): JsonBody<ProjectNoteIn>,
 ) -> Result<Json<ProjectOut>, ApiError> {
     review(state, who, ids, body, true).await
 }
@@ -519,7 +519,7 @@ pub(crate) async fn approve(
     tag = "项目",
     summary = "退回形象进度(专班,须写理由)",
     params(("id" = i64, Path), ("entry" = i64, Path)),
-    request_body = NoteIn,
+    request_body = ProjectNoteIn,
     responses(
         (status = 200, body = ProjectOut),
         (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
@@ -534,7 +534,7 @@ pub(crate) async fn give_back(
     State(state): State<AppState>,
     who: Authed,
     PathParam(ids): PathParam<(i64, i64)>,
-    JsonBody(body): JsonBody<NoteIn>,
+    JsonBody(body): JsonBody<ProjectNoteIn>,
 ) -> Result<Json<ProjectOut>, ApiError> {
     review(state, who, ids, body, false).await
 }
@@ -542,7 +542,7 @@ pub(crate) async fn give_back(
 /// A milestone met.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct MilestoneIn {
+pub(crate) struct ProjectMilestoneIn {
     /// 实际完成日期(YYYY-MM-DD)。
     #[schema(example = "2027-02-28")]
     actual: String,
@@ -555,7 +555,7 @@ pub(crate) struct MilestoneIn {
     tag = "项目",
     summary = "填写第 n 个节点的实际完成日期(本镇街)",
     params(("id" = i64, Path), ("n" = usize, Path, description = "第几个节点,从 1 起")),
-    request_body = MilestoneIn,
+    request_body = ProjectMilestoneIn,
     responses(
         (status = 200, body = ProjectOut),
         (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
@@ -569,7 +569,7 @@ pub(crate) async fn milestone(
     State(state): State<AppState>,
     who: Authed,
     PathParam((id, n)): PathParam<(i64, usize)>,
-    JsonBody(body): JsonBody<MilestoneIn>,
+    JsonBody(body): JsonBody<ProjectMilestoneIn>,
 ) -> Result<Json<ProjectOut>, ApiError> {
     let plan = state.plan();
     let me = who.actor(&plan);
@@ -679,7 +679,7 @@ pub(crate) async fn photo(
 /// The form of a project list.
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
-pub(crate) struct ImportForm {
+pub(crate) struct ProjectImportForm {
     /// 项目清单(.xlsx 或 CSV;表头为 项目名称、项目类型、镇(街道)、计划竣工日期、计划总投资(万元)、竣工后计入数量、阶段)。
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
@@ -687,7 +687,7 @@ pub(crate) struct ImportForm {
 
 /// Projects imported.
 #[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct ImportedOut {
+pub(crate) struct ProjectsImported {
     /// 导入的项目数。
     imported: usize,
     /// 新项目的编号。
@@ -700,9 +700,9 @@ pub(crate) struct ImportedOut {
     path = "/api/v1/projects/import",
     tag = "项目",
     summary = "导入项目清单(储备库,.xlsx 或 CSV):每行按新增项目检查,整份文件全部导入或一条也不导入",
-    request_body(content = ImportForm, content_type = "multipart/form-data"),
+    request_body(content = ProjectImportForm, content_type = "multipart/form-data"),
     responses(
-        (status = 201, body = ImportedOut),
+        (status = 201, body = ProjectsImported),
         (status = 400, description = "表单有误", body = ErrorDoc),
         (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
         (status = 413, description = "文件过大", body = ErrorDoc),
@@ -729,10 +729,155 @@ pub(crate) async fn import(
     let ids = service::import(&state.store, &plan, &me, &name, &bytes, &crate::now(&state)).await?;
     Ok((
         StatusCode::CREATED,
-        Json(ImportedOut {
+        Json(ProjectsImported {
             imported: ids.len(),
             ids,
         }),
     )
         .into_response())
+}
+
+/// A phase.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PhaseIo {
+    /// 阶段(以其节点命名)。
+    name: String,
+    /// 工期(天,数字或字符串)。
+    #[schema(value_type = u32)]
+    days: serde_json::Value,
+}
+
+/// A project type's phases in force.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct TemplateOut {
+    #[serde(rename = "type")]
+    kind: String,
+    phases: Vec<PhaseIo>,
+    /// 专班改过的:谁、何时;为空则是计划文件的。
+    changed_by: Option<String>,
+    changed_at: Option<String>,
+}
+
+/// Templates.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct TemplatesOut {
+    templates: Vec<TemplateOut>,
+}
+
+fn template_out(t: service::Template) -> TemplateOut {
+    let (changed_by, changed_at) = t.changed.map_or((None, None), |(b, a)| (Some(b), Some(a)));
+    TemplateOut {
+        kind: t.kind,
+        phases: t
+            .phases
+            .into_iter()
+            .map(|p| PhaseIo {
+                name: p.name,
+                days: p.days.into(),
+            })
+            .collect(),
+        changed_by,
+        changed_at,
+    }
+}
+
+/// `GET /api/v1/projects/templates`: each type's phases in force (倒排工期的模板).
+#[utoipa::path(
+    get,
+    path = "/api/v1/projects/templates",
+    tag = "项目",
+    summary = "各项目类型的阶段模板(倒排工期按此计算)",
+    responses(
+        (status = 200, body = TemplatesOut),
+        (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
+        (status = 403, description = "无权", body = ErrorDoc)
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn templates(
+    State(state): State<AppState>,
+    who: Authed,
+) -> Result<Json<TemplatesOut>, ApiError> {
+    let plan = state.plan();
+    let me = who.actor(&plan);
+    me.may(&plan, &anju_core::access::Action::OpenProjects)
+        .map_err(crate::service::Error::from)?;
+    let all = service::templates_in_force(&state.store, &plan).await?;
+    Ok(Json(TemplatesOut {
+        templates: all.into_iter().map(template_out).collect(),
+    }))
+}
+
+/// New phases of a type.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TemplateIn {
+    /// 按顺序的阶段;最后一个阶段在计划竣工日期结束。也可写成每行一个“阶段 天数”的文字。
+    #[schema(schema_with = crate::api::either::phases)]
+    phases: serde_json::Value,
+}
+
+/// `PUT /api/v1/projects/templates/{type}` (the task force).
+#[utoipa::path(
+    put,
+    path = "/api/v1/projects/templates/{type}",
+    tag = "项目",
+    summary = "修改项目类型的阶段模板(专班;此后新增的项目按新模板倒排,已有项目的节点不变)",
+    params(("type" = String, Path, description = "项目类型")),
+    request_body = TemplateIn,
+    responses(
+        (status = 200, body = TemplateOut),
+        (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
+        (status = 403, description = "无权", body = ErrorDoc),
+        (status = 404, description = "没有这个项目类型", body = ErrorDoc),
+        (status = 422, description = "阶段有误", body = ErrorDoc)
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn set_template(
+    State(state): State<AppState>,
+    who: Authed,
+    PathParam(kind): PathParam<String>,
+    JsonBody(body): JsonBody<TemplateIn>,
+) -> Result<Json<TemplateOut>, ApiError> {
+    let plan = state.plan();
+    let me = who.actor(&plan);
+    let mut phases = Vec::new();
+    match body.phases {
+        serde_json::Value::String(text) => {
+            for (k, line) in text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .enumerate()
+            {
+                let Some((name, days)) = line.rsplit_once(|c: char| c.is_whitespace()) else {
+                    return Err(invalid(
+                        format!("phases[{k}]"),
+                        format!("“{line}”应写作“阶段 天数”,如“开工 30”"),
+                    ));
+                };
+                phases.push((
+                    name.trim().to_string(),
+                    days.trim().trim_end_matches('天').to_string(),
+                ));
+            }
+        }
+        other => {
+            let list: Vec<PhaseIo> = serde_json::from_value(other)
+                .map_err(|e| invalid("phases", format!("应为阶段列表:{e}")))?;
+            for (k, p) in list.into_iter().enumerate() {
+                let days = number_text(&format!("phases[{k}].days"), &Some(p.days))?;
+                phases.push((p.name, days));
+            }
+        }
+    }
+    let now = crate::now(&state);
+    let set = service::set_template(&state.store, &plan, &me, &kind, &phases, &now).await?;
+    Ok(Json(template_out(service::Template {
+        kind,
+        phases: set,
+        changed: Some((me.name.to_string(), now.stamp)),
+    })))
 }

@@ -21,7 +21,7 @@ use crate::{ApiError, AppState, ErrorDoc, JsonBody, PathParam, QueryParams, inva
 /// Where an item comes from.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct SourceIn {
+pub(crate) struct SupervisionSourceIn {
     /// meeting(会议)、instruction(领导批示)或 plan(实施方案)。
     #[schema(example = "meeting")]
     kind: String,
@@ -38,17 +38,17 @@ pub(crate) struct SourceIn {
 /// A new item.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct CreateIn {
+pub(crate) struct SupervisionIn {
     /// 督办事项。
     #[schema(example = "加快黄湾镇保障性租赁住房项目开工")]
     title: String,
-    source: SourceIn,
+    source: SupervisionSourceIn,
     /// 牵头单位(任一别名)。
     #[schema(example = "市住建局")]
     lead: String,
     /// 配合单位;也可写成一个用“、”或逗号分隔的字符串。
     #[serde(default)]
-    #[schema(value_type = Vec<String>, example = json!(["市资规局", "黄湾镇"]))]
+    #[schema(schema_with = crate::api::either::units, example = json!(["市资规局", "黄湾镇"]))]
     co_units: Option<serde_json::Value>,
     /// 办理时限(YYYY-MM-DD)。
     #[schema(example = "2026-12-20")]
@@ -91,7 +91,7 @@ pub(crate) fn co_units(v: Option<serde_json::Value>) -> Result<Vec<String>, ApiE
 
 /// Where an item comes from, as shown.
 #[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct SourceOut {
+pub(crate) struct SupervisionSourceOut {
     /// meeting instruction plan。
     kind: &'static str,
     /// 会议、领导批示、实施方案。
@@ -131,7 +131,7 @@ pub(crate) struct AssignmentOut {
 
 /// A step of the log.
 #[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct LogOut {
+pub(crate) struct SupervisionLogOut {
     at: String,
     actor: String,
     unit: Option<String>,
@@ -164,10 +164,10 @@ pub(crate) struct ExtensionOut {
 
 /// An item with its colours for today.
 #[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct ItemOut {
+pub(crate) struct SupervisionOut {
     id: i64,
     title: String,
-    source: SourceOut,
+    source: SupervisionSourceOut,
     lead: String,
     co_units: Vec<String>,
     /// 交办时的办理时限。
@@ -185,19 +185,33 @@ pub(crate) struct ItemOut {
     created_at: String,
     closed_at: Option<String>,
     assignments: Vec<AssignmentOut>,
-    log: Vec<LogOut>,
+    log: Vec<SupervisionLogOut>,
     extensions: Vec<ExtensionOut>,
+    /// 会议纪要等附件。
+    files: Vec<SupervisionFileOut>,
+}
+
+/// A file kept with an item.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct SupervisionFileOut {
+    id: i64,
+    name: String,
+    size: i64,
+    sm3: String,
+    added_by: String,
+    added_at: String,
+    url: String,
 }
 
 /// Items.
 #[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct ItemsOut {
+pub(crate) struct SupervisionListOut {
     /// 今天(各颜色据此计算)。
     today: String,
-    items: Vec<ItemOut>,
+    items: Vec<SupervisionOut>,
 }
 
-pub(crate) fn item_out(item: Item, c: service::Colours) -> ItemOut {
+pub(crate) fn item_out(item: Item, c: service::Colours) -> SupervisionOut {
     let first = item
         .assignments
         .iter()
@@ -205,10 +219,10 @@ pub(crate) fn item_out(item: Item, c: service::Colours) -> ItemOut {
         .min()
         .unwrap_or(anju_core::supervision::AssignmentState::Closed);
     let (light, light_reason) = c.item;
-    ItemOut {
+    SupervisionOut {
         id: item.id,
         title: item.title.clone(),
-        source: SourceOut {
+        source: SupervisionSourceOut {
             kind: item.source.as_str(),
             label: item.source.label(),
             date: item.source_date.map(|d| d.to_string()),
@@ -256,13 +270,26 @@ pub(crate) fn item_out(item: Item, c: service::Colours) -> ItemOut {
         log: item
             .log
             .into_iter()
-            .map(|e| LogOut {
+            .map(|e| SupervisionLogOut {
                 label: e.label(),
                 at: e.at,
                 actor: e.actor,
                 unit: e.unit,
                 step: e.step,
                 detail: e.detail,
+            })
+            .collect(),
+        files: item
+            .files
+            .into_iter()
+            .map(|f| SupervisionFileOut {
+                url: format!("/api/v1/supervision/files/{}", f.id),
+                id: f.id,
+                name: f.name,
+                size: f.size,
+                sm3: f.sm3,
+                added_by: f.added_by,
+                added_at: f.added_at,
             })
             .collect(),
         extensions: item
@@ -288,7 +315,7 @@ pub(crate) fn item_out(item: Item, c: service::Colours) -> ItemOut {
 }
 
 /// An item as answered: with its colours for today.
-fn answer(state: &AppState, plan: &Plan, item: Item) -> ItemOut {
+fn answer(state: &AppState, plan: &Plan, item: Item) -> SupervisionOut {
     let today = crate::now(state).date;
     let c = service::colours(plan, &item, today);
     item_out(item, c)
@@ -300,9 +327,9 @@ fn answer(state: &AppState, plan: &Plan, item: Item) -> ItemOut {
     path = "/api/v1/supervision",
     tag = "督办",
     summary = "立项交办督办事项(专班):每个承办单位各一份交办",
-    request_body = CreateIn,
+    request_body = SupervisionIn,
     responses(
-        (status = 201, body = ItemOut),
+        (status = 201, body = SupervisionOut),
         (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
         (status = 403, description = "无权", body = ErrorDoc),
         (status = 422, description = "输入有误,指明字段", body = ErrorDoc)
@@ -312,7 +339,7 @@ fn answer(state: &AppState, plan: &Plan, item: Item) -> ItemOut {
 pub(crate) async fn create(
     State(state): State<AppState>,
     who: Authed,
-    JsonBody(body): JsonBody<CreateIn>,
+    JsonBody(body): JsonBody<SupervisionIn>,
 ) -> Result<Response, ApiError> {
     let plan = state.plan();
     let me = who.actor(&plan);
@@ -333,7 +360,7 @@ pub(crate) async fn create(
 /// Filters of the list.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub(crate) struct ListQuery {
+pub(crate) struct SupervisionQuery {
     /// red yellow blue green done(指定 unit 时按该单位那一份的颜色)。
     light: Option<String>,
     /// 承办单位(任一别名)。
@@ -346,9 +373,9 @@ pub(crate) struct ListQuery {
     path = "/api/v1/supervision",
     tag = "督办",
     summary = "督办事项列表(专班、市领导看全部;部门和镇(街道)看交办给本单位的),红色在前",
-    params(ListQuery),
+    params(SupervisionQuery),
     responses(
-        (status = 200, body = ItemsOut),
+        (status = 200, body = SupervisionListOut),
         (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
         (status = 422, description = "筛选条件有误", body = ErrorDoc)
     ),
@@ -357,8 +384,8 @@ pub(crate) struct ListQuery {
 pub(crate) async fn list(
     State(state): State<AppState>,
     who: Authed,
-    QueryParams(q): QueryParams<ListQuery>,
-) -> Result<Json<ItemsOut>, ApiError> {
+    QueryParams(q): QueryParams<SupervisionQuery>,
+) -> Result<Json<SupervisionListOut>, ApiError> {
     let plan = state.plan();
     let me = who.actor(&plan);
     let today = crate::now(&state).date;
@@ -367,7 +394,7 @@ pub(crate) async fn list(
         unit: q.unit,
     };
     let items = service::list(&state.store, &plan, &me, &filter, today).await?;
-    Ok(Json(ItemsOut {
+    Ok(Json(SupervisionListOut {
         today: today.to_string(),
         items: items.into_iter().map(|(i, c)| item_out(i, c)).collect(),
     }))
@@ -381,7 +408,7 @@ pub(crate) async fn list(
     summary = "一个督办事项,含各单位的交办、全部步骤和延期申请",
     params(("id" = i64, Path)),
     responses(
-        (status = 200, body = ItemOut),
+        (status = 200, body = SupervisionOut),
         (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
         (status = 403, description = "未交办给本单位", body = ErrorDoc),
         (status = 404, description = "不存在", body = ErrorDoc)
@@ -392,7 +419,7 @@ pub(crate) async fn one(
     State(state): State<AppState>,
     who: Authed,
     PathParam(id): PathParam<i64>,
-) -> Result<Json<ItemOut>, ApiError> {
+) -> Result<Json<SupervisionOut>, ApiError> {
     let plan = state.plan();
     let me = who.actor(&plan);
     let item = service::one(&state.store, &plan, &me, id).await?;
@@ -402,7 +429,7 @@ pub(crate) async fn one(
 /// No body.
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct Empty {}
+pub(crate) struct EmptyIn {}
 
 /// `POST /api/v1/supervision/{id}/sign`: 签收 (the unit itself).
 #[utoipa::path(
@@ -411,9 +438,9 @@ pub(crate) struct Empty {}
     tag = "督办",
     summary = "签收(承办单位本身)",
     params(("id" = i64, Path)),
-    request_body = Empty,
+    request_body = EmptyIn,
     responses(
-        (status = 200, body = ItemOut),
+        (status = 200, body = SupervisionOut),
         (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
         (status = 403, description = "不是承办单位", body = ErrorDoc),
         (status = 404, description = "不存在", body = ErrorDoc),
@@ -425,8 +452,8 @@ pub(crate) async fn sign(
     State(state): State<AppState>,
     who: Authed,
     PathParam(id): PathParam<i64>,
-    JsonBody(_): JsonBody<Empty>,
-) -> Result<Json<ItemOut>, ApiError> {
+    JsonBody(_): JsonBody<EmptyIn>,
+) -> Result<Json<SupervisionOut>, ApiError> {
     let plan = state.plan();
     let me = who.actor(&plan);
     let item = service::sign(&state.store, &plan, &me, id, &crate::now(&state)).await?;
@@ -459,7 +486,7 @@ pub(crate) struct FeedbackIn {
     params(("id" = i64, Path)),
     request_body = FeedbackIn,
     responses(
-        (status = 200, body = ItemOut),
+        (status = 200, body = SupervisionOut),
         (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
         (status = 403, description = "不是承办单位", body = ErrorDoc),
         (status = 404, description = "不存在", body = ErrorDoc),
@@ -473,7 +500,7 @@ pub(crate) async fn feedback(
     who: Authed,
     PathParam(id): PathParam<i64>,
     JsonBody(body): JsonBody<FeedbackIn>,
-) -> Result<Json<ItemOut>, ApiError> {
+) -> Result<Json<SupervisionOut>, ApiError> {
     let plan = state.plan();
     let me = who.actor(&plan);
     let f = service::Feedback {
@@ -510,7 +537,7 @@ pub(crate) struct ReviewIn {
     params(("id" = i64, Path)),
     request_body = ReviewIn,
     responses(
-        (status = 200, body = ItemOut),
+        (status = 200, body = SupervisionOut),
         (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
         (status = 403, description = "无权", body = ErrorDoc),
         (status = 404, description = "不存在", body = ErrorDoc),
@@ -524,7 +551,7 @@ pub(crate) async fn review(
     who: Authed,
     PathParam(id): PathParam<i64>,
     JsonBody(body): JsonBody<ReviewIn>,
-) -> Result<Json<ItemOut>, ApiError> {
+) -> Result<Json<SupervisionOut>, ApiError> {
     let plan = state.plan();
     let me = who.actor(&plan);
     let accept = match body.decision.trim() {
@@ -574,7 +601,7 @@ pub(crate) struct ExtensionIn {
     params(("id" = i64, Path)),
     request_body = ExtensionIn,
     responses(
-        (status = 200, body = ItemOut),
+        (status = 200, body = SupervisionOut),
         (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
         (status = 403, description = "不是承办单位", body = ErrorDoc),
         (status = 404, description = "不存在", body = ErrorDoc),
@@ -588,7 +615,7 @@ pub(crate) async fn extension(
     who: Authed,
     PathParam(id): PathParam<i64>,
     JsonBody(body): JsonBody<ExtensionIn>,
-) -> Result<Json<ItemOut>, ApiError> {
+) -> Result<Json<SupervisionOut>, ApiError> {
     let plan = state.plan();
     let me = who.actor(&plan);
     let item = service::request_extension(
@@ -608,7 +635,7 @@ pub(crate) async fn extension(
 /// A decision's note.
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct NoteIn {
+pub(crate) struct SupervisionNoteIn {
     /// 说明;不同意时必填。
     #[serde(default)]
     note: Option<String>,
@@ -618,9 +645,9 @@ async fn decide(
     state: AppState,
     who: Authed,
     (id, ext): (i64, i64),
-    body: NoteIn,
+    body: SupervisionNoteIn,
     approve: bool,
-) -> Result<Json<ItemOut>, ApiError> {
+) -> Result<Json<SupervisionOut>, ApiError> {
     let plan = state.plan();
     let me = who.actor(&plan);
     let item = service::decide_extension(
@@ -644,9 +671,9 @@ async fn decide(
     tag = "督办",
     summary = "同意延期(专班):该单位的办理时限改为申请的日期",
     params(("id" = i64, Path), ("ext" = i64, Path)),
-    request_body = NoteIn,
+    request_body = SupervisionNoteIn,
     responses(
-        (status = 200, body = ItemOut),
+        (status = 200, body = SupervisionOut),
         (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
         (status = 403, description = "无权", body = ErrorDoc),
         (status = 404, description = "不存在", body = ErrorDoc),
@@ -658,8 +685,8 @@ pub(crate) async fn approve_extension(
     State(state): State<AppState>,
     who: Authed,
     PathParam(ids): PathParam<(i64, i64)>,
-    JsonBody(body): JsonBody<NoteIn>,
-) -> Result<Json<ItemOut>, ApiError> {
+    JsonBody(body): JsonBody<SupervisionNoteIn>,
+) -> Result<Json<SupervisionOut>, ApiError> {
     decide(state, who, ids, body, true).await
 }
 
@@ -670,9 +697,9 @@ pub(crate) async fn approve_extension(
     tag = "督办",
     summary = "不同意延期(专班,须写理由)",
     params(("id" = i64, Path), ("ext" = i64, Path)),
-    request_body = NoteIn,
+    request_body = SupervisionNoteIn,
     responses(
-        (status = 200, body = ItemOut),
+        (status = 200, body = SupervisionOut),
         (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
         (status = 403, description = "无权", body = ErrorDoc),
         (status = 404, description = "不存在", body = ErrorDoc),
@@ -685,8 +712,8 @@ pub(crate) async fn reject_extension(
     State(state): State<AppState>,
     who: Authed,
     PathParam(ids): PathParam<(i64, i64)>,
-    JsonBody(body): JsonBody<NoteIn>,
-) -> Result<Json<ItemOut>, ApiError> {
+    JsonBody(body): JsonBody<SupervisionNoteIn>,
+) -> Result<Json<SupervisionOut>, ApiError> {
     decide(state, who, ids, body, false).await
 }
 
@@ -708,7 +735,7 @@ pub(crate) struct InstructionIn {
     params(("id" = i64, Path)),
     request_body = InstructionIn,
     responses(
-        (status = 200, body = ItemOut),
+        (status = 200, body = SupervisionOut),
         (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
         (status = 403, description = "无权", body = ErrorDoc),
         (status = 404, description = "不存在", body = ErrorDoc),
@@ -721,7 +748,7 @@ pub(crate) async fn instruction(
     who: Authed,
     PathParam(id): PathParam<i64>,
     JsonBody(body): JsonBody<InstructionIn>,
-) -> Result<Json<ItemOut>, ApiError> {
+) -> Result<Json<SupervisionOut>, ApiError> {
     let plan = state.plan();
     let me = who.actor(&plan);
     let item = service::instruct(
@@ -734,4 +761,96 @@ pub(crate) async fn instruction(
     )
     .await?;
     Ok(Json(answer(&state, &plan, item)))
+}
+
+/// The form of a file.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct SupervisionFileForm {
+    /// 会议纪要或批示件(PDF、OFD、Word、WPS、图片、文本,至多 10 MB)。
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// `POST /api/v1/supervision/{id}/files` (multipart; the task force).
+#[utoipa::path(
+    post,
+    path = "/api/v1/supervision/{id}/files",
+    tag = "督办",
+    summary = "附上会议纪要或批示件(专班)",
+    params(("id" = i64, Path)),
+    request_body(content = SupervisionFileForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, body = SupervisionOut),
+        (status = 400, description = "表单有误", body = ErrorDoc),
+        (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
+        (status = 403, description = "无权", body = ErrorDoc),
+        (status = 404, description = "不存在", body = ErrorDoc),
+        (status = 413, description = "文件过大", body = ErrorDoc),
+        (status = 422, description = "类型不支持或过大", body = ErrorDoc)
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn attach(
+    State(state): State<AppState>,
+    who: Authed,
+    PathParam(id): PathParam<i64>,
+    form: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, ApiError> {
+    let form = crate::api::imports::read_form(form, "会议纪要").await?;
+    let Some((name, bytes)) = form.file else {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_form",
+            "表单中没有 file 字段(会议纪要文件)",
+        ));
+    };
+    let plan = state.plan();
+    let me = who.actor(&plan);
+    let item = service::attach(
+        &state.store,
+        &plan,
+        &me,
+        id,
+        &name,
+        &bytes,
+        &crate::now(&state),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(answer(&state, &plan, item))).into_response())
+}
+
+/// `GET /api/v1/supervision/files/{file}`: a file kept with an item.
+#[utoipa::path(
+    get,
+    path = "/api/v1/supervision/files/{file}",
+    tag = "督办",
+    summary = "下载督办事项的附件(会议纪要等)",
+    params(("file" = i64, Path)),
+    responses(
+        (status = 200, description = "附件", content_type = "application/octet-stream"),
+        (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
+        (status = 403, description = "无权", body = ErrorDoc),
+        (status = 404, description = "不存在", body = ErrorDoc)
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn file(
+    State(state): State<AppState>,
+    who: Authed,
+    PathParam(file): PathParam<i64>,
+) -> Result<Response, ApiError> {
+    use axum::http::{HeaderValue, header};
+    let plan = state.plan();
+    let me = who.actor(&plan);
+    let (name, bytes) = service::file(&state.store, &plan, &me, file).await?;
+    let mut r = bytes.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&crate::attachment("file", &name)) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(r)
 }

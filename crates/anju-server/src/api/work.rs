@@ -17,7 +17,7 @@ use crate::{ApiError, AppState, ErrorDoc, JsonBody, PathParam, QueryParams, inva
 /// A milestone as sent.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct MilestoneIn {
+pub(crate) struct WorkMilestoneIn {
     /// 节点内容。
     name: String,
     /// 节点日期(YYYY-MM-DD)。
@@ -27,7 +27,7 @@ pub(crate) struct MilestoneIn {
 /// A new work item.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct CreateIn {
+pub(crate) struct WorkItemIn {
     /// 重点任务序号(1—13)。
     #[schema(example = 1)]
     task: u16,
@@ -42,14 +42,14 @@ pub(crate) struct CreateIn {
     owner: Option<String>,
     /// 配合单位(默认为该任务的责任单位);也可写成用“、”分隔的文字。
     #[serde(default)]
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(schema_with = crate::api::either::units)]
     co_units: Option<serde_json::Value>,
     /// 完成时限(YYYY-MM-DD,当年内)。
     #[schema(example = "2027-06-30")]
     deadline: String,
     /// 时间节点:[{"name","due"}],或每行一个“节点内容 日期”的文字。
     #[serde(default)]
-    #[schema(value_type = Vec<MilestoneIn>)]
+    #[schema(schema_with = crate::api::either::milestones)]
     milestones: Option<serde_json::Value>,
 }
 
@@ -89,7 +89,7 @@ fn milestones_of(v: Option<serde_json::Value>) -> Result<Vec<(String, String)>, 
             }
             Ok(out)
         }
-        Some(v) => serde_json::from_value::<Vec<MilestoneIn>>(v)
+        Some(v) => serde_json::from_value::<Vec<WorkMilestoneIn>>(v)
             .map(|list| list.into_iter().map(|m| (m.name, m.due)).collect())
             .map_err(|e| invalid("milestones", format!("应为节点列表:{e}"))),
     }
@@ -97,7 +97,7 @@ fn milestones_of(v: Option<serde_json::Value>) -> Result<Vec<(String, String)>, 
 
 /// A milestone as shown.
 #[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct StepOut {
+pub(crate) struct WorkStepOut {
     name: String,
     due: String,
     done: Option<String>,
@@ -105,7 +105,7 @@ pub(crate) struct StepOut {
 
 /// An attachment.
 #[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct FileOut {
+pub(crate) struct WorkFileOut {
     id: i64,
     name: String,
     size: i64,
@@ -115,7 +115,7 @@ pub(crate) struct FileOut {
 
 /// A report.
 #[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct ReportOut {
+pub(crate) struct WorkReportOut {
     id: i64,
     month: String,
     #[schema(value_type = f64)]
@@ -128,12 +128,12 @@ pub(crate) struct ReportOut {
     reviewed_by: Option<String>,
     reviewed_at: Option<String>,
     note: Option<String>,
-    files: Vec<FileOut>,
+    files: Vec<WorkFileOut>,
 }
 
 /// A work item with its light for today.
 #[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct ItemOut {
+pub(crate) struct WorkItemOut {
     id: i64,
     task: u16,
     task_name: String,
@@ -143,7 +143,7 @@ pub(crate) struct ItemOut {
     co_units: Vec<String>,
     start: String,
     deadline: String,
-    milestones: Vec<StepOut>,
+    milestones: Vec<WorkStepOut>,
     /// 最近一次已审核的完成百分比。
     #[schema(value_type = Option<f64>)]
     percent: Option<anju_reports::view::Num>,
@@ -153,14 +153,14 @@ pub(crate) struct ItemOut {
     light_reason: String,
     created_by: String,
     created_at: String,
-    reports: Vec<ReportOut>,
+    reports: Vec<WorkReportOut>,
 }
 
 /// Items.
 #[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct ItemsOut {
+pub(crate) struct WorkItemsOut {
     today: String,
-    items: Vec<ItemOut>,
+    items: Vec<WorkItemOut>,
 }
 
 pub(crate) fn item_out(
@@ -168,9 +168,9 @@ pub(crate) fn item_out(
     w: WorkItem,
     percent: Option<rust_decimal::Decimal>,
     light: (anju_core::work::WorkLight, String),
-) -> ItemOut {
+) -> WorkItemOut {
     use anju_reports::view::Num;
-    ItemOut {
+    WorkItemOut {
         task_name: plan
             .tasks
             .iter()
@@ -187,7 +187,7 @@ pub(crate) fn item_out(
         milestones: w
             .steps
             .into_iter()
-            .map(|s| StepOut {
+            .map(|s| WorkStepOut {
                 name: s.name,
                 due: s.due.to_string(),
                 done: s.done.map(|d| d.to_string()),
@@ -202,7 +202,7 @@ pub(crate) fn item_out(
         reports: w
             .reports
             .into_iter()
-            .map(|r| ReportOut {
+            .map(|r| WorkReportOut {
                 id: r.id,
                 month: r.month.to_string(),
                 percent: Num(r.percent),
@@ -216,7 +216,7 @@ pub(crate) fn item_out(
                 files: r
                     .files
                     .into_iter()
-                    .map(|f| FileOut {
+                    .map(|f| WorkFileOut {
                         url: format!("/api/v1/work-items/files/{}", f.id),
                         id: f.id,
                         name: f.name,
@@ -229,7 +229,7 @@ pub(crate) fn item_out(
     }
 }
 
-fn answer(state: &AppState, plan: &anju_core::plan::Plan, w: WorkItem) -> ItemOut {
+fn answer(state: &AppState, plan: &anju_core::plan::Plan, w: WorkItem) -> WorkItemOut {
     let (p, l) = service::standing(plan, &w, crate::now(state).date);
     item_out(plan, w, p, l)
 }
@@ -240,9 +240,9 @@ fn answer(state: &AppState, plan: &anju_core::plan::Plan, w: WorkItem) -> ItemOu
     path = "/api/v1/work-items",
     tag = "工作要点",
     summary = "下达年度工作要点(专班):任务、年度、牵头与配合单位、完成时限和时间节点",
-    request_body = CreateIn,
+    request_body = WorkItemIn,
     responses(
-        (status = 201, body = ItemOut),
+        (status = 201, body = WorkItemOut),
         (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
         (status = 403, description = "无权", body = ErrorDoc),
         (status = 422, description = "输入有误,指明字段", body = ErrorDoc)
@@ -252,7 +252,7 @@ fn answer(state: &AppState, plan: &anju_core::plan::Plan, w: WorkItem) -> ItemOu
 pub(crate) async fn create(
     State(state): State<AppState>,
     who: Authed,
-    JsonBody(body): JsonBody<CreateIn>,
+    JsonBody(body): JsonBody<WorkItemIn>,
 ) -> Result<Response, ApiError> {
     let plan = state.plan();
     let me = who.actor(&plan);
@@ -275,7 +275,7 @@ pub(crate) async fn create(
 /// Filters.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub(crate) struct ListQuery {
+pub(crate) struct WorkListQuery {
     /// 重点任务序号。
     task: Option<u16>,
     /// 年度。
@@ -288,9 +288,9 @@ pub(crate) struct ListQuery {
     path = "/api/v1/work-items",
     tag = "工作要点",
     summary = "工作要点列表(专班、市领导看全部;部门看本单位牵头或配合的)",
-    params(ListQuery),
+    params(WorkListQuery),
     responses(
-        (status = 200, body = ItemsOut),
+        (status = 200, body = WorkItemsOut),
         (status = 401, description = "未登录或登录已失效", body = ErrorDoc)
     ),
     security(("bearer" = []))
@@ -298,13 +298,13 @@ pub(crate) struct ListQuery {
 pub(crate) async fn list(
     State(state): State<AppState>,
     who: Authed,
-    QueryParams(q): QueryParams<ListQuery>,
-) -> Result<Json<ItemsOut>, ApiError> {
+    QueryParams(q): QueryParams<WorkListQuery>,
+) -> Result<Json<WorkItemsOut>, ApiError> {
     let plan = state.plan();
     let me = who.actor(&plan);
     let today = crate::now(&state).date;
     let all = service::list(&state.store, &plan, &me, q.task, q.year, today).await?;
-    Ok(Json(ItemsOut {
+    Ok(Json(WorkItemsOut {
         today: today.to_string(),
         items: all
             .into_iter()
@@ -321,7 +321,7 @@ pub(crate) async fn list(
     summary = "一项工作要点,含节点和每月进展",
     params(("id" = i64, Path)),
     responses(
-        (status = 200, body = ItemOut),
+        (status = 200, body = WorkItemOut),
         (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
         (status = 403, description = "无权", body = ErrorDoc),
         (status = 404, description = "不存在", body = ErrorDoc)
@@ -332,7 +332,7 @@ pub(crate) async fn one(
     State(state): State<AppState>,
     who: Authed,
     PathParam(id): PathParam<i64>,
-) -> Result<Json<ItemOut>, ApiError> {
+) -> Result<Json<WorkItemOut>, ApiError> {
     let plan = state.plan();
     let me = who.actor(&plan);
     let w = service::one(&state.store, &plan, &me, id).await?;
@@ -342,7 +342,7 @@ pub(crate) async fn one(
 /// The form of a report (for the document).
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
-pub(crate) struct ReportForm {
+pub(crate) struct WorkReportForm {
     /// 完成百分比(0—100)。
     percent: String,
     /// 本月工作进展。
@@ -364,9 +364,9 @@ pub(crate) const MAX_REPORT_BODY: usize = 60 << 20;
     tag = "工作要点",
     summary = "报送本月进展(牵头单位):百分比、说明和附件,待专班审核",
     params(("id" = i64, Path)),
-    request_body(content = ReportForm, content_type = "multipart/form-data"),
+    request_body(content = WorkReportForm, content_type = "multipart/form-data"),
     responses(
-        (status = 201, body = ItemOut),
+        (status = 201, body = WorkItemOut),
         (status = 400, description = "表单有误", body = ErrorDoc),
         (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
         (status = 403, description = "不是牵头单位", body = ErrorDoc),
@@ -439,7 +439,7 @@ pub(crate) async fn report(
 /// A review's note.
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct NoteIn {
+pub(crate) struct WorkNoteIn {
     /// 说明;退回时必填。
     #[serde(default)]
     note: Option<String>,
@@ -449,9 +449,9 @@ async fn review(
     state: AppState,
     who: Authed,
     (id, report): (i64, i64),
-    body: NoteIn,
+    body: WorkNoteIn,
     approve: bool,
-) -> Result<Json<ItemOut>, ApiError> {
+) -> Result<Json<WorkItemOut>, ApiError> {
     let plan = state.plan();
     let me = who.actor(&plan);
     let w = service::review(
@@ -475,9 +475,9 @@ async fn review(
     tag = "工作要点",
     summary = "审核通过本月进展(专班)",
     params(("id" = i64, Path), ("report" = i64, Path)),
-    request_body = NoteIn,
+    request_body = WorkNoteIn,
     responses(
-        (status = 200, body = ItemOut),
+        (status = 200, body = WorkItemOut),
         (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
         (status = 403, description = "无权", body = ErrorDoc),
         (status = 404, description = "不存在", body = ErrorDoc),
@@ -489,8 +489,8 @@ pub(crate) async fn approve(
     State(state): State<AppState>,
     who: Authed,
     PathParam(ids): PathParam<(i64, i64)>,
-    JsonBody(body): JsonBody<NoteIn>,
-) -> Result<Json<ItemOut>, ApiError> {
+    JsonBody(body): JsonBody<WorkNoteIn>,
+) -> Result<Json<WorkItemOut>, ApiError> {
     review(state, who, ids, body, true).await
 }
 
@@ -501,9 +501,9 @@ pub(crate) async fn approve(
     tag = "工作要点",
     summary = "退回本月进展(专班,须写理由)",
     params(("id" = i64, Path), ("report" = i64, Path)),
-    request_body = NoteIn,
+    request_body = WorkNoteIn,
     responses(
-        (status = 200, body = ItemOut),
+        (status = 200, body = WorkItemOut),
         (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
         (status = 403, description = "无权", body = ErrorDoc),
         (status = 404, description = "不存在", body = ErrorDoc),
@@ -516,15 +516,15 @@ pub(crate) async fn give_back(
     State(state): State<AppState>,
     who: Authed,
     PathParam(ids): PathParam<(i64, i64)>,
-    JsonBody(body): JsonBody<NoteIn>,
-) -> Result<Json<ItemOut>, ApiError> {
+    JsonBody(body): JsonBody<WorkNoteIn>,
+) -> Result<Json<WorkItemOut>, ApiError> {
     review(state, who, ids, body, false).await
 }
 
 /// A milestone done.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct DoneIn {
+pub(crate) struct WorkDoneIn {
     /// 完成日期(YYYY-MM-DD)。
     done: String,
 }
@@ -536,9 +536,9 @@ pub(crate) struct DoneIn {
     tag = "工作要点",
     summary = "填写第 n 个时间节点的完成日期(牵头单位)",
     params(("id" = i64, Path), ("n" = usize, Path, description = "第几个节点,从 1 起")),
-    request_body = DoneIn,
+    request_body = WorkDoneIn,
     responses(
-        (status = 200, body = ItemOut),
+        (status = 200, body = WorkItemOut),
         (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
         (status = 403, description = "无权", body = ErrorDoc),
         (status = 404, description = "不存在", body = ErrorDoc),
@@ -550,8 +550,8 @@ pub(crate) async fn milestone(
     State(state): State<AppState>,
     who: Authed,
     PathParam((id, n)): PathParam<(i64, usize)>,
-    JsonBody(body): JsonBody<DoneIn>,
-) -> Result<Json<ItemOut>, ApiError> {
+    JsonBody(body): JsonBody<WorkDoneIn>,
+) -> Result<Json<WorkItemOut>, ApiError> {
     let plan = state.plan();
     let me = who.actor(&plan);
     let w = service::milestone(
@@ -603,4 +603,64 @@ pub(crate) async fn file(
         r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(r)
+}
+
+/// Work items imported.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct WorkItemsImported {
+    imported: usize,
+    ids: Vec<i64>,
+}
+
+/// The form of a work-item list.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct WorkImportForm {
+    /// 工作要点清单(.xlsx 或 CSV;表头为 重点任务、年度、工作要点、牵头单位、配合单位、完成时限、时间节点)。
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// `POST /api/v1/work-items/import` (the task force): all or none.
+#[utoipa::path(
+    post,
+    path = "/api/v1/work-items/import",
+    tag = "工作要点",
+    summary = "导入年度工作要点清单(专班,.xlsx 或 CSV):每行按下达检查,整份文件全部导入或一条也不导入",
+    request_body(content = WorkImportForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, body = WorkItemsImported),
+        (status = 400, description = "表单有误", body = ErrorDoc),
+        (status = 401, description = "未登录或登录已失效", body = ErrorDoc),
+        (status = 403, description = "无权", body = ErrorDoc),
+        (status = 413, description = "文件过大", body = ErrorDoc),
+        (status = 415, description = "旧版 .xls", body = ErrorDoc),
+        (status = 422, description = "有错误的行,每一行都列出", body = ErrorDoc)
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn import(
+    State(state): State<AppState>,
+    who: Authed,
+    form: Result<Multipart, MultipartRejection>,
+) -> Result<Response, ApiError> {
+    let form = crate::api::imports::read_form(form, "工作要点.csv").await?;
+    let Some((name, bytes)) = form.file else {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_form",
+            "表单中没有 file 字段(工作要点清单文件)",
+        ));
+    };
+    let plan = state.plan();
+    let me = who.actor(&plan);
+    let ids = service::import(&state.store, &plan, &me, &name, &bytes, &crate::now(&state)).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(WorkItemsImported {
+            imported: ids.len(),
+            ids,
+        }),
+    )
+        .into_response())
 }

@@ -120,6 +120,7 @@ pub struct Checked {
     kind: String,
     town: String,
     stage: Stage,
+    start: Date,
     completion: Date,
     invest: Decimal,
     contribution: Option<Decimal>,
@@ -134,6 +135,7 @@ impl Checked {
             kind: &self.kind,
             town: &self.town,
             stage: self.stage,
+            start: self.start,
             planned_completion: self.completion,
             planned_investment: self.invest,
             contribution: self.contribution,
@@ -151,7 +153,8 @@ pub async fn create(
     d: &Draft,
     now: &Now,
 ) -> Result<Project, Error> {
-    let c = check(plan, me, d, now.date)?;
+    let templates = templates(store).await?;
+    let c = check(plan, me, d, now.date, &templates)?;
     Ok(store
         .create_project(&c.new_project(), me.name, &now.stamp)
         .await?)
@@ -237,6 +240,8 @@ pub async fn import(
     };
     let text: &[u8] = sheet.as_ref().map_or(bytes, |s| s.csv.as_bytes());
     let today = now.date;
+    let templates = templates(store).await?;
+    let templates = &templates;
     let parsed = anju_core::input::read_table(file, text, &PROJECT_COLUMNS, 1, None, || {
         move |f: &[&str], _src| -> anju_core::input::RowResult<Checked> {
             let opt = |s: &str| (!s.trim().is_empty()).then(|| s.to_string());
@@ -249,7 +254,7 @@ pub async fn import(
                 contribution: opt(f[5]),
                 stage: opt(f[6]),
             };
-            match check(plan, me, &d, today) {
+            match check(plan, me, &d, today, templates) {
                 Ok(c) => Ok(Some(c)),
                 Err(Error::Invalid { field, message }) => {
                     let column = PROJECT_COLUMNS
@@ -294,7 +299,13 @@ pub async fn import(
 
 /// A project as entered, checked: the town the user may add for, its type,
 /// dates and amounts, its milestones counted back and its plan spread.
-fn check(plan: &Plan, me: &Actor<'_>, d: &Draft, today: Date) -> Result<Checked, Error> {
+fn check(
+    plan: &Plan,
+    me: &Actor<'_>,
+    d: &Draft,
+    today: Date,
+    templates: &std::collections::HashMap<String, Vec<anju_core::plan::Phase>>,
+) -> Result<Checked, Error> {
     let town_name = match d.town.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         Some(t) => t.to_string(),
         None => match me.org {
@@ -374,8 +385,9 @@ fn check(plan: &Plan, me: &Actor<'_>, d: &Draft, today: Date) -> Result<Checked,
             }
         },
     };
-    let milestones = rules::milestones(&kind.phases, completion);
-    let start = rules::schedule_start(&kind.phases, completion);
+    let phases = templates.get(&kind.name).unwrap_or(&kind.phases);
+    let milestones = rules::milestones(phases, completion);
+    let start = rules::schedule_start(phases, completion);
     let spread_over = match (month_of(start), month_of(completion)) {
         (Some(a), Some(b)) => months(a, b),
         _ => Vec::new(),
@@ -386,6 +398,7 @@ fn check(plan: &Plan, me: &Actor<'_>, d: &Draft, today: Date) -> Result<Checked,
         kind: kind.name.clone(),
         town: plan.orgs.get(town).name.clone(),
         stage,
+        start,
         completion,
         invest,
         contribution,
@@ -422,15 +435,10 @@ pub fn standing(plan: &Plan, p: &Project, today: Date) -> Standing {
     let percent = approved.next_back().map(|e| e.percent);
     let rate = rules::investment_rate(planned_to_date, completed_to_date).map(|r| r.normalize());
     let pace = rate.map(|r| rules::pace(r, &plan.settings));
-    let start = plan
-        .project_type(&p.kind)
-        .map_or(p.planned_completion, |t| {
-            rules::schedule_start(&t.phases, p.planned_completion)
-        });
     let light = rules::light(
         p.stage,
         &p.milestones,
-        start,
+        p.start,
         p.planned_completion,
         percent,
         pace,
@@ -735,6 +743,92 @@ pub async fn completed_in(
             }),
         }
     }
+    Ok(out)
+}
+
+/// The task force's own phases of project types, by type.
+pub async fn templates(
+    store: &Store,
+) -> Result<std::collections::HashMap<String, Vec<anju_core::plan::Phase>>, Error> {
+    Ok(store
+        .project_templates()
+        .await?
+        .into_iter()
+        .map(|(k, p, _, _)| (k, p))
+        .collect())
+}
+
+/// A project type's phases in force, and whether the task force set them
+/// (who and when) or they are the plan's.
+pub struct Template {
+    /// The type.
+    pub kind: String,
+    /// Its phases in order.
+    pub phases: Vec<anju_core::plan::Phase>,
+    /// Who set them and when; none for the plan's own.
+    pub changed: Option<(String, String)>,
+}
+
+/// Every project type's phases in force.
+pub async fn templates_in_force(store: &Store, plan: &Plan) -> Result<Vec<Template>, Error> {
+    let set = store.project_templates().await?;
+    Ok(plan
+        .project_types
+        .iter()
+        .map(|t| match set.iter().find(|(k, _, _, _)| *k == t.name) {
+            Some((_, phases, by, at)) => Template {
+                kind: t.name.clone(),
+                phases: phases.clone(),
+                changed: Some((by.clone(), at.clone())),
+            },
+            None => Template {
+                kind: t.name.clone(),
+                phases: t.phases.clone(),
+                changed: None,
+            },
+        })
+        .collect())
+}
+
+/// The task force sets a project type's phases (名称, days as typed), for
+/// projects added from now on; projects already added keep their
+/// milestones.
+pub async fn set_template(
+    store: &Store,
+    plan: &Plan,
+    me: &Actor<'_>,
+    kind: &str,
+    phases: &[(String, String)],
+    now: &Now,
+) -> Result<Vec<anju_core::plan::Phase>, Error> {
+    me.may(plan, &Action::ReviewProject)?;
+    let t = plan
+        .project_type(kind)
+        .ok_or_else(|| Error::NotFound(format!("没有名为“{}”的项目类型", kind.trim())))?;
+    if phases.is_empty() {
+        return Err(Error::invalid("phases", "须列出至少一个阶段"));
+    }
+    let mut out = Vec::with_capacity(phases.len());
+    for (k, (name, days)) in phases.iter().enumerate() {
+        let field = format!("phases[{k}]");
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(Error::invalid(field, "阶段须有名称"));
+        }
+        let days: u32 = days
+            .trim()
+            .parse()
+            .ok()
+            .filter(|d| (1..=3650).contains(d))
+            .ok_or_else(|| Error::invalid(&field, format!("“{}”的工期应为 1—3650 天", name)))?;
+        out.push(anju_core::plan::Phase {
+            name: name.to_string(),
+            days,
+        });
+    }
+    store
+        .set_project_template(&t.name, &out, me.name, &now.stamp)
+        .await?;
     Ok(out)
 }
 

@@ -554,3 +554,62 @@ pub async fn instruct(
         .instruct_supervision(id, &words, me.name, &now.stamp)
         .await?)
 }
+
+/// The kinds of file kept with an item (by the name's ending).
+pub const FILE_KINDS: [&str; 9] = [
+    "pdf", "ofd", "doc", "docx", "wps", "jpg", "jpeg", "png", "txt",
+];
+/// The largest file kept with an item, in bytes.
+pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
+
+/// The task force keeps a file with an item (the meeting's minutes, the
+/// instruction as signed).
+pub async fn attach(
+    store: &Store,
+    plan: &Plan,
+    me: &Actor<'_>,
+    id: i64,
+    name: &str,
+    bytes: &[u8],
+    now: &Now,
+) -> Result<Item, Error> {
+    me.may(plan, &Action::CreateSupervision)?;
+    one(store, plan, me, id).await?;
+    let kind = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    if !kind.as_deref().is_some_and(|k| FILE_KINDS.contains(&k)) {
+        return Err(Error::invalid(
+            "file",
+            format!("“{name}”的类型不支持(可传 {})", FILE_KINDS.join("、")),
+        ));
+    }
+    if bytes.is_empty() {
+        return Err(Error::invalid("file", format!("“{name}”是空文件")));
+    }
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(Error::invalid(
+            "file",
+            format!(
+                "“{name}”有 {:.1} MB,超过 {} MB 的上限",
+                bytes.len() as f64 / 1_048_576.0,
+                MAX_FILE_BYTES >> 20
+            ),
+        ));
+    }
+    Ok(store
+        .add_supervision_file(id, name, bytes, me.name, &now.stamp)
+        .await?)
+}
+
+/// A file kept with an item (name, bytes), if the user may read the item.
+pub async fn file(
+    store: &Store,
+    plan: &Plan,
+    me: &Actor<'_>,
+    file: i64,
+) -> Result<(String, Vec<u8>), Error> {
+    let Some((item, name, bytes)) = store.supervision_file(file).await? else {
+        return Err(Error::NotFound(format!("文件 {file} 不存在")));
+    };
+    one(store, plan, me, item).await?;
+    Ok((name, bytes))
+}

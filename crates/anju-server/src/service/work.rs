@@ -396,3 +396,178 @@ pub async fn file(
     one(store, plan, me, item).await?;
     Ok((name, bytes))
 }
+
+/// The columns of a work-item list file.
+pub const WORK_COLUMNS: [anju_core::input::Column; 7] = [
+    anju_core::input::Column {
+        name: "task",
+        aliases: &["task", "重点任务", "任务序号", "任务"],
+        required: true,
+    },
+    anju_core::input::Column {
+        name: "year",
+        aliases: &["year", "年度", "年份"],
+        required: true,
+    },
+    anju_core::input::Column {
+        name: "title",
+        aliases: &["title", "工作要点", "工作内容"],
+        required: true,
+    },
+    anju_core::input::Column {
+        name: "owner",
+        aliases: &["owner", "牵头单位", "责任单位"],
+        required: false,
+    },
+    anju_core::input::Column {
+        name: "co_units",
+        aliases: &["co_units", "配合单位"],
+        required: false,
+    },
+    anju_core::input::Column {
+        name: "deadline",
+        aliases: &["deadline", "完成时限", "时限"],
+        required: true,
+    },
+    anju_core::input::Column {
+        name: "milestones",
+        aliases: &["milestones", "时间节点", "节点"],
+        required: false,
+    },
+];
+
+/// Imports a work-item list (CSV or .xlsx, the sheet 工作要点 or the first):
+/// each row checked as one given by hand (节点 as "内容 日期;内容 日期"),
+/// bad rows named by row and column, all stored in one transaction or none.
+pub async fn import(
+    store: &Store,
+    plan: &Plan,
+    me: &Actor<'_>,
+    file: &str,
+    bytes: &[u8],
+    now: &Now,
+) -> Result<Vec<i64>, Error> {
+    use super::FileProblem;
+    me.may(plan, &Action::CreateWorkItem)?;
+    if file.to_lowercase().ends_with(".xls") || bytes.starts_with(b"\xD0\xCF\x11\xE0") {
+        return Err(Error::File(
+            FileProblem::OldExcel,
+            "不支持旧版 .xls 文件,请在 Excel/WPS 中另存为 .xlsx 或 CSV 后导入".into(),
+        ));
+    }
+    let sheet = if bytes.starts_with(b"PK\x03\x04") {
+        Some(
+            anju_reports::sheets::read_xlsx_table(
+                file,
+                bytes,
+                &WORK_COLUMNS,
+                &[0, 1, 2, 5],
+                "工作要点",
+                "重点任务、年度、工作要点、完成时限",
+            )
+            .map_err(|m| Error::File(FileProblem::Unreadable, m))?,
+        )
+    } else {
+        None
+    };
+    let text: &[u8] = sheet.as_ref().map_or(bytes, |s| s.csv.as_bytes());
+    let today = now.date;
+    let parsed = anju_core::input::read_table(file, text, &WORK_COLUMNS, 1, None, || {
+        move |f: &[&str], _src| -> anju_core::input::RowResult<Checked> {
+            let task = f[0]
+                .trim()
+                .trim_start_matches("任务")
+                .parse::<u16>()
+                .map_err(|_| vec![("task", format!("“{}”不是重点任务序号(1—13)", f[0].trim()))])?;
+            let year = f[1]
+                .trim()
+                .trim_end_matches('年')
+                .parse::<i32>()
+                .map_err(|_| vec![("year", format!("“{}”不是年度", f[1].trim()))])?;
+            let list = |s: &str| -> Vec<String> {
+                s.split(['、', ',', '\u{FF0C}', ';', '\u{FF1B}'])
+                    .map(str::trim)
+                    .filter(|x| !x.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            };
+            let mut milestones = Vec::new();
+            for part in f[6]
+                .split([';', '\u{FF1B}', '\n'])
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+            {
+                match part.rsplit_once(|c: char| c.is_whitespace() || c == ':' || c == '\u{FF1A}') {
+                    Some((n, d)) => milestones.push((n.trim().to_string(), d.trim().to_string())),
+                    None => {
+                        return Err(vec![(
+                            "milestones",
+                            format!("“{part}”应写作“节点内容 2027-06-30”"),
+                        )]);
+                    }
+                }
+            }
+            let d = Draft {
+                task,
+                year,
+                title: f[2].to_string(),
+                owner: (!f[3].trim().is_empty()).then(|| f[3].to_string()),
+                co_units: (!f[4].trim().is_empty()).then(|| list(f[4])),
+                deadline: f[5].to_string(),
+                milestones,
+            };
+            match check(plan, &d, today) {
+                Ok(c) => Ok(Some(c)),
+                Err(Error::Invalid { field, message }) => {
+                    let base = field.split(['[', '.']).next().unwrap_or("title");
+                    let column = WORK_COLUMNS
+                        .iter()
+                        .find(|c| c.name == base)
+                        .map_or("title", |c| c.name);
+                    Err(vec![(column, message)])
+                }
+                Err(other) => Err(vec![("title", other.to_string())]),
+            }
+        }
+    });
+    let rows = match parsed {
+        Ok(rows) => rows,
+        Err(e) => {
+            let errors =
+                e.0.into_iter()
+                    .map(|mut r| {
+                        if let Some(s) = &sheet
+                            && r.line > 0
+                        {
+                            r.line = usize::try_from(r.line - 1)
+                                .ok()
+                                .and_then(|i| s.rows.get(i))
+                                .map_or(r.line, |&row| u64::from(row));
+                        }
+                        r
+                    })
+                    .collect();
+            return Err(Error::Rows(errors, sheet.map(|s| s.sheet)));
+        }
+    };
+    if rows.is_empty() {
+        return Err(Error::File(
+            FileProblem::Empty,
+            format!("{file}:文件中没有工作要点"),
+        ));
+    }
+    let list: Vec<NewWorkItem<'_>> = rows
+        .iter()
+        .map(|c| NewWorkItem {
+            task: c.task,
+            year: c.year,
+            title: &c.title,
+            owner: &c.owner,
+            co_units: &c.co_units,
+            start: c.start,
+            deadline: c.deadline,
+            steps: &c.steps,
+        })
+        .collect();
+    Ok(store.create_work_items(&list, me.name, &now.stamp).await?)
+}

@@ -288,6 +288,9 @@ struct ItemPage {
     mine_pending: bool,
     instructions: Vec<(String, String, String)>,
     back: &'static str,
+    /// Files kept with it: (url, name, who and when).
+    files: Vec<(String, String, String)>,
+    may_attach: bool,
 }
 
 /// `GET /supervision/{id}`: one item, with the forms of whoever may act.
@@ -437,6 +440,18 @@ pub(crate) async fn item(
         } else {
             "/workbench"
         },
+        files: item
+            .files
+            .iter()
+            .map(|f| {
+                (
+                    format!("/api/v1/supervision/files/{}", f.id),
+                    f.name.clone(),
+                    format!("{} {}", f.added_by, minute(&f.added_at)),
+                )
+            })
+            .collect(),
+        may_attach: me.can(&plan, &Action::CreateSupervision),
     };
     Ok(html(&page))
 }

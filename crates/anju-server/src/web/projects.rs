@@ -114,6 +114,9 @@ struct ListPage {
     add_for: Vec<String>,
     types: Vec<(String, String)>,
     reds: usize,
+    /// The types' phases in force: (type, lines "阶段 天数", who changed them).
+    templates: Vec<(String, String, String)>,
+    may_edit_templates: bool,
 }
 
 #[derive(Deserialize)]
@@ -142,7 +145,25 @@ pub(crate) async fn list(
     let today = crate::now(&state).date;
     let all = service::list(&state.store, &plan, &me, q.town.as_deref(), today).await?;
     let lines: Vec<ProjectLine> = all.iter().map(|(p, s)| project_line(p, s, today)).collect();
+    let templates = service::templates_in_force(&state.store, &plan)
+        .await?
+        .into_iter()
+        .map(|t| {
+            let lines: Vec<String> = t
+                .phases
+                .iter()
+                .map(|p| format!("{} {}", p.name, p.days))
+                .collect();
+            let changed = t.changed.map_or_else(
+                || "计划文件".to_string(),
+                |(b, a)| format!("{b} 于 {} 修改", a.get(..10).unwrap_or(&a)),
+            );
+            (t.kind, lines.join("\n"), changed)
+        })
+        .collect();
     let page = ListPage {
+        templates,
+        may_edit_templates: me.can(&plan, &Action::ReviewProject),
         shell: Shell::new(&state, Some(&who), "项目库", "/projects"),
         today: today.to_string(),
         reds: lines.iter().filter(|l| l.class == "l-red").count(),
@@ -230,9 +251,7 @@ pub(crate) async fn one(
     let town = plan.orgs.resolve(&p.town).ok();
     let may_edit = town.is_some_and(|t| me.can(&plan, &Action::EditProject { town: t }));
     let kind = plan.project_type(&p.kind);
-    let start = kind.map_or(p.planned_completion, |t| {
-        anju_core::projects::schedule_start(&t.phases, p.planned_completion)
-    });
+    let start = p.start;
     let marks: Vec<Mark> = p
         .milestones
         .iter()

@@ -14,6 +14,58 @@ fn doc() -> Value {
     serde_json::from_str(openapi_document()).unwrap()
 }
 
+/// Every schema of the document has one type behind it: two types of one
+/// name (an `ItemOut` of 督办 and one of 工作要点) would silently share one
+/// schema, and the document would lie about one of them.
+#[test]
+fn no_two_schema_types_share_a_name() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut names: Vec<(String, String)> = Vec::new();
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let mut lines = text.lines().peekable();
+            while let Some(line) = lines.next() {
+                if !(line.contains("derive(") && line.contains("ToSchema")) {
+                    continue;
+                }
+                // The next line declaring a struct or an enum names it.
+                for next in lines.by_ref() {
+                    let t = next.trim_start();
+                    if let Some(rest) = t
+                        .strip_prefix("pub(crate) struct ")
+                        .or_else(|| t.strip_prefix("pub struct "))
+                        .or_else(|| t.strip_prefix("struct "))
+                        .or_else(|| t.strip_prefix("pub(crate) enum "))
+                        .or_else(|| t.strip_prefix("pub enum "))
+                    {
+                        let name: String = rest
+                            .chars()
+                            .take_while(|c| c.is_alphanumeric() || *c == '_')
+                            .collect();
+                        names.push((name, path.display().to_string()));
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    names.sort();
+    let twice: Vec<&(String, String)> = names
+        .windows(2)
+        .filter(|w| w[0].0 == w[1].0)
+        .map(|w| &w[1])
+        .collect();
+    assert!(names.len() > 40, "the scan found the schema types: {}", names.len());
+    assert!(twice.is_empty(), "schema types sharing a name: {twice:?}");
+}
+
 #[test]
 fn the_document_is_as_reviewed() {
     insta::assert_snapshot!("openapi", openapi_document());

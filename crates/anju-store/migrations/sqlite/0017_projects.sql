@@ -8,6 +8,7 @@ CREATE TABLE projects (
     kind                TEXT    NOT NULL,
     town                TEXT    NOT NULL,
     stage               TEXT    NOT NULL CHECK (stage IN ('reserve', 'planned', 'building', 'completed', 'delivered')),
+    start               TEXT    NOT NULL,
     planned_completion  TEXT    NOT NULL,
     planned_investment  TEXT    NOT NULL,
     contribution        TEXT,

@@ -621,7 +621,80 @@ async fn a_project_list_imports_all_or_none(backend: Backend) {
     assert_eq!(mine["projects"].as_array().unwrap().len(), 2);
 }
 
+/// The task force changes a type's phases: projects added after are
+/// counted back by them, those added before keep their milestones.
+async fn the_taskforce_changes_a_type_s_phases_for_new_projects(backend: Backend) {
+    let app = TestApp::new(&backend, "pj_tpl").await;
+    let xs = app.token("xiashi", Role::Town, Some("硖石街道")).await;
+    let tf = app
+        .token("zhuanban", Role::Taskforce, Some("市住建局"))
+        .await;
+    let (_, before) = app
+        .post("/api/v1/projects", &xs, elevator("2025-06-30"))
+        .await;
+    let (status, list) = app
+        .with_token("GET", "/api/v1/projects/templates", &xs)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let lift = list["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["type"] == "加装电梯")
+        .unwrap()
+        .clone();
+    assert_eq!(lift["phases"].as_array().unwrap().len(), 4);
+    assert!(lift["changed_by"].is_null(), "the plan's own");
+    let url = "/api/v1/projects/templates/加装电梯";
+    let request = |token: &str, body: Value| {
+        Request::put(url)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let (status, _, _) = app
+        .send(request(&xs, json!({"phases": "签约 10\n竣工验收 20"})))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, body) = app.send(request(&tf, json!({"phases": "签约 0"}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("phases[0]"),
+        "{body}"
+    );
+    let (status, _, body) = app
+        .send(request(
+            &tf,
+            json!({"phases": "居民签约 10\n竣工验收 20天"}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, after) = app
+        .post("/api/v1/projects", &xs, elevator("2025-06-30"))
+        .await;
+    let dates: Vec<&str> = after["milestones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["planned"].as_str().unwrap())
+        .collect();
+    assert_eq!(dates, ["2025-06-10", "2025-06-30"], "{after}");
+    let (_, old) = app
+        .with_token("GET", &format!("/api/v1/projects/{}", before["id"]), &xs)
+        .await;
+    assert_eq!(old["milestones"].as_array().unwrap().len(), 4, "kept");
+    let (_, audit) = app
+        .with_token("GET", "/api/v1/audit?action=project.template", &tf)
+        .await;
+    assert_eq!(audit["entries"].as_array().unwrap().len(), 1, "{audit}");
+}
+
 crate::on_both_backends!(
+    the_taskforce_changes_a_type_s_phases_for_new_projects,
     a_project_list_imports_all_or_none,
     a_completed_project_adds_to_its_indicator_only_through_review,
     a_project_gets_its_milestones_counted_back_from_its_completion,

@@ -578,7 +578,67 @@ async fn a_bad_item_is_refused_naming_its_field(backend: Backend) {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
+/// A meeting's minutes are kept with its item: by the task force, read by
+/// the units it is assigned to, refused to others; a file of another kind
+/// is refused in words.
+async fn a_meeting_keeps_its_minutes(backend: Backend) {
+    let app = TestApp::new(&backend, "sv_minutes").await;
+    let p = people(&app).await;
+    let (_, item) = app
+        .post("/api/v1/supervision", &p.taskforce, meeting("2024-07-20"))
+        .await;
+    let id = item["id"].as_i64().unwrap();
+    let send = |token: String, name: &'static str, bytes: Vec<u8>| {
+        let app = &app;
+        async move {
+            let (kind, body) = form(name, &bytes, &[]);
+            let request = Request::post(format!("/api/v1/supervision/{id}/files"))
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", kind)
+                .body(Body::from(body))
+                .unwrap();
+            let (status, _, body) = app.send(request).await;
+            (status, body)
+        }
+    };
+    let minutes = b"%PDF-1.7 minutes of the 3rd meeting".to_vec();
+    assert_eq!(
+        send(p.leader.clone(), "纪要.pdf", minutes.clone()).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, body) = send(p.taskforce.clone(), "纪要.exe", b"MZ".to_vec()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("纪要.exe"),
+        "{body}"
+    );
+    let (status, body) = send(p.taskforce.clone(), "第3次例会纪要.pdf", minutes.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["files"][0]["name"], "第3次例会纪要.pdf");
+    assert_eq!(
+        body["log"].as_array().unwrap().last().unwrap()["step"],
+        "minutes"
+    );
+    let url = body["files"][0]["url"].as_str().unwrap().to_string();
+    let request = Request::get(&url)
+        .header("authorization", format!("Bearer {}", p.xs))
+        .body(Body::empty())
+        .unwrap();
+    let response = router(app.state.clone()).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(bytes.as_ref(), minutes.as_slice());
+    assert_eq!(
+        app.with_token("GET", &url, &p.hz).await.0,
+        StatusCode::FORBIDDEN
+    );
+}
+
 crate::on_both_backends!(
+    a_meeting_keeps_its_minutes,
     an_item_goes_from_assignment_to_closure_by_the_right_hands,
     colours_change_as_the_clock_passes_the_thresholds,
     an_extension_comes_before_the_due_date_and_the_taskforce_decides,

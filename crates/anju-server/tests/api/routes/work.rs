@@ -335,7 +335,62 @@ async fn the_lists_export_as_workbooks(backend: Backend) {
     );
 }
 
+/// A work-item list imports all or none, bad rows named by row and column.
+async fn a_work_item_list_imports_all_or_none(backend: Backend) {
+    let app = TestApp::new(&backend, "wk_import").await;
+    let tf = app
+        .token("zhuanban", Role::Taskforce, Some("市住建局"))
+        .await;
+    let zj = app.token("zhujian", Role::LeadUnit, Some("市住建局")).await;
+    let send = |token: String, text: &'static str| {
+        let app = &app;
+        async move {
+            let (kind, body) = form("工作要点.csv", text.as_bytes(), &[]);
+            let request = Request::post("/api/v1/work-items/import")
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", kind)
+                .body(Body::from(body))
+                .unwrap();
+            let (status, _, body) = app.send(request).await;
+            (status, body)
+        }
+    };
+    let bad = "重点任务,年度,工作要点,牵头单位,配合单位,完成时限,时间节点\n\
+               1,2024,出台运营管理办法,,,2024-12-31,形成草案 2024-09-30;印发 2024-12-20\n\
+               14,2024,不存在的任务,,,2024-12-31,\n\
+               3,2024,老旧小区改造开工,市住建局,市财政局、市发改局,2024-13-01,\n";
+    assert_eq!(send(zj.clone(), bad).await.0, StatusCode::FORBIDDEN);
+    let (status, body) = send(tf.clone(), bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let rows = body["error"]["rows"].as_array().unwrap();
+    let at: Vec<(u64, &str)> = rows
+        .iter()
+        .map(|r| (r["row"].as_u64().unwrap(), r["column"].as_str().unwrap()))
+        .collect();
+    assert_eq!(at, [(3, "task"), (4, "deadline")], "{body}");
+    let (_, none) = app.with_token("GET", "/api/v1/work-items", &tf).await;
+    assert_eq!(none["items"], json!([]), "nothing stored");
+    let good = "重点任务,年度,工作要点,牵头单位,配合单位,完成时限,时间节点\n\
+                1,2024,出台运营管理办法,,,2024-12-31,形成草案 2024-09-30;印发 2024-12-20\n\
+                3,2024,老旧小区改造开工,市住建局,市财政局、市发改局,2024-11-30,\n";
+    let (status, body) = send(tf.clone(), good).await;
+    assert_eq!(
+        (status, body["imported"].as_u64()),
+        (StatusCode::CREATED, Some(2)),
+        "{body}"
+    );
+    let (_, all) = app.with_token("GET", "/api/v1/work-items", &tf).await;
+    let first = &all["items"][0];
+    assert_eq!(first["milestones"].as_array().unwrap().len(), 2, "{all}");
+    assert_eq!(
+        all["items"][1]["co_units"],
+        json!(["市财政局", "市发改局"]),
+        "{all}"
+    );
+}
+
 crate::on_both_backends!(
+    a_work_item_list_imports_all_or_none,
     a_work_item_is_reported_by_its_owner_and_reviewed,
     the_lists_export_as_workbooks,
 );
