@@ -35,6 +35,30 @@ pub(crate) mod either {
         )
     }
 
+    fn number_or_text(null: bool) -> Schema {
+        let mut one = OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::Number))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some("数字的文字,精确保存")),
+            );
+        if null {
+            one = one.item(ObjectBuilder::new().schema_type(Type::Null));
+        }
+        Schema::OneOf(one.build())
+    }
+
+    /// A number, as a JSON number or its text (kept exactly).
+    pub(crate) fn number() -> Schema {
+        number_or_text(false)
+    }
+
+    /// A number or its text, or null (left out).
+    pub(crate) fn number_or_null() -> Schema {
+        number_or_text(true)
+    }
+
     /// Units: a list of names, or one text separated by 、 , ;.
     pub(crate) fn units() -> Schema {
         list_or_text(

@@ -36,11 +36,11 @@ pub(crate) struct ProjectIn {
     #[schema(example = "2027-06-30")]
     planned_completion: String,
     /// 计划总投资(万元,数字或字符串,精确保存)。
-    #[schema(value_type = String, example = "85.5")]
+    #[schema(schema_with = crate::api::either::number, example = "85.5")]
     planned_investment: serde_json::Value,
     /// 竣工后计入指标的数量(该类型有默认值时可不填)。
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "1")]
+    #[schema(schema_with = crate::api::either::number_or_null, example = "1")]
     contribution: Option<serde_json::Value>,
     /// 储备(默认)、年度实施或在建。
     #[serde(default)]
@@ -744,7 +744,7 @@ pub(crate) struct PhaseIo {
     /// 阶段(以其节点命名)。
     name: String,
     /// 工期(天,数字或字符串)。
-    #[schema(value_type = u32)]
+    #[schema(schema_with = crate::api::either::number)]
     days: serde_json::Value,
 }
 

@@ -473,7 +473,7 @@ pub(crate) struct FeedbackIn {
     #[serde(default)]
     next_steps: String,
     /// 完成百分比(0—100,数字或字符串)。
-    #[schema(value_type = String, example = "60")]
+    #[schema(schema_with = crate::api::either::number_or_null, example = "60")]
     percent: Option<serde_json::Value>,
 }
 

@@ -62,7 +62,11 @@ fn no_two_schema_types_share_a_name() {
         .filter(|w| w[0].0 == w[1].0)
         .map(|w| &w[1])
         .collect();
-    assert!(names.len() > 40, "the scan found the schema types: {}", names.len());
+    assert!(
+        names.len() > 40,
+        "the scan found the schema types: {}",
+        names.len()
+    );
     assert!(twice.is_empty(), "schema types sharing a name: {twice:?}");
 }
 
