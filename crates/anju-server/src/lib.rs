@@ -63,6 +63,21 @@ pub(crate) fn xlsx_answer(bytes: Vec<u8>, ascii: &str, file: &str) -> Response {
     response
 }
 
+/// A kept file as a download (never shown inline), named `file`.
+pub(crate) fn download_answer(bytes: Vec<u8>, file: &str) -> Response {
+    use axum::http::{HeaderValue, header};
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&attachment("file", file)) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
 pub(crate) fn attachment(ascii: &str, file: &str) -> String {
     let encoded: String = file
         .bytes()

@@ -840,17 +840,8 @@ pub(crate) async fn file(
     who: Authed,
     PathParam(file): PathParam<i64>,
 ) -> Result<Response, ApiError> {
-    use axum::http::{HeaderValue, header};
     let plan = state.plan();
     let me = who.actor(&plan);
     let (name, bytes) = service::file(&state.store, &plan, &me, file).await?;
-    let mut r = bytes.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/octet-stream"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&crate::attachment("file", &name)) {
-        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(r)
+    Ok(crate::download_answer(bytes, &name))
 }

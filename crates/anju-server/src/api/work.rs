@@ -6,7 +6,7 @@ use anju_store::WorkItem;
 use axum::Json;
 use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartRejection};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
@@ -590,19 +590,7 @@ pub(crate) async fn file(
     let plan = state.plan();
     let me = who.actor(&plan);
     let (name, bytes) = service::file(&state.store, &plan, &me, file).await?;
-    let mut r = bytes.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/octet-stream"),
-    );
-    let disposition = format!(
-        "attachment; filename=\"file\"; filename*=UTF-8''{}",
-        crate::web::url_encode(&name)
-    );
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(r)
+    Ok(crate::download_answer(bytes, &name))
 }
 
 /// Work items imported.

@@ -17,6 +17,7 @@ pub mod audit;
 mod error;
 pub mod evaluation;
 pub mod figures;
+mod lists;
 pub mod projects;
 pub mod publications;
 pub mod supervision;

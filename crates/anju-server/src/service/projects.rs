@@ -217,27 +217,14 @@ pub async fn import(
     now: &Now,
 ) -> Result<Vec<i64>, Error> {
     use super::FileProblem;
-    if file.to_lowercase().ends_with(".xls") || bytes.starts_with(b"\xD0\xCF\x11\xE0") {
-        return Err(Error::File(
-            FileProblem::OldExcel,
-            "不支持旧版 .xls 文件,请在 Excel/WPS 中另存为 .xlsx 或 CSV 后导入".into(),
-        ));
-    }
-    let sheet = if bytes.starts_with(b"PK\x03\x04") {
-        Some(
-            anju_reports::sheets::read_xlsx_table(
-                file,
-                bytes,
-                &PROJECT_COLUMNS,
-                &[0, 1, 3, 4],
-                "项目",
-                "项目名称、项目类型、计划竣工日期、计划总投资",
-            )
-            .map_err(|m| Error::File(FileProblem::Unreadable, m))?,
-        )
-    } else {
-        None
-    };
+    let sheet = super::lists::sheet_of(
+        file,
+        bytes,
+        &PROJECT_COLUMNS,
+        &[0, 1, 3, 4],
+        "项目",
+        "项目名称、项目类型、计划竣工日期、计划总投资",
+    )?;
     let text: &[u8] = sheet.as_ref().map_or(bytes, |s| s.csv.as_bytes());
     let today = now.date;
     let templates = templates(store).await?;
@@ -269,23 +256,7 @@ pub async fn import(
     });
     let rows = match parsed {
         Ok(rows) => rows,
-        Err(e) => {
-            let errors =
-                e.0.into_iter()
-                    .map(|mut r| {
-                        if let Some(s) = &sheet
-                            && r.line > 0
-                        {
-                            r.line = usize::try_from(r.line - 1)
-                                .ok()
-                                .and_then(|i| s.rows.get(i))
-                                .map_or(r.line, |&row| u64::from(row));
-                        }
-                        r
-                    })
-                    .collect();
-            return Err(Error::Rows(errors, sheet.map(|s| s.sheet)));
-        }
+        Err(e) => return Err(super::lists::bad_rows(e, sheet)),
     };
     if rows.is_empty() {
         return Err(Error::File(
